@@ -1,0 +1,108 @@
+import { execa } from "execa";
+import { coreError } from "./error-codes.js";
+import { silentLogger, type Logger, type OutputLine } from "./logger.js";
+
+/** How to run one external command. */
+export interface RunOptions {
+  /** Working directory; defaults to the current one. */
+  cwd?: string;
+  /** Variables added to (or, with `extendEnv: false`, replacing) the current environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Inherit the current environment (default true). */
+  extendEnv?: boolean;
+  /** Kill the command after this many milliseconds (default: no limit). */
+  timeoutMs?: number;
+  /** Aborting it kills the command and raises COMMAND_CANCELLED. */
+  signal?: AbortSignal;
+  /** Receives every output line as it is printed. */
+  logger?: Logger;
+  /** How many of the last output lines to keep for error messages (default 30). */
+  keepLines?: number;
+  /** Return a non-zero exit as a result instead of raising COMMAND_FAILED. */
+  allowFailure?: boolean;
+  /** What the command is for, in error messages ("the Nix build"). Defaults to the command line. */
+  purpose?: string;
+  /** Hint used when the program is not installed. */
+  notFoundHint?: string;
+}
+
+/** What a finished command left. `lastLines` interleaves stdout and stderr in arrival order. */
+export interface CommandResult {
+  readonly command: string;
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly lastLines: readonly string[];
+  readonly durationMs: number;
+}
+
+/** The one way Hop3 runs programs: streamed lines, time limit, cancellation, coded errors. */
+export type CommandRunner = (file: string, args: readonly string[], options?: RunOptions) => Promise<CommandResult>;
+
+export const runCommand: CommandRunner = async (file, args, options = {}) => {
+  const logger = options.logger ?? silentLogger;
+  const keep = options.keepLines ?? 30;
+  const commandLine = [file, ...args].join(" ");
+  const purpose = options.purpose ?? `\`${commandLine}\``;
+  const lastLines: string[] = [];
+  const collect = (stream: OutputLine["stream"]) =>
+    function* (line: unknown) {
+      const text = String(line);
+      lastLines.push(text);
+      if (lastLines.length > keep) lastLines.shift();
+      logger.output({ stream, text });
+      yield line;
+    };
+
+  const started = performance.now();
+  const result = await execa(file, [...args], {
+    cwd: options.cwd,
+    env: options.env as Record<string, string> | undefined,
+    extendEnv: options.extendEnv ?? true,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    stdin: "ignore",
+    reject: false,
+    stdout: [collect("stdout")],
+    stderr: [collect("stderr")],
+  });
+  const durationMs = performance.now() - started;
+  const details = { command: commandLine, cwd: options.cwd, exitCode: result.exitCode, lastLines: [...lastLines] };
+
+  if (result.failed && (result as { code?: string }).code === "ENOENT") {
+    throw coreError("COMMAND_NOT_FOUND", `${file} is not installed or not on PATH (needed for ${purpose}).`, {
+      hint: options.notFoundHint,
+      details,
+    });
+  }
+  if (result.isCanceled) {
+    throw coreError("COMMAND_CANCELLED", `${purpose} was cancelled.`, { details });
+  }
+  if (result.timedOut) {
+    const seconds = Math.round((options.timeoutMs ?? 0) / 100) / 10;
+    throw coreError("COMMAND_TIMEOUT", `${purpose} did not finish within ${seconds} s and was stopped.`, {
+      details,
+    });
+  }
+  const exitCode = result.exitCode ?? -1;
+  if (exitCode !== 0 && !options.allowFailure) {
+    const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${exitCode}`;
+    throw coreError("COMMAND_FAILED", `${purpose} ${how}.${formatLastLines(lastLines)}`, {
+      details,
+    });
+  }
+  return {
+    command: commandLine,
+    exitCode,
+    stdout: String(result.stdout ?? ""),
+    stderr: String(result.stderr ?? ""),
+    lastLines,
+    durationMs,
+  };
+};
+
+/** The tail of a command's output, indented under an error message. */
+export function formatLastLines(lines: readonly string[], count = 10): string {
+  const tail = lines.slice(-count).filter((line) => line.trim() !== "");
+  return tail.length === 0 ? "" : `\nLast output lines:\n${tail.map((line) => `  ${line}`).join("\n")}`;
+}

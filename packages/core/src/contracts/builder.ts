@@ -1,0 +1,54 @@
+import type { AppSource } from "../app.js";
+import type { BuildArtifact } from "../schemas/artifact.js";
+import type { OperationContext } from "./common.js";
+import type { LanguageToolchain } from "./toolchain.js";
+
+/** The answer of `Builder.accept`: yes or no, with a reason a person can read. */
+export interface AcceptResult {
+  readonly accepted: boolean;
+  /** "hop3.nix found", "no Dockerfile"... shown by `hop3 plan` and in BUILDER_NONE_ACCEPTED. */
+  readonly reason: string;
+}
+
+export interface AcceptContext {
+  readonly app: AppSource;
+  /** Registered toolchains; empty unless the builder declares `usesToolchains`. */
+  readonly toolchains: readonly LanguageToolchain[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface BuildContext extends OperationContext {
+  readonly app: AppSource;
+  /** Registered toolchains; empty unless the builder declares `usesToolchains`. */
+  readonly toolchains: readonly LanguageToolchain[];
+  /** Identifies this build among the app's releases (safe as a file name). */
+  readonly releaseId: string;
+  /** This app's own state directory under `home` (`<home>/apps/<app>`), for GC roots, build copies... */
+  readonly appStateDir: string;
+}
+
+export interface DiscardContext extends OperationContext {
+  readonly appStateDir: string;
+}
+
+/**
+ * Level 1: how to build. Nix builds from hop3.nix alone, Local delegates to language toolchains,
+ * Docker builds an image. In auto mode builders are asked in `priority` order and the first that
+ * accepts builds.
+ */
+export interface Builder {
+  readonly apiVersion: 1;
+  /** Unique among builders, as written in hop3.toml `[build] builder`. */
+  readonly name: string;
+  readonly description?: string;
+  /** Lower is asked first in auto mode (nix 10, docker 20, local 30; default 100). */
+  readonly priority?: number;
+  /** Whether `build` gets the registered language toolchains. */
+  readonly usesToolchains: boolean;
+  /** Decides, without side effects, whether this builder can build the app. */
+  accept(context: AcceptContext): AcceptResult | Promise<AcceptResult>;
+  /** Builds the app and describes how to run it. */
+  build(context: BuildContext): Promise<BuildArtifact>;
+  /** Frees what the artifact holds (GC roots, images, build copies) when its release is destroyed. */
+  discard?(artifact: BuildArtifact, context: DiscardContext): Promise<void>;
+}

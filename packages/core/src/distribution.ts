@@ -1,0 +1,145 @@
+import { loadApp, type AppSource, type LoadAppOptions } from "./app.js";
+import { runCommand, type RunOptions } from "./command.js";
+import { SUPPORTED_API_VERSIONS } from "./contracts/common.js";
+import type { Hop3Plugin } from "./contracts/plugin.js";
+import { coreError } from "./error-codes.js";
+import { Hop3Error } from "./errors.js";
+import { validateArtifact } from "./formats/artifact.js";
+import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
+import { Registry } from "./registry.js";
+import type { BuildArtifact } from "./schemas/artifact.js";
+
+export interface DistributionOptions {
+  /** The plugins to compose, in order: order breaks ties between builders of equal priority. */
+  readonly plugins: readonly Hop3Plugin[];
+  /** Environment to read HOP3_HOME, PATH, NIX_PATH... from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface PluginInfo {
+  readonly name: string;
+  readonly version?: string;
+  readonly apiVersion: number;
+}
+
+export interface PlanOptions extends LoadAppOptions {
+  /** Builder name; overrides hop3.toml `[build] builder`. "auto" asks every builder. */
+  readonly builder?: string;
+}
+
+export interface BuildOptions {
+  readonly logger?: Logger;
+  readonly signal?: AbortSignal;
+  /** Defaults to a new, time-ordered id. */
+  readonly releaseId?: string;
+}
+
+/** Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. */
+export interface Distribution {
+  readonly plugins: readonly PluginInfo[];
+  readonly registry: Registry;
+  /** HOP3_HOME of this distribution. */
+  readonly home: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  loadApp(dir: string, options?: LoadAppOptions): AppSource;
+  /** Which builder would build the app, and why. No side effects. */
+  plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
+  /** Builds the app the plan names and returns the validated artifact. */
+  build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
+}
+
+/** Composes core with the given plugins. Invalid or duplicate plugins are coded errors naming them. */
+export function createDistribution(options: DistributionOptions): Distribution {
+  const env = options.env ?? process.env;
+  const registry = new Registry();
+  const plugins: PluginInfo[] = [];
+  for (const plugin of options.plugins) {
+    checkPlugin(plugin, plugins);
+    registry.withPlugin(plugin.name, () => {
+      try {
+        plugin.register(registry);
+      } catch (error) {
+        if (Hop3Error.is(error)) throw error;
+        throw coreError("PLUGIN_REGISTER_FAILED", `Plugin "${plugin.name}" failed in register(): ${(error as Error)?.message ?? error}`, {
+          cause: error,
+          details: { plugin: plugin.name },
+        });
+      }
+    });
+    plugins.push({ name: plugin.name, apiVersion: plugin.apiVersion, ...(plugin.version && { version: plugin.version }) });
+  }
+  const home = resolveHop3Home(env);
+
+  return {
+    plugins,
+    registry,
+    home,
+    env,
+    loadApp: (dir, loadOptions) => loadApp(dir, loadOptions),
+    async plan(app, planOptions = {}) {
+      const source = typeof app === "string" ? loadApp(app, planOptions) : app;
+      return selectBuilder({
+        app: source,
+        builders: registry.builders(),
+        toolchains: () => registry.toolchains(),
+        ...(planOptions.builder !== undefined && { requested: planOptions.builder }),
+        env,
+      });
+    },
+    async build(plan, buildOptions = {}) {
+      const builder = registry.builders().find((b) => b.name === plan.builder.name);
+      if (!builder) {
+        throw coreError("BUILDER_UNKNOWN", `The plan names builder "${plan.builder.name}", which this distribution does not have.`, {
+          details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
+        });
+      }
+      const logger = buildOptions.logger ?? silentLogger;
+      const signal = buildOptions.signal ?? new AbortController().signal;
+      const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
+        builder.build({
+          app: plan.app,
+          toolchains: builder.usesToolchains ? registry.toolchains() : [],
+          releaseId: buildOptions.releaseId ?? newReleaseId(),
+          appStateDir: appStateDir(home, plan.app.name),
+          home,
+          env,
+          logger,
+          signal,
+          run: (file, args, runOptions: RunOptions = {}) => runCommand(file, args, { logger, signal, ...runOptions }),
+        }),
+      );
+      const valid = validateArtifact(artifact, `builder "${builder.name}"`);
+      if (valid.appName !== plan.app.name || valid.builder !== builder.name) {
+        throw coreError(
+          "BUILD_ARTIFACT_INVALID",
+          `The artifact from builder "${builder.name}" names app "${valid.appName}" and builder "${valid.builder}"; expected "${plan.app.name}" and "${builder.name}".`,
+          { details: { origin: builder.name } },
+        );
+      }
+      return valid;
+    },
+  };
+}
+
+function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {
+  const candidate = plugin as Partial<Hop3Plugin> | null | undefined;
+  const label = typeof candidate?.name === "string" ? `"${candidate.name}"` : `#${loaded.length + 1}`;
+  if (typeof candidate !== "object" || candidate === null || typeof candidate.name !== "string" || candidate.name === "") {
+    throw coreError("PLUGIN_INVALID", `Plugin ${label} has no name.`, { details: { plugin: label } });
+  }
+  if (typeof candidate.register !== "function") {
+    throw coreError("PLUGIN_INVALID", `Plugin ${label} has no register(registry) function.`, { details: { plugin: candidate.name } });
+  }
+  if (typeof candidate.apiVersion !== "number" || !SUPPORTED_API_VERSIONS.includes(candidate.apiVersion)) {
+    throw coreError(
+      "PLUGIN_API_VERSION_UNSUPPORTED",
+      `Plugin ${label} declares apiVersion ${JSON.stringify(candidate.apiVersion)}; this @hop3/core supports ${SUPPORTED_API_VERSIONS.join(", ")}.`,
+      { details: { plugin: candidate.name, apiVersion: candidate.apiVersion, supported: SUPPORTED_API_VERSIONS } },
+    );
+  }
+  if (loaded.some((other) => other.name === candidate.name)) {
+    throw coreError("PLUGIN_DUPLICATE_NAME", `Plugin ${label} is loaded twice.`, { details: { plugin: candidate.name } });
+  }
+}

@@ -1,0 +1,135 @@
+import { defineErrors } from "./errors.js";
+
+/** Every code raised by @hop3/core. Each has a page under docs/errors/. */
+export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
+  APP_DIR_NOT_FOUND: {
+    title: "The app directory does not exist",
+    hint: "Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).",
+  },
+  APP_NAME_INVALID: {
+    title: "The app name is not valid",
+    hint: "Use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit (it becomes a host name and file names).",
+  },
+  CONFIG_FILE_UNREADABLE: {
+    title: "A configuration file could not be read",
+    hint: "Check that the file is a regular file and readable by the user running Hop3.",
+  },
+  CONFIG_TOML_SYNTAX: {
+    title: "hop3.toml is not valid TOML",
+    hint: "Fix the TOML syntax at the line shown; https://toml.io describes the format.",
+  },
+  CONFIG_UNKNOWN_KEY: {
+    title: "hop3.toml has a section or key Hop3 does not know",
+    hint: "Remove the key or fix its spelling; docs/reference/hop3-toml.md lists every section and key.",
+  },
+  CONFIG_INVALID_VALUE: {
+    title: "A hop3.toml value has the wrong type or form",
+    hint: "Change the value to the expected type shown; docs/reference/hop3-toml.md describes each key.",
+  },
+  PROCFILE_SYNTAX: {
+    title: "A Procfile line is not of the form `name: command`",
+    hint: "Write each worker as `name: command` on one line; lines starting with # are comments.",
+  },
+  PROCFILE_COMMAND_EMPTY: {
+    title: "A Procfile worker has no command",
+    hint: "Write the command after the colon, or remove the line.",
+  },
+  PROCFILE_DUPLICATE_WORKER: {
+    title: "A Procfile names the same worker twice",
+    hint: "Give each worker a unique name, or remove one of the lines.",
+  },
+  PROCFILE_CRON_INVALID: {
+    title: "A Procfile cron line is not `cron: <minute> <hour> <day> <month> <weekday> <command>`",
+    hint: "Write five cron fields (numbers, *, ranges a-b, lists a,b and steps */n) followed by the command.",
+  },
+  PROCFILE_HTTP_WORKER_CONFLICT: {
+    title: "A Procfile declares more than one HTTP worker (web, wsgi, jwsgi, rwsgi)",
+    hint: "Keep a single HTTP worker: an app is served by one of web, wsgi, jwsgi or rwsgi.",
+  },
+  WORKER_NAME_INVALID: {
+    title: "A worker name is not valid",
+    hint: "Use letters, digits, '_' and '-' (at most 63 characters), starting with a letter; worker names become file names.",
+  },
+  RUNTIME_JSON_NOT_JSON: {
+    title: "runtime.json is not valid JSON",
+    hint: "Make the build write valid JSON to $out/hop3/runtime.json (check quoting and escaped $ signs in the heredoc).",
+  },
+  RUNTIME_JSON_WORKERS_MISSING: {
+    title: "runtime.json has no workers",
+    hint: 'Add a "workers" object with at least one worker, e.g. {"workers": {"web": "$out/bin/app"}}.',
+  },
+  RUNTIME_JSON_INVALID: {
+    title: "runtime.json does not match its schema",
+    hint: 'runtime.json holds "workers" (name to command string), optional "env" (name to string) and optional "path" (list of strings); see docs/reference/runtime-json.md.',
+  },
+  RUNTIME_JSON_STATIC_NOT_A_PATH: {
+    title: "The static worker's value is not a directory path",
+    hint: 'The "static" worker names a directory to serve (e.g. "$out/public"), not a command.',
+  },
+  RUNTIME_JSON_STATIC_DIR_MISSING: {
+    title: "The static worker's directory does not exist",
+    hint: "Make the build create the directory the static worker names, or fix the path.",
+  },
+  PLUGIN_INVALID: {
+    title: "A plugin is not a Hop3 plugin",
+    hint: "A plugin is an object with a string `name`, an `apiVersion` and a `register(registry)` function; use definePlugin() from @hop3/core.",
+  },
+  PLUGIN_API_VERSION_UNSUPPORTED: {
+    title: "A plugin was written for an API version this core does not support",
+    hint: "Install a version of the plugin made for this @hop3/core, or upgrade @hop3/core.",
+  },
+  PLUGIN_DUPLICATE_NAME: {
+    title: "Two plugins have the same name",
+    hint: "Load each plugin once; two different plugins must have different names.",
+  },
+  PLUGIN_REGISTER_FAILED: {
+    title: "A plugin failed while registering",
+    hint: "This is a bug in the plugin; report it to its authors with the cause shown.",
+  },
+  PLUGIN_FAILED: {
+    title: "A plugin failed with an unexpected error",
+    hint: "This is a bug in the plugin named; report it to its authors with the cause shown.",
+  },
+  CONTRIBUTION_INVALID: {
+    title: "A plugin contributed a builder, toolchain, deployer or command that breaks its contract",
+    hint: "Check the contribution against the contract in docs/guides/writing-a-plugin.md.",
+  },
+  CONTRIBUTION_DUPLICATE_NAME: {
+    title: "Two contributions of the same kind have the same name",
+    hint: "Remove one of the plugins, or give the contributions different names.",
+  },
+  OPTIONS_INVALID: {
+    title: "Options passed to a plugin are not valid",
+    hint: "Fix the option named; the plugin's README lists its options.",
+  },
+  BUILDER_UNKNOWN: {
+    title: "No builder has the requested name",
+    hint: 'Use one of the available builders, or "auto" to let Hop3 choose.',
+  },
+  BUILDER_NONE_ACCEPTED: {
+    title: "No builder accepted the app",
+    hint: "Add what one of the builders looks for (a hop3.nix, a Dockerfile, a package.json...), or name a builder in hop3.toml [build] builder.",
+  },
+  BUILD_ARTIFACT_INVALID: {
+    title: "A builder returned an artifact that does not match the BuildArtifact schema",
+    hint: "This is a bug in the builder named; report it to its authors with the field shown.",
+  },
+  COMMAND_NOT_FOUND: {
+    title: "A program Hop3 needs is not installed",
+    hint: "Install the program, or make sure it is on PATH for the user running Hop3.",
+  },
+  COMMAND_FAILED: {
+    title: "A command exited with an error",
+    hint: "Read the last lines of its output shown above; fix the cause and run again.",
+  },
+  COMMAND_TIMEOUT: {
+    title: "A command took longer than its time limit",
+    hint: "Raise the time limit, or find out why the command hangs (network access, a prompt waiting for input).",
+  },
+  COMMAND_CANCELLED: {
+    title: "A command was cancelled",
+    hint: "Nothing to do: the operation was cancelled on request; run it again when ready.",
+  },
+});
+
+export type CoreErrorCode = keyof typeof coreErrorCatalog;

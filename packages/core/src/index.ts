@@ -1,0 +1,40 @@
+export { Hop3Error, defineErrors, type ErrorCatalog, type ErrorCodeInfo, type ErrorFactory, type ErrorOptions, type Hop3ErrorInit } from "./errors.js";
+export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
+export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
+export { runCommand, formatLastLines, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
+export { isDirectory } from "./fs.js";
+export { resolveHop3Home, appStateDir, newReleaseId } from "./home.js";
+export { parseOptions } from "./options.js";
+
+export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/common.js";
+export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
+export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
+export type { Deployer, DeployContext, DeploymentStatus, WorkerStatus } from "./contracts/deployer.js";
+export type { CliCommand, CliCommandContext } from "./contracts/cli-command.js";
+export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
+
+export { BuildArtifactSchema, ArtifactRuntimeSchema, HealthcheckSchema, type BuildArtifact, type ArtifactRuntime, type Healthcheck } from "./schemas/artifact.js";
+export { RuntimeJsonSchema, type RuntimeJson } from "./schemas/runtime-json.js";
+export { Hop3TomlSchema, type Hop3Toml } from "./schemas/hop3-toml.js";
+export {
+  APP_NAME_PATTERN,
+  WORKER_NAME_PATTERN,
+  ENV_NAME_PATTERN,
+  CONTRIBUTION_NAME_PATTERN,
+  isValidAppName,
+  isValidWorkerName,
+  isValidEnvName,
+  toAppName,
+} from "./schemas/names.js";
+
+export { parseHop3Toml } from "./formats/hop3-toml.js";
+export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
+export { parseRuntimeJson, type ParseRuntimeJsonOptions } from "./formats/runtime-json.js";
+export { validateArtifact } from "./formats/artifact.js";
+export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions } from "./app.js";
+
+export { Hop3Tokens } from "./tokens.js";
+export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";
+export { selectBuilder, detectToolchains, type BuildPlan, type BuilderCandidate, type ToolchainCandidate } from "./planning.js";
+export { createDistribution, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions } from "./distribution.js";
+export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";

@@ -1,0 +1,130 @@
+import type { AppSource } from "./app.js";
+import type { AcceptResult, Builder } from "./contracts/builder.js";
+import type { Detection, LanguageToolchain } from "./contracts/toolchain.js";
+import { coreError } from "./error-codes.js";
+import { Hop3Error } from "./errors.js";
+
+/** One builder's answer, as kept in the plan. */
+export interface BuilderCandidate {
+  readonly name: string;
+  readonly accepted: boolean;
+  readonly reason: string;
+}
+
+/** One toolchain's answer, for builders that use toolchains. */
+export interface ToolchainCandidate extends Detection {
+  readonly name: string;
+}
+
+/** Which builder builds the app, and why; every candidate is kept with its answer. */
+export interface BuildPlan {
+  readonly app: AppSource;
+  readonly builder: { readonly name: string; readonly reason: string; readonly explicit: boolean };
+  readonly candidates: readonly BuilderCandidate[];
+  /** The toolchains that detected the app, when the chosen builder uses toolchains. */
+  readonly toolchains: readonly ToolchainCandidate[];
+  readonly warnings: readonly string[];
+}
+
+export interface SelectBuilderInput {
+  readonly app: AppSource;
+  /** Builders in the order auto mode asks them. */
+  readonly builders: readonly Builder[];
+  /** Read only for builders that use toolchains. */
+  readonly toolchains: () => readonly LanguageToolchain[];
+  /** Explicit choice (CLI option); overrides hop3.toml. */
+  readonly requested?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Picks the builder. An explicit name (option, then hop3.toml `[build] builder`) wins and is
+ * taken even if the builder would decline (its build raises the precise error); in auto mode the
+ * first builder that accepts wins. Every builder is asked, so the plan can say who else would
+ * have built the app.
+ */
+export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPlan> {
+  const { app, builders } = input;
+  const requested = input.requested ?? (app.config.builder !== "auto" ? app.config.builder : undefined);
+  const source = input.requested !== undefined ? "the builder option" : `hop3.toml [build] builder`;
+  const warnings = [...app.config.warnings];
+
+  if (requested !== undefined && requested !== "auto" && !builders.some((b) => b.name === requested)) {
+    const available = builders.map((b) => b.name);
+    throw coreError(
+      "BUILDER_UNKNOWN",
+      `No builder is named "${requested}" (asked by ${source}). Available: ${available.join(", ") || "none"}.`,
+      { details: { requested, available } },
+    );
+  }
+
+  const candidates: BuilderCandidate[] = [];
+  for (const builder of builders) {
+    const answer = await askBuilder(builder, app, builder.usesToolchains ? input.toolchains() : [], input.env);
+    candidates.push({ name: builder.name, ...answer });
+  }
+
+  let chosen: { name: string; reason: string; explicit: boolean };
+  if (requested !== undefined && requested !== "auto") {
+    const answer = candidates.find((c) => c.name === requested)!;
+    chosen = { name: requested, reason: `chosen by ${source}`, explicit: true };
+    if (!answer.accepted) warnings.push(`Builder "${requested}" was chosen by ${source}, but it says: ${answer.reason}.`);
+  } else {
+    const first = candidates.find((c) => c.accepted);
+    if (!first) {
+      const reasons = candidates.map((c) => `  - ${c.name}: ${c.reason}`).join("\n");
+      throw coreError("BUILDER_NONE_ACCEPTED", `No builder can build ${app.dir}:\n${reasons || "  (no builder is registered)"}`, {
+        details: { candidates },
+      });
+    }
+    chosen = { name: first.name, reason: first.reason, explicit: false };
+  }
+
+  const builder = builders.find((b) => b.name === chosen.name)!;
+  const toolchains = builder.usesToolchains ? await detectToolchains(input.toolchains(), app) : [];
+  return { app, builder: chosen, candidates, toolchains, warnings };
+}
+
+async function askBuilder(
+  builder: Builder,
+  app: AppSource,
+  toolchains: readonly LanguageToolchain[],
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<AcceptResult> {
+  const answer = await guardPlugin(`builder "${builder.name}"`, "accept", () => builder.accept({ app, toolchains, env }));
+  if (typeof answer?.accepted !== "boolean" || typeof answer.reason !== "string") {
+    throw coreError("CONTRIBUTION_INVALID", `Builder "${builder.name}" answered accept() without {accepted, reason}.`, {
+      details: { builder: builder.name },
+    });
+  }
+  return { accepted: answer.accepted, reason: answer.reason };
+}
+
+/** Asks every toolchain, in order; returns those that detected the app. */
+export async function detectToolchains(
+  toolchains: readonly LanguageToolchain[],
+  app: AppSource,
+): Promise<ToolchainCandidate[]> {
+  const found: ToolchainCandidate[] = [];
+  for (const toolchain of toolchains) {
+    const detection = await guardPlugin(`toolchain "${toolchain.name}"`, "detect", () => toolchain.detect(app));
+    if (detection.detected) found.push({ name: toolchain.name, ...detection });
+  }
+  return found;
+}
+
+/**
+ * Runs plugin code: a coded error passes through (it is meant for the user), anything else is a
+ * bug in the plugin and is reported as such.
+ */
+export async function guardPlugin<T>(who: string, operation: string, action: () => T | Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (Hop3Error.is(error)) throw error;
+    throw coreError("PLUGIN_FAILED", `The ${who} failed in ${operation}(): ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+      details: { who, operation },
+    });
+  }
+}

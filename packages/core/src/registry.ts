@@ -1,0 +1,168 @@
+import "reflect-metadata";
+import { container as rootContainer, Lifecycle, type DependencyContainer, type InjectionToken } from "tsyringe";
+import { runCommand, type CommandRunner } from "./command.js";
+import type { Builder } from "./contracts/builder.js";
+import type { CliCommand } from "./contracts/cli-command.js";
+import type { Deployer } from "./contracts/deployer.js";
+import type { LanguageToolchain } from "./contracts/toolchain.js";
+import { coreError } from "./error-codes.js";
+import { silentLogger, type Logger } from "./logger.js";
+import { CONTRIBUTION_NAME_PATTERN } from "./schemas/names.js";
+import { Hop3Tokens } from "./tokens.js";
+
+export { inject, injectAll, injectable, singleton } from "tsyringe";
+
+/** A class whose instances the container builds, resolving `@inject` parameters. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters are resolved by the container
+export type Constructor<T> = new (...args: any[]) => T;
+/** A contribution is given as a ready object or as an injectable class. */
+export type Contribution<T> = T | Constructor<T>;
+
+type Kind = "builder" | "toolchain" | "deployer" | "command";
+
+const TOKEN: Record<Kind, symbol> = {
+  builder: Hop3Tokens.Builder,
+  toolchain: Hop3Tokens.Toolchain,
+  deployer: Hop3Tokens.Deployer,
+  command: Hop3Tokens.CliCommand,
+};
+
+const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
+  builder: ["accept", "build"],
+  toolchain: ["detect", "build"],
+  deployer: ["deploy", "start", "stop", "restart", "destroy", "status"],
+  command: ["run"],
+};
+
+/** What a plugin's `register` receives: the only way to contribute to a distribution. */
+export interface PluginRegistry {
+  addBuilder(builder: Contribution<Builder>): void;
+  addToolchain(toolchain: Contribution<LanguageToolchain>): void;
+  addDeployer(deployer: Contribution<Deployer>): void;
+  addCliCommand(command: Contribution<CliCommand>): void;
+  /** Registers a shared service under a token, for other contributions to `@inject`. */
+  provide<T>(token: InjectionToken<T>, value: T): void;
+}
+
+/**
+ * A thin layer over one tsyringe child container: plugins register against it, the distribution
+ * reads from it. Contributions given as classes are built once, on first use, so a toolchain is
+ * never even constructed for a build that does not use toolchains.
+ */
+export class Registry implements PluginRegistry {
+  readonly #container: DependencyContainer;
+  readonly #owners = new Map<Kind, string[]>();
+  readonly #cache = new Map<Kind, unknown[]>();
+  #currentPlugin = "(distribution)";
+
+  constructor(parent: DependencyContainer = rootContainer) {
+    this.#container = parent.createChildContainer();
+    this.#container.register<Logger>(Hop3Tokens.Logger, { useValue: silentLogger });
+    this.#container.register<CommandRunner>(Hop3Tokens.CommandRunner, { useValue: runCommand });
+  }
+
+  /** Attributes the following registrations to a plugin, for error messages. */
+  withPlugin<T>(pluginName: string, action: () => T): T {
+    const previous = this.#currentPlugin;
+    this.#currentPlugin = pluginName;
+    try {
+      return action();
+    } finally {
+      this.#currentPlugin = previous;
+    }
+  }
+
+  addBuilder(builder: Contribution<Builder>): void {
+    this.#add("builder", builder);
+  }
+  addToolchain(toolchain: Contribution<LanguageToolchain>): void {
+    this.#add("toolchain", toolchain);
+  }
+  addDeployer(deployer: Contribution<Deployer>): void {
+    this.#add("deployer", deployer);
+  }
+  addCliCommand(command: Contribution<CliCommand>): void {
+    this.#add("command", command);
+  }
+  provide<T>(token: InjectionToken<T>, value: T): void {
+    this.#container.register(token, { useValue: value });
+  }
+
+  /** Builders in the order auto mode asks them: priority, then registration order. */
+  builders(): readonly Builder[] {
+    return this.#resolve<Builder>("builder");
+  }
+  toolchains(): readonly LanguageToolchain[] {
+    return this.#resolve<LanguageToolchain>("toolchain");
+  }
+  deployers(): readonly Deployer[] {
+    return this.#resolve<Deployer>("deployer");
+  }
+  cliCommands(): readonly CliCommand[] {
+    return this.#resolve<CliCommand>("command");
+  }
+  resolve<T>(token: InjectionToken<T>): T {
+    return this.#container.resolve(token);
+  }
+
+  #add(kind: Kind, contribution: Contribution<unknown>): void {
+    const owner = this.#currentPlugin;
+    if (typeof contribution === "function") {
+      this.#container.register(TOKEN[kind], { useClass: contribution as Constructor<object> }, { lifecycle: Lifecycle.ContainerScoped });
+    } else if (typeof contribution === "object" && contribution !== null) {
+      this.#container.register(TOKEN[kind], { useValue: contribution });
+    } else {
+      throw coreError("CONTRIBUTION_INVALID", `Plugin "${owner}" registered a ${kind} that is neither an object nor a class.`, {
+        details: { plugin: owner, kind },
+      });
+    }
+    this.#owners.set(kind, [...(this.#owners.get(kind) ?? []), owner]);
+    this.#cache.delete(kind);
+  }
+
+  #resolve<T extends { name: unknown; priority?: number }>(kind: Kind): readonly T[] {
+    const cached = this.#cache.get(kind);
+    if (cached) return cached as T[];
+    const instances = this.#container.isRegistered(TOKEN[kind]) ? this.#container.resolveAll<T>(TOKEN[kind]) : [];
+    const owners = this.#owners.get(kind) ?? [];
+    const seen = new Map<string, string>();
+    instances.forEach((instance, i) => {
+      const owner = owners[i] ?? "(unknown)";
+      checkContribution(kind, instance, owner);
+      const name = nameOf(instance);
+      const other = seen.get(name);
+      if (other !== undefined) {
+        throw coreError("CONTRIBUTION_DUPLICATE_NAME", `Two ${kind}s are named "${name}": from plugin "${other}" and from plugin "${owner}".`, {
+          details: { kind, name, plugins: [other, owner] },
+        });
+      }
+      seen.set(name, owner);
+    });
+    const ordered = instances
+      .map((instance, index) => ({ instance, index }))
+      .sort((a, b) => (a.instance.priority ?? 100) - (b.instance.priority ?? 100) || a.index - b.index)
+      .map(({ instance }) => instance);
+    this.#cache.set(kind, ordered);
+    return ordered;
+  }
+}
+
+const nameOf = (value: { name: unknown }) => (Array.isArray(value.name) ? value.name.join(" ") : String(value.name));
+
+function checkContribution(kind: Kind, value: unknown, owner: string): void {
+  const fail = (why: string) =>
+    coreError("CONTRIBUTION_INVALID", `Plugin "${owner}" registered a ${kind} that ${why}.`, { details: { plugin: owner, kind } });
+  const record = value as Record<string, unknown>;
+  if (typeof value !== "object" || value === null) throw fail("is not an object");
+  if (record.apiVersion !== 1) throw fail(`declares apiVersion ${JSON.stringify(record.apiVersion)} instead of 1`);
+  const validName =
+    kind === "command"
+      ? Array.isArray(record.name) && record.name.length > 0 && record.name.every((word) => typeof word === "string" && /^[a-z][a-z0-9-]*$/.test(word))
+      : typeof record.name === "string" && new RegExp(CONTRIBUTION_NAME_PATTERN).test(record.name);
+  if (!validName) throw fail(`has an invalid name ${JSON.stringify(record.name)}`);
+  for (const method of REQUIRED_METHODS[kind]) {
+    if (typeof record[method] !== "function") throw fail(`has no ${method}() method`);
+  }
+  if (kind === "builder" && typeof record.usesToolchains !== "boolean") throw fail("does not say whether it uses toolchains (usesToolchains)");
+  if (kind === "deployer" && !Array.isArray(record.kinds)) throw fail("does not list the artifact kinds it takes (kinds)");
+}

@@ -1,0 +1,5 @@
+# Broken on purpose: a parse error (missing value after `package =`).
+# Expected: NIX_SYNTAX_ERROR
+{
+  package = ;
+}

@@ -1,0 +1,34 @@
+import { defineConfig } from "vitest/config";
+
+// Tests run against the TypeScript sources (the "@hop3/source" export condition): no build step.
+const conditions = ["@hop3/source", "import", "node", "default"];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ["@hop3/source"] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["packages/*/{src,test}/**/*.test.ts", "apps/*/{src,test}/**/*.test.ts"],
+          exclude: ["**/node_modules/**", "**/*.integration.test.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["packages/*/{src,test}/**/*.integration.test.ts", "apps/*/{src,test}/**/*.integration.test.ts"],
+          exclude: ["**/node_modules/**"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // No binary cache is reachable from these machines; without this every first Nix build
+          // spends seconds retrying it.
+          env: { NIX_CONFIG: "substituters =\n" },
+        },
+      },
+    ],
+  },
+});
