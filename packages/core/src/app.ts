@@ -24,7 +24,7 @@ export interface AppConfig {
   };
   /** Commands run once before the workers start: hop3.toml `before-run`, then Procfile `prerun`/`release`. */
   readonly beforeRun: readonly string[];
-  /** Procfile `prebuild` and `postbuild` hooks. */
+  /** Procfile hooks run around the build: `preflight` then `prebuild` before it, `postbuild` after. */
   readonly hooks: { readonly prebuild: readonly string[]; readonly postbuild: readonly string[] };
   /** Worker name to command; `static` maps to a directory. */
   readonly workers: Readonly<Record<string, string>>;
@@ -97,7 +97,7 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   const warnings: string[] = [];
   const procfileWorkers: Record<string, string> = {};
   const cron: CronJob[] = [];
-  const hooks = { prebuild: [] as string[], postbuild: [] as string[], prerun: [] as string[] };
+  const hooks = { preflight: [] as string[], prebuild: [] as string[], postbuild: [] as string[], prerun: [] as string[] };
   for (const entry of procfile.entries) {
     if (entry.kind === "hook") hooks[entry.name === "release" ? "prerun" : (entry.name as keyof typeof hooks)].push(entry.command);
     else if (entry.kind === "cron") cron.push(parseCron(entry, files.procfile));
@@ -105,7 +105,17 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   }
 
   const tomlWorkers: Record<string, string> = { ...toml.run?.workers };
-  if (toml.run?.start !== undefined) tomlWorkers.web = toml.run.start;
+  if (toml.run?.start !== undefined) {
+    if (tomlWorkers.web !== undefined) warnings.push('hop3.toml sets both [run] start and [run.workers] web; [run] start wins.');
+    tomlWorkers.web = toml.run.start;
+  }
+  const tomlHttp = HTTP_WORKERS.filter((name) => name in tomlWorkers);
+  if (tomlHttp.length > 1) {
+    throw coreError("CONFIG_INVALID_VALUE", `${files.hop3Toml ?? "hop3.toml"}: workers ${tomlHttp.map((n) => `"${n}"`).join(" and ")} are both HTTP workers; an app has one.`, {
+      hint: "Keep a single HTTP worker: web (or [run] start), wsgi, jwsgi or rwsgi.",
+      details: { file: files.hop3Toml, key: `run.workers.${tomlHttp[1]}` },
+    });
+  }
   if (tomlWorkers.web !== undefined) {
     for (const name of HTTP_WORKERS) {
       if (name in procfileWorkers) {
@@ -118,15 +128,19 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     if (name in procfileWorkers) warnings.push(`Worker "${name}" is defined in hop3.toml and the Procfile; hop3.toml wins.`);
   }
 
-  const healthcheck = toml.healthcheck?.path
+  // A [healthcheck] without a path still means something (a timeout, retries): it checks "/".
+  const healthcheck = toml.healthcheck
     ? {
-        path: toml.healthcheck.path,
+        path: toml.healthcheck.path ?? "/",
         ...(toml.healthcheck.timeout !== undefined && { timeoutSeconds: toml.healthcheck.timeout }),
         ...(toml.healthcheck.interval !== undefined && { intervalSeconds: toml.healthcheck.interval }),
         ...(toml.healthcheck.retries !== undefined && { retries: toml.healthcheck.retries }),
         ...(toml.healthcheck.contains !== undefined && { contains: toml.healthcheck.contains }),
       }
     : undefined;
+
+  const workers = { ...procfileWorkers, ...tomlWorkers };
+  if (workers.static !== undefined) checkStaticWorker(workers.static, files);
 
   return {
     files,
@@ -140,8 +154,8 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
       ignore: toml.build?.ignore ?? [],
     },
     beforeRun: [...commandList(toml.run?.["before-run"]), ...hooks.prerun],
-    hooks: { prebuild: hooks.prebuild, postbuild: hooks.postbuild },
-    workers: { ...procfileWorkers, ...tomlWorkers },
+    hooks: { prebuild: [...hooks.preflight, ...hooks.prebuild], postbuild: hooks.postbuild },
+    workers,
     cron,
     env: Object.fromEntries(Object.entries(toml.env ?? {}).map(([key, value]) => [key, String(value)])),
     ...(healthcheck && { healthcheck }),
@@ -149,6 +163,16 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     toml,
     warnings,
   };
+}
+
+/** A static worker names a directory inside the app, not a command. */
+function checkStaticWorker(dir: string, files: AppConfig["files"]): void {
+  if (!/^[A-Za-z0-9._/+@=,-]+$/.test(dir) || dir.startsWith("/") || dir.split("/").includes("..")) {
+    throw coreError("CONFIG_INVALID_VALUE", `The static worker is "${dir}", which is not a directory inside the app.`, {
+      hint: "Name a directory of the app, relative to its root, e.g. `static: public`.",
+      details: { file: files.procfile ?? files.hop3Toml, key: "static" },
+    });
+  }
 }
 
 const commandList = (value: string | readonly string[] | undefined): string[] =>

@@ -92,6 +92,7 @@ export function createDistribution(options: DistributionOptions): Distribution {
       const builder = registry.builders().find((b) => b.name === plan.builder.name);
       if (!builder) {
         throw coreError("BUILDER_UNKNOWN", `The plan names builder "${plan.builder.name}", which this distribution does not have.`, {
+          hint: "Make the plan with the same distribution that builds it.",
           details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
         });
       }
@@ -107,7 +108,8 @@ export function createDistribution(options: DistributionOptions): Distribution {
           env,
           logger,
           signal,
-          run: (file, args, runOptions: RunOptions = {}) => runCommand(file, args, { logger, signal, ...runOptions }),
+          run: (file, args, runOptions: RunOptions = {}) =>
+            runCommand(file, args, { logger, signal, ...runOptions, env: { ...env, ...runOptions.env }, extendEnv: false }),
         }),
       );
       const valid = validateArtifact(artifact, `builder "${builder.name}"`);
@@ -115,7 +117,7 @@ export function createDistribution(options: DistributionOptions): Distribution {
         throw coreError(
           "BUILD_ARTIFACT_INVALID",
           `The artifact from builder "${builder.name}" names app "${valid.appName}" and builder "${valid.builder}"; expected "${plan.app.name}" and "${builder.name}".`,
-          { details: { origin: builder.name } },
+          { details: { origin: `builder "${builder.name}"` } },
         );
       }
       return valid;
@@ -126,7 +128,10 @@ export function createDistribution(options: DistributionOptions): Distribution {
 function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {
   const candidate = plugin as Partial<Hop3Plugin> | null | undefined;
   const label = typeof candidate?.name === "string" ? `"${candidate.name}"` : `#${loaded.length + 1}`;
-  if (typeof candidate !== "object" || candidate === null || typeof candidate.name !== "string" || candidate.name === "") {
+  if (typeof candidate !== "object" || candidate === null) {
+    throw coreError("PLUGIN_INVALID", `Plugin ${label} is ${candidate === null ? "null" : typeof candidate}, not a plugin object.`, { details: { plugin: label } });
+  }
+  if (typeof candidate.name !== "string" || candidate.name === "") {
     throw coreError("PLUGIN_INVALID", `Plugin ${label} has no name.`, { details: { plugin: label } });
   }
   if (typeof candidate.register !== "function") {
@@ -135,7 +140,7 @@ function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {
   if (typeof candidate.apiVersion !== "number" || !SUPPORTED_API_VERSIONS.includes(candidate.apiVersion)) {
     throw coreError(
       "PLUGIN_API_VERSION_UNSUPPORTED",
-      `Plugin ${label} declares apiVersion ${JSON.stringify(candidate.apiVersion)}; this @hop3/core supports ${SUPPORTED_API_VERSIONS.join(", ")}.`,
+      `Plugin ${label} ${candidate.apiVersion === undefined ? "declares no apiVersion" : `declares apiVersion ${JSON.stringify(candidate.apiVersion)}`}; this @hop3/core supports ${SUPPORTED_API_VERSIONS.join(", ")}.`,
       { details: { plugin: candidate.name, apiVersion: candidate.apiVersion, supported: SUPPORTED_API_VERSIONS } },
     );
   }

@@ -8,7 +8,7 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
   },
   APP_NAME_INVALID: {
     title: "The app name is not valid",
-    hint: "Use 1 to 63 lowercase letters, digits and hyphens, starting with a letter or digit (it becomes a host name and file names).",
+    hint: "Use 1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it becomes a host name and file names).",
   },
   CONFIG_FILE_UNREADABLE: {
     title: "A configuration file could not be read",
@@ -111,8 +111,8 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     hint: "Add what one of the builders looks for (a hop3.nix, a Dockerfile, a package.json...), or name a builder in hop3.toml [build] builder.",
   },
   BUILD_ARTIFACT_INVALID: {
-    title: "A builder returned an artifact that does not match the BuildArtifact schema",
-    hint: "This is a bug in the builder named; report it to its authors with the field shown.",
+    title: "A build artifact does not match the BuildArtifact schema",
+    hint: "If a builder returned it, that builder has a bug: report it to its authors with the field shown. If it was read from a file, the file was changed by hand or written by another version: build the app again.",
   },
   COMMAND_NOT_FOUND: {
     title: "A program Hop3 needs is not installed",
@@ -124,7 +124,7 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
   },
   COMMAND_TIMEOUT: {
     title: "A command took longer than its time limit",
-    hint: "Raise the time limit, or find out why the command hangs (network access, a prompt waiting for input).",
+    hint: "Find out why the command hangs (network access, a prompt waiting for input), or raise the time limit (for Nix builds, hop3.toml [nix] timeout).",
   },
   COMMAND_CANCELLED: {
     title: "A command was cancelled",

@@ -2,7 +2,7 @@ export { Hop3Error, defineErrors, type ErrorCatalog, type ErrorCodeInfo, type Er
 export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
 export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
 export { runCommand, formatLastLines, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
-export { isDirectory } from "./fs.js";
+export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
 export { resolveHop3Home, appStateDir, newReleaseId } from "./home.js";
 export { parseOptions } from "./options.js";
 
@@ -11,6 +11,7 @@ export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext
 export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
 export type { Deployer, DeployContext, DeploymentStatus, WorkerStatus } from "./contracts/deployer.js";
 export type { CliCommand, CliCommandContext } from "./contracts/cli-command.js";
+export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
 
 export { BuildArtifactSchema, ArtifactRuntimeSchema, HealthcheckSchema, type BuildArtifact, type ArtifactRuntime, type Healthcheck } from "./schemas/artifact.js";
@@ -21,7 +22,9 @@ export {
   WORKER_NAME_PATTERN,
   ENV_NAME_PATTERN,
   CONTRIBUTION_NAME_PATTERN,
+  HOST_NAME_PATTERN,
   isValidAppName,
+  isValidHostName,
   isValidWorkerName,
   isValidEnvName,
   toAppName,

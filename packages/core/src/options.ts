@@ -9,8 +9,10 @@ export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, p
   const result = schema.safeParse(options ?? {});
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const key = issue.path.join(".") || "(options)";
-  throw coreError("OPTIONS_INVALID", `Option "${key}" of ${plugin} is not valid: ${issue.message}.`, {
+  const unknown = issue.code === "unrecognized_keys" ? (issue as { keys: string[] }).keys : [];
+  const key = unknown.length > 0 ? unknown.join(", ") : issue.path.join(".") || "(options)";
+  const message = unknown.length > 0 ? `${plugin} has no option ${unknown.map((k) => `"${k}"`).join(", ")}.` : `Option "${key}" of ${plugin} is not valid: ${issue.message}.`;
+  throw coreError("OPTIONS_INVALID", message, {
     details: { plugin, key, issues: result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) },
   });
 }

@@ -4,6 +4,7 @@ import { runCommand, type CommandRunner } from "./command.js";
 import type { Builder } from "./contracts/builder.js";
 import type { CliCommand } from "./contracts/cli-command.js";
 import type { Deployer } from "./contracts/deployer.js";
+import type { Router } from "./contracts/router.js";
 import type { LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -18,19 +19,21 @@ export type Constructor<T> = new (...args: any[]) => T;
 /** A contribution is given as a ready object or as an injectable class. */
 export type Contribution<T> = T | Constructor<T>;
 
-type Kind = "builder" | "toolchain" | "deployer" | "command";
+type Kind = "builder" | "toolchain" | "deployer" | "router" | "command";
 
 const TOKEN: Record<Kind, symbol> = {
   builder: Hop3Tokens.Builder,
   toolchain: Hop3Tokens.Toolchain,
   deployer: Hop3Tokens.Deployer,
+  router: Hop3Tokens.Router,
   command: Hop3Tokens.CliCommand,
 };
 
 const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
   builder: ["accept", "build"],
   toolchain: ["detect", "build"],
-  deployer: ["deploy", "start", "stop", "restart", "destroy", "status"],
+  deployer: ["deploy", "start", "stop", "restart", "scale", "destroy", "status"],
+  router: ["ensureRunning", "apply", "remove", "urlFor", "status", "stop"],
   command: ["run"],
 };
 
@@ -39,6 +42,8 @@ export interface PluginRegistry {
   addBuilder(builder: Contribution<Builder>): void;
   addToolchain(toolchain: Contribution<LanguageToolchain>): void;
   addDeployer(deployer: Contribution<Deployer>): void;
+  /** The proxy (nginx) that deployers route apps through. */
+  addRouter(router: Contribution<Router>): void;
   addCliCommand(command: Contribution<CliCommand>): void;
   /** Registers a shared service under a token, for other contributions to `@inject`. */
   provide<T>(token: InjectionToken<T>, value: T): void;
@@ -81,6 +86,9 @@ export class Registry implements PluginRegistry {
   addDeployer(deployer: Contribution<Deployer>): void {
     this.#add("deployer", deployer);
   }
+  addRouter(router: Contribution<Router>): void {
+    this.#add("router", router);
+  }
   addCliCommand(command: Contribution<CliCommand>): void {
     this.#add("command", command);
   }
@@ -97,6 +105,9 @@ export class Registry implements PluginRegistry {
   }
   deployers(): readonly Deployer[] {
     return this.#resolve<Deployer>("deployer");
+  }
+  routers(): readonly Router[] {
+    return this.#resolve<Router>("router");
   }
   cliCommands(): readonly CliCommand[] {
     return this.#resolve<CliCommand>("command");
@@ -123,8 +134,17 @@ export class Registry implements PluginRegistry {
   #resolve<T extends { name: unknown; priority?: number }>(kind: Kind): readonly T[] {
     const cached = this.#cache.get(kind);
     if (cached) return cached as T[];
-    const instances = this.#container.isRegistered(TOKEN[kind]) ? this.#container.resolveAll<T>(TOKEN[kind]) : [];
     const owners = this.#owners.get(kind) ?? [];
+    let instances: T[];
+    try {
+      instances = this.#container.isRegistered(TOKEN[kind]) ? this.#container.resolveAll<T>(TOKEN[kind]) : [];
+    } catch (error) {
+      // A class contribution whose constructor throws, or that injects something nobody provides.
+      throw coreError("CONTRIBUTION_INVALID", `A ${kind} of plugin ${owners.map((o) => `"${o}"`).join(" or ")} could not be created: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+        details: { kind, plugins: owners },
+      });
+    }
     const seen = new Map<string, string>();
     instances.forEach((instance, i) => {
       const owner = owners[i] ?? "(unknown)";
@@ -154,7 +174,7 @@ function checkContribution(kind: Kind, value: unknown, owner: string): void {
     coreError("CONTRIBUTION_INVALID", `Plugin "${owner}" registered a ${kind} that ${why}.`, { details: { plugin: owner, kind } });
   const record = value as Record<string, unknown>;
   if (typeof value !== "object" || value === null) throw fail("is not an object");
-  if (record.apiVersion !== 1) throw fail(`declares apiVersion ${JSON.stringify(record.apiVersion)} instead of 1`);
+  if (record.apiVersion !== 1) throw fail(record.apiVersion === undefined ? "declares no apiVersion (expected 1)" : `declares apiVersion ${JSON.stringify(record.apiVersion)} instead of 1`);
   const validName =
     kind === "command"
       ? Array.isArray(record.name) && record.name.length > 0 && record.name.every((word) => typeof word === "string" && /^[a-z][a-z0-9-]*$/.test(word))

@@ -16,7 +16,11 @@ describe("docs/errors", () => {
   it.each(Object.keys(coreErrorCatalog))("%s has its page and a line in the index", (code) => {
     const page = join(root, "docs", "errors", `${code}.md`);
     expect(existsSync(page), `docs/errors/${code}.md`).toBe(true);
-    expect(readFileSync(page, "utf8").split("\n")[0]).toBe(`# ${code}`);
+    const text = readFileSync(page, "utf8");
+    expect(text.split("\n")[0]).toBe(`# ${code}`);
+    // The page says what the code says: its title, and its hint word for word.
+    expect(text.split("\n")[2]).toBe(coreErrorCatalog[code as keyof typeof coreErrorCatalog].title);
+    expect(text.replace(/\s+/g, " ")).toContain(coreErrorCatalog[code as keyof typeof coreErrorCatalog].hint);
     expect(readFileSync(join(root, "docs", "errors", "README.md"), "utf8")).toContain(`(${code}.md)`);
   });
 });

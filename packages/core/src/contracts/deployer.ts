@@ -1,5 +1,6 @@
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { OperationContext } from "./common.js";
+import type { Router } from "./router.js";
 
 /** Per-worker-instance state, as a deployer sees it. */
 export interface WorkerStatus {
@@ -20,13 +21,24 @@ export interface DeploymentStatus {
   readonly url?: string;
 }
 
+/**
+ * What a deployer is given besides the artifact. A worker's environment is merged in this order,
+ * later wins: the artifact's `runtime.env`, `appEnv`, `userEnv`, then what Hop3 assigns (PORT,
+ * BIND_ADDRESS), which nothing overrides.
+ */
 export interface DeployContext extends OperationContext {
-  /** Variables set for the app (hop3.toml [env], then `hop3 config set`). */
+  /** hop3.toml `[env]` of the app. */
   readonly appEnv: Readonly<Record<string, string>>;
-  /** Host names the app answers to besides `<app>.localhost`. */
+  /** Values the user set for the app (`hop3 config set`). */
+  readonly userEnv: Readonly<Record<string, string>>;
+  /** Host names the app answers to besides `<app>.localhost`, already validated. */
   readonly domains: readonly string[];
-  /** Worker name to instance count. */
+  /** Worker name to instance count; a worker not named runs one instance. */
   readonly scale: Readonly<Record<string, number>>;
+  /** Address web workers listen on (BIND_ADDRESS), 127.0.0.1 unless configured. */
+  readonly bindAddress: string;
+  /** The proxy that routes host names to the app and serves its static files. */
+  readonly router: Router;
 }
 
 /** Turns an artifact into running processes and routes, and manages their life. */
@@ -40,6 +52,8 @@ export interface Deployer {
   start(app: string, context: DeployContext): Promise<DeploymentStatus>;
   stop(app: string, context: DeployContext): Promise<DeploymentStatus>;
   restart(app: string, context: DeployContext): Promise<DeploymentStatus>;
+  /** Applies `context.scale` to the deployed release (N instances of a worker). */
+  scale(app: string, context: DeployContext): Promise<DeploymentStatus>;
   destroy(app: string, context: DeployContext): Promise<void>;
   status(app: string, context: DeployContext): Promise<DeploymentStatus>;
 }

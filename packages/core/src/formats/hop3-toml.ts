@@ -32,7 +32,8 @@ export function parseHop3Toml(source: string, file = "hop3.toml"): Hop3Toml {
       const parent = issue.path.slice(0, -1);
       const name = issue.path.at(-1)!;
       const guess = suggest(name, knownKeys(schemaAt(Hop3TomlSchema, parent)));
-      const what = parent.length === 0 ? `unknown section [${name}]` : `unknown key "${key}"`;
+      const isTable = typeof issue.value === "object" && issue.value !== null && !Array.isArray(issue.value);
+      const what = parent.length === 0 && isTable ? `unknown section [${name}]` : `unknown key "${key}"`;
       throw coreError("CONFIG_UNKNOWN_KEY", `${where(file, line)}: ${what}.${guess ? ` Did you mean "${[...parent, guess].join(".")}"?` : ""}`, {
         details: { ...details, suggestion: guess },
       });

@@ -27,8 +27,11 @@ export interface Procfile {
 
 /** Workers that answer HTTP; an app has at most one of them. */
 export const HTTP_WORKERS: readonly string[] = ["web", "wsgi", "jwsgi", "rwsgi"];
-/** Commands run once at a point of the app's life, never as daemons. `release` is the old name of `prerun`. */
-export const HOOKS: readonly string[] = ["prebuild", "postbuild", "prerun", "release"];
+/**
+ * Commands run once at a point of the app's life, never as daemons: `preflight` and `prebuild`
+ * before the build, `postbuild` after it, `prerun` (old name `release`) before the workers start.
+ */
+export const HOOKS: readonly string[] = ["preflight", "prebuild", "postbuild", "prerun", "release"];
 
 /** `cron`, `cron1`, `cron-nightly`...: piku's convention for several scheduled jobs. */
 const CRON_NAME = /^cron([-_0-9][A-Za-z0-9_-]*)?$/;
@@ -61,6 +64,11 @@ export function parseProcfile(source: string, file = "Procfile"): Procfile {
     if (name === "") {
       throw coreError("PROCFILE_SYNTAX", `${where(file, line)}: the worker name before the colon is empty.`, {
         hint: "Start the line with the worker's name, e.g. `web: python app.py`.",
+        details: { file, line },
+      });
+    }
+    if (/\s/.test(name)) {
+      throw coreError("PROCFILE_SYNTAX", `${where(file, line)}: "${clip(text)}" has no colon after the worker name; expected \`name: command\`.`, {
         details: { file, line },
       });
     }

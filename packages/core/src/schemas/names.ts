@@ -15,12 +15,17 @@ export const CONTRIBUTION_NAME_PATTERN = "^[a-z0-9][a-z0-9._/-]{0,99}$";
 /** An environment variable name as POSIX shells accept it. */
 export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
 
+/** A host name: dot-separated DNS labels, lowercase (e.g. "blog.example.org"). */
+export const HOST_NAME_PATTERN = "^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$";
+
 const appName = new RegExp(APP_NAME_PATTERN);
+const hostName = new RegExp(HOST_NAME_PATTERN);
 const workerName = new RegExp(WORKER_NAME_PATTERN);
 const envName = new RegExp(ENV_NAME_PATTERN);
 
 export const isValidAppName = (name: string): boolean => appName.test(name);
 export const isValidWorkerName = (name: string): boolean => workerName.test(name);
+export const isValidHostName = (name: string): boolean => hostName.test(name);
 export const isValidEnvName = (name: string): boolean => envName.test(name);
 
 /**

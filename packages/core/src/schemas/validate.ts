@@ -1,5 +1,6 @@
 import { FormatRegistry, Kind, type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
+import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN } from "./names.js";
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 if (!FormatRegistry.Has("date-time")) {
@@ -79,7 +80,7 @@ export function describeSchema(schema: TSchema | undefined): string {
     case "string": {
       if (schema.pattern === "^/") return "a string starting with /";
       if (schema.format) return `a ${schema.format} string`;
-      if (schema.pattern) return `a string matching ${schema.pattern}`;
+      if (schema.pattern) return PATTERN_WORDS[schema.pattern] ?? `a string matching ${schema.pattern}`;
       return schema.minLength ? "a non-empty string" : "a string";
     }
     case "integer":
@@ -106,6 +107,12 @@ export function describeSchema(schema: TSchema | undefined): string {
       return "a valid value";
   }
 }
+
+/** Patterns users meet in messages, said in words. */
+const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  [CONTRIBUTION_NAME_PATTERN]: "a lowercase name (letters, digits, '.', '_', '/', '-')",
+  [APP_NAME_PATTERN]: "a valid app name (lowercase letters, digits, '-')",
+};
 
 const plural = (phrase: string) =>
   phrase
@@ -135,6 +142,7 @@ export function describeValue(value: unknown): string {
 
 /** The closest known word within a small edit distance, for "did you mean". */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length < 3) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {

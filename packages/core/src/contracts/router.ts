@@ -1,0 +1,46 @@
+import type { OperationContext } from "./common.js";
+
+/** One web worker instance the proxy forwards to. */
+export interface Upstream {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Everything the proxy needs to route one app. Names and paths are validated before they get here. */
+export interface RouteSpec {
+  readonly app: string;
+  /** `<app>.localhost` first, then the app's domains. */
+  readonly hosts: readonly string[];
+  /** Web worker instances; empty for a static-only app. */
+  readonly upstreams: readonly Upstream[];
+  /** Absolute directory served at `/`; requests for missing files fall back to the upstreams, if any. */
+  readonly staticDir?: string;
+}
+
+export interface RouterStatus {
+  readonly running: boolean;
+  readonly pid?: number;
+  /** Where the proxy listens, e.g. "127.0.0.1:8080". */
+  readonly listen: string;
+  readonly apps: readonly string[];
+}
+
+/**
+ * The proxy in front of every app (nginx in the default distribution). Shared by the deployers;
+ * a distribution has one. Every change is validated before it is applied: a change that would
+ * break the configuration is refused and the running configuration keeps serving.
+ */
+export interface Router {
+  readonly apiVersion: 1;
+  readonly name: string;
+  /** Starts the proxy if it does not run. */
+  ensureRunning(context: OperationContext): Promise<RouterStatus>;
+  /** Routes an app (adds or replaces its configuration) and returns its URL. */
+  apply(route: RouteSpec, context: OperationContext): Promise<{ readonly url: string }>;
+  /** Removes an app's routes; nothing happens when it has none. */
+  remove(app: string, context: OperationContext): Promise<void>;
+  /** The URL an app answers on (`http://<app>.localhost:<port>/`). */
+  urlFor(app: string): string;
+  status(context: OperationContext): Promise<RouterStatus>;
+  stop(context: OperationContext): Promise<void>;
+}
