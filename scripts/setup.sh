@@ -7,9 +7,9 @@ set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive for real: nix-build, and what the Nix fixtures use from the host
-# (Python with Flask and Gunicorn, Go) through the test stand-in for nixpkgs.
-DEBIAN_PACKAGES=(nix-bin python3 python3-flask gunicorn golang-go curl)
+# Debian packages the tests drive for real (nix-build, nginx, the uWSGI emperor), and what the Nix
+# fixtures use from the host (Python with Flask and Gunicorn, Go) through the test stand-in for nixpkgs.
+DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-flask gunicorn golang-go curl)
 PNPM_VERSION=10.34.9
 
 run_main_job=true

@@ -3,6 +3,7 @@ export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
 export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
 export { runCommand, formatLastLines, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
 export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
+export { findProgram } from "./programs.js";
 export { resolveHop3Home, appStateDir, newReleaseId } from "./home.js";
 export { parseOptions } from "./options.js";
 

@@ -58,19 +58,28 @@ export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPla
     );
   }
 
-  const candidates: BuilderCandidate[] = [];
+  // A builder may answer with a coded error (Nix needed but not installed). It counts against the
+  // app only when that builder is the one that would build it; otherwise it is a plain "no".
+  const answers: Array<BuilderCandidate & { error?: Hop3Error }> = [];
   for (const builder of builders) {
-    const answer = await askBuilder(builder, app, builder.usesToolchains ? input.toolchains() : [], input.env);
-    candidates.push({ name: builder.name, ...answer });
+    try {
+      answers.push({ name: builder.name, ...(await askBuilder(builder, app, builder.usesToolchains ? input.toolchains() : [], input.env)) });
+    } catch (error) {
+      if (!Hop3Error.is(error) || error.code === "PLUGIN_FAILED" || error.code === "CONTRIBUTION_INVALID") throw error;
+      answers.push({ name: builder.name, accepted: false, reason: `${error.message} (${error.code})`, error });
+    }
   }
+  const candidates: BuilderCandidate[] = answers.map(({ name, accepted, reason }) => ({ name, accepted, reason }));
 
   let chosen: { name: string; reason: string; explicit: boolean };
   if (requested !== undefined && requested !== "auto") {
-    const answer = candidates.find((c) => c.name === requested)!;
+    const answer = answers.find((c) => c.name === requested)!;
+    if (answer.error) throw answer.error;
     chosen = { name: requested, reason: `chosen by ${source}`, explicit: true };
     if (!answer.accepted) warnings.push(`Builder "${requested}" was chosen by ${source}, but it says: ${answer.reason}.`);
   } else {
-    const first = candidates.find((c) => c.accepted);
+    const first = answers.find((c) => c.accepted || c.error);
+    if (first?.error) throw first.error;
     if (!first) {
       const reasons = candidates.map((c) => `  - ${c.name}: ${c.reason}`).join("\n");
       throw coreError("BUILDER_NONE_ACCEPTED", `No builder can build ${app.dir}:\n${reasons || "  (no builder is registered)"}`, {

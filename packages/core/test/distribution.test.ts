@@ -290,3 +290,26 @@ describe("dependency injection for plugin classes", () => {
     expect(calls).toEqual(["make"]);
   });
 });
+
+describe("a builder that answers accept() with a coded error", () => {
+  const missingTool: Builder = {
+    ...markerBuilder("needs-tool", "tool.txt", 5),
+    accept: ({ app }) => {
+      if (existsSync(join(app.dir, "tool.txt"))) throw new Hop3Error({ code: "TOOL_NOT_INSTALLED", message: "the tool is not installed", hint: "install it" });
+      return { accepted: false, reason: "no tool.txt" };
+    },
+  };
+  const distribution = createDistribution({
+    plugins: [alphaPlugin, betaPlugin, definePlugin({ name: "test/tool", apiVersion: 1, register: (r) => r.addBuilder(missingTool) })],
+  });
+
+  it("stops auto mode with that error when it is the builder that would build the app", async () => {
+    expect((await caught(() => distribution.plan(makeApp({ "tool.txt": "", "beta.txt": "" })))).code).toBe("TOOL_NOT_INSTALLED");
+  });
+
+  it("is only a rejection when another builder is chosen explicitly", async () => {
+    const plan = await distribution.plan(makeApp({ "tool.txt": "", "beta.txt": "" }), { builder: "beta" });
+    expect(plan.builder.name).toBe("beta");
+    expect(plan.candidates[0]).toEqual({ name: "needs-tool", accepted: false, reason: "the tool is not installed (TOOL_NOT_INSTALLED)" });
+  });
+});

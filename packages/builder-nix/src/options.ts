@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import { parseOptions } from "@hop3/core";
+import { z } from "zod";
+
+/** The package name, used as the plugin name and in option errors. */
+export const PACKAGE_NAME = "@hop3/builder-nix";
+
+const command = z
+  .string()
+  .trim()
+  .regex(/^(\/.*[^/]|[^/]+)$/, "must name a program: a name looked up on PATH, or an absolute path");
+
+/** Nix setting names as nix.conf writes them (`sandbox`, `max-jobs`, `extra-sandbox-paths`). */
+const settingName = z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a Nix setting name such as max-jobs");
+
+const NixBuilderOptionsSchema = z
+  .object({
+    nixBuild: command.default("nix-build"),
+    nixInstantiate: command.default("nix-instantiate"),
+    nixStore: command.default("nix-store"),
+    timeoutSeconds: z.number().positive().default(1800),
+    include: z.array(z.string().min(1)).default([]),
+    options: z.record(settingName, z.string()).default({}),
+    gcRoots: z.boolean().default(true),
+    priority: z.number().int().default(10),
+  })
+  .strict();
+
+/** Options of `createNixBuilder` and `nixPlugin`. Every field is optional. */
+export interface NixBuilderOptions {
+  /** The nix-build program: a name looked up on PATH or an absolute path (default "nix-build"). */
+  readonly nixBuild?: string;
+  /** The nix-instantiate program, used to read hop3.nix `env` (default "nix-instantiate"). */
+  readonly nixInstantiate?: string;
+  /** The nix-store program, used to add GC roots (default "nix-store"). */
+  readonly nixStore?: string;
+  /** Time limit of one build in seconds (default 1800); hop3.toml `[nix] timeout` overrides it per app. */
+  readonly timeoutSeconds?: number;
+  /**
+   * Entries passed as `-I` to every nix command (e.g. "nixpkgs=/srv/nixpkgs"). Relative paths are
+   * resolved against the current directory when the builder is created. They come before the
+   * app's own entries, so they win (nix uses the first match).
+   */
+  readonly include?: readonly string[];
+  /** Nix settings passed as `--option NAME VALUE`; they win over hop3.toml `[nix] options`. */
+  readonly options?: Readonly<Record<string, string>>;
+  /** Register a GC root per release so its closure survives `nix-collect-garbage` (default true). */
+  readonly gcRoots?: boolean;
+  /** Order among builders in auto mode, lower first (default 10: before Docker and Local). */
+  readonly priority?: number;
+}
+
+/** The options once validated, with every default filled in. */
+export type ResolvedNixOptions = z.output<typeof NixBuilderOptionsSchema>;
+
+/** Validates factory options at once; raises OPTIONS_INVALID naming the bad option. */
+export function resolveNixOptions(options: NixBuilderOptions | undefined, cwd: string = process.cwd()): ResolvedNixOptions {
+  const parsed = parseOptions(NixBuilderOptionsSchema, options, PACKAGE_NAME);
+  return { ...parsed, include: parsed.include.map((entry) => absoluteInclude(entry, cwd)) };
+}
+
+/**
+ * Nix resolves a relative `-I` entry against its own current directory, which is the app
+ * directory when building: make paths absolute against the directory they were written for.
+ * URLs and `channel:` entries are left alone.
+ */
+export function absoluteInclude(entry: string, baseDir: string): string {
+  const equals = entry.indexOf("=");
+  const prefix = equals >= 0 ? entry.slice(0, equals + 1) : "";
+  const path = equals >= 0 ? entry.slice(equals + 1) : entry;
+  if (path === "" || path.startsWith("/") || path.startsWith("channel:") || /^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return entry;
+  return prefix + resolve(baseDir, path);
+}

@@ -1,0 +1,34 @@
+import { createRequire } from "node:module";
+import { definePlugin, type Hop3Plugin } from "@hop3/core";
+import { createNixBuilder } from "./builder.js";
+import { PACKAGE_NAME, type NixBuilderOptions } from "./options.js";
+import { createValidateCommand } from "./validate-command.js";
+
+/**
+ * The @hop3/builder-nix plugin: registers the Nix builder (priority 10, asked before Docker and
+ * Local) and the `hop3 nix validate` command. Options are validated at once.
+ *
+ * @example
+ * const distribution = createDistribution({ plugins: [nixPlugin({ timeoutSeconds: 600 })] });
+ */
+export function nixPlugin(options?: NixBuilderOptions): Hop3Plugin {
+  const builder = createNixBuilder(options);
+  const validate = createValidateCommand(options);
+  return definePlugin({
+    name: PACKAGE_NAME,
+    apiVersion: 1,
+    version: packageVersion(),
+    description: "Builds apps from hop3.nix with the real nix-build",
+    register(registry) {
+      registry.addBuilder(builder);
+      registry.addCliCommand(validate);
+    },
+  });
+}
+
+/** Same as `nixPlugin`, named like the other factories. */
+export const createNixPlugin = nixPlugin;
+
+// Read when a plugin is made, not at import: the package stays free of import-time side effects.
+// src/ and dist/ both sit one level below package.json.
+const packageVersion = (): string => (createRequire(import.meta.url)("../package.json") as { version: string }).version;

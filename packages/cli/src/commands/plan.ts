@@ -1,0 +1,49 @@
+import { resolve } from "node:path";
+import type { BuildPlan, Distribution } from "@hop3/core";
+import { defineCommand } from "../command.js";
+
+export const planCommand = defineCommand({
+  name: ["plan"],
+  summary: "Say which builder would build an app, and why (no side effects)",
+  usage: "hop3 plan [DIR] [--app NAME] [--builder NAME] [--json]",
+  options: { app: { type: "string" }, builder: { type: "string" } },
+  maxPositionals: 1,
+  async run({ args, io, distribution }) {
+    const dist = await distribution();
+    const plan = await dist.plan(resolve(io.cwd, args.positionals[0] ?? "."), {
+      ...(typeof args.values.app === "string" && { appName: args.values.app }),
+      ...(typeof args.values.builder === "string" && { builder: args.values.builder }),
+    });
+    const data = planData(plan, dist);
+    return { data, text: planText(data) };
+  },
+});
+
+/** The plan as `--json` prints it. */
+export function planData(plan: BuildPlan, distribution: Distribution) {
+  return {
+    app: plan.app.name,
+    dir: plan.app.dir,
+    builder: { name: plan.builder.name, reason: plan.builder.reason, explicit: plan.builder.explicit },
+    candidates: plan.candidates.map(({ name, accepted, reason }) => ({ name, accepted, reason })),
+    toolchains: plan.toolchains.map(({ name, files, reason }) => ({ name, files, reason })),
+    deployers: distribution.registry.deployers().map((d) => ({ name: d.name, kinds: d.kinds })),
+    workers: plan.app.config.workers,
+    warnings: plan.warnings,
+  };
+}
+
+function planText(data: ReturnType<typeof planData>): string[] {
+  const lines = [`app ${data.app} (${data.dir})`, `builder: ${data.builder.name} (${data.builder.reason})`, "candidates, in the order they are asked:"];
+  for (const c of data.candidates) lines.push(`  ${c.accepted ? "yes" : "no "} ${c.name}: ${c.reason}`);
+  if (data.toolchains.length > 0) {
+    lines.push("toolchains:");
+    for (const t of data.toolchains) lines.push(`  ${t.name}: ${t.reason}`);
+  }
+  const workers = Object.entries(data.workers);
+  lines.push(workers.length > 0 ? "workers:" : "workers: from the build (runtime.json or toolchains)");
+  for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
+  if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.kinds.join(", ")})`).join("; ")}`);
+  for (const warning of data.warnings) lines.push(`warning: ${warning}`);
+  return lines;
+}

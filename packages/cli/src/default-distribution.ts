@@ -1,0 +1,11 @@
+import { createDistribution, type Distribution } from "@hop3/core";
+
+/**
+ * The default distribution: core plus every plugin of this repository, composed with the same
+ * public API any other distribution uses. Plugins are imported here, lazily, so `hop3 --version`
+ * never loads them.
+ */
+export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
+  const [{ nixPlugin }] = await Promise.all([import("@hop3/builder-nix")]);
+  return createDistribution({ plugins: [nixPlugin()], env });
+}

@@ -1,0 +1,17 @@
+import { builtInCommands } from "./commands/index.js";
+import { createCli } from "./create-cli.js";
+import { loadDefaultDistribution } from "./default-distribution.js";
+import { processIO } from "./io.js";
+import { CLI_VERSION } from "./version.js";
+
+/** Runs the default `hop3` distribution with the process's arguments and streams. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const io = processIO();
+  const cli = createCli(() => loadDefaultDistribution(io.env), {
+    name: "hop3",
+    version: CLI_VERSION,
+    commands: builtInCommands,
+    bugReportUrl: "https://github.com/abilian/hop3-builders/issues",
+  });
+  return cli.run(argv, io);
+}

@@ -1,0 +1,111 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+
+/** The repository's fixtures, proven against the real nix-build. */
+export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures");
+
+const made: string[] = [];
+
+/** A fresh temporary directory, removed by `removeTempDirs`. */
+export function tempDir(prefix = "hop3-static-test-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory `tempDir` and `makeDir` made. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** An app's working directory with the given files (path -> content). */
+export function makeDir(files: Record<string, string>): string {
+  const dir = tempDir("hop3-static-app-");
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+/** A static artifact as a builder would hand it over: one `static` worker naming a directory. */
+export function staticArtifact(app: string, workingDir: string, dir = "public", extra: Partial<BuildArtifact["runtime"]> = {}): BuildArtifact {
+  return {
+    apiVersion: 1,
+    kind: "static",
+    location: workingDir,
+    builder: "local",
+    appName: app,
+    buildId: `test-${Math.random().toString(36).slice(2, 8)}`,
+    builtAt: new Date().toISOString(),
+    metadata: {},
+    runtime: { workers: { static: dir }, env: {}, path: [], workingDir, ...extra },
+  };
+}
+
+/** What a deployer gets, with the real command runner and a real router. */
+export function deployContext(home: string, router: Router, domains: string[] = []): DeployContext & { logger: MemoryLogger } {
+  return {
+    logger: createMemoryLogger(),
+    run: runCommand,
+    signal: new AbortController().signal,
+    home,
+    env: process.env,
+    appEnv: {},
+    userEnv: {},
+    domains,
+    scale: {},
+    bindAddress: "127.0.0.1",
+    router,
+  };
+}
+
+/** A port nobody listens on right now: the kernel's pick for port 0. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET through nginx with a chosen Host header (fetch cannot set Host). */
+export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Every file and directory under a directory, relative (missing directory: none). */
+export function listTree(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true }).map(String).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Runs an action expected to throw, and returns what it threw. */
+export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
+  try {
+    await action();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error("expected an error, none was thrown");
+}

@@ -1,0 +1,94 @@
+import { isIP } from "node:net";
+import { userInfo } from "node:os";
+import { parseOptions } from "@hop3/core";
+import { z } from "zod";
+
+/** The package name, used as the plugin and router name and in option errors. */
+export const PACKAGE_NAME = "@hop3/router-nginx";
+
+const port = z.number().int().min(1).max(65535);
+const ipAddress = z.string().refine((value) => isIP(value) !== 0, "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1");
+
+const NginxRouterOptionsSchema = z
+  .object({
+    httpPort: port.optional(),
+    bindAddress: ipAddress.optional(),
+    nginx: z.string().trim().min(1, "must name a program (a name on PATH or an absolute path)").default("nginx"),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a system user name such as www-data")
+      .optional(),
+    workerProcesses: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).default("auto"),
+    reloadTimeoutMs: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+// Environment values are text: a port must be all digits, so "8080abc" is refused, not truncated.
+const EnvironmentSchema = z.object({
+  HOP3_HTTP_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a port number from 1 to 65535")
+    .transform(Number)
+    .pipe(port)
+    .optional(),
+  HOP3_BIND_ADDRESS: ipAddress.optional(),
+});
+
+/** Options of `createNginxRouter` and `nginxRouterPlugin`. Every field is optional. */
+export interface NginxRouterOptions {
+  /** Port nginx listens on; default HOP3_HTTP_PORT, else 8080. */
+  readonly httpPort?: number;
+  /** Address nginx listens on (an IP literal); default HOP3_BIND_ADDRESS, else 127.0.0.1. */
+  readonly bindAddress?: string;
+  /** The nginx program: a name on PATH or an absolute path (default "nginx", also looked for in /usr/sbin). */
+  readonly nginx?: string;
+  /**
+   * User nginx workers run as, when Hop3 runs as root. Default: the user running Hop3 (root), so
+   * they read every directory Hop3 serves. Ignored when Hop3 is not root (workers then run as it).
+   */
+  readonly user?: string;
+  /** nginx `worker_processes`: "auto" (one per core, the default) or a number. */
+  readonly workerProcesses?: "auto" | number;
+  /** How long to wait for nginx to switch to a new configuration (default 10,000 ms). */
+  readonly reloadTimeoutMs?: number;
+}
+
+/** The options once validated, with every default filled in. */
+export interface NginxSettings {
+  readonly httpPort: number;
+  readonly bindAddress: string;
+  readonly nginx: string;
+  /** The `user` directive, or undefined when Hop3 is not root (nginx would ignore it with a warning). */
+  readonly user: string | undefined;
+  readonly workerProcesses: "auto" | number;
+  readonly reloadTimeoutMs: number;
+}
+
+/**
+ * Validates factory options at once (OPTIONS_INVALID names the bad one). Options win over the
+ * environment; the environment wins over the defaults.
+ */
+export function resolveNginxSettings(
+  options: NginxRouterOptions | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  isRoot: boolean = process.getuid?.() === 0,
+): NginxSettings {
+  const parsed = parseOptions(NginxRouterOptionsSchema, options, PACKAGE_NAME);
+  const fromEnv = parseOptions(
+    EnvironmentSchema,
+    { HOP3_HTTP_PORT: env.HOP3_HTTP_PORT || undefined, HOP3_BIND_ADDRESS: env.HOP3_BIND_ADDRESS || undefined },
+    `${PACKAGE_NAME} (environment)`,
+  );
+  return {
+    httpPort: parsed.httpPort ?? fromEnv.HOP3_HTTP_PORT ?? 8080,
+    bindAddress: parsed.bindAddress ?? fromEnv.HOP3_BIND_ADDRESS ?? "127.0.0.1",
+    nginx: parsed.nginx,
+    user: isRoot ? (parsed.user ?? userInfo().username) : undefined,
+    workerProcesses: parsed.workerProcesses,
+    reloadTimeoutMs: parsed.reloadTimeoutMs,
+  };
+}
+
+/** The `listen` value for an address and port (IPv6 literals go in brackets). */
+export const listenAddress = (settings: Pick<NginxSettings, "bindAddress" | "httpPort">): string =>
+  isIP(settings.bindAddress) === 6 ? `[${settings.bindAddress}]:${settings.httpPort}` : `${settings.bindAddress}:${settings.httpPort}`;

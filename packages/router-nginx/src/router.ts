@@ -1,0 +1,153 @@
+import { existsSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
+import { nginxLayout, siteFile, type NginxLayout } from "./layout.js";
+import { withLock } from "./lock.js";
+import { findNginx } from "./nginx-cli.js";
+import { findMaster, reloadNginx, startNginx, stopNginx } from "./nginx-process.js";
+import { listenAddress, resolveNginxSettings, type NginxRouterOptions, type NginxSettings } from "./options.js";
+import { renderSite } from "./render-site.js";
+import { checkAppName, checkRoute } from "./route-check.js";
+import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, type LayoutChange } from "./site-files.js";
+import { validateSites, type ValidationTarget } from "./validate-sites.js";
+
+/** The router's name among routers (the plugin is "@hop3/router-nginx"). */
+export const ROUTER_NAME = "nginx";
+
+/**
+ * Creates the nginx router: one nginx per HOP3_HOME, under `<home>/nginx/`, started on demand,
+ * one site file per app. Every change is tested with `nginx -t` before it is put in place, and
+ * nginx is reloaded only then; `apply` returns once the new configuration answers. Options are
+ * validated here, at once (OPTIONS_INVALID names the bad one).
+ *
+ * @example
+ * const router = createNginxRouter({ httpPort: 8080 });
+ * await router.apply({ app: "blog", hosts: ["blog.localhost"], upstreams: [], staticDir: "/srv/blog" }, context);
+ */
+export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Record<string, string | undefined>> = process.env): Router {
+  const settings = resolveNginxSettings(options, env);
+  const urlFor = (app: string) => `http://${checkAppName(app)}.localhost${settings.httpPort === 80 ? "" : `:${settings.httpPort}`}/`;
+  const locked = <T>(context: OperationContext, action: (target: ValidationTarget) => Promise<T>): Promise<T> => {
+    const layout = nginxLayout(context.home);
+    return withLock(layout.lockFile, () => action({ context, layout, settings, nginx: findNginx(settings.nginx, context.env) }));
+  };
+
+  return {
+    apiVersion: 1,
+    name: ROUTER_NAME,
+    ensureRunning: (context) => locked(context, ensureRunning),
+    async apply(route: RouteSpec, context) {
+      // Checked before the lock and before any file is touched: a refused route writes nothing.
+      const checked = checkRoute(route);
+      return locked(context, async (target) => {
+        checkHostsFree(target.layout, checked.app, checked.hosts);
+        const main = prepareLayout(target.layout, settings);
+        await replaceSite(target, checked.app, renderSite(checked, settings), main);
+        return { url: urlFor(checked.app) };
+      });
+    },
+    async remove(app, context) {
+      checkAppName(app);
+      if (!existsSync(nginxLayout(context.home).prefix)) return; // never routed anything here
+      await locked(context, (target) => removeSite(target, app));
+    },
+    urlFor,
+    status: async (context) => statusOf(nginxLayout(context.home), settings),
+    async stop(context) {
+      // Needs no nginx binary: stopping is signals only.
+      const layout = nginxLayout(context.home);
+      if (!existsSync(layout.prefix)) return;
+      await withLock(layout.lockFile, async () => {
+        const master = findMaster(layout);
+        if (master !== undefined) await stopNginx(master, layout);
+      });
+    },
+  };
+}
+
+async function ensureRunning(target: ValidationTarget): Promise<RouterStatus> {
+  const { layout, settings, context } = target;
+  const main = prepareLayout(layout, settings);
+  const master = findMaster(layout);
+  if (master === undefined) {
+    await validateSites(target);
+    const pid = await startNginx(context, target.nginx, layout, settings);
+    context.logger.info(`Started nginx (pid ${pid}) on ${listenAddress(settings)}.`);
+  } else if (main.changed) {
+    await undoingOnError(() => validateSites(target), main.restore);
+    await activate(target, main.restore);
+  }
+  return statusOf(layout, settings);
+}
+
+/**
+ * Puts a new site file in place: written to staging/, tested with every other live site, renamed
+ * over the live one, then nginx reloaded (or started). If the reload fails the previous file is
+ * put back, so what is on disk is what serves.
+ */
+async function replaceSite(target: ValidationTarget, app: string, content: string, main: LayoutChange): Promise<void> {
+  const { layout } = target;
+  const liveFile = siteFile(layout, app);
+  const candidate = join(layout.staging, `${app}.conf`);
+  writeFileAtomic(candidate, content);
+  try {
+    await undoingOnError(() => validateSites(target, { app, file: candidate, liveFile }), main.restore);
+    const previous = readText(liveFile);
+    renameSync(candidate, liveFile);
+    await activate(target, () => {
+      if (previous === undefined) rmSync(liveFile, { force: true });
+      else writeFileAtomic(liveFile, previous);
+      main.restore();
+    });
+  } finally {
+    rmSync(candidate, { force: true });
+  }
+}
+
+/** Takes an app's site out (and any copy of it moved aside), then reloads. */
+async function removeSite(target: ValidationTarget, app: string): Promise<void> {
+  const { layout } = target;
+  const liveFile = siteFile(layout, app);
+  rmSync(`${liveFile}${BROKEN_SUFFIX}`, { force: true });
+  const previous = readText(liveFile);
+  if (previous === undefined) return;
+  const main = prepareLayout(layout, target.settings);
+  if (findMaster(layout) !== undefined) await undoingOnError(() => validateSites(target, undefined, [liveFile]), main.restore);
+  rmSync(liveFile, { force: true });
+  await activate(
+    target,
+    () => {
+      writeFileAtomic(liveFile, previous);
+      main.restore();
+    },
+    { startIfStopped: false },
+  );
+}
+
+/** Reloads a running nginx (undoing the change if that fails) or starts it. */
+async function activate(target: ValidationTarget, undo: () => void, { startIfStopped = true } = {}): Promise<void> {
+  const { layout, settings, context } = target;
+  const master = findMaster(layout);
+  if (master === undefined) {
+    if (startIfStopped) {
+      const pid = await startNginx(context, target.nginx, layout, settings);
+      context.logger.info(`Started nginx (pid ${pid}) on ${listenAddress(settings)}.`);
+    }
+    return;
+  }
+  await undoingOnError(() => reloadNginx(master, layout, settings.reloadTimeoutMs), undo);
+}
+
+async function undoingOnError<T>(action: () => Promise<T>, undo: () => void): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    undo();
+    throw error;
+  }
+}
+
+function statusOf(layout: NginxLayout, settings: NginxSettings): RouterStatus {
+  const pid = findMaster(layout);
+  return { running: pid !== undefined, ...(pid !== undefined && { pid }), listen: listenAddress(settings), apps: routedApps(layout) };
+}

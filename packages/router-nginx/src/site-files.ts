@@ -1,0 +1,85 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { basename, join } from "node:path";
+import { writeFileAtomic, type Logger } from "@hop3/core";
+import { nginxError } from "./errors.js";
+import { siteFile, type NginxLayout } from "./layout.js";
+import { renderMainConfig } from "./render-main.js";
+import { renderMimeTypes } from "./mime-types.js";
+import type { NginxSettings } from "./options.js";
+
+/** Suffix of a site file moved aside because nginx refused it. */
+export const BROKEN_SUFFIX = ".broken";
+
+/** What `prepareLayout` changed, and how to put it back. */
+export interface LayoutChange {
+  /** True when nginx.conf was rewritten (nginx must reload to use it). */
+  readonly changed: boolean;
+  /** Puts the previous nginx.conf back, when nginx refused the new one. */
+  restore(): void;
+}
+
+/**
+ * Creates the prefix's directories and (re)writes nginx.conf and mime.types when their content
+ * differs from what the settings give (a new HOP3_HTTP_PORT, a new version of Hop3).
+ */
+export function prepareLayout(layout: NginxLayout, settings: NginxSettings): LayoutChange {
+  for (const dir of [layout.sites, layout.staging, layout.logs, layout.temp]) mkdirSync(dir, { recursive: true });
+  if (readText(layout.mimeTypes) !== renderMimeTypes()) writeFileAtomic(layout.mimeTypes, renderMimeTypes());
+  const previous = readText(layout.conf);
+  const next = renderMainConfig(layout, settings);
+  if (previous === next) return { changed: false, restore() {} };
+  writeFileAtomic(layout.conf, next);
+  return { changed: true, restore: () => (previous === undefined ? undefined : writeFileAtomic(layout.conf, previous)) };
+}
+
+/** The live site files (`sites/*.conf`), sorted: what nginx's `include sites/*.conf` reads. */
+export function liveSiteFiles(layout: NginxLayout): string[] {
+  if (!existsSync(layout.sites)) return [];
+  return readdirSync(layout.sites)
+    .filter((name) => name.endsWith(".conf") && !name.startsWith("."))
+    .sort()
+    .map((name) => join(layout.sites, name));
+}
+
+/** Apps with a live site file. */
+export const routedApps = (layout: NginxLayout): string[] => liveSiteFiles(layout).map((file) => basename(file, ".conf"));
+
+/** The host names of every `server_name` directive in a site file. */
+export function serverNames(text: string): string[] {
+  const withoutComments = text.replace(/#[^\n]*/g, "");
+  return [...withoutComments.matchAll(/(?:^|[\s;{}])server_name\s+([^;{}]+);/g)].flatMap((match) => match[1]!.trim().split(/\s+/));
+}
+
+/**
+ * Refuses a host already routed to another app: nginx would only warn ("conflicting server
+ * name") and keep routing it to whichever site it read first.
+ */
+export function checkHostsFree(layout: NginxLayout, app: string, hosts: readonly string[]): void {
+  const own = siteFile(layout, app);
+  for (const file of liveSiteFiles(layout)) {
+    if (file === own) continue;
+    const taken = serverNames(readText(file) ?? "").find((name) => hosts.includes(name));
+    if (taken !== undefined) {
+      const other = basename(file, ".conf");
+      throw nginxError("ROUTE_HOST_CONFLICT", `The host name "${taken}" of app "${app}" is already routed to app "${other}".`, {
+        details: { app, host: taken, otherApp: other },
+      });
+    }
+  }
+}
+
+/** Moves a site file nginx refuses out of the include glob, so the other apps keep serving. */
+export function quarantineSite(file: string, reason: string, logger: Logger): void {
+  const target = `${file}${BROKEN_SUFFIX}`;
+  renameSync(file, target);
+  logger.warn(`nginx refused ${basename(file)} (${reason}); moved it aside to ${basename(target)} so the other apps keep serving.`);
+}
+
+/** A file's text, or undefined when it does not exist. */
+export function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}

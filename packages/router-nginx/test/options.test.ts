@@ -1,0 +1,55 @@
+import { userInfo } from "node:os";
+import { describe, expect, it } from "vitest";
+import { createNginxRouter } from "../src/router.js";
+import { resolveNginxSettings } from "../src/options.js";
+import { caught } from "./helpers.js";
+
+describe("router options", () => {
+  it("defaults to 127.0.0.1:8080, nginx on PATH, one worker per core", () => {
+    expect(resolveNginxSettings(undefined, {}, false)).toEqual({
+      httpPort: 8080,
+      bindAddress: "127.0.0.1",
+      nginx: "nginx",
+      user: undefined,
+      workerProcesses: "auto",
+      reloadTimeoutMs: 10_000,
+    });
+  });
+
+  it("takes HOP3_HTTP_PORT and HOP3_BIND_ADDRESS from the environment, and options win over them", () => {
+    const env = { HOP3_HTTP_PORT: "9090", HOP3_BIND_ADDRESS: "0.0.0.0" };
+    expect(resolveNginxSettings({}, env, false)).toMatchObject({ httpPort: 9090, bindAddress: "0.0.0.0" });
+    expect(resolveNginxSettings({ httpPort: 7000, bindAddress: "::1" }, env, false)).toMatchObject({ httpPort: 7000, bindAddress: "::1" });
+  });
+
+  it("runs workers as the user running Hop3 when it is root", () => {
+    expect(resolveNginxSettings({}, {}, true).user).toBe(userInfo().username);
+  });
+
+  it.each([
+    [{ HOP3_HTTP_PORT: "80a" }, "HOP3_HTTP_PORT"],
+    [{ HOP3_HTTP_PORT: "70000" }, "HOP3_HTTP_PORT"],
+    [{ HOP3_BIND_ADDRESS: "localhost; evil" }, "HOP3_BIND_ADDRESS"],
+  ])("refuses the environment %j with OPTIONS_INVALID naming the variable", async (env, name) => {
+    const error = await caught(() => resolveNginxSettings({}, env, false));
+    expect(error.code).toBe("OPTIONS_INVALID");
+    expect(error.message).toContain(name);
+  });
+
+  it.each([
+    [{ httpPort: 0 }, "httpPort"],
+    [{ bindAddress: "example.org" }, "bindAddress"],
+    [{ user: "root; daemon off" }, "user"],
+    [{ nginx: " " }, "nginx"],
+    [{ colour: "blue" }, "colour"],
+  ])("refuses the options %j where the router is created", async (options, key) => {
+    const error = await caught(() => createNginxRouter(options as never, {}));
+    expect(error.code).toBe("OPTIONS_INVALID");
+    expect(error.message).toContain(key);
+  });
+
+  it("gives each app a URL on its own .localhost name", () => {
+    expect(createNginxRouter({ httpPort: 8080 }).urlFor("blog")).toBe("http://blog.localhost:8080/");
+    expect(createNginxRouter({ httpPort: 80 }).urlFor("blog")).toBe("http://blog.localhost/");
+  });
+});

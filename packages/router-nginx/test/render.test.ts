@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { nginxLayout } from "../src/layout.js";
+import { renderMainConfig } from "../src/render-main.js";
+import { renderSite } from "../src/render-site.js";
+import { resolveNginxSettings } from "../src/options.js";
+
+const settings = resolveNginxSettings({ httpPort: 8080 }, {}, true);
+const layout = nginxLayout("/srv/hop3");
+const compact = (text: string) => text.replace(/\s+/g, " ");
+
+describe("renderSite", () => {
+  it("serves a static-only app from its directory, with index.html for unknown paths and no upstream", () => {
+    const site = renderSite({ app: "docs", hosts: ["docs.localhost", "docs.example.org"], upstreams: [], staticDir: "/srv/docs site" }, settings);
+    expect(site).toContain("listen 127.0.0.1:8080;");
+    expect(site).toContain("server_name docs.localhost docs.example.org;");
+    expect(site).toContain('root "/srv/docs site";');
+    expect(site).toContain("try_files $uri $uri/ /index.html =404;");
+    expect(site).not.toContain("upstream");
+    expect(site).not.toContain("proxy_pass");
+  });
+
+  it("proxies a web app to every instance with the forwarding and websocket headers", () => {
+    const site = renderSite(
+      {
+        app: "api",
+        hosts: ["api.localhost"],
+        upstreams: [
+          { host: "127.0.0.1", port: 5000 },
+          { host: "::1", port: 5001 },
+        ],
+      },
+      settings,
+    );
+    expect(compact(site)).toContain("upstream hop3_api { server 127.0.0.1:5000; server [::1]:5001; keepalive 16; }");
+    expect(site).toContain("proxy_pass http://hop3_api;");
+    for (const header of [
+      "Host $http_host",
+      "X-Real-IP $remote_addr",
+      "X-Forwarded-For $proxy_add_x_forwarded_for",
+      "X-Forwarded-Proto $scheme",
+      "X-Forwarded-Host $host",
+      "X-Forwarded-Port $server_port",
+      "Upgrade $http_upgrade",
+      "Connection $connection_upgrade",
+    ]) {
+      expect(site).toContain(`proxy_set_header ${header};`);
+    }
+    expect(site).toContain("proxy_http_version 1.1;");
+    expect(site).not.toContain("root ");
+  });
+
+  it("serves the static files of a web app first and falls back to the app", () => {
+    const site = compact(renderSite({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: 5000 }], staticDir: "/srv/shop" }, settings));
+    expect(site).toContain('root "/srv/shop";');
+    expect(site).toContain("location / { try_files $uri @app; }");
+    expect(site).toContain("location ~ /$ { try_files ${uri}index.html @app; }");
+    expect(site).toContain("location @app { proxy_pass http://hop3_shop;");
+  });
+
+  it("denies dot-files but not .well-known, in every kind of site", () => {
+    for (const route of [
+      { app: "a", hosts: ["a.localhost"], upstreams: [], staticDir: "/srv/a" },
+      { app: "b", hosts: ["b.localhost"], upstreams: [{ host: "127.0.0.1", port: 1 }] },
+    ]) {
+      expect(compact(renderSite(route, settings))).toContain("location ~ /\\.(?!well-known(/|$)) { deny all; }");
+    }
+  });
+
+  it("listens on an IPv6 bind address in brackets", () => {
+    const v6 = resolveNginxSettings({ httpPort: 9000, bindAddress: "::1" }, {}, true);
+    expect(renderSite({ app: "a", hosts: ["a.localhost"], upstreams: [], staticDir: "/srv/a" }, v6)).toContain("listen [::1]:9000;");
+  });
+});
+
+describe("renderMainConfig", () => {
+  it("keeps every path inside the prefix and includes the live sites", () => {
+    const main = renderMainConfig(layout, settings);
+    expect(main).toContain('pid "/srv/hop3/nginx/nginx.pid";');
+    expect(main).toContain('error_log "/srv/hop3/nginx/logs/error.log" warn;');
+    expect(main).toContain('access_log "/srv/hop3/nginx/logs/access.log";');
+    for (const temp of ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]) {
+      expect(main).toContain(`${temp}_temp_path "/srv/hop3/nginx/temp/${temp}";`);
+    }
+    expect(main).toContain('include "/srv/hop3/nginx/sites/*.conf";');
+  });
+
+  it("answers unknown hosts with a 404 and a short text from a default server", () => {
+    expect(compact(renderMainConfig(layout, settings))).toContain(
+      'server { listen 127.0.0.1:8080 default_server; server_name _; default_type text/plain; return 404 "No Hop3 app answers to this host name.\\n"; }',
+    );
+  });
+
+  it("lists exact site files in a candidate configuration", () => {
+    const main = renderMainConfig(layout, settings, ["/srv/hop3/nginx/sites/a.conf", "/srv/hop3/nginx/staging/b.conf"]);
+    expect(main).toContain('include "/srv/hop3/nginx/sites/a.conf";\n    include "/srv/hop3/nginx/staging/b.conf";');
+    expect(main).not.toContain("*.conf");
+  });
+
+  it("sets the worker user only when Hop3 runs as root", () => {
+    expect(renderMainConfig(layout, resolveNginxSettings({ user: "www-data" }, {}, true))).toContain("user www-data;");
+    expect(renderMainConfig(layout, resolveNginxSettings({ user: "www-data" }, {}, false))).not.toMatch(/^user /m);
+  });
+});

@@ -1,0 +1,146 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createNginxRouter, UNKNOWN_HOST_BODY } from "../src/index.js";
+import { freePort, httpGet, isAlive, makeDir, mastersOf, removeMadeDirs, operationContext, rawExchange, startUpstream, tempHome, type Upstream } from "./helpers.js";
+
+// Real nginx on a free port, real HTTP servers behind it: what a browser would see.
+describe("nginx router: routing", { timeout: 30_000 }, () => {
+  const home = tempHome();
+  const context = operationContext(home);
+  let port: number;
+  let router: ReturnType<typeof createNginxRouter>;
+  const upstreams: Upstream[] = [];
+  const upstream = async (name: string) => {
+    const server = await startUpstream(name);
+    upstreams.push(server);
+    return server;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    router = createNginxRouter({ httpPort: port }, {});
+  });
+
+  afterAll(async () => {
+    await router.stop(context);
+    await Promise.all(upstreams.map((u) => u.close()));
+    expect(mastersOf(home)).toEqual([]);
+    rmSync(home, { recursive: true, force: true });
+    removeMadeDirs();
+  });
+
+  it("starts nginx on demand, detached from Hop3, and answers unknown hosts with a 404 and a short text", async () => {
+    const status = await router.ensureRunning(context);
+    expect(status).toMatchObject({ running: true, listen: `127.0.0.1:${port}`, apps: [] });
+    // setsid: its own session, so it outlives the Node process that started it.
+    const [, ppid, , session] = readFileSync(`/proc/${status.pid}/stat`, "utf8").split(") ")[1]!.split(" ").map(Number);
+    expect(session).toBe(status.pid);
+    expect(ppid).not.toBe(process.pid);
+    const answer = await httpGet(port, "nobody.localhost");
+    expect(answer.status).toBe(404);
+    expect(answer.body.trim()).toBe(UNKNOWN_HOST_BODY);
+  });
+
+  it("serves a static-only app: files with their type, index.html, index.html for unknown paths", async () => {
+    const dir = makeDir({ "index.html": "<h1>docs home</h1>\n", "style.css": "body{}\n", "guide/index.html": "guide\n" });
+    const { url } = await router.apply({ app: "docs", hosts: ["docs.localhost"], upstreams: [], staticDir: dir }, context);
+    expect(url).toBe(`http://docs.localhost:${port}/`);
+    expect(await httpGet(port, "docs.localhost")).toMatchObject({ status: 200, body: "<h1>docs home</h1>\n" });
+    const css = await httpGet(port, "docs.localhost", "/style.css");
+    expect(css).toMatchObject({ status: 200, body: "body{}\n" });
+    expect(css.headers["content-type"]).toBe("text/css");
+    expect((await httpGet(port, "docs.localhost", "/guide/")).body).toBe("guide\n");
+    expect((await httpGet(port, "docs.localhost", "/some/client/route")).body).toBe("<h1>docs home</h1>\n");
+  });
+
+  it("never serves dot-files such as .git, but serves .well-known", async () => {
+    const dir = makeDir({ "index.html": "home\n", ".git/config": "[core] secret\n", ".env": "KEY=secret\n", ".well-known/security.txt": "contact\n" });
+    await router.apply({ app: "dots", hosts: ["dots.localhost"], upstreams: [], staticDir: dir }, context);
+    for (const path of ["/.git/config", "/.env"]) {
+      const answer = await httpGet(port, "dots.localhost", path);
+      expect(answer.status).toBe(403);
+      expect(answer.body).not.toContain("secret");
+    }
+    expect(await httpGet(port, "dots.localhost", "/.well-known/security.txt")).toMatchObject({ status: 200, body: "contact\n" });
+  });
+
+  it("proxies a web app, which receives Host and the X-Forwarded-* headers", async () => {
+    const api = await upstream("api");
+    await router.apply({ app: "api", hosts: ["api.localhost"], upstreams: [{ host: "127.0.0.1", port: api.port }] }, context);
+    const answer = await httpGet(port, `api.localhost:${port}`, "/v1/items?x=1");
+    expect(answer.status).toBe(200);
+    const seen = JSON.parse(answer.body);
+    expect(seen.from).toBe("api");
+    expect(seen.path).toBe("/v1/items?x=1");
+    expect(seen.headers).toMatchObject({
+      host: `api.localhost:${port}`,
+      "x-forwarded-for": "127.0.0.1",
+      "x-real-ip": "127.0.0.1",
+      "x-forwarded-proto": "http",
+      "x-forwarded-host": "api.localhost",
+      "x-forwarded-port": String(port),
+    });
+  });
+
+  it("passes a websocket upgrade through to the app", async () => {
+    const received = await rawExchange(
+      port,
+      "GET /socket HTTP/1.1\r\nHost: api.localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    expect(received).toMatch(/^HTTP\/1\.1 101 /);
+    const seen = JSON.parse(received.slice(received.indexOf("\r\n\r\n") + 4));
+    expect(seen.headers).toMatchObject({ upgrade: "websocket", connection: "upgrade" });
+  });
+
+  it("serves a web app's static files first and falls back to the app for everything else", async () => {
+    const shop = await upstream("shop");
+    const dir = makeDir({ "style.css": "shop css\n", "promo/index.html": "promo page\n" });
+    await router.apply({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: shop.port }], staticDir: dir }, context);
+    expect((await httpGet(port, "shop.localhost", "/style.css")).body).toBe("shop css\n");
+    expect((await httpGet(port, "shop.localhost", "/promo/")).body).toBe("promo page\n");
+    // No index.html at / and no file /cart: both go to the app, not 403 or 404.
+    expect(JSON.parse((await httpGet(port, "shop.localhost", "/")).body)).toMatchObject({ from: "shop", path: "/" });
+    expect(JSON.parse((await httpGet(port, "shop.localhost", "/cart")).body)).toMatchObject({ from: "shop", path: "/cart" });
+  });
+
+  it("routes two apps side by side, each by its own host names, domains included", async () => {
+    const one = await upstream("one");
+    const two = await upstream("two");
+    await router.apply({ app: "one", hosts: ["one.localhost", "one.example.org"], upstreams: [{ host: "127.0.0.1", port: one.port }] }, context);
+    await router.apply({ app: "two", hosts: ["two.localhost"], upstreams: [{ host: "127.0.0.1", port: two.port }] }, context);
+    expect(JSON.parse((await httpGet(port, "one.localhost")).body).from).toBe("one");
+    expect(JSON.parse((await httpGet(port, "one.example.org")).body).from).toBe("one");
+    expect(JSON.parse((await httpGet(port, "two.localhost")).body).from).toBe("two");
+    expect((await httpGet(port, "docs.localhost")).body).toBe("<h1>docs home</h1>\n");
+  });
+
+  it("spreads requests over every instance of a scaled web worker", async () => {
+    const a = await upstream("scaled-a");
+    const b = await upstream("scaled-b");
+    const ports = [a.port, b.port].map((p) => ({ host: "127.0.0.1", port: p }));
+    await router.apply({ app: "scaled", hosts: ["scaled.localhost"], upstreams: ports }, context);
+    const seen = new Set<string>();
+    for (let i = 0; i < 8; i++) seen.add(JSON.parse((await httpGet(port, "scaled.localhost")).body).from);
+    expect([...seen].sort()).toEqual(["scaled-a", "scaled-b"]);
+  });
+
+  it("replaces an app's route on a new apply: the new upstream answers at once", async () => {
+    const next = await upstream("api-v2");
+    await router.apply({ app: "api", hosts: ["api.localhost"], upstreams: [{ host: "127.0.0.1", port: next.port }] }, context);
+    // apply returns once the old workers stopped accepting: no request may reach the old config.
+    for (let i = 0; i < 5; i++) expect(JSON.parse((await httpGet(port, "api.localhost")).body).from).toBe("api-v2");
+  });
+
+  it("removes an app's route: its hosts get the 404, the other apps keep serving, removing again does nothing", async () => {
+    const status = await router.status(context);
+    expect(status.apps).toEqual(["api", "docs", "dots", "one", "scaled", "shop", "two"]);
+    await router.remove("two", context);
+    expect(await httpGet(port, "two.localhost")).toMatchObject({ status: 404 });
+    expect(existsSync(join(home, "nginx", "sites", "two.conf"))).toBe(false);
+    expect(JSON.parse((await httpGet(port, "one.localhost")).body).from).toBe("one");
+    await router.remove("two", context);
+    expect((await router.status(context)).apps).not.toContain("two");
+    expect(isAlive(status.pid!)).toBe(true);
+  });
+});
