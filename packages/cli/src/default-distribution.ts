@@ -6,6 +6,14 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }] = await Promise.all([import("@hop3/builder-nix")]);
-  return createDistribution({ plugins: [nixPlugin()], env });
+  const [{ nixPlugin }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
+    import("@hop3/builder-nix"),
+    import("@hop3/deployer-uwsgi"),
+    import("@hop3/deployer-static"),
+    import("@hop3/router-nginx"),
+  ]);
+  return createDistribution({
+    plugins: [nixPlugin(), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
+    env,
+  });
 }

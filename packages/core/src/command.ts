@@ -1,4 +1,3 @@
-import { execa } from "execa";
 import { coreError } from "./error-codes.js";
 import { silentLogger, type Logger, type OutputLine } from "./logger.js";
 
@@ -54,6 +53,8 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
       yield line;
     };
 
+  // Loaded on first use: commands that run no program (status, config...) start faster without it.
+  const { execa } = await import("execa");
   const started = performance.now();
   const result = await execa(file, [...args], {
     cwd: options.cwd,

@@ -1,6 +1,8 @@
 import { loadApp, type AppSource, type LoadAppOptions } from "./app.js";
 import { runCommand, type RunOptions } from "./command.js";
-import { SUPPORTED_API_VERSIONS } from "./contracts/common.js";
+import { SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/common.js";
+import type { Deployer } from "./contracts/deployer.js";
+import type { Router } from "./contracts/router.js";
 import type { Hop3Plugin } from "./contracts/plugin.js";
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
@@ -29,9 +31,12 @@ export interface PlanOptions extends LoadAppOptions {
   readonly builder?: string;
 }
 
-export interface BuildOptions {
+export interface OperationOptions {
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
+}
+
+export interface BuildOptions extends OperationOptions {
   /** Defaults to a new, time-ordered id. */
   readonly releaseId?: string;
 }
@@ -48,6 +53,12 @@ export interface Distribution {
   plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
   /** Builds the app the plan names and returns the validated artifact. */
   build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
+  /** The deployer that runs artifacts of this kind (the first registered that takes it). */
+  deployerFor(kind: string): Deployer;
+  /** The proxy of this distribution. */
+  router(): Router;
+  /** What a plugin operation gets: logger, signal, home, env, and a runner using them. */
+  operationContext(options?: OperationOptions): OperationContext;
 }
 
 /** Composes core with the given plugins. Invalid or duplicate plugins are coded errors naming them. */
@@ -71,6 +82,19 @@ export function createDistribution(options: DistributionOptions): Distribution {
     plugins.push({ name: plugin.name, apiVersion: plugin.apiVersion, ...(plugin.version && { version: plugin.version }) });
   }
   const home = resolveHop3Home(env);
+  const operationContext = (options: OperationOptions = {}): OperationContext => {
+    const logger = options.logger ?? silentLogger;
+    const signal = options.signal ?? new AbortController().signal;
+    return {
+      logger,
+      signal,
+      home,
+      env,
+      // Programs see the distribution's environment (PATH, NIX_PATH...), not whatever Node has.
+      run: (file, args, runOptions: RunOptions = {}) =>
+        runCommand(file, args, { logger, signal, ...runOptions, env: { ...env, ...runOptions.env }, extendEnv: false }),
+    };
+  };
 
   return {
     plugins,
@@ -96,20 +120,14 @@ export function createDistribution(options: DistributionOptions): Distribution {
           details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
         });
       }
-      const logger = buildOptions.logger ?? silentLogger;
-      const signal = buildOptions.signal ?? new AbortController().signal;
+      const context = operationContext(buildOptions);
       const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
         builder.build({
+          ...context,
           app: plan.app,
           toolchains: builder.usesToolchains ? registry.toolchains() : [],
           releaseId: buildOptions.releaseId ?? newReleaseId(),
           appStateDir: appStateDir(home, plan.app.name),
-          home,
-          env,
-          logger,
-          signal,
-          run: (file, args, runOptions: RunOptions = {}) =>
-            runCommand(file, args, { logger, signal, ...runOptions, env: { ...env, ...runOptions.env }, extendEnv: false }),
         }),
       );
       const valid = validateArtifact(artifact, `builder "${builder.name}"`);
@@ -122,6 +140,22 @@ export function createDistribution(options: DistributionOptions): Distribution {
       }
       return valid;
     },
+    deployerFor(kind) {
+      const deployer = registry.deployers().find((d) => d.kinds.includes(kind));
+      if (!deployer) {
+        const available = registry.deployers().map((d) => `${d.name} (${d.kinds.join(", ")})`);
+        throw coreError("DEPLOYER_NOT_FOUND", `No deployer takes artifacts of kind "${kind}". Deployers: ${available.join("; ") || "none"}.`, {
+          details: { kind, available },
+        });
+      }
+      return deployer;
+    },
+    router() {
+      const router = registry.routers()[0];
+      if (!router) throw coreError("ROUTER_NOT_FOUND", "This distribution has no router to route apps with.", { details: {} });
+      return router;
+    },
+    operationContext,
   };
 }
 

@@ -110,6 +110,14 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "No builder accepted the app",
     hint: "Add what one of the builders looks for (a hop3.nix, a Dockerfile, a package.json...), or name a builder in hop3.toml [build] builder.",
   },
+  DEPLOYER_NOT_FOUND: {
+    title: "No deployer of this distribution runs this kind of artifact",
+    hint: "Add a plugin whose deployer takes this kind; `hop3 plugins` lists the deployers and the kinds they take.",
+  },
+  ROUTER_NOT_FOUND: {
+    title: "This distribution has no router",
+    hint: "Add a router plugin, such as @hop3/router-nginx, to the distribution.",
+  },
   BUILD_ARTIFACT_INVALID: {
     title: "A build artifact does not match the BuildArtifact schema",
     hint: "If a builder returned it, that builder has a bug: report it to its authors with the field shown. If it was read from a file, the file was changed by hand or written by another version: build the app again.",

@@ -10,7 +10,7 @@ export { parseOptions } from "./options.js";
 export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/common.js";
 export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
 export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
-export type { Deployer, DeployContext, DeploymentStatus, WorkerStatus } from "./contracts/deployer.js";
+export type { Deployer, DeployContext, DeploymentStatus, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
 export type { CliCommand, CliCommandContext } from "./contracts/cli-command.js";
 export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
@@ -40,5 +40,5 @@ export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig
 export { Hop3Tokens } from "./tokens.js";
 export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";
 export { selectBuilder, detectToolchains, type BuildPlan, type BuilderCandidate, type ToolchainCandidate } from "./planning.js";
-export { createDistribution, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions } from "./distribution.js";
+export { createDistribution, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";

@@ -10,8 +10,8 @@ import { createNginxRouter } from "./router.js";
  * @example
  * const distribution = createDistribution({ plugins: [nginxRouterPlugin({ httpPort: 8080 })] });
  */
-export function nginxRouterPlugin(options?: NginxRouterOptions): Hop3Plugin {
-  const router = createNginxRouter(options);
+export function nginxRouterPlugin(options?: NginxRouterOptions, env: Readonly<Record<string, string | undefined>> = process.env): Hop3Plugin {
+  const router = createNginxRouter(options, env);
   return definePlugin({
     name: PACKAGE_NAME,
     apiVersion: 1,

@@ -42,7 +42,12 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
       return locked(context, async (target) => {
         checkHostsFree(target.layout, checked.app, checked.hosts);
         const main = prepareLayout(target.layout, settings);
-        await replaceSite(target, checked.app, renderSite(checked, settings), main);
+        const content = renderSite(checked, settings);
+        // The same route again (a deploy that changed nothing) needs no test and no reload.
+        if (!main.changed && readText(siteFile(target.layout, checked.app)) === content && findMaster(target.layout) !== undefined) {
+          return { url: urlFor(checked.app) };
+        }
+        await replaceSite(target, checked.app, content, main);
         return { url: urlFor(checked.app) };
       });
     },

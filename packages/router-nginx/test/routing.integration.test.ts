@@ -132,9 +132,20 @@ describe("nginx router: routing", { timeout: 30_000 }, () => {
     for (let i = 0; i < 5; i++) expect(JSON.parse((await httpGet(port, "api.localhost")).body).from).toBe("api-v2");
   });
 
+  it("applies the same route again without reloading nginx (its workers stay the same)", async () => {
+    const route = { app: "same", hosts: ["same.localhost"], upstreams: [{ host: "127.0.0.1", port: (await upstream("same")).port }] };
+    await router.apply(route, context);
+    const workers = () => readFileSync(`/proc/${mastersOf(home)[0]}/task/${mastersOf(home)[0]}/children`, "utf8").trim();
+    const before = workers();
+    await router.apply(route, context);
+    expect(workers()).toBe(before);
+    await router.apply({ ...route, hosts: ["same.localhost", "same.example.org"] }, context);
+    expect(workers()).not.toBe(before);
+  });
+
   it("removes an app's route: its hosts get the 404, the other apps keep serving, removing again does nothing", async () => {
     const status = await router.status(context);
-    expect(status.apps).toEqual(["api", "docs", "dots", "one", "scaled", "shop", "two"]);
+    expect(status.apps).toEqual(["api", "docs", "dots", "one", "same", "scaled", "shop", "two"]);
     await router.remove("two", context);
     expect(await httpGet(port, "two.localhost")).toMatchObject({ status: 404 });
     expect(existsSync(join(home, "nginx", "sites", "two.conf"))).toBe(false);

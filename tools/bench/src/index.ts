@@ -27,6 +27,8 @@ export interface BenchSuite {
   /** Prepares what the cases need; may return a teardown. */
   readonly setup?: () => Promise<(() => Promise<void> | void) | void> | (() => void) | void;
   readonly cases: readonly BenchCase[] | (() => readonly BenchCase[]);
+  /** Measures that are not times (peak memory...), run after the cases; each line is printed under the table. */
+  readonly notes?: () => Promise<readonly string[]> | readonly string[];
 }
 
 export const defineBench = (suite: BenchSuite): BenchSuite => suite;
@@ -54,7 +56,7 @@ async function time(side: BenchSide): Promise<number> {
 }
 
 /** Runs one suite; subject and baseline alternate so drift in the machine hits both alike. */
-export async function runSuite(suite: BenchSuite): Promise<BenchResult[]> {
+export async function runSuite(suite: BenchSuite): Promise<{ results: BenchResult[]; notes: string[] }> {
   const teardown = await suite.setup?.();
   try {
     const cases = typeof suite.cases === "function" ? suite.cases() : suite.cases;
@@ -86,7 +88,8 @@ export async function runSuite(suite: BenchSuite): Promise<BenchResult[]> {
         ...(c.goal !== undefined && { goal: c.goal }),
       });
     }
-    return results;
+    const notes = [...((await suite.notes?.()) ?? [])].map((note) => `${suite.name}: ${note}`);
+    return { results, notes };
   } finally {
     if (typeof teardown === "function") await teardown();
   }

@@ -23,9 +23,13 @@ function discover(): string[] {
 const filter = process.argv.slice(2);
 const files = discover().filter((file) => filter.length === 0 || filter.some((f) => file.includes(f)));
 const results: BenchResult[] = [];
+const notes: string[] = [];
 for (const file of files) {
   const suite = (await import(pathToFileURL(file).href)).default as BenchSuite;
   process.stderr.write(`running ${suite.name} (${file.slice(root.length + 1)})\n`);
-  results.push(...(await runSuite(suite)));
+  const outcome = await runSuite(suite);
+  results.push(...outcome.results);
+  notes.push(...outcome.notes);
 }
 console.log(formatResults(results));
+if (notes.length > 0) console.log(`\n${notes.map((note) => `- ${note}`).join("\n")}`);

@@ -1,8 +1,30 @@
 import type { Command } from "../command.js";
+import { appsCommand, destroyCommand } from "./apps.js";
 import { buildCommand } from "./build.js";
+import { configCommands } from "./config.js";
+import { deployCommand } from "./deploy.js";
 import { doctorCommand } from "./doctor.js";
+import { restartCommand, scaleCommand, startCommand, statusCommand, stopCommand } from "./lifecycle.js";
+import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
+import { serverCommands } from "./server.js";
 
-/** The built-in commands every distribution made with createCli gets. */
-export const builtInCommands: readonly Command[] = [planCommand, buildCommand, pluginsCommand, doctorCommand];
+/** The built-in commands every distribution made with createCli gets, in the order --help lists them. */
+export const builtInCommands: readonly Command[] = [
+  deployCommand,
+  planCommand,
+  buildCommand,
+  appsCommand,
+  statusCommand,
+  logsCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  scaleCommand,
+  destroyCommand,
+  ...configCommands,
+  ...serverCommands,
+  doctorCommand,
+  pluginsCommand,
+];

@@ -41,6 +41,21 @@ export interface DeployContext extends OperationContext {
   readonly router: Router;
 }
 
+/** Where one worker instance writes its output. */
+export interface WorkerLog {
+  readonly worker: string;
+  readonly instance: number;
+  readonly path: string;
+}
+
+/** A background service a deployer relies on (the uWSGI emperor), as `hop3 server` shows it. */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly running: boolean;
+  readonly pid?: number;
+  readonly detail?: string;
+}
+
 /** Turns an artifact into running processes and routes, and manages their life. */
 export interface Deployer {
   readonly apiVersion: 1;
@@ -56,4 +71,11 @@ export interface Deployer {
   scale(app: string, context: DeployContext): Promise<DeploymentStatus>;
   destroy(app: string, context: DeployContext): Promise<void>;
   status(app: string, context: DeployContext): Promise<DeploymentStatus>;
+  /** The log files of the app's worker instances, for `hop3 logs`. */
+  logFiles?(app: string, context: OperationContext): Promise<readonly WorkerLog[]>;
+  /** Starts the background service the deployer relies on, if it has one (`hop3 server start`). */
+  startService?(context: OperationContext): Promise<ServiceStatus>;
+  /** Stops that service; the apps it supervises stop with it. */
+  stopService?(context: OperationContext): Promise<ServiceStatus>;
+  serviceStatus?(context: OperationContext): Promise<ServiceStatus>;
 }

@@ -1,0 +1,33 @@
+import { resolve } from "node:path";
+import { parseAssignments } from "../args.js";
+import { deployApp } from "../apps/deploy.js";
+import { defineCommand } from "../command.js";
+
+export const deployCommand = defineCommand({
+  name: ["deploy"],
+  summary: "Build an app, start it, route it, wait until it answers, and print its URL",
+  usage: "hop3 deploy [DIR] [--app NAME] [--builder NAME] [--env K=V]... [--json]",
+  options: { app: { type: "string" }, builder: { type: "string" }, env: { type: "string", multiple: true } },
+  maxPositionals: 1,
+  async run({ args, io, distribution, reporter }) {
+    const env = parseAssignments(args.values.env as string[] | undefined, this.usage);
+    const result = await deployApp(await distribution(), io, reporter, {
+      dir: resolve(io.cwd, args.positionals[0] ?? "."),
+      env,
+      ...(typeof args.values.app === "string" && { appName: args.values.app }),
+      ...(typeof args.values.builder === "string" && { builder: args.values.builder }),
+    });
+    return {
+      data: {
+        app: result.app,
+        release: result.release,
+        builder: result.builder,
+        deployer: result.deployer,
+        artifact: { kind: result.artifact.kind, location: result.artifact.location, buildId: result.artifact.buildId },
+        url: result.url,
+        status: result.status,
+      },
+      text: [`${result.app} is live: ${result.url}`],
+    };
+  },
+});

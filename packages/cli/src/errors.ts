@@ -1,0 +1,31 @@
+import { defineErrors } from "@hop3/core";
+
+/** Codes raised by the CLI's own steps. Each has a page under docs/errors/. */
+export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
+  APP_NOT_FOUND: {
+    title: "No app of that name is known to this Hop3",
+    hint: "Run `hop3 apps` for the list, or deploy the app first with `hop3 deploy DIR`.",
+  },
+  APP_STATE_CORRUPT: {
+    title: "An app's state file cannot be read",
+    hint: "The file was changed by hand or written by another version: redeploy the app with `hop3 deploy`, or remove the app with `hop3 destroy NAME --yes`.",
+  },
+  APP_BUSY: {
+    title: "Another hop3 command is changing this app",
+    hint: "Wait for it to finish and run the command again. If no hop3 process is running, the lock is released on its own.",
+  },
+  HEALTH_CHECK_FAILED: {
+    title: "The app did not answer in time after it was started",
+    hint: "Read the app's last log lines shown above: a web worker must listen on $BIND_ADDRESS:$PORT. Raise [run] start-timeout in hop3.toml if the app needs longer to start.",
+  },
+  CONFIG_KEY_INVALID: {
+    title: "A config key is not a valid environment variable name",
+    hint: "Use letters, digits and '_', not starting with a digit (e.g. DATABASE_URL).",
+  },
+  CONFIRMATION_REQUIRED: {
+    title: "A destructive command needs confirmation",
+    hint: "Add --yes to confirm.",
+  },
+});
+
+export type CliErrorCode = keyof typeof cliErrorCatalog;

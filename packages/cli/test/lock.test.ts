@@ -1,0 +1,31 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { lockApp } from "../src/apps/lock.js";
+
+describe("lockApp", () => {
+  const home = () => mkdtempSync(join(tmpdir(), "hop3-lock-"));
+
+  it("lets one command change an app at a time, naming the holder", () => {
+    const dir = home();
+    const unlock = lockApp(dir, "blog", "deploy");
+    expect(() => lockApp(dir, "blog", "restart")).toThrowError(/blog is being changed by `hop3 deploy` \(pid \d+/);
+    unlock();
+    lockApp(dir, "blog", "restart")();
+  });
+
+  it("does not block other apps", () => {
+    const dir = home();
+    const unlock = lockApp(dir, "blog", "deploy");
+    lockApp(dir, "shop", "deploy")();
+    unlock();
+  });
+
+  it("takes over a lock whose process is gone", () => {
+    const dir = home();
+    lockApp(dir, "blog", "deploy"); // never released, as after a crash...
+    writeFileSync(join(dir, "apps", "blog", "lock"), JSON.stringify({ pid: 2 ** 22 + 12345, command: "deploy", since: "then" }));
+    lockApp(dir, "blog", "deploy")();
+  });
+});

@@ -1,0 +1,56 @@
+import { execFile } from "node:child_process";
+import { createServer } from "node:net";
+import { request } from "node:http";
+import { fileURLToPath } from "node:url";
+
+const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+const tsx = import.meta.resolve("tsx");
+
+export interface Hop3Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed as JSON (for --json runs). */
+  json<T = Record<string, unknown>>(): T;
+}
+
+/** Runs the real `hop3` program, from source, as a separate process. */
+export function hop3(args: readonly string[], env: Record<string, string>, cwd?: string): Promise<Hop3Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", tsx, "--conditions=@hop3/source", bin, ...args],
+      { env: { ...process.env, ...env, NO_COLOR: "1" }, cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) });
+      },
+    );
+  });
+}
+
+/** A port nothing listens on now, on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** GET through the router, with the app's host name, as a browser would send it. */
+export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ hostname: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", reject);
+    req.end();
+  });
+}

@@ -1,0 +1,260 @@
+import { readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { isIP } from "node:net";
+import { join } from "node:path";
+import {
+  coreErrorCatalog,
+  Hop3Error,
+  isValidAppName,
+  validateArtifact,
+  type BuildArtifact,
+  type DeployContext,
+  type Deployer,
+  type DeploymentStatus,
+} from "@hop3/core";
+import { runBeforeRun } from "./before-run.js";
+import { uwsgiError } from "./errors.js";
+import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } from "./options.js";
+import { planInstances, type InstancePlan } from "./plan.js";
+import { recordedSessions, sweepOrphans } from "./orphans.js";
+import { isAlive, readPid, signalGroup } from "./process.js";
+import { appOperation, applyRelease, stopVassals, type AppOperation } from "./release.js";
+import { readStoredApp, writeState, type StoredApp } from "./state.js";
+import { logFiles, serviceStatus, startService, stopService } from "./services.js";
+import { appStatus } from "./status.js";
+import { listVassals } from "./vassal.js";
+import { waitUntilStopped } from "./wait.js";
+import { inheritedEnv, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
+
+/** The deployer's name in a distribution. */
+export const DEPLOYER_NAME = "uwsgi";
+
+/** Artifact kinds whose workers are commands: everything but `static` and `docker-image`. */
+export const UWSGI_KINDS: readonly string[] = ["nix", "generic", "python", "node", "go", "ruby", "rust", "php", "java", "clojure", "dotnet", "elixir", "multi-language"];
+
+/**
+ * Creates the uWSGI deployer: each worker instance of an artifact becomes a vassal of the one
+ * uWSGI emperor of HOP3_HOME, web instances get their own port and are routed by `context.router`.
+ * Options are validated here, at once (OPTIONS_INVALID names the bad one).
+ *
+ * @example
+ * const deployer = createUwsgiDeployer({ startTimeoutSeconds: 60 });
+ * await deployer.deploy(artifact, context);
+ */
+export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
+  const settings = resolveUwsgiOptions(options);
+  const queues = new Map<string, Promise<unknown>>();
+  // One operation per app at a time in this process: a stop racing a deploy would leave either half done.
+  const operation = (context: DeployContext, app: string): AppOperation => {
+    checkAppName(app);
+    checkBindAddress(context.bindAddress);
+    return appOperation(app, context, settings);
+  };
+  const serialize = async <T>(context: DeployContext, app: string, action: (op: AppOperation) => Promise<T>): Promise<T> => {
+    const op = operation(context, app);
+    const key = `${context.home}\0${app}`;
+    const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => action(op));
+    queues.set(key, run);
+    return run.finally(() => {
+      if (queues.get(key) === run) queues.delete(key);
+    });
+  };
+
+  return {
+    apiVersion: 1,
+    name: DEPLOYER_NAME,
+    description: "Runs each worker under the uWSGI emperor of HOP3_HOME (respawned when it exits), routed by the Hop3 router",
+    kinds: UWSGI_KINDS,
+    deploy: async (artifact, context) => {
+      const checked = validateArtifact(artifact, "the deploy request");
+      return serialize(context, checked.appName, (op) => deploy(op, checked));
+    },
+    start: (app, context) => serialize(context, app, (op) => start(op)),
+    stop: (app, context) => serialize(context, app, (op) => stop(op)),
+    restart: (app, context) => serialize(context, app, (op) => restart(op)),
+    scale: (app, context) => serialize(context, app, (op) => scale(op)),
+    destroy: (app, context) => serialize(context, app, (op) => destroy(op)),
+    // Read-only: answers at once, even while a deploy of the app is under way.
+    status: async (app, context) => appStatus(operation(context, app)),
+    logFiles: async (app, context) => {
+      checkAppName(app);
+      return logFiles(context.home, app);
+    },
+    startService: (context) => startService(context, emperorSettingsOf(settings)),
+    stopService: (context) => stopService(context),
+    serviceStatus: (context) => serviceStatus(context),
+  };
+}
+
+async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<DeploymentStatus> {
+  const { context, settings, app } = op;
+  checkWorkingDir(artifact);
+  const plan = planInstances(artifact, context.scale, false);
+  for (const note of plan.notes) context.logger.warn(note);
+  // Every value is checked before anything changes: a bad variable never stops a running release.
+  const { env, overridden } = mergeWorkerEnv({
+    artifact: artifact.runtime.env,
+    app: context.appEnv,
+    user: context.userEnv,
+    assigned: { BIND_ADDRESS: context.bindAddress },
+  });
+  for (const name of overridden) context.logger.warn(`${name} is assigned by Hop3; the value set for the app is ignored.`);
+  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
+  const previous = readPreviousRelease(op);
+
+  if (artifact.runtime.beforeRun?.length) {
+    const spec = {
+      app,
+      commands: artifact.runtime.beforeRun,
+      env: { ...inheritedEnv(context.env, settings.inheritEnv), ...env },
+      pathPrepend,
+      workingDir: artifact.runtime.workingDir,
+      timeoutMs: settings.beforeRunTimeoutSeconds * 1000,
+    };
+    await runBeforeRun(spec, context);
+  }
+  try {
+    await applyRelease(op, { artifact, plan, ...(previous && { previous: previous.state }), reload: "changed" });
+  } catch (error) {
+    throw await recoverFromFailedDeploy(op, previous, error);
+  }
+  context.logger.info(`Deployed ${app}: ${plan.instances.length} process(es) under the uWSGI emperor.`);
+  return appStatus(op);
+}
+
+/**
+ * A release that does not start is not left crash-looping: the previous release, if it was
+ * running, is brought back (same ports, same route); a first deploy is stopped, its logs kept.
+ */
+async function recoverFromFailedDeploy(op: AppOperation, previous: StoredApp | undefined, error: unknown): Promise<unknown> {
+  if (!Hop3Error.is(error) || !["UWSGI_WORKER_START_TIMEOUT", "UWSGI_WORKER_CRASHED"].includes(error.code)) return error;
+  try {
+    if (previous && !previous.state.stopped) {
+      op.context.logger.warn(`The new release of ${op.app} did not start; bringing back the previous one (build ${previous.artifact.buildId}).`);
+      const plan = planInstances(previous.artifact, previous.state.scale, false);
+      await applyRelease(op, { artifact: previous.artifact, plan, previous: previous.state, reload: "always" });
+      return withNote(error, `The previous release (build ${previous.artifact.buildId}) was restored and serves again.`, { restored: previous.artifact.buildId });
+    }
+    await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
+    const stored = readStoredApp(op.context.home, op.app);
+    if (stored) writeState(op.layout, { ...stored.state, stopped: true });
+    return withNote(error, "Its workers were stopped; the logs are kept.", { stopped: true });
+  } catch (recoveryError) {
+    return withNote(error, `Recovering failed too: ${(recoveryError as Error).message}`, {});
+  }
+}
+
+async function start(op: AppOperation): Promise<DeploymentStatus> {
+  const stored = requireDeployed(op);
+  const plan = planInstances(stored.artifact, stored.state.scale, false);
+  checkWorkingDir(stored.artifact);
+  await applyRelease(op, { artifact: stored.artifact, plan, previous: stored.state, reload: "never" });
+  return appStatus(op);
+}
+
+async function stop(op: AppOperation): Promise<DeploymentStatus> {
+  const stored = requireDeployed(op);
+  if (stored.state.routed) await op.context.router.remove(op.app, op.context);
+  await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
+  writeState(op.layout, { ...stored.state, stopped: true, routed: false });
+  return appStatus(op);
+}
+
+/**
+ * New processes for every instance: launchers rewritten (so changed config values apply) and
+ * vassals touched. A stopped app is started.
+ */
+async function restart(op: AppOperation): Promise<DeploymentStatus> {
+  const stored = requireDeployed(op);
+  if (stored.state.stopped) return start(op);
+  const plan = planInstances(stored.artifact, stored.state.scale, false);
+  checkWorkingDir(stored.artifact);
+  await applyRelease(op, { artifact: stored.artifact, plan, previous: stored.state, reload: "always" });
+  return appStatus(op);
+}
+
+async function scale(op: AppOperation): Promise<DeploymentStatus> {
+  const stored = requireDeployed(op);
+  const plan: InstancePlan = planInstances(stored.artifact, op.context.scale, true);
+  if (stored.state.stopped) {
+    writeState(op.layout, { ...stored.state, scale: { ...plan.scale } });
+    return appStatus(op);
+  }
+  await applyRelease(op, { artifact: stored.artifact, plan, previous: stored.state, reload: "never" });
+  return appStatus(op);
+}
+
+/** Removes everything the deployer made for the app: route, vassals, processes, launchers, logs, state. */
+async function destroy(op: AppOperation): Promise<void> {
+  await op.context.router.remove(op.app, op.context);
+  await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: true });
+  // Instances whose vassal was already gone but whose process was not (killed emperor...).
+  const leftovers = pidFiles(op.layout.runDir).map(readPid).filter((pid): pid is number => pid !== undefined && isAlive(pid));
+  for (const pid of leftovers) signalGroup(pid, "SIGTERM");
+  await waitUntilStopped(op.emperor, leftovers, [], op.settings.stopTimeoutSeconds * 1000);
+  await sweepOrphans(recordedSessions(op.layout.runDir, op.app));
+  rmSync(op.layout.deployDir, { recursive: true, force: true });
+  rmSync(op.layout.logsDir, { recursive: true, force: true });
+  removeIfEmpty(op.layout.appDir); // other plugins' files (a GC root...) are theirs to remove
+  op.context.logger.info(`Destroyed ${op.app}: no process, vassal, route or state left.`);
+}
+
+function requireDeployed(op: AppOperation): StoredApp {
+  const stored = readStoredApp(op.context.home, op.app);
+  if (stored === undefined) throw uwsgiError("UWSGI_APP_NOT_DEPLOYED", `${op.app} has not been deployed with the uWSGI deployer (nothing in ${op.layout.deployDir}).`, { details: { app: op.app } });
+  return stored;
+}
+
+/** A broken state file must not block the deploy that would fix it. */
+function readPreviousRelease(op: AppOperation): StoredApp | undefined {
+  try {
+    return readStoredApp(op.context.home, op.app);
+  } catch (error) {
+    op.context.logger.warn(`Ignoring the unreadable previous state of ${op.app}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function checkAppName(app: string): void {
+  if (!isValidAppName(app)) {
+    throw new Hop3Error({ code: "APP_NAME_INVALID", message: `${JSON.stringify(app)} is not a valid app name.`, hint: coreErrorCatalog.APP_NAME_INVALID.hint, details: { app } });
+  }
+}
+
+function checkBindAddress(address: string): void {
+  if (isIP(address) === 0) throw uwsgiError("UWSGI_BIND_ADDRESS_INVALID", `${JSON.stringify(address)} is not an IP address to bind web workers to.`, { details: { bindAddress: address } });
+}
+
+function checkWorkingDir(artifact: BuildArtifact): void {
+  const dir = artifact.runtime.workingDir;
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok || !dir.startsWith("/")) {
+    throw uwsgiError("UWSGI_WORKING_DIR_MISSING", `The working directory of ${artifact.appName} (build ${artifact.buildId}), ${dir}, is not an existing absolute directory.`, {
+      details: { app: artifact.appName, workingDir: dir },
+    });
+  }
+}
+
+function withNote(error: Hop3Error, note: string, details: Record<string, unknown>): Hop3Error {
+  return new Hop3Error({ code: error.code, message: `${error.message}\n${note}`, hint: error.hint, cause: error.cause, details: { ...error.details, ...details } });
+}
+
+function pidFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((file) => file.endsWith(".pid")).map((file) => join(dir, file));
+  } catch {
+    return [];
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty, or already gone.
+  }
+}

@@ -1,0 +1,210 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { formatLastLines, writeFileAtomic, type Logger } from "@hop3/core";
+import { uwsgiError } from "./errors.js";
+import { findProgram } from "@hop3/core";
+import { appLayout, emperorLayout, type EmperorLayout } from "./layout.js";
+import { withLockFile } from "./lock.js";
+import { recordedSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
+import { tail } from "./log-tail.js";
+import { commandLine, isAlive, readPid, sleep } from "./process.js";
+import { inheritedEnv } from "./worker-env.js";
+
+/** How to run the emperor. */
+export interface EmperorSettings {
+  /** The uWSGI program (name on PATH or absolute path). */
+  readonly uwsgi: string;
+  /** Seconds between folder scans (`--emperor-freq`). */
+  readonly frequency: number;
+  /** Variables of the Hop3 process the emperor, and every worker, inherits. */
+  readonly inheritEnv: readonly string[];
+}
+
+/** What an operation gives the emperor functions. */
+export interface EmperorContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger?: Logger;
+  readonly signal?: AbortSignal;
+}
+
+/** One vassal as the emperor's stats socket reports it. */
+export interface VassalStats {
+  /** The vassal file name, e.g. `demo_web.1.ini`. */
+  readonly id: string;
+  readonly pid: number;
+}
+
+export interface EmperorStats {
+  readonly pid: number;
+  readonly vassals: readonly VassalStats[];
+}
+
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * The pid of the emperor watching this HOP3_HOME's vassal folder, from its pid file, or
+ * undefined. A pid file whose process is gone, a zombie or another program is stale.
+ */
+export function emperorPid(layout: EmperorLayout): number | undefined {
+  const pid = readPid(layout.pidFile);
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  const args = commandLine(pid);
+  const at = args.indexOf("--emperor");
+  return at >= 0 && args[at + 1] === layout.vassals ? pid : undefined;
+}
+
+/**
+ * Starts the emperor of a HOP3_HOME unless it runs, detached so it outlives this process, and
+ * waits until it answers on its stats socket. A stale pid file is replaced; an emperor that runs
+ * without its pid file is found through its socket. Two callers at once start one emperor.
+ */
+export async function ensureEmperor(home: string, settings: EmperorSettings, context: EmperorContext): Promise<{ pid: number; started: boolean }> {
+  const layout = emperorLayout(home);
+  const running = emperorPid(layout);
+  if (running !== undefined) return { pid: running, started: false };
+  const program = findProgram(settings.uwsgi, context.env);
+  if (program === undefined) {
+    throw uwsgiError("UWSGI_NOT_INSTALLED", `${settings.uwsgi} was not found on PATH; it is needed to run the app's workers.`, {
+      details: { program: settings.uwsgi },
+    });
+  }
+  mkdirSync(layout.vassals, { recursive: true });
+  mkdirSync(layout.sockets, { recursive: true });
+  return withLockFile(
+    layout.lockFile,
+    async () => {
+      const pid = emperorPid(layout) ?? (await adoptRunningEmperor(layout));
+      if (pid !== undefined) return { pid, started: false };
+      return { pid: await startEmperor(program, layout, settings, context), started: true };
+    },
+    context.signal,
+  );
+}
+
+/** An emperor whose pid file was lost still answers on its socket: record its pid again. */
+async function adoptRunningEmperor(layout: EmperorLayout): Promise<number | undefined> {
+  const stats = await pokeEmperor(layout);
+  if (stats === undefined || !isAlive(stats.pid)) return undefined;
+  writeFileAtomic(layout.pidFile, `${stats.pid}\n`);
+  return stats.pid;
+}
+
+async function startEmperor(program: string, layout: EmperorLayout, settings: EmperorSettings, context: EmperorContext): Promise<number> {
+  // The new emperor starts every vassal at once and their launchers overwrite the pid files:
+  // what the previous emperor left running must be found before that.
+  const swept = await sweepOrphans(allRecordedSessions(layout.home));
+  if (swept.length > 0) context.logger?.warn(`Stopped ${swept.length} worker process(es) left behind by the previous uWSGI emperor.`);
+  rmSync(layout.pidFile, { force: true });
+  rmSync(layout.statsSocket, { force: true });
+  const args = [
+    "--emperor", layout.vassals,
+    "--emperor-freq", String(settings.frequency),
+    "--emperor-stats", layout.statsSocket,
+    "--pidfile", layout.pidFile,
+    "--logto", layout.log,
+    "--die-on-term",
+    // No --log-maxsize: it makes uWSGI fork a master above the emperor, which then respawns it.
+  ];
+  // Output before --logto takes effect (a bad option) lands in the same log.
+  const logFd = openSync(layout.log, "a");
+  let exited: string | undefined;
+  try {
+    const child = spawn(program, args, {
+      cwd: layout.root,
+      env: inheritedEnv(context.env, settings.inheritEnv),
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+    });
+    child.once("error", (error) => (exited = error.message));
+    child.once("exit", (code, signal) => (exited = signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    child.unref();
+    context.logger?.info(`Starting the uWSGI emperor for ${layout.home} (pid ${child.pid}).`);
+
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (exited === undefined && Date.now() < deadline) {
+      const stats = await pokeEmperor(layout, 200);
+      if (stats !== undefined) {
+        // uWSGI writes the pid file itself; write it too, so it never depends on timing.
+        writeFileAtomic(layout.pidFile, `${stats.pid}\n`);
+        return stats.pid;
+      }
+      await sleep(10, context.signal);
+    }
+    if (exited === undefined) process.kill(child.pid!, "SIGKILL");
+  } finally {
+    closeSync(logFd);
+  }
+  throw uwsgiError(
+    "UWSGI_EMPEROR_START_FAILED",
+    `The uWSGI emperor ${exited ?? `did not answer within ${START_TIMEOUT_MS / 1000} s`}.${formatLastLines(tail(layout.log))}`,
+    { details: { log: layout.log, lastLines: tail(layout.log) } },
+  );
+}
+
+/**
+ * Connects to the emperor's stats socket: the connection wakes it and it scans its folder at
+ * once (a new vassal starts in tens of milliseconds instead of up to `--emperor-freq` seconds).
+ * Returns what it reports, or undefined when no emperor answers.
+ */
+export function pokeEmperor(layout: EmperorLayout, timeoutMs = 1_000): Promise<EmperorStats | undefined> {
+  return new Promise((resolve) => {
+    if (!existsSync(layout.statsSocket)) return resolve(undefined);
+    const chunks: Buffer[] = [];
+    const socket = connect(layout.statsSocket);
+    const finish = (stats: EmperorStats | undefined) => {
+      socket.destroy();
+      resolve(stats);
+    };
+    socket.setTimeout(timeoutMs, () => finish(undefined));
+    socket.on("data", (chunk) => chunks.push(chunk));
+    socket.once("error", () => finish(undefined));
+    socket.once("end", () => finish(parseStats(Buffer.concat(chunks).toString("utf8"))));
+  });
+}
+
+function parseStats(text: string): EmperorStats | undefined {
+  try {
+    const raw = JSON.parse(text) as { pid?: unknown; vassals?: Array<{ id?: unknown; pid?: unknown }> };
+    if (typeof raw.pid !== "number") return undefined;
+    const vassals = (raw.vassals ?? []).flatMap((v) => (typeof v.id === "string" && typeof v.pid === "number" ? [{ id: v.id, pid: v.pid }] : []));
+    return { pid: raw.pid, vassals };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops the emperor of a HOP3_HOME (SIGINT: it stops every vassal, and they their workers, then
+ * exits) and waits for it; SIGKILL after the time limit. True when one was running.
+ */
+export async function stopEmperor(home: string, options: { timeoutMs?: number } = {}): Promise<boolean> {
+  const layout = emperorLayout(home);
+  const pid = emperorPid(layout);
+  if (pid !== undefined) {
+    process.kill(pid, "SIGINT");
+    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+    while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+    if (isAlive(pid)) process.kill(pid, "SIGKILL");
+  }
+  rmSync(layout.pidFile, { force: true });
+  rmSync(layout.statsSocket, { force: true });
+  return pid !== undefined;
+}
+
+/** Whether the emperor of a HOP3_HOME runs, and its pid. Starts nothing. */
+export function emperorStatus(home: string): { running: boolean; pid?: number } {
+  const pid = emperorPid(emperorLayout(home));
+  return pid === undefined ? { running: false } : { running: true, pid };
+}
+
+/** The worker sessions recorded by every app of a HOP3_HOME. */
+function allRecordedSessions(home: string): InstanceSession[] {
+  let apps: string[];
+  try {
+    apps = readdirSync(`${home}/apps`);
+  } catch {
+    return [];
+  }
+  return apps.flatMap((app) => recordedSessions(appLayout(home, app).runDir, app));
+}

@@ -1,0 +1,13 @@
+export { createUwsgiDeployer, createUwsgiDeployer as default, DEPLOYER_NAME, UWSGI_KINDS } from "./deployer.js";
+export { uwsgiDeployerPlugin } from "./plugin.js";
+export { resolveUwsgiOptions, DEFAULT_INHERITED_ENV, type UwsgiDeployerOptions, type ResolvedUwsgiOptions } from "./options.js";
+export { uwsgiErrorCatalog, type UwsgiErrorCode } from "./errors.js";
+export { ensureEmperor, stopEmperor, emperorStatus, pokeEmperor, type EmperorSettings, type EmperorContext, type EmperorStats, type VassalStats } from "./emperor.js";
+export { emperorLayout, appLayout, instancePaths, vassalFileName, parseVassalFileName, type EmperorLayout, type AppLayout, type InstancePaths } from "./layout.js";
+export { mergeWorkerEnv, resolvePathPrepend, ASSIGNED_NAMES, type WorkerEnvLayers, type MergedWorkerEnv } from "./worker-env.js";
+export { renderLauncher, type LauncherSpec } from "./launcher.js";
+export { renderVassal, type VassalSpec } from "./vassal.js";
+export { planInstances, MAX_INSTANCES, type InstancePlan, type PlannedInstance } from "./plan.js";
+export { shellQuote } from "./shell.js";
+export { iniPath, isIniSafePath } from "./ini.js";
+export { SERVICE_NAME } from "./services.js";

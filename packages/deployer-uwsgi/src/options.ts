@@ -1,0 +1,63 @@
+import { ENV_NAME_PATTERN, parseOptions } from "@hop3/core";
+import { z } from "zod";
+import type { EmperorSettings } from "./emperor.js";
+
+/** The package name, used as the plugin name and in option errors. */
+export const PACKAGE_NAME = "@hop3/deployer-uwsgi";
+
+/**
+ * What workers inherit from the Hop3 process by default. Everything else (tokens, CI variables,
+ * Hop3's own settings) stays out of the apps.
+ */
+export const DEFAULT_INHERITED_ENV: readonly string[] = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ"];
+
+const UwsgiDeployerOptionsSchema = z
+  .object({
+    uwsgi: z.string().trim().min(1, "must name a program (a name on PATH or an absolute path)").default("uwsgi"),
+    emperorFrequency: z.number().int().min(1).max(60).default(1),
+    startTimeoutSeconds: z.number().positive().default(30),
+    stopTimeoutSeconds: z.number().positive().default(10),
+    beforeRunTimeoutSeconds: z.number().positive().default(600),
+    logMaxBytes: z.number().int().min(0).default(10 * 1024 * 1024),
+    inheritEnv: z.array(z.string().regex(new RegExp(ENV_NAME_PATTERN), "must be an environment variable name")).default([...DEFAULT_INHERITED_ENV]),
+  })
+  .strict();
+
+/** Options of `createUwsgiDeployer` and `uwsgiDeployerPlugin`. Every field is optional. */
+export interface UwsgiDeployerOptions {
+  /** The uWSGI program: a name looked up on PATH or an absolute path (default "uwsgi"). */
+  readonly uwsgi?: string;
+  /**
+   * Seconds between two scans of the vassal folder (default 1, uWSGI's minimum). Hop3 wakes the
+   * emperor after every change, so this only bounds how long a missed wake-up can cost.
+   */
+  readonly emperorFrequency?: number;
+  /** How long a deploy waits for each worker to run (and web workers to accept TCP), in seconds (default 30). */
+  readonly startTimeoutSeconds?: number;
+  /** How long stop waits for a worker to exit after SIGTERM before it is killed, in seconds (default 10). */
+  readonly stopTimeoutSeconds?: number;
+  /** Time limit of each before-run command, in seconds (default 600). */
+  readonly beforeRunTimeoutSeconds?: number;
+  /** A worker log is rotated past this size in bytes (default 10 MiB; 0 never rotates). */
+  readonly logMaxBytes?: number;
+  /**
+   * Variables of the Hop3 process that the emperor, and so every worker, inherits (default PATH,
+   * HOME, USER, LOGNAME, LANG, LC_ALL, LC_CTYPE, TZ). Read when the emperor starts.
+   */
+  readonly inheritEnv?: readonly string[];
+}
+
+/** The options once validated, with every default filled in. */
+export type ResolvedUwsgiOptions = z.output<typeof UwsgiDeployerOptionsSchema>;
+
+/** Validates factory options at once; raises OPTIONS_INVALID naming the bad option. */
+export function resolveUwsgiOptions(options: UwsgiDeployerOptions | undefined): ResolvedUwsgiOptions {
+  return parseOptions(UwsgiDeployerOptionsSchema, options, PACKAGE_NAME);
+}
+
+/** What the emperor is started with, from the deployer's options. */
+export const emperorSettingsOf = (options: ResolvedUwsgiOptions): EmperorSettings => ({
+  uwsgi: options.uwsgi,
+  frequency: options.emperorFrequency,
+  inheritEnv: options.inheritEnv,
+});

@@ -1,0 +1,28 @@
+import { createRequire } from "node:module";
+import { definePlugin, type Hop3Plugin } from "@hop3/core";
+import { createUwsgiDeployer } from "./deployer.js";
+import { PACKAGE_NAME, type UwsgiDeployerOptions } from "./options.js";
+
+/**
+ * The @hop3/deployer-uwsgi plugin: registers the uWSGI deployer for every artifact kind whose
+ * workers are commands. Options are validated at once.
+ *
+ * @example
+ * const distribution = createDistribution({ plugins: [uwsgiDeployerPlugin({ startTimeoutSeconds: 60 })] });
+ */
+export function uwsgiDeployerPlugin(options?: UwsgiDeployerOptions): Hop3Plugin {
+  const deployer = createUwsgiDeployer(options);
+  return definePlugin({
+    name: PACKAGE_NAME,
+    apiVersion: 1,
+    version: packageVersion(),
+    description: "Runs apps' workers under a uWSGI emperor",
+    register(registry) {
+      registry.addDeployer(deployer);
+    },
+  });
+}
+
+// Read when a plugin is made, not at import: the package stays free of import-time side effects.
+// src/ and dist/ both sit one level below package.json.
+const packageVersion = (): string => (createRequire(import.meta.url)("../package.json") as { version: string }).version;

@@ -1,0 +1,87 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { validateArtifact, writeJsonAtomic, type BuildArtifact } from "@hop3/core";
+import { z } from "zod";
+import { uwsgiError } from "./errors.js";
+import { appLayout, type AppLayout } from "./layout.js";
+
+const DeployStateSchema = z
+  .object({
+    version: z.literal(1),
+    /** Instances per worker, as last applied (a worker the artifact has and this omits runs one). */
+    scale: z.record(z.string(), z.number().int().min(0)),
+    /** `web.<n>` to its port: kept across restarts, redeploys and stop/start. */
+    ports: z.record(z.string(), z.number().int().min(1).max(65535)),
+    /** True between stop and start: the vassals are gone on purpose. */
+    stopped: z.boolean(),
+    /** Whether the router was given a route for the app. */
+    routed: z.boolean(),
+    updatedAt: z.string(),
+  })
+  .strict();
+
+/** What the deployer remembers of an app besides its artifact, in `<home>/apps/<app>/deploy/state.json`. */
+export type DeployState = z.output<typeof DeployStateSchema>;
+
+/** The stored release of an app: its artifact and its state. */
+export interface StoredApp {
+  readonly layout: AppLayout;
+  readonly artifact: BuildArtifact;
+  readonly state: DeployState;
+}
+
+/** Reads an app's stored release, or undefined when it was never deployed (or was destroyed). */
+export function readStoredApp(home: string, app: string): StoredApp | undefined {
+  const layout = appLayout(home, app);
+  if (!existsSync(layout.artifactFile) || !existsSync(layout.stateFile)) return undefined;
+  // Whatever is on disk crossed a boundary: check it like any artifact.
+  const artifact = validateArtifact(readJson(layout.artifactFile), layout.artifactFile);
+  const parsed = DeployStateSchema.safeParse(readJson(layout.stateFile));
+  if (!parsed.success) {
+    throw uwsgiError("UWSGI_STATE_INVALID", `${layout.stateFile} is not a valid deployment state: ${parsed.error.issues[0]?.message ?? "unknown problem"}.`, {
+      details: { file: layout.stateFile },
+    });
+  }
+  return { layout, artifact, state: parsed.data };
+}
+
+/** Saves the artifact of a release (atomically), to start it again later. */
+export function writeArtifact(layout: AppLayout, artifact: BuildArtifact): void {
+  writeJsonAtomic(layout.artifactFile, artifact);
+}
+
+/** Saves the state (atomically). */
+export function writeState(layout: AppLayout, state: Omit<DeployState, "version" | "updatedAt">): DeployState {
+  const full: DeployState = { version: 1, ...state, updatedAt: new Date().toISOString() };
+  writeJsonAtomic(layout.stateFile, full);
+  return full;
+}
+
+/** Every port other apps of this HOP3_HOME hold in their state, so no two apps get the same one. */
+export function reservedPorts(home: string, exceptApp: string): Set<number> {
+  const reserved = new Set<number>();
+  let apps: string[];
+  try {
+    apps = readdirSync(join(home, "apps"));
+  } catch {
+    return reserved;
+  }
+  for (const app of apps) {
+    if (app === exceptApp) continue;
+    try {
+      const state = DeployStateSchema.safeParse(readJson(appLayout(home, app).stateFile));
+      if (state.success) for (const port of Object.values(state.data.ports)) reserved.add(port);
+    } catch {
+      // Not deployed by this deployer, or unreadable: holds no port of ours.
+    }
+  }
+  return reserved;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw uwsgiError("UWSGI_STATE_INVALID", `${path} could not be read as JSON: ${(error as Error).message}.`, { cause: error, details: { file: path } });
+  }
+}

@@ -1,0 +1,93 @@
+import { basename } from "node:path";
+import { formatLastLines } from "@hop3/core";
+import { pokeEmperor } from "./emperor.js";
+import { uwsgiError } from "./errors.js";
+import type { EmperorLayout } from "./layout.js";
+import { tail } from "./log-tail.js";
+import { isAlive, readPid, signalGroup, sleep, tcpAccepts, throwIfCancelled } from "./process.js";
+
+/** An instance a deploy, start or restart waits for. */
+export interface StartingInstance {
+  readonly app: string;
+  readonly key: string;
+  readonly pidFile: string;
+  readonly log: string;
+  /** Web instances must also accept TCP here. */
+  readonly port?: number;
+  /** The pid before the change: the instance is up once another one runs. */
+  readonly previousPid?: number;
+  /** The vassal file and the emperor log: when uWSGI cannot even start the vassal, only the emperor says why. */
+  readonly vassal: string;
+  readonly emperorLog: string;
+}
+
+/** A worker that died this many times while starting is broken, not slow. */
+const CRASHES_BEFORE_GIVING_UP = 3;
+const POLL_MS = 5;
+
+/**
+ * Waits until every instance runs a new process and each web instance accepts TCP on its port.
+ * Raises UWSGI_WORKER_CRASHED when one keeps exiting, UWSGI_WORKER_START_TIMEOUT when one is not
+ * up in time; both carry the instance's last log lines.
+ */
+export async function waitUntilRunning(instances: readonly StartingInstance[], host: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(instances.map((instance) => waitForInstance(instance, host, deadline, timeoutMs, signal)));
+}
+
+async function waitForInstance(instance: StartingInstance, host: string, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const exited = new Set<number>();
+  for (;;) {
+    throwIfCancelled(signal);
+    const pid = readPid(instance.pidFile);
+    if (pid !== undefined && pid !== instance.previousPid) {
+      if (!isAlive(pid)) exited.add(pid);
+      else if (instance.port === undefined || (await tcpAccepts(host, instance.port, 250))) return;
+    }
+    if (exited.size >= CRASHES_BEFORE_GIVING_UP) throw startFailure("UWSGI_WORKER_CRASHED", instance, `exited ${exited.size} times while starting`);
+    if (Date.now() >= deadline) {
+      const what = instance.port === undefined ? "was not running" : `was not accepting connections on ${host}:${instance.port}`;
+      throw startFailure("UWSGI_WORKER_START_TIMEOUT", instance, `${what} after ${timeoutMs / 1000} s`);
+    }
+    await sleep(POLL_MS, signal);
+  }
+}
+
+function startFailure(code: "UWSGI_WORKER_CRASHED" | "UWSGI_WORKER_START_TIMEOUT", instance: StartingInstance, what: string) {
+  let log = instance.log;
+  let lastLines = tail(log);
+  if (lastLines.length === 0) {
+    const vassal = basename(instance.vassal);
+    log = instance.emperorLog;
+    // uWSGI names the vassal, then says what went wrong on the next line.
+    const lines = tail(log, 400);
+    lastLines = lines.filter((line, i) => line.includes(vassal) || lines[i - 1]?.includes(`from ${vassal}`)).slice(-20);
+  }
+  return uwsgiError(code, `Worker ${instance.key} of ${instance.app} ${what}.${formatLastLines(lastLines, 20)}\n(log: ${log})`, {
+    details: { app: instance.app, instance: instance.key, port: instance.port, log, lastLines },
+  });
+}
+
+/**
+ * Waits until the given worker processes are gone and the emperor no longer lists their
+ * vassals (a vassal written again while its old self is still dying could be missed). uWSGI
+ * sends SIGTERM to each process group; what still runs at the time limit is killed.
+ */
+export async function waitUntilStopped(emperor: EmperorLayout, pids: readonly number[], vassalIds: readonly string[], timeoutMs: number): Promise<void> {
+  let deadline = Date.now() + timeoutMs;
+  let killed = false;
+  const ids = new Set(vassalIds);
+  for (;;) {
+    const running = pids.filter(isAlive);
+    const stats = ids.size > 0 ? await pokeEmperor(emperor, 500) : undefined;
+    const listed = stats?.vassals.some((vassal) => ids.has(vassal.id)) ?? false;
+    if (running.length === 0 && !listed) return;
+    if (Date.now() >= deadline) {
+      if (killed) return;
+      for (const pid of running) signalGroup(pid, "SIGKILL");
+      killed = true;
+      deadline = Date.now() + 2_000;
+    }
+    await sleep(25);
+  }
+}

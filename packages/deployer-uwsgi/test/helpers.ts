@@ -1,0 +1,223 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { createNginxRouter } from "@hop3/router-nginx";
+
+/**
+ * The real Python interpreter (not a version manager's shim, which rewrites PATH and costs a
+ * fork or two), so what the app reports is what the deployer gave it.
+ */
+export const PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+
+const homes: string[] = [];
+
+/** A fresh HOP3_HOME, short so unix socket paths stay well under their limit. Removed by `removeTempHomes`. */
+export function tempHome(prefix = "h3uw-"): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  homes.push(home);
+  return home;
+}
+
+/** Removes the homes this test file made (after its checks, so a failure leaves them to look at). */
+export function removeTempHomes(): void {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+}
+
+/**
+ * A web worker: answers every request with JSON of what it runs with (environment, working
+ * directory, pid) and what it received (path, headers). Listens on $BIND_ADDRESS:$PORT.
+ */
+export const SERVER_PY = `import http.server, json, os, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"name": os.environ.get("APP_LABEL", ""), "env": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv[1:],
+                           "pid": os.getpid(), "path": self.path, "headers": dict(self.headers)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+print("serving on", os.environ["BIND_ADDRESS"], os.environ["PORT"], flush=True)
+http.server.ThreadingHTTPServer((os.environ["BIND_ADDRESS"], int(os.environ["PORT"])), Handler).serve_forever()
+`;
+
+/** A background worker: writes its environment and pid to $REPORT_FILE, then waits forever. */
+export const WORKER_PY = `import json, os, signal, sys, time
+with open(os.environ["REPORT_FILE"] + ".tmp", "w") as f:
+    json.dump({"env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid()}, f)
+os.rename(os.environ["REPORT_FILE"] + ".tmp", os.environ["REPORT_FILE"])
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+while True:
+    time.sleep(60)
+`;
+
+/** Writes an app's files under HOP3_HOME/src/<name> (so its processes carry the home's path) and returns the directory. */
+export function writeApp(home: string, name: string, files: Record<string, string> = { "server.py": SERVER_PY, "worker.py": WORKER_PY }): string {
+  const dir = join(home, "src", name);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+/** A hand-made artifact, as a builder would hand it over. */
+export function makeArtifact(app: string, dir: string, runtime: Partial<BuildArtifact["runtime"]> = {}, buildId = "build-1"): BuildArtifact {
+  return {
+    apiVersion: 1,
+    kind: "generic",
+    location: dir,
+    builder: "test",
+    appName: app,
+    buildId,
+    builtAt: new Date().toISOString(),
+    metadata: {},
+    runtime: { workers: { web: `${PYTHON} ${dir}/server.py` }, env: {}, path: [], workingDir: dir, ...runtime },
+  };
+}
+
+/** What the deployer gets: the real command runner, a logger the test reads, a router. */
+export function deployContext(home: string, router: Router, overrides: Partial<DeployContext> = {}): DeployContext & { logger: MemoryLogger } {
+  return {
+    logger: createMemoryLogger(),
+    run: runCommand,
+    signal: new AbortController().signal,
+    home,
+    env: process.env,
+    appEnv: {},
+    userEnv: {},
+    domains: [],
+    scale: {},
+    bindAddress: "127.0.0.1",
+    router,
+    ...overrides,
+  } as DeployContext & { logger: MemoryLogger };
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The real nginx router on a free port of its own. */
+export async function nginxRouter(): Promise<{ router: Router; httpPort: number }> {
+  const httpPort = await freePort();
+  return { router: createNginxRouter({ httpPort }), httpPort };
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** GET with a chosen Host header (through nginx), or straight to a worker's port. */
+export function httpGet(port: number, path = "/", host = `127.0.0.1:${port}`): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** What the test server reports. */
+export interface ServerReport {
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly cwd: string;
+  /** The arguments after the script, as the shell passed them. */
+  readonly argv: string[];
+  readonly pid: number;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+export async function getReport(port: number, path = "/", host?: string): Promise<ServerReport> {
+  const answer = await httpGet(port, path, host);
+  if (answer.status !== 200) throw new Error(`GET ${path} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+  return JSON.parse(answer.body) as ServerReport;
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after the time limit. */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "the condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Every live process that belongs to a HOP3_HOME: its command line names the home (`pgrep -f`)
+ * or it runs in a directory under it (uWSGI vassals run in the vassal folder, workers in the app's).
+ */
+export function processesUnder(home: string): string[] {
+  const found = new Set<string>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cmd.includes(home) || cwd === home || cwd.startsWith(`${home}/`)) found.add(`${entry} ${cmd} (in ${cwd})`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...found];
+}
+
+/** `pgrep -af <home>`: what the brief asks to check, besides the /proc scan. */
+export function pgrep(pattern: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", "--", pattern], { encoding: "utf8" }).trim().split("\n").filter((line) => line !== "" && !line.includes("pgrep"));
+  } catch {
+    return []; // exit 1: nothing matched
+  }
+}
+
+/** Runs something expected to throw and returns what it threw. */
+export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
+  try {
+    await action();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error("expected an error, none was thrown");
+}
+
+/** The pid of a worker instance as status reports it. */
+export const pidOf = (status: { workers: readonly { worker: string; instance: number; pid?: number }[] }, worker: string, instance = 1): number | undefined =>
+  status.workers.find((w) => w.worker === worker && w.instance === instance)?.pid;
+
+/** The port of a web instance as status reports it. */
+export const portOf = (status: { workers: readonly { worker: string; instance: number; port?: number }[] }, instance = 1): number => {
+  const port = status.workers.find((w) => w.worker === "web" && w.instance === instance)?.port;
+  if (port === undefined) throw new Error(`no port for web.${instance}`);
+  return port;
+};

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import { MAX_INSTANCES, planInstances } from "@hop3/deployer-uwsgi";
+import { caught, makeArtifact } from "./helpers.js";
+
+const artifact = (workers: Record<string, string>) => makeArtifact("blog", "/srv/blog", { workers });
+const keys = (plan: ReturnType<typeof planInstances>) => plan.instances.map((i) => `${i.key}${i.web ? " (web)" : ""}`);
+
+describe("planInstances", () => {
+  it("runs one instance of each process worker by default; only web gets a port", () => {
+    const plan = planInstances(artifact({ web: "serve", worker: "work", clock: "tick" }), {}, false);
+    expect(keys(plan)).toEqual(["web.1 (web)", "worker.1", "clock.1"]);
+    expect(plan.scale).toEqual({ web: 1, worker: 1, clock: 1 });
+    expect(plan.instances[0]!.command).toBe("serve");
+  });
+
+  it("scales each worker to its count, 0 included", () => {
+    const plan = planInstances(artifact({ web: "serve", worker: "work" }), { web: 3, worker: 0 }, true);
+    expect(keys(plan)).toEqual(["web.1 (web)", "web.2 (web)", "web.3 (web)"]);
+    expect(plan.scale).toEqual({ web: 3, worker: 0 });
+  });
+
+  it("hands the static directory to the router, absolute, and runs no process for it", () => {
+    expect(planInstances(artifact({ static: "public" }), {}, false)).toEqual({ instances: [], scale: {}, staticDir: "/srv/blog/public", notes: [] });
+    expect(planInstances(artifact({ web: "serve", static: "/nix/store/x/public" }), {}, false).staticDir).toBe("/nix/store/x/public");
+  });
+
+  it("leaves hooks and cron entries out, with a note", () => {
+    const plan = planInstances(artifact({ web: "serve", release: "migrate", cron: "0 * * * * tick" }), {}, false);
+    expect(keys(plan)).toEqual(["web.1 (web)"]);
+    expect(plan.notes).toEqual([
+      'Worker "release" is a hook, not a daemon: this deployer does not run it.',
+      'Worker "cron" is a cron, not a daemon: this deployer does not run it.',
+    ]);
+  });
+
+  it("refuses in-process uWSGI workers (wsgi, jwsgi, rwsgi)", async () => {
+    for (const worker of ["wsgi", "jwsgi", "rwsgi"]) {
+      const error = await caught(() => planInstances(artifact({ [worker]: "app:application" }), {}, false));
+      expect(error.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
+      expect(error.hint).toContain("$BIND_ADDRESS:$PORT");
+    }
+  });
+
+  it("notes an unknown worker in a deploy's scale, and refuses it in a scale request", async () => {
+    const plan = planInstances(artifact({ web: "serve" }), { worker: 2, static: 2 }, false);
+    expect(keys(plan)).toEqual(["web.1 (web)"]);
+    expect(plan.notes).toEqual([
+      `Scale of "worker" ignored: the app's workers are web.`,
+      `Scale of "static" ignored: static is a directory the router serves.`,
+    ]);
+    const error = await caught(() => planInstances(artifact({ web: "serve" }), { worker: 2 }, true));
+    expect(error.code).toBe("UWSGI_SCALE_INVALID");
+    expect(error.message).toBe(`Cannot scale "worker": the app's workers are web.`);
+  });
+
+  it.each([-1, 1.5, MAX_INSTANCES + 1, Number.NaN])("refuses a count of %s", async (count) => {
+    const error = await caught(() => planInstances(artifact({ web: "serve" }), { web: count }, true));
+    expect(error.code).toBe("UWSGI_SCALE_INVALID");
+    expect(error.message).toContain(`from 0 to ${MAX_INSTANCES}`);
+  });
+});

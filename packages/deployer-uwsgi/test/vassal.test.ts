@@ -1,0 +1,101 @@
+import { mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseVassalFileName, renderVassal, vassalFileName } from "@hop3/deployer-uwsgi";
+import { listVassals, removeVassal, touchVassal, writeVassal } from "../src/vassal.js";
+import { caught, removeTempHomes, tempHome } from "./helpers.js";
+
+const spec = {
+  app: "blog",
+  worker: "web",
+  index: 2,
+  socket: "/var/lib/hop3/uwsgi/sockets/blog_web.2.sock",
+  log: "/var/lib/hop3/apps/blog/logs/web.2.log",
+  launcher: "/var/lib/hop3/apps/blog/deploy/run/web.2.sh",
+  logMaxBytes: 1024,
+  stopTimeoutSeconds: 7.5,
+};
+
+describe("renderVassal", () => {
+  it("holds only fixed keys and paths: the launcher runs the command", () => {
+    expect(renderVassal(spec)).toBe(
+      [
+        "; Written by @hop3/deployer-uwsgi for app blog, worker web, instance 2.",
+        "[uwsgi]",
+        "master = true",
+        "socket = /var/lib/hop3/uwsgi/sockets/blog_web.2.sock",
+        "vacuum = true",
+        "cheap = true",
+        "logto = /var/lib/hop3/apps/blog/logs/web.2.log",
+        "log-maxsize = 1024",
+        "reload-mercy = 8",
+        "attach-daemon2 = cmd=exec /bin/sh /var/lib/hop3/apps/blog/deploy/run/web.2.sh,stopsignal=15",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("leaves rotation out when logMaxBytes is 0, and doubles % in paths", () => {
+    const text = renderVassal({ ...spec, logMaxBytes: 0, log: "/tmp/h3-%d/web.2.log" });
+    expect(text).not.toContain("log-maxsize");
+    expect(text).toContain("logto = /tmp/h3-%%d/web.2.log\n");
+  });
+
+  it("refuses a path that could add a directive", async () => {
+    const error = await caught(() => renderVassal({ ...spec, launcher: "/tmp/x.sh\nattach-daemon = touch /tmp/pwned" }));
+    expect(error.code).toBe("UWSGI_PATH_UNSAFE");
+    expect(error.message).toMatch(/^The launcher /);
+  });
+});
+
+describe("vassal file names", () => {
+  it("are <app>_<worker>.<n>.ini and read back; the app is what precedes the first _", () => {
+    expect(vassalFileName("blog", "web", 1)).toBe("blog_web.1.ini");
+    expect(parseVassalFileName("blog_web.1.ini")).toEqual({ app: "blog", worker: "web", index: 1 });
+    expect(parseVassalFileName("my-app_queue_high.12.ini")).toEqual({ app: "my-app", worker: "queue_high", index: 12 });
+    for (const other of [".tmp-blog_web.1.ini-123-abc", "blog_web.0.ini", "blog_web.ini", "Blog_web.1.ini", "blog.ini", "blog_1w.1.ini"]) {
+      expect(parseVassalFileName(other), other).toBeUndefined();
+    }
+  });
+
+  it("are listed per app by exact name: rdrand never sees rdrand2's", () => {
+    const dir = join(tempHome(), "vassals");
+    mkdirSync(dir);
+    for (const file of ["rdrand_web.1.ini", "rdrand_worker_2.1.ini", "rdrand2_web.1.ini", "rdrand-x_web.1.ini", ".tmp-rdrand_web.2.ini-1-a"]) writeFileSync(join(dir, file), "");
+    expect(listVassals(dir, "rdrand").map((v) => `${v.worker}.${v.index}`).sort()).toEqual(["web.1", "worker_2.1"]);
+    expect(listVassals(dir, "rdrand2").map((v) => v.file)).toEqual([join(dir, "rdrand2_web.1.ini")]);
+    expect(listVassals(join(dir, "missing"), "rdrand")).toEqual([]);
+  });
+});
+
+describe("writing and touching vassals", () => {
+  const seconds = (path: string) => Math.floor(statSync(path).mtimeMs / 1000);
+
+  it("always moves the mtime to a later second, which is all the emperor compares", () => {
+    const path = join(tempHome(), "blog_web.1.ini");
+    writeVassal(path, "one");
+    const first = seconds(path);
+    writeVassal(path, "two"); // within the same second: the emperor would miss a plain write
+    expect(seconds(path)).toBe(first + 1);
+    expect(touchVassal(path)).toBe(true);
+    expect(seconds(path)).toBe(first + 2);
+  });
+
+  it("uses the current second when it is later than the last change", () => {
+    const path = join(tempHome(), "blog_web.1.ini");
+    writeFileSync(path, "old");
+    utimesSync(path, 1_000_000, 1_000_000);
+    writeVassal(path, "new");
+    expect(Math.abs(seconds(path) - Math.floor(Date.now() / 1000))).toBeLessThanOrEqual(1);
+  });
+
+  it("touches and removes only what exists", () => {
+    const path = join(tempHome(), "blog_web.1.ini");
+    expect(touchVassal(path)).toBe(false);
+    expect(removeVassal(path)).toBe(false);
+    writeVassal(path, "x");
+    expect(removeVassal(path)).toBe(true);
+  });
+});
+
+afterAll(removeTempHomes);
