@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a machine for this repository, then runs the main job.
-#   bash scripts/setup.sh           install what is missing, build, build the example apps with Nix
+#   bash scripts/setup.sh           install what is missing, build, deploy an example app, print its URL
 #   bash scripts/setup.sh --no-run  install and build only (what CI uses before `pnpm test`)
 # Idempotent: what is already installed is left alone.
 set -euo pipefail
@@ -43,7 +43,7 @@ say "building every package"
 pnpm exec turbo run build --output-logs=errors-only
 
 if $run_main_job; then
-  say "building the example apps with the Nix builder"
+  say "deploying the specification's Flask example with hop3"
   # No binary cache is reachable from these machines; the examples need none.
-  NIX_CONFIG=$'substituters =\n' pnpm --silent nix:validate test-fixtures/apps --verbose
+  NIX_CONFIG=$'substituters =\n' node packages/cli/dist/bin.js deploy test-fixtures/apps/spec-flask
 fi

@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { isValidEnvName } from "@hop3/core";
+import { cliError } from "./errors.js";
 import { UsageError } from "./usage-error.js";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -25,13 +27,15 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec, m
   }
 }
 
-/** `--env K=V` pairs (repeatable) into an object; a malformed pair is a UsageError. */
+/** `K=V` pairs into an object; a malformed pair is a UsageError, an invalid name CONFIG_KEY_INVALID. */
 export function parseAssignments(pairs: readonly string[] | undefined, usage: string): Record<string, string> {
   const result: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new UsageError(`"${pair}" is not of the form KEY=VALUE`, usage);
-    result[pair.slice(0, equals)] = pair.slice(equals + 1);
+    const key = pair.slice(0, equals);
+    if (!isValidEnvName(key)) throw cliError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
+    result[key] = pair.slice(equals + 1);
   }
   return result;
 }

@@ -43,7 +43,7 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
           return EXIT.ok;
         }
         const builtIn = longestMatch(options.commands, argv);
-        if (builtIn) return await runBuiltIn(builtIn, argv.slice(builtIn.name.length), io, json, load);
+        if (builtIn) return await runBuiltIn(builtIn, argv.slice(builtIn.name.length), io, json, load, options);
         const plugin = longestMatch((await load()).registry.cliCommands(), argv);
         if (plugin) return await runPluginCommand(plugin, argv.slice(plugin.name.length), io);
         throw new UsageError(`unknown command "${argv[0]}"; run \`${options.name} --help\` for the list`);
@@ -54,16 +54,19 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
   };
 }
 
+/** Usage lines are written for `hop3`; a distribution with another name shows its own. */
+const programName = (text: string, name: string) => text.replace(/^hop3\b/, name);
+
 function longestMatch<T extends { name: readonly string[] }>(commands: readonly T[], argv: readonly string[]): T | undefined {
   return [...commands]
     .sort((a, b) => b.name.length - a.name.length)
     .find((command) => command.name.every((word, i) => argv[i] === word));
 }
 
-async function runBuiltIn(command: Command, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>): Promise<number> {
+async function runBuiltIn(command: Command, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, options: CliOptions): Promise<number> {
   const args = parseCommandArgs(argv, command.options ?? {}, command.maxPositionals ?? 0, command.usage);
   if (args.values.help) {
-    io.stdout.write(`${command.summary}\n\nusage: ${command.usage}\n`);
+    io.stdout.write(`${command.summary}\n\nusage: ${programName(command.usage, options.name)}\n`);
     return EXIT.ok;
   }
   const outcome = await command.run({ args, io, json, distribution: load, reporter: createReporter(io) });
@@ -84,7 +87,12 @@ async function runPluginCommand(command: CliCommand, argv: readonly string[], io
     stdout: io.stdout,
     stderr: io.stderr,
     signal: io.signal,
-    logger: { info: reporter.note, warn: reporter.note, debug: () => {}, output: (line) => void io.stderr.write(`${line.text}\n`) },
+    logger: {
+      info: (text) => void io.stderr.write(`${text}\n`),
+      warn: reporter.note,
+      debug: () => {},
+      output: (line) => void io.stderr.write(`${line.text}\n`),
+    },
   });
 }
 
@@ -93,7 +101,7 @@ function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): 
   const c = colors(io.stderr, io.env);
   if (UsageError.is(error)) {
     if (json) io.stdout.write(`${JSON.stringify({ error: { code: "USAGE", message: error.message, hint: error.usage ?? "" } })}\n`);
-    io.stderr.write(`${c.red("error")}: ${error.message}\n${error.usage ? `usage: ${error.usage}\n` : ""}`);
+    io.stderr.write(`${c.red("error")}: ${error.message}\n${error.usage ? `usage: ${programName(error.usage, options.name)}\n` : ""}`);
     return EXIT.usage;
   }
   if (Hop3Error.is(error)) {
@@ -110,12 +118,12 @@ function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): 
 }
 
 async function helpText(options: CliOptions, load: () => Promise<Distribution>): Promise<string> {
-  const rows = options.commands.map((c) => [c.usage, c.summary] as const);
+  const rows = options.commands.map((c) => [programName(c.usage, options.name), c.summary] as const);
   try {
     for (const c of (await load()).registry.cliCommands()) rows.push([c.usage, c.summary]);
   } catch {
     // Help must work even when a plugin fails to load; the error shows on the next real command.
   }
   const width = Math.max(...rows.map(([usage]) => usage.length));
-  return [`${options.name} ${options.version}`, "", "Commands:", ...rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`), "", "Every command takes --json (one JSON object on stdout) and --help."].join("\n");
+  return [`${options.name} ${options.version}`, "", "Commands:", ...rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`), "", "Built-in commands take --json (one JSON object on stdout) and --help."].join("\n");
 }

@@ -8,19 +8,23 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
   },
   APP_STATE_CORRUPT: {
     title: "An app's state file cannot be read",
-    hint: "The file was changed by hand or written by another version: redeploy the app with `hop3 deploy`, or remove the app with `hop3 destroy NAME --yes`.",
+    hint: "The file was changed by hand or written by another version: redeploy the app with `hop3 deploy DIR` (it writes the file anew), or remove the app with `hop3 destroy NAME --yes`.",
   },
   APP_BUSY: {
     title: "Another hop3 command is changing this app",
     hint: "Wait for it to finish and run the command again. If no hop3 process is running, the lock is released on its own.",
   },
   HEALTH_CHECK_FAILED: {
-    title: "The app did not answer in time after it was started",
-    hint: "Read the app's last log lines shown above: a web worker must listen on $BIND_ADDRESS:$PORT. Raise [run] start-timeout in hop3.toml if the app needs longer to start.",
+    title: "The app did not answer as expected after it was started",
+    hint: "Read the app's last log lines shown with the error (or `hop3 logs NAME`): a web worker must listen on $BIND_ADDRESS:$PORT. Raise [run] start-timeout in hop3.toml if the app needs longer to start.",
   },
   CONFIG_KEY_INVALID: {
     title: "A config key is not a valid environment variable name",
     hint: "Use letters, digits and '_', not starting with a digit (e.g. DATABASE_URL).",
+  },
+  APP_NOT_LIVE: {
+    title: "The app has no live release",
+    hint: "Deploy it with `hop3 deploy DIR`; `hop3 status NAME` and `hop3 logs NAME` say why the last deploy failed.",
   },
   CONFIRMATION_REQUIRED: {
     title: "A destructive command needs confirmation",

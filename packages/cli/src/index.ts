@@ -4,4 +4,5 @@ export { defineCommand, type Command, type CommandInput, type CommandOutcome } f
 export { loadDefaultDistribution } from "./default-distribution.js";
 export { processIO, type CliIO, type OutputStream } from "./io.js";
 export { UsageError } from "./usage-error.js";
+export { cliErrorCatalog, type CliErrorCode } from "./errors.js";
 export { CLI_VERSION } from "./version.js";

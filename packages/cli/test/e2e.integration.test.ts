@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, hop3, httpGet } from "./run-hop3.js";
+import { freePort, hop3, httpGet, spawnHop3 } from "./run-hop3.js";
 
 // The real `hop3` process against the real nix-build, uWSGI emperor and nginx, in a private
 // HOP3_HOME on a free port. The tests run in order: later ones use the apps earlier ones deployed.
@@ -20,6 +20,20 @@ function processesOfHome(): string[] {
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
+}
+
+/** A builtins-only Nix app (no <nixpkgs>) whose runtime.json has the given workers. */
+function nixApp(name: string, workers: Record<string, string>, toml = ""): string {
+  const dir = join(mkdtempSync(join(tmpdir(), "hop3-e2e-app-")), name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, "runtime.json"), JSON.stringify({ workers }));
+  writeFileSync(
+    join(dir, "hop3.nix"),
+    `{ package = builtins.derivation { name = "${name}"; system = builtins.currentSystem; builder = "/bin/sh"; PATH = "/usr/bin:/bin";\n` +
+      `  args = [ "-c" "mkdir -p $out/hop3 && cp \${./runtime.json} $out/hop3/runtime.json" ]; }; }\n`,
+  );
+  if (toml) writeFileSync(join(dir, "hop3.toml"), toml);
+  return dir;
 }
 
 beforeAll(async () => {
@@ -129,6 +143,49 @@ describe.sequential("hop3, end to end", () => {
     expect(human.stderr).toMatch(/error\[NIX_SYNTAX_ERROR\]: /);
     expect(human.stderr).not.toMatch(/\n\s+at .*\.(ts|js|mjs):\d+:\d+/); // no stack trace (nix's own "at hop3.nix:1:13" is fine)
     expect((await get("keeper")).body).toContain("hello from nix-web");
+  });
+
+  it("stops a first release whose web worker never listens, keeping its logs, and says why", async () => {
+    const dir = nixApp("never-listens", { web: "echo starting; exec sleep 1000" }, "[run]\nstart-timeout = 3\n");
+    const result = await run("deploy", dir, "--json");
+    expect(result.code).toBe(1);
+    expect(result.json<{ error: { code: string; message: string } }>().error).toMatchObject({ code: "UWSGI_WORKER_START_TIMEOUT" });
+    expect(processesOfHome().filter((line) => line.includes("never-listens"))).toEqual([]);
+    const status = await run("status", "never-listens", "--json");
+    expect(status.json<{ state: string; release: string | null }>()).toMatchObject({ state: "stopped", release: null });
+    expect((await run("logs", "never-listens")).stdout).toContain("web.1 | starting");
+    expect((await run("restart", "never-listens", "--json")).json<{ error: { code: string } }>().error.code).toBe("APP_NOT_LIVE");
+    expect((await run("destroy", "never-listens", "--yes")).code).toBe(0);
+  });
+
+  it("fails the health check of a release that answers wrongly, showing its last log lines", async () => {
+    const dir = nixApp("wrong-answer", { web: "exec /usr/bin/python3 -m http.server $PORT --bind $BIND_ADDRESS" }, '[run]\nstart-timeout = 2\n\n[healthcheck]\npath = "/ready"\n');
+    const result = await run("deploy", dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error\[HEALTH_CHECK_FAILED\]: http:\/\/wrong-answer\.localhost:\d+\/ready did not answer as expected .*\(last: HTTP 404\)/);
+    expect(result.stderr).toContain("Last log lines:");
+    expect(result.stderr).toMatch(/web\.1 \| .*"GET \/ready HTTP\/1\.[01]" 404/);
+    expect((await get("wrong-answer", "/ready")).status).toBe(404); // not routed any more: nginx's unknown-host answer
+    expect((await run("destroy", "wrong-answer", "--yes")).code).toBe(0);
+  });
+
+  it("leaves nothing behind when a first deploy fails before anything runs", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "hop3-e2e-app-")), "broken-first");
+    cpSync(join(fixtures, "nix-web"), dir, { recursive: true });
+    writeFileSync(join(dir, "hop3.nix"), "{ package = builtins.derivation { name = \"x\"; system = builtins.currentSystem; builder = \"/bin/sh\"; args = [ \"-c\" \"exit 1\" ]; }; }\n");
+    expect((await run("deploy", dir, "--json")).json<{ error: { code: string } }>().error.code).toBe("NIX_BUILD_FAILED");
+    expect(existsSync(join(home, "apps", "broken-first"))).toBe(false);
+  });
+
+  it("follows a worker's log until interrupted", async () => {
+    expect((await run("deploy", join(fixtures, "nix-web"), "--app", "followed")).code).toBe(0);
+    const follower = spawnHop3(["logs", "followed", "--follow", "--lines", "0"], env);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await get("followed", "/followed-path");
+    const output = await follower.until((text) => text.includes("/followed-path"), 10_000);
+    expect(output).toMatch(/web\.1 \| .*GET \/followed-path/);
+    expect(await follower.interrupt()).toBe(0);
+    expect((await run("destroy", "followed", "--yes")).code).toBe(0);
   });
 
   it("refuses a deploy while another command holds the app", async () => {

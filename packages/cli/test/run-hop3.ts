@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
@@ -53,4 +53,26 @@ export function httpGet(port: number, host: string, path = "/"): Promise<{ statu
     req.on("error", reject);
     req.end();
   });
+}
+
+/** A long-running `hop3` (logs --follow): read its output as it comes, then interrupt it like Ctrl-C. */
+export function spawnHop3(args: readonly string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@hop3/source", bin, ...args], {
+    env: { ...process.env, ...env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const exited = new Promise<number>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+  return {
+    async until(done: (text: string) => boolean, timeoutMs: number): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!done(output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      return output;
+    },
+    interrupt(): Promise<number> {
+      child.kill("SIGINT");
+      return exited;
+    },
+  };
 }

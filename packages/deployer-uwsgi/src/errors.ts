@@ -18,7 +18,7 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
   },
   UWSGI_WORKER_START_TIMEOUT: {
     title: "A worker did not start in time",
-    hint: "Read the worker's last log lines shown: a web worker must listen on $BIND_ADDRESS:$PORT. Fix the command or the app and deploy again, or raise the deployer's `startTimeoutSeconds`.",
+    hint: "Read the worker's last log lines shown: a web worker must listen on $BIND_ADDRESS:$PORT. Fix the command or the app and deploy again, or give it longer: hop3.toml [run] start-timeout (or the deployer's `startTimeoutSeconds`).",
   },
   UWSGI_WORKER_CRASHED: {
     title: "A worker exits as soon as it starts",

@@ -116,7 +116,7 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, ports: Readonl
   const early = state.routed ? undefined : applyRoute(op, plan, ports, false);
   early?.catch(() => undefined); // awaited below; this only marks it handled meanwhile
   try {
-    await waitUntilRunning(starting, connectHost(context.bindAddress), settings.startTimeoutSeconds * 1000, context.signal);
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
   } catch (error) {
     if (early && (await early.catch(() => false))) {
       await context.router.remove(app, context);

@@ -155,9 +155,9 @@ describe("uWSGI deployer life cycle", () => {
     const { pid: orphan } = await getReport(port);
     const emperorPid = Number(readFileSync(join(home, "uwsgi", "emperor.pid"), "utf8"));
     process.kill(emperorPid, "SIGKILL");
-    // The vassals die with their emperor and uWSGI kills each launcher, but not the launcher's child.
+    // The vassals die with their emperor and uWSGI kills each launcher, but usually not the
+    // launcher's child, which keeps the port (how often depends on timing: not asserted here).
     await waitFor(() => processesUnder(home).every((p) => !p.includes("uwsgi")), 15_000, "the vassals to die with their emperor");
-    expect(processesUnder(home).some((p) => p.startsWith(`${orphan} `))).toBe(true);
 
     const down = await deployer.status("demo", context());
     expect(down.state).toBe("stopped");

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, isValidAppName, writeJsonAtomic } from "@hop3/core";
+import { appStateDir, isValidAppName, writeJsonAtomic, type Healthcheck } from "@hop3/core";
 import { cliError } from "../errors.js";
 
 /**
@@ -20,8 +20,10 @@ export interface AppRecord {
   readonly domains: readonly string[];
   /** Id of the live release, when one is. */
   readonly liveRelease?: string;
-  /** Seconds a new release may take to answer. */
+  /** Seconds a new release may take to answer (hop3.toml [run] start-timeout). */
   readonly startTimeoutSeconds?: number;
+  /** hop3.toml [healthcheck], used when the artifact brings none. */
+  readonly healthcheck?: Healthcheck;
   readonly updatedAt: string;
 }
 
@@ -53,12 +55,20 @@ export function writeAppRecord(home: string, record: Omit<AppRecord, "updatedAt"
   return full;
 }
 
-/** Every app with a record, sorted by name. */
-export function listAppRecords(home: string): AppRecord[] {
+/** Every app with a record, sorted by name; a record that cannot be read is listed as such, not fatal. */
+export type ListedApp = AppRecord | { readonly name: string; readonly corrupt: string };
+
+export function listAppRecords(home: string): ListedApp[] {
   const dir = join(home, "apps");
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .sort()
-    .map((name) => readAppRecord(home, name))
-    .filter((record): record is AppRecord => record !== undefined);
+    .flatMap((name): ListedApp[] => {
+      try {
+        const record = readAppRecord(home, name);
+        return record ? [record] : [];
+      } catch (error) {
+        return [{ name, corrupt: (error as Error).message }];
+      }
+    });
 }

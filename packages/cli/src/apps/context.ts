@@ -6,7 +6,12 @@ import type { AppRecord } from "./app-record.js";
 export const WORKER_BIND_ADDRESS = "127.0.0.1";
 
 /** What a deployer needs to act on an app, from the app's record. */
-export function deployContext(distribution: Distribution, record: Pick<AppRecord, "appEnv" | "userEnv" | "scale" | "domains">, io: CliIO, logger?: Logger): DeployContext {
+export function deployContext(
+  distribution: Distribution,
+  record: Pick<AppRecord, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds">,
+  io: CliIO,
+  logger?: Logger,
+): DeployContext {
   return {
     ...distribution.operationContext({ signal: io.signal, ...(logger && { logger }) }),
     appEnv: record.appEnv,
@@ -14,6 +19,7 @@ export function deployContext(distribution: Distribution, record: Pick<AppRecord
     scale: record.scale,
     domains: record.domains,
     bindAddress: WORKER_BIND_ADDRESS,
+    ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
     router: distribution.router(),
   };
 }

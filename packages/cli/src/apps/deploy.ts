@@ -1,5 +1,7 @@
-import type { BuildArtifact, Deployer, Distribution } from "@hop3/core";
-import { Hop3Error, newReleaseId } from "@hop3/core";
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { BuildArtifact, Deployer, Distribution, Logger } from "@hop3/core";
+import { appStateDir, Hop3Error, newReleaseId } from "@hop3/core";
 import type { CliIO } from "../io.js";
 import type { StepReporter } from "../reporter.js";
 import { readAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
@@ -7,6 +9,7 @@ import { deployContext } from "./context.js";
 import { waitUntilServing, type HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
 import { listReleases, writeRelease, type Release } from "./releases.js";
+import { tailWorkerLogs } from "./worker-logs.js";
 
 export interface DeployRequest {
   readonly dir: string;
@@ -32,18 +35,20 @@ const DEFAULT_START_TIMEOUT_SECONDS = 30;
 
 /**
  * source -> plan -> build -> release -> deploy -> health -> live. A failure before the deploy step
- * leaves the running release untouched; a failure after it brings the previous release back.
+ * changes nothing that runs; a failure after it brings the previous release back, or stops a first
+ * release that does not answer (its logs are kept for `hop3 logs`).
  */
 export async function deployApp(distribution: Distribution, io: CliIO, reporter: StepReporter, request: DeployRequest): Promise<DeployResult> {
+  const { home } = distribution;
   const app = distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName });
-  const unlock = lockApp(distribution.home, app.name, "deploy");
+  const unlock = lockApp(home, app.name, "deploy");
   try {
     const plan = await reporter.step("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) reporter.note(warning);
     const releaseId = newReleaseId();
     const artifact = await reporter.step(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal: io.signal, releaseId }), (a) => a.location);
     const deployer = distribution.deployerFor(artifact.kind);
-    const previous = readAppRecord(distribution.home, app.name);
+    const previous = readPreviousRecord(home, app.name, reporter);
     const record: Omit<AppRecord, "updatedAt"> = {
       name: app.name,
       source: app.dir,
@@ -53,46 +58,77 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       domains: previous?.domains ?? [],
       ...(previous?.liveRelease && { liveRelease: previous.liveRelease }),
       ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
+      ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
     };
     const release: Release = { id: releaseId, app: app.name, createdAt: new Date().toISOString(), source: app.dir, builder: plan.builder.name, deployer: deployer.name, artifact, status: "failed" };
 
     try {
       await reporter.step(`deploy with ${deployer.name}`, (logger) => deployer.deploy(artifact, deployContext(distribution, record, io, logger)));
       const health = await reporter.step("health", () => checkHealth(distribution, io, record, artifact), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
-      writeRelease(distribution.home, { ...release, status: "live" });
-      supersede(distribution.home, app.name, releaseId);
-      writeAppRecord(distribution.home, { ...record, liveRelease: releaseId });
+      writeRelease(home, { ...release, status: "live" });
+      supersede(home, app.name, releaseId);
+      writeAppRecord(home, { ...record, liveRelease: releaseId });
       return { app: app.name, release: releaseId, builder: plan.builder.name, deployer: deployer.name, artifact, url: distribution.router().urlFor(app.name), status: "running", health };
     } catch (error) {
       const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
-      writeRelease(distribution.home, { ...release, error: failure });
-      if (previous) await restorePrevious(distribution, io, reporter, previous, deployer, error);
-      else writeAppRecord(distribution.home, { ...record });
-      throw error;
+      writeRelease(home, { ...release, error: failure });
+      writeAppRecord(home, record);
+      const explained = await withLastLogLines(error, deployer, distribution, app.name, io);
+      if (previous?.liveRelease) await restorePrevious(distribution, io, reporter, previous, deployer, error);
+      else await stopFailedFirstRelease(distribution, io, reporter, record, deployer);
+      throw explained;
     }
   } finally {
     unlock();
+    // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root).
+    if (!existsSync(join(appStateDir(home, app.name), "app.json"))) rmSync(appStateDir(home, app.name), { recursive: true, force: true });
   }
 }
 
-/** Asks the app through the router until it answers: web apps by HTTP, static sites for a 200. */
-export async function checkHealth(distribution: Distribution, io: CliIO, record: Pick<AppRecord, "name" | "startTimeoutSeconds">, artifact: BuildArtifact): Promise<HealthResult> {
+/** Asks the app through the router until it answers: web apps by HTTP, static sites for a 2xx. */
+export async function checkHealth(
+  distribution: Distribution,
+  io: CliIO,
+  record: Pick<AppRecord, "name" | "startTimeoutSeconds" | "healthcheck">,
+  artifact: BuildArtifact,
+): Promise<HealthResult> {
   const router = distribution.router();
   const status = await router.status(distribution.operationContext({ signal: io.signal }));
   const hasWeb = Object.keys(artifact.runtime.workers).some((name) => name !== "static");
+  const explicit = artifact.runtime.healthcheck ?? record.healthcheck;
   return waitUntilServing({
     listen: status.listen,
     host: `${record.name}.localhost`,
-    check: artifact.runtime.healthcheck ?? { path: "/" },
-    strict: !hasWeb || artifact.runtime.healthcheck !== undefined,
-    timeoutMs: (artifact.runtime.healthcheck?.timeoutSeconds ?? record.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000,
+    url: router.urlFor(record.name),
+    check: explicit ?? { path: "/" },
+    strict: !hasWeb || explicit !== undefined,
+    timeoutMs: (record.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000,
     signal: io.signal,
   });
 }
 
+/** A record that cannot be read must not block the deploy that writes it anew. */
+function readPreviousRecord(home: string, app: string, reporter: StepReporter): AppRecord | undefined {
+  try {
+    return readAppRecord(home, app);
+  } catch (error) {
+    reporter.note(`${(error as Error).message} It is written anew by this deploy.`);
+    return undefined;
+  }
+}
+
+/** The error of a release that did not answer, with its workers' last lines: the usual reason why. */
+async function withLastLogLines(error: unknown, deployer: Deployer, distribution: Distribution, app: string, io: CliIO): Promise<unknown> {
+  if (!Hop3Error.is(error) || error.code !== "HEALTH_CHECK_FAILED") return error;
+  const lines = await tailWorkerLogs(deployer, distribution, app, io, 10).catch(() => []);
+  if (lines.length === 0) return error;
+  const message = `${error.message}\nLast log lines:\n${lines.map((line) => `  ${line}`).join("\n")}`;
+  return new Hop3Error({ code: error.code, message, hint: error.hint, cause: error.cause, details: { ...error.details, lastLines: lines } });
+}
+
 /** After a failed deploy, the release that was live is deployed again so the app keeps serving. */
 async function restorePrevious(distribution: Distribution, io: CliIO, reporter: StepReporter, previous: AppRecord, failedDeployer: Deployer, cause: unknown): Promise<void> {
-  const live = previous.liveRelease ? listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease) : undefined;
+  const live = listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease);
   if (!live) return;
   // The uWSGI deployer brings its previous release back by itself when a worker does not start.
   if (Hop3Error.is(cause) && cause.details.restored !== undefined) return;
@@ -102,6 +138,17 @@ async function restorePrevious(distribution: Distribution, io: CliIO, reporter: 
     if (deployer !== failedDeployer) await failedDeployer.destroy(previous.name, deployContext(distribution, previous, io)).catch(() => undefined);
   } catch (error) {
     reporter.note(`The previous release ${live.id} could not be restored: ${(error as Error).message}`);
+  }
+}
+
+/** A first release that does not answer must not keep running or routed; its logs stay. */
+async function stopFailedFirstRelease(distribution: Distribution, io: CliIO, reporter: StepReporter, record: Omit<AppRecord, "updatedAt">, deployer: Deployer): Promise<void> {
+  const quiet: Logger = { info: () => {}, warn: () => {}, debug: () => {}, output: () => {} };
+  try {
+    await deployer.stop(record.name, deployContext(distribution, record, io, quiet));
+  } catch (error) {
+    // Nothing was deployed (the deployer refused the artifact): nothing to stop.
+    if (!(Hop3Error.is(error) && /NOT_DEPLOYED/.test(error.code))) reporter.note(`The failed release could not be stopped: ${(error as Error).message}`);
   }
 }
 

@@ -7,9 +7,13 @@ export interface HealthTarget {
   readonly listen: string;
   /** The host name the router routes the app by. */
   readonly host: string;
+  /** The app's URL, for messages. */
+  readonly url: string;
+  /** Path, body text, time for one answer (timeoutSeconds), pause between tries (intervalSeconds), tries (retries). */
   readonly check: Healthcheck;
-  /** A static site must answer 200; a web app answers anything below 500 unless a path is checked. */
+  /** A static site, or an explicit health check, must answer 2xx or 3xx; otherwise anything below 500 counts. */
   readonly strict: boolean;
+  /** How long the app has, in all, to answer (hop3.toml [run] start-timeout). */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
 }
@@ -26,12 +30,13 @@ export interface HealthResult {
  */
 export async function waitUntilServing(target: HealthTarget): Promise<HealthResult> {
   const started = performance.now();
+  const maxAttempts = target.check.retries === undefined ? Number.POSITIVE_INFINITY : target.check.retries + 1;
   let attempts = 0;
   let last = "no answer";
-  while (performance.now() - started < target.timeoutMs && !target.signal.aborted) {
+  while (performance.now() - started < target.timeoutMs && attempts < maxAttempts && !target.signal.aborted) {
     attempts++;
     try {
-      const { status, body } = await get(target);
+      const { status, body } = await get(target, (target.check.timeoutSeconds ?? 5) * 1000);
       const bodyOk = target.check.contains === undefined || body.includes(target.check.contains);
       const statusOk = target.strict ? status >= 200 && status < 400 : status < 500;
       if (statusOk && bodyOk) return { status, attempts, elapsedMs: performance.now() - started };
@@ -39,18 +44,21 @@ export async function waitUntilServing(target: HealthTarget): Promise<HealthResu
     } catch (error) {
       last = (error as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(250, 20 * attempts)));
+    // Quick tries first: most apps answer within a few hundred milliseconds.
+    const pause = target.check.intervalSeconds === undefined ? Math.min(250, 20 * attempts) : target.check.intervalSeconds * 1000;
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
-  const seconds = Math.round(target.timeoutMs / 100) / 10;
-  throw cliError("HEALTH_CHECK_FAILED", `http://${target.host}${target.check.path} did not answer within ${seconds} s (last: ${last}).`, {
-    details: { host: target.host, path: target.check.path, last, attempts },
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  const url = `${target.url.replace(/\/$/, "")}${target.check.path}`;
+  throw cliError("HEALTH_CHECK_FAILED", `${url} did not answer as expected after ${attempts} tries in ${seconds} s (last: ${last}).`, {
+    details: { url, last, attempts },
   });
 }
 
-function get(target: HealthTarget): Promise<{ status: number; body: string }> {
+function get(target: HealthTarget, timeoutMs: number): Promise<{ status: number; body: string }> {
   const [hostname, port] = splitListen(target.listen);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path: target.check.path, headers: { Host: target.host }, timeout: 2_000 }, (res) => {
+    const req = request({ hostname, port, path: target.check.path, headers: { Host: target.host }, timeout: timeoutMs }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {

@@ -1,11 +1,13 @@
-import { rmSync } from "node:fs";
-import { appStateDir, Hop3Error } from "@hop3/core";
-import { listAppRecords, requireAppRecord } from "../apps/app-record.js";
+import { existsSync, rmSync } from "node:fs";
+import { appStateDir, Hop3Error, isValidAppName, type Distribution } from "@hop3/core";
+import { listAppRecords, readAppRecord, type AppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
 import { lockApp } from "../apps/lock.js";
-import { listReleases } from "../apps/releases.js";
+import { listReleases, type Release } from "../apps/releases.js";
 import { defineCommand } from "../command.js";
 import { cliError } from "../errors.js";
+import type { StepReporter } from "../reporter.js";
+import type { CliIO } from "../io.js";
 import { UsageError } from "../usage-error.js";
 
 export const appsCommand = defineCommand({
@@ -14,13 +16,15 @@ export const appsCommand = defineCommand({
   usage: "hop3 apps [--json]",
   async run({ distribution }) {
     const dist = await distribution();
-    const apps = listAppRecords(dist.home).map((record) => ({
-      name: record.name,
-      source: record.source,
-      liveRelease: record.liveRelease ?? null,
-      url: record.liveRelease ? dist.router().urlFor(record.name) : null,
-    }));
-    const text = apps.length === 0 ? ["no apps yet: deploy one with `hop3 deploy DIR`"] : apps.map((a) => `${a.name}  ${a.url ?? "(no live release)"}  ${a.source}`);
+    const apps = listAppRecords(dist.home).map((record) =>
+      "corrupt" in record
+        ? { name: record.name, source: null, liveRelease: null, url: null, problem: record.corrupt }
+        : { name: record.name, source: record.source, liveRelease: record.liveRelease ?? null, url: record.liveRelease ? dist.router().urlFor(record.name) : null },
+    );
+    const text =
+      apps.length === 0
+        ? ["no apps yet: deploy one with `hop3 deploy DIR`"]
+        : apps.map((a) => ("problem" in a ? `${a.name}  (unreadable: ${a.problem})` : `${a.name}  ${a.url ?? "(no live release)"}  ${a.source}`));
     return { data: { apps }, text };
   },
 });
@@ -35,28 +39,51 @@ export const destroyCommand = defineCommand({
     const name = args.positionals[0];
     if (!name) throw new UsageError("the app name is missing", this.usage);
     const dist = await distribution();
-    const record = requireAppRecord(dist.home, name);
+    const dir = appStateDir(dist.home, name);
+    if (!isValidAppName(name) || !existsSync(dir)) throw cliError("APP_NOT_FOUND", `There is no app named "${name}" in ${dist.home}.`, { details: { app: name, home: dist.home } });
     if (!args.values.yes) throw cliError("CONFIRMATION_REQUIRED", `Destroying ${name} removes its processes, routes, releases and state; nothing can be restored.`, { details: { app: name } });
     const unlock = lockApp(dist.home, name, "destroy");
     try {
-      const releases = listReleases(dist.home, name);
-      const context = deployContext(dist, record, io);
-      // Every deployer that ever ran a release of the app cleans up after itself.
-      const deployers = new Set(releases.map((r) => r.deployer));
-      for (const deployer of dist.registry.deployers().filter((d) => deployers.has(d.name))) {
-        await reporter.step(`remove ${name} from ${deployer.name}`, (logger) => deployer.destroy(name, { ...context, logger }));
-      }
-      await dist.router().remove(name, context);
-      for (const release of releases) {
-        const builder = dist.registry.builders().find((b) => b.name === release.builder);
-        await builder?.discard?.(release.artifact, { ...dist.operationContext({ signal: io.signal }), appStateDir: appStateDir(dist.home, name) }).catch((error: unknown) => {
-          reporter.note(`Release ${release.id}: ${Hop3Error.is(error) ? error.message : String(error)}`);
-        });
-      }
+      await removeEverywhere(dist, io, reporter, name);
     } finally {
       unlock();
     }
-    rmSync(appStateDir(dist.home, name), { recursive: true, force: true });
+    // Last: what the builders kept here (Nix GC roots are links in this directory) goes with it.
+    rmSync(dir, { recursive: true, force: true });
     return { data: { app: name, destroyed: true }, text: `${name} is destroyed: nothing of it is left.` };
   },
 });
+
+/**
+ * Every deployer that ran a release of the app, and the router, forget it; every builder frees
+ * what it kept. Works from damaged state too: destroy is the way out of it.
+ */
+async function removeEverywhere(dist: Distribution, io: CliIO, reporter: StepReporter, name: string): Promise<void> {
+  const record = readOrNote(() => readAppRecord(dist.home, name), reporter);
+  const releases = readOrNote(() => listReleases(dist.home, name), reporter) ?? [];
+  const context = deployContext(dist, recordOrEmpty(record), io);
+  const used = new Set(releases.map((r: Release) => r.deployer));
+  // Without readable releases, every deployer is asked: removing an unknown app is a no-op for them.
+  const deployers = dist.registry.deployers().filter((d) => releases.length === 0 || used.has(d.name));
+  for (const deployer of deployers) {
+    await reporter.step(`remove ${name} from ${deployer.name}`, (logger) => deployer.destroy(name, { ...context, logger }));
+  }
+  await dist.router().remove(name, context);
+  for (const release of releases) {
+    const builder = dist.registry.builders().find((b) => b.name === release.builder);
+    await builder?.discard?.(release.artifact, { ...dist.operationContext({ signal: io.signal }), appStateDir: appStateDir(dist.home, name) }).catch((error: unknown) => {
+      reporter.note(`Release ${release.id}: ${Hop3Error.is(error) ? error.message : String(error)}`);
+    });
+  }
+}
+
+function readOrNote<T>(read: () => T, reporter: StepReporter): T | undefined {
+  try {
+    return read();
+  } catch (error) {
+    reporter.note(`${(error as Error).message} Removing it anyway.`);
+    return undefined;
+  }
+}
+
+const recordOrEmpty = (record: AppRecord | undefined) => record ?? { appEnv: {}, userEnv: {}, scale: {}, domains: [] };

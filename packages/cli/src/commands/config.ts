@@ -4,6 +4,7 @@ import { lockApp } from "../apps/lock.js";
 import { defineCommand, type Command } from "../command.js";
 import { cliError } from "../errors.js";
 import { UsageError } from "../usage-error.js";
+import { parseAssignments } from "../args.js";
 
 /** Keys whose values are shown masked. */
 const SECRET_KEY = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|_KEY$|^KEY$)/i;
@@ -11,9 +12,14 @@ const SECRET_KEY = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|_K
 export const maskValue = (key: string, value: string): string =>
   SECRET_KEY.test(key) ? (value.length <= 4 ? "****" : `${value.slice(0, 2)}${"*".repeat(Math.min(8, value.length - 2))}`) : value;
 
-const USAGE = "hop3 config show|get|set|unset NAME [KEY[=VALUE]]... [--json]";
+const USAGES = {
+  show: "hop3 config show NAME [--json]",
+  get: "hop3 config get NAME KEY [--json]",
+  set: "hop3 config set NAME KEY=VALUE... [--json]",
+  unset: "hop3 config unset NAME KEY... [--json]",
+} as const;
 
-function checkKey(key: string): string {
+export function checkKey(key: string): string {
   if (!isValidEnvName(key)) throw cliError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
   return key;
 }
@@ -22,12 +28,14 @@ function configCommand(verb: "show" | "get" | "set" | "unset", summary: string):
   return defineCommand({
     name: ["config", verb],
     summary,
-    usage: USAGE.replace("show|get|set|unset", verb),
-    maxPositionals: 50,
+    usage: USAGES[verb],
+    maxPositionals: verb === "show" ? 1 : verb === "get" ? 2 : 100,
     async run({ args, distribution }) {
+      const usage = USAGES[verb];
       const dist = await distribution();
       const [name, ...rest] = args.positionals;
-      if (!name) throw new UsageError("the app name is missing", USAGE);
+      if (!name) throw new UsageError("the app name is missing", usage);
+      if (verb === "get" && rest.length === 0) throw new UsageError("the key is missing", usage);
       const record = requireAppRecord(dist.home, name);
       if (verb === "show") {
         const shown = Object.fromEntries(Object.entries(record.userEnv).map(([k, v]) => [k, maskValue(k, v)]));
@@ -38,20 +46,18 @@ function configCommand(verb: "show" | "get" | "set" | "unset", summary: string):
         const value = record.userEnv[key];
         return { data: { app: name, key, value: value ?? null }, text: value ?? "", exitCode: value === undefined ? 1 : 0 };
       }
-      if (rest.length === 0) throw new UsageError(`give at least one ${verb === "set" ? "KEY=VALUE" : "KEY"}`, USAGE);
-      const env = { ...record.userEnv };
-      for (const item of rest) {
-        if (verb === "set") {
-          const equals = item.indexOf("=");
-          if (equals <= 0) throw new UsageError(`"${item}" is not of the form KEY=VALUE`, USAGE);
-          env[checkKey(item.slice(0, equals))] = item.slice(equals + 1);
-        } else {
-          delete env[checkKey(item)];
-        }
-      }
+      if (rest.length === 0) throw new UsageError(`give at least one ${verb === "set" ? "KEY=VALUE" : "KEY"}`, usage);
+      const changes = verb === "set" ? parseAssignments(rest, usage) : Object.fromEntries(rest.map((key) => [checkKey(key), undefined]));
+      // Read again under the lock: a deploy running meanwhile may have changed the record.
       const unlock = lockApp(dist.home, name, `config ${verb}`);
       try {
-        writeAppRecord(dist.home, { ...record, userEnv: env });
+        const current = requireAppRecord(dist.home, name);
+        const env: Record<string, string> = { ...current.userEnv };
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === undefined) delete env[key];
+          else env[key] = value;
+        }
+        writeAppRecord(dist.home, { ...current, userEnv: env });
       } finally {
         unlock();
       }

@@ -43,6 +43,8 @@ export const doctorCommand = defineCommand({
     for (const r of results) {
       text.push(r.ok ? `ok   ${r.name} ${r.version ?? ""}`.trimEnd() : `miss ${r.name}: ${r.problem}; needed for ${r.neededFor}. Install: ${r.install}`);
     }
-    return { data: { checks: [node, ...results] }, text };
+    // nginx and uWSGI serve every app: without them nothing can be deployed.
+    const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
+    return { data: { checks: [node, ...results] }, text, exitCode: required.length > 0 ? 1 : 0 };
   },
 });

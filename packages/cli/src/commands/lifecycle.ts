@@ -2,14 +2,16 @@ import type { DeploymentStatus, Distribution } from "@hop3/core";
 import { requireAppRecord, writeAppRecord, type AppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
 import { lockApp } from "../apps/lock.js";
-import { listReleases } from "../apps/releases.js";
+import { currentRelease, listReleases } from "../apps/releases.js";
+import { cliError } from "../errors.js";
 import { defineCommand, type Command, type CommandInput } from "../command.js";
 import { UsageError } from "../usage-error.js";
 
-/** The app's live release, to find which deployer runs it. */
-async function liveDeployer(distribution: Distribution, record: AppRecord) {
+/** The deployer of the app's live release; APP_NOT_LIVE when it has none. */
+function liveDeployer(distribution: Distribution, record: AppRecord) {
   const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
-  return live ? distribution.deployerFor(live.artifact.kind) : undefined;
+  if (!live) throw cliError("APP_NOT_LIVE", `${record.name} has no live release: its last deploy failed, or it was never deployed.`, { details: { app: record.name } });
+  return distribution.deployerFor(live.artifact.kind);
 }
 
 function appArgument(input: CommandInput, usage: string): string {
@@ -36,11 +38,10 @@ function lifecycleCommand(verb: "start" | "stop" | "restart", summary: string): 
     maxPositionals: 1,
     async run(input) {
       const distribution = await input.distribution();
-      const record = requireAppRecord(distribution.home, appArgument(input, usage));
-      const deployer = await liveDeployer(distribution, record);
-      if (!deployer) return { data: { app: record.name, state: "absent", workers: [] }, text: `${record.name} has no live release.`, exitCode: 1 };
-      const unlock = lockApp(distribution.home, record.name, verb);
+      const unlock = lockApp(distribution.home, appArgument(input, usage), verb);
       try {
+        const record = requireAppRecord(distribution.home, appArgument(input, usage));
+        const deployer = liveDeployer(distribution, record);
         const status = await input.reporter.step(`${verb} ${record.name}`, (logger) => deployer[verb](record.name, deployContext(distribution, record, input.io, logger)));
         return { data: status, text: statusText(status) };
       } finally {
@@ -62,10 +63,12 @@ export const statusCommand = defineCommand({
   async run(input) {
     const distribution = await input.distribution();
     const record = requireAppRecord(distribution.home, appArgument(input, this.usage));
-    const deployer = await liveDeployer(distribution, record);
-    if (!deployer) return { data: { app: record.name, state: "absent", workers: [] }, text: `${record.name}: no live release` };
-    const status = await deployer.status(record.name, deployContext(distribution, record, input.io));
-    return { data: { ...status, release: record.liveRelease }, text: statusText(status) };
+    // A failed first deploy has no live release, but its (stopped) workers still have a status.
+    const release = currentRelease(distribution.home, record.name, record.liveRelease);
+    if (!release) return { data: { app: record.name, state: "absent", workers: [], release: null }, text: `${record.name}: never deployed` };
+    const status = await distribution.deployerFor(release.artifact.kind).status(record.name, deployContext(distribution, record, input.io));
+    const live = release.id === record.liveRelease;
+    return { data: { ...status, release: live ? release.id : null }, text: [...statusText(status), ...(live ? [] : [`no live release: the last deploy (${release.id}) failed: ${release.error?.message.split("\n")[0] ?? "unknown error"}`])] };
   },
 });
 
@@ -80,15 +83,14 @@ export const scaleCommand = defineCommand({
     if (!name || pairs.length === 0) throw new UsageError("give the app name and at least one WORKER=N", this.usage);
     const scale: Record<string, number> = {};
     for (const pair of pairs) {
-      const match = /^([A-Za-z][A-Za-z0-9_-]*)=(\d{1,3})$/.exec(pair);
-      if (!match) throw new UsageError(`"${pair}" is not of the form WORKER=N (N from 0 to 999)`, this.usage);
+      const match = /^([A-Za-z][A-Za-z0-9_-]*)=(\d{1,4})$/.exec(pair);
+      if (!match) throw new UsageError(`"${pair}" is not of the form WORKER=N (N a whole number)`, this.usage);
       scale[match[1]!] = Number(match[2]);
     }
-    const record = requireAppRecord(distribution.home, name);
-    const deployer = await liveDeployer(distribution, record);
-    if (!deployer) return { data: { app: name, state: "absent", workers: [] }, text: `${name} has no live release.`, exitCode: 1 };
     const unlock = lockApp(distribution.home, name, "scale");
     try {
+      const record = requireAppRecord(distribution.home, name);
+      const deployer = liveDeployer(distribution, record);
       const next = { ...record, scale: { ...record.scale, ...scale } };
       const status = await input.reporter.step(`scale ${name}`, (logger) => deployer.scale(name, deployContext(distribution, next, input.io, logger)));
       writeAppRecord(distribution.home, next);

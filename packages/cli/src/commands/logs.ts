@@ -1,17 +1,16 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import type { WorkerLog } from "@hop3/core";
 import { requireAppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
-import { listReleases } from "../apps/releases.js";
+import { currentRelease } from "../apps/releases.js";
+import { readRange, tailLines } from "../apps/worker-logs.js";
 import { defineCommand } from "../command.js";
 import { UsageError } from "../usage-error.js";
-
-const TAIL_BYTES = 64 * 1024;
 
 export const logsCommand = defineCommand({
   name: ["logs"],
   summary: "Print an app's worker logs (--follow keeps printing new lines)",
-  usage: "hop3 logs NAME [--worker W] [--lines N] [--follow]",
+  usage: "hop3 logs NAME [--worker W] [--lines N] [--follow | --json]",
   options: { worker: { type: "string" }, follow: { type: "boolean", short: "f" }, lines: { type: "string", short: "n" } },
   maxPositionals: 1,
   async run({ args, io, distribution, json }) {
@@ -19,10 +18,11 @@ export const logsCommand = defineCommand({
     if (!name) throw new UsageError("the app name is missing", this.usage);
     const count = Number(args.values.lines ?? 100);
     if (!Number.isInteger(count) || count < 0) throw new UsageError("--lines takes a whole number", this.usage);
+    if (args.values.follow && json) throw new UsageError("--follow prints lines as they come; it cannot be combined with --json", this.usage);
     const dist = await distribution();
     const record = requireAppRecord(dist.home, name);
-    const live = listReleases(dist.home, name).find((r) => r.id === record.liveRelease);
-    const deployer = live ? dist.deployerFor(live.artifact.kind) : undefined;
+    const release = currentRelease(dist.home, name, record.liveRelease);
+    const deployer = release ? dist.deployerFor(release.artifact.kind) : undefined;
     const all = (await deployer?.logFiles?.(name, deployContext(dist, record, io))) ?? [];
     const logs = all.filter((log) => args.values.worker === undefined || log.worker === args.values.worker);
     if (args.values.worker !== undefined && logs.length === 0) {
@@ -31,7 +31,7 @@ export const logsCommand = defineCommand({
 
     const label = (log: WorkerLog) => `${log.worker}.${log.instance}`;
     const lines = logs.flatMap((log) => tailLines(log.path, count).map((text) => ({ worker: label(log), text })));
-    if (!args.values.follow || json) {
+    if (!args.values.follow) {
       return { data: { app: name, lines }, text: lines.map((l) => `${l.worker} | ${l.text}`) };
     }
     for (const line of lines) io.stdout.write(`${line.worker} | ${line.text}\n`);
@@ -39,29 +39,6 @@ export const logsCommand = defineCommand({
     return { data: { app: name }, text: [] };
   },
 });
-
-/** The last `count` lines of a file, reading only its end. */
-function tailLines(path: string, count: number): string[] {
-  if (count === 0 || !existsSync(path)) return [];
-  const size = statSync(path).size;
-  const start = Math.max(0, size - TAIL_BYTES);
-  const text = readRange(path, start, size);
-  const lines = text.split("\n");
-  if (start > 0) lines.shift(); // a partial first line
-  if (lines.at(-1) === "") lines.pop();
-  return lines.slice(-count);
-}
-
-function readRange(path: string, start: number, end: number): string {
-  const buffer = Buffer.alloc(end - start);
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, buffer, 0, buffer.length, start);
-  } finally {
-    closeSync(fd);
-  }
-  return buffer.toString("utf8");
-}
 
 /** Prints what is appended to the logs until Ctrl-C. */
 async function follow(logs: readonly WorkerLog[], label: (log: WorkerLog) => string, io: { stdout: { write(t: string): unknown }; signal: AbortSignal }): Promise<void> {

@@ -35,6 +35,8 @@ export interface DeployContext extends OperationContext {
   readonly domains: readonly string[];
   /** Worker name to instance count; a worker not named runs one instance. */
   readonly scale: Readonly<Record<string, number>>;
+  /** How long a new release may take to start (hop3.toml [run] start-timeout); the deployer's default otherwise. */
+  readonly startTimeoutSeconds?: number;
   /** Address web workers listen on (BIND_ADDRESS), 127.0.0.1 unless configured. */
   readonly bindAddress: string;
   /** The proxy that routes host names to the app and serves its static files. */
