@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real (nix-build, nginx, the uWSGI emperor), and what the Nix
 # fixtures use from the host (Python with Flask and Gunicorn, Go) through the test stand-in for nixpkgs.
-DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-flask gunicorn golang-go curl)
+DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-flask gunicorn golang-go curl procps)
 PNPM_VERSION=10.34.9
 
 run_main_job=true
@@ -45,5 +45,5 @@ pnpm exec turbo run build --output-logs=errors-only
 if $run_main_job; then
   say "deploying the specification's Flask example with hop3"
   # No binary cache is reachable from these machines; the examples need none.
-  NIX_CONFIG=$'substituters =\n' node packages/cli/dist/bin.js deploy test-fixtures/apps/spec-flask
+  NIX_CONFIG=$'substituters =\n' pnpm --silent hop3 deploy test-fixtures/apps/spec-flask
 fi

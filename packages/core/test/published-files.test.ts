@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { coreErrorCatalog, PUBLISHED_SCHEMAS, renderSchema } from "@hop3/core";
+import { PUBLISHED_SCHEMAS, renderSchema } from "@hop3/core";
 
 const root = resolve(import.meta.dirname, "..", "..", "..");
 
@@ -12,16 +12,26 @@ describe("docs/schemas", () => {
   });
 });
 
-describe("docs/errors", () => {
-  it.each(Object.keys(coreErrorCatalog))("%s has its page and a line in the index", (code) => {
-    const page = join(root, "docs", "errors", `${code}.md`);
-    expect(existsSync(page), `docs/errors/${code}.md`).toBe(true);
-    const text = readFileSync(page, "utf8");
-    expect(text.split("\n")[0]).toBe(`# ${code}`);
-    // The page says what the code says: its title, and its hint word for word.
-    expect(text.split("\n")[2]).toBe(coreErrorCatalog[code as keyof typeof coreErrorCatalog].title);
-    expect(text.replace(/\s+/g, " ")).toContain(coreErrorCatalog[code as keyof typeof coreErrorCatalog].hint);
-    expect(readFileSync(join(root, "docs", "errors", "README.md"), "utf8")).toContain(`(${code}.md)`);
+describe("plugin packages", () => {
+  const packages = readdirSync(join(root, "packages")).map((name) => ({ name, manifest: JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8")) }));
+  const plugins = packages.filter(({ manifest }) => manifest.keywords?.includes("hop3-plugin"));
+
+  it("are the builders, deployers and routers of this repository", () => {
+    expect(plugins.map(({ manifest }) => manifest.name).sort()).toEqual(["@hop3/builder-nix", "@hop3/deployer-static", "@hop3/deployer-uwsgi", "@hop3/router-nginx"]);
+  });
+
+  it.each(plugins.map((p) => [p.manifest.name, p] as const))("%s depends on core only, as a peer", (_name, { manifest }) => {
+    expect(manifest.peerDependencies).toEqual({ "@hop3/core": "^0.1.0" });
+    expect(manifest.devDependencies["@hop3/core"]).toBe("workspace:^");
+    expect(Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@hop3/"))).toEqual([]);
+  });
+
+  it.each(plugins.map((p) => [p.manifest.name, p] as const))("%s imports no other plugin, and tsyringe only through core", (_name, { name }) => {
+    const src = join(root, "packages", name, "src");
+    const offenders = readdirSync(src, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts"))
+      .filter((file) => /from "(@hop3\/(?!core")[^"]+|tsyringe)"/.test(readFileSync(join(src, file), "utf8")));
+    expect(offenders).toEqual([]);
   });
 });
 

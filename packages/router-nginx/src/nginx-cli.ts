@@ -1,6 +1,5 @@
-import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, isAbsolute, join } from "node:path";
-import { Hop3Error, type OperationContext } from "@hop3/core";
+import { delimiter } from "node:path";
+import { findProgram, Hop3Error, type OperationContext } from "@hop3/core";
 import { INSTALL_NGINX_HINT, nginxError } from "./errors.js";
 import type { NginxLayout } from "./layout.js";
 import { findProblem, findWarnings, type NginxProblem } from "./nginx-messages.js";
@@ -10,24 +9,11 @@ const FALLBACK_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"];
 
 /** Finds the nginx program (PATH, then the usual sbin directories); raises NGINX_NOT_INSTALLED. */
 export function findNginx(program: string, env: Readonly<Record<string, string | undefined>>): string {
-  const candidates = program.includes("/")
-    ? [program]
-    : [...(env.PATH ?? "").split(delimiter).filter((dir) => isAbsolute(dir)), ...FALLBACK_DIRS].map((dir) => join(dir, program));
-  const found = candidates.find(isExecutableFile);
+  const found = findProgram(program, { PATH: [env.PATH ?? "", ...FALLBACK_DIRS].join(delimiter) });
   if (found !== undefined) return found;
   throw nginxError("NGINX_NOT_INSTALLED", `nginx was not found (looked for ${JSON.stringify(program)} on PATH and in ${FALLBACK_DIRS.join(", ")}).`, {
     details: { program },
   });
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    if (!statSync(path).isFile()) return false;
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The arguments that make nginx use Hop3's prefix and nothing of the system's nginx. */
