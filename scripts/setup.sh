@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests drive for real (nix-build, nginx, the uWSGI emperor), and what the Nix
 # fixtures use from the host (Python with Flask and Gunicorn, Go) through the test stand-in for nixpkgs.
-DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-flask gunicorn golang-go curl procps)
+DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-venv python3-flask gunicorn golang-go ruby ruby-bundler docker.io busybox-static curl procps)
 PNPM_VERSION=10.34.9
 
 run_main_job=true

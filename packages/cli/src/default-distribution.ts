@@ -6,14 +6,16 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
+  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
     import("@hop3/builder-nix"),
+    import("@hop3/builder-docker"),
+    import("@hop3/builder-local"),
     import("@hop3/deployer-uwsgi"),
     import("@hop3/deployer-static"),
     import("@hop3/router-nginx"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin(), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
     env,
   });
 }

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { dockerErrorCatalog } from "@hop3/builder-docker";
+import { localErrorCatalog } from "@hop3/builder-local";
 import { nixErrorCatalog } from "@hop3/builder-nix";
 import { coreErrorCatalog, type ErrorCatalog } from "@hop3/core";
 import { staticErrorCatalog } from "@hop3/deployer-static";
@@ -16,6 +18,8 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/core", coreErrorCatalog, undefined],
   ["@hop3/cli", cliErrorCatalog, undefined],
   ["@hop3/builder-nix", nixErrorCatalog, "packages/builder-nix/README.md"],
+  ["@hop3/builder-local", localErrorCatalog, "packages/builder-local/README.md"],
+  ["@hop3/builder-docker", dockerErrorCatalog, "packages/builder-docker/README.md"],
   ["@hop3/deployer-uwsgi", uwsgiErrorCatalog, "packages/deployer-uwsgi/README.md"],
   ["@hop3/deployer-static", staticErrorCatalog, "packages/deployer-static/README.md"],
   ["@hop3/router-nginx", nginxErrorCatalog, "packages/router-nginx/README.md"],

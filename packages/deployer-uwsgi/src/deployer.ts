@@ -28,8 +28,8 @@ import { inheritedEnv, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.j
 /** The deployer's name in a distribution. */
 export const DEPLOYER_NAME = "uwsgi";
 
-/** Artifact kinds whose workers are commands: everything but `static` and `docker-image`. */
-export const UWSGI_KINDS: readonly string[] = ["nix", "generic", "python", "node", "go", "ruby", "rust", "php", "java", "clojure", "dotnet", "elixir", "multi-language"];
+/** Artifact kinds whose workers are commands: everything but `static` (a docker-image's web worker runs the container in the foreground). */
+export const UWSGI_KINDS: readonly string[] = ["nix", "generic", "python", "node", "go", "ruby", "rust", "php", "java", "clojure", "dotnet", "elixir", "multi-language", "docker-image"];
 
 /**
  * Creates the uWSGI deployer: each worker instance of an artifact becomes a vassal of the one

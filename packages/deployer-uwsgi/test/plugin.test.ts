@@ -10,8 +10,7 @@ describe("uwsgiDeployerPlugin", () => {
     registry.withPlugin(plugin.name, () => plugin.register(registry));
     const [deployer] = registry.deployers();
     expect(deployer).toMatchObject({ apiVersion: 1, name: "uwsgi" });
-    expect(deployer!.kinds).toEqual(expect.arrayContaining(["nix", "generic", "python", "node", "go", "ruby", "multi-language"]));
+    expect(deployer!.kinds).toEqual(expect.arrayContaining(["nix", "generic", "python", "node", "go", "ruby", "multi-language", "docker-image"]));
     expect(UWSGI_KINDS).not.toContain("static");
-    expect(UWSGI_KINDS).not.toContain("docker-image");
   });
 });

@@ -1,0 +1,47 @@
+import { parseOptions } from "@hop3/core";
+import { z } from "zod";
+
+/** The package name, used as the plugin name and in option errors. */
+export const PACKAGE_NAME = "@hop3/builder-docker";
+
+const DockerBuilderOptionsSchema = z
+  .object({
+    docker: z
+      .string()
+      .trim()
+      .regex(/^(\/.*[^/]|[^/]+)$/, "must name a program: a name looked up on PATH, or an absolute path")
+      .default("docker"),
+    timeoutSeconds: z.number().positive().default(1800),
+    network: z
+      .string()
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a Docker network name such as none, host or bridge")
+      .optional(),
+    defaultPort: z.number().int().min(1).max(65535).default(8080),
+    priority: z.number().int().default(20),
+  })
+  .strict();
+
+/** Options of `createDockerBuilder` and `dockerPlugin`. Every field is optional. */
+export interface DockerBuilderOptions {
+  /** The docker CLI: a name looked up on PATH or an absolute path (default "docker"). */
+  readonly docker?: string;
+  /** Time limit of one `docker build` in seconds (default 1800). */
+  readonly timeoutSeconds?: number;
+  /**
+   * Network of the build's RUN steps, passed as `docker build --network` ("none", "host"...).
+   * Unset: the engine's default. An engine started with `--bridge=none` needs "none" or "host".
+   */
+  readonly network?: string;
+  /** Container port when neither hop3.toml [docker] port nor an EXPOSE names one (default 8080). */
+  readonly defaultPort?: number;
+  /** Order among builders in auto mode, lower first (default 20: after Nix, before Local). */
+  readonly priority?: number;
+}
+
+/** The options once validated, with every default filled in. */
+export type ResolvedDockerOptions = z.output<typeof DockerBuilderOptionsSchema>;
+
+/** Validates factory options at once; raises OPTIONS_INVALID naming the bad option. */
+export function resolveDockerOptions(options: DockerBuilderOptions | undefined): ResolvedDockerOptions {
+  return parseOptions(DockerBuilderOptionsSchema, options, PACKAGE_NAME);
+}

@@ -1,0 +1,139 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+
+export const FIXTURES = resolve(import.meta.dirname, "../../../test-fixtures/docker-apps");
+const START_DOCKERD = resolve(import.meta.dirname, "../../../scripts/start-dockerd.sh");
+/** Debian's busybox-static: the only program inside the fixture images. */
+export const BUSYBOX = "/bin/busybox";
+
+/**
+ * The engine the tests use: DOCKER_HOST when it answers, else the private one the script starts
+ * (and leaves running for the next test run, as CI does). Throws when there is none: a missing
+ * engine fails these tests, it never skips them.
+ */
+export function ensureDockerEngine(): string {
+  const given = process.env.DOCKER_HOST;
+  if (given) {
+    try {
+      execFileSync("docker", ["version", "--format", "{{.Server.Version}}"], { stdio: "ignore", timeout: 15_000 });
+      return given;
+    } catch {
+      // not answering: start the private one
+    }
+  }
+  const output = execFileSync(START_DOCKERD, { encoding: "utf8", env: { ...process.env }, timeout: 120_000 });
+  const match = /^export DOCKER_HOST=(\S+)$/m.exec(output);
+  if (!match) throw new Error(`scripts/start-dockerd.sh printed no DOCKER_HOST:\n${output}`);
+  return match[1]!;
+}
+
+const temps: string[] = [];
+
+/** A fresh, short directory (unix socket paths stay under their limit), removed by `removeTemps`. */
+export function tempDir(prefix = "h3dk-"): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
+export function removeTemps(): void {
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A copy of a fixture app, named `name`, with the static busybox in its build context. */
+export function fixtureApp(fixture: string, name = fixture, files: Record<string, string> = {}): string {
+  const dir = join(tempDir(), name);
+  cpSync(join(FIXTURES, fixture), dir, { recursive: true });
+  copyFileSync(BUSYBOX, join(dir, "busybox"));
+  chmodSync(join(dir, "busybox"), 0o755);
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(dir, path), content);
+  return dir;
+}
+
+/** What the deployer gets: the real command runner, a logger the test reads, the router. */
+export function deployContext(home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}): DeployContext & { logger: MemoryLogger } {
+  return {
+    logger: createMemoryLogger(),
+    run: runCommand,
+    signal: new AbortController().signal,
+    home,
+    env,
+    appEnv,
+    userEnv: {},
+    domains: [],
+    scale: {},
+    bindAddress: "127.0.0.1",
+    router,
+  };
+}
+
+/** A port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** GET through nginx with the app's host name. */
+export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolveAnswer, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolveAnswer({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after the time limit. */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, what = "the condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs the docker CLI against the tests' engine. */
+export function docker(dockerHost: string, ...args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DOCKER_HOST: dockerHost } }).trim();
+}
+
+/** Names of every container (running or not) of an app, as labelled by the run command. */
+export const containersOf = (dockerHost: string, app: string): string[] =>
+  docker(dockerHost, "ps", "-a", "--filter", `label=hop3.app=${app}`, "--format", "{{.Names}}").split("\n").filter(Boolean);
+
+/** Image references of an app. */
+export const imagesOf = (dockerHost: string, app: string): string[] =>
+  docker(dockerHost, "images", `hop3/${app}`, "--format", "{{.Repository}}:{{.Tag}}").split("\n").filter(Boolean);
+
+/** Runs something expected to throw and returns what it threw. */
+export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
+  try {
+    await action();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error("expected an error, none was thrown");
+}

@@ -1,0 +1,221 @@
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  HTTP_WORKERS,
+  type AcceptResult,
+  type AppSource,
+  type BuildArtifact,
+  type Builder,
+  type BuildContext,
+  type Detection,
+  type LanguageToolchain,
+  type RunOptions,
+  type ToolchainBuildContext,
+} from "@hop3/core";
+import { localError } from "./errors.js";
+import { addContribution, artifactKind, buildCommandEnv, emptyContribution, resolveWorkers, type MergedContribution } from "./merge.js";
+import { resolveLocalOptions, type LocalBuilderOptions, type ResolvedLocalOptions } from "./options.js";
+import { copySources, releaseDir, removeRelease } from "./release-dir.js";
+import { runStep } from "./toolchains/shared.js";
+
+/** The builder's name, as hop3.toml `[build] builder = "local"` writes it. */
+export const BUILDER_NAME = "local";
+
+/** A toolchain that will run, with why. */
+export interface SelectedToolchain {
+  readonly toolchain: LanguageToolchain;
+  readonly detection: Detection;
+}
+
+/**
+ * Creates the Local builder: it builds the app on this machine with its language toolchains, in
+ * a release directory of its own (`<HOP3_HOME>/apps/<app>/builds/<release>`), and describes how
+ * the uWSGI (or static) deployer runs it. Options are validated at once.
+ *
+ * @example
+ * const builder = createLocalBuilder({ timeoutSeconds: 600 });
+ */
+export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
+  const settings = resolveLocalOptions(options);
+  return {
+    apiVersion: 1,
+    name: BUILDER_NAME,
+    description: "Builds on the server with the app's language toolchains (Python, Node, Go, Ruby, static, generic)",
+    priority: settings.priority,
+    usesToolchains: true,
+    accept: ({ app, toolchains }) => acceptApp(app, toolchains),
+    build: (context) => buildApp(context, settings),
+    async discard(artifact, context) {
+      if (removeRelease(context.appStateDir, artifact.location)) context.logger.info(`Removed release directory ${artifact.location}.`);
+    },
+  };
+}
+
+/** Runs only `detect` (a few stat calls): no program is run, nothing is written. */
+async function acceptApp(app: AppSource, toolchains: readonly LanguageToolchain[]): Promise<AcceptResult> {
+  const chosen = app.config.builder;
+  if (chosen !== "auto" && chosen !== BUILDER_NAME) return { accepted: false, reason: `hop3.toml [build] builder is "${chosen}"` };
+  const named = app.config.toolchain;
+  if (named !== undefined) {
+    return toolchains.some((t) => t.name === named)
+      ? { accepted: true, reason: `hop3.toml [build] toolchain is "${named}"` }
+      : { accepted: false, reason: `hop3.toml [build] toolchain is "${named}", and no such toolchain is installed (${toolchains.map((t) => t.name).join(", ") || "none"})` };
+  }
+  const answers = await Promise.all(toolchains.map(async (toolchain) => ({ toolchain, detection: await toolchain.detect(app) })));
+  const found = answers.filter((a) => a.detection.detected);
+  if (found.length > 0) return { accepted: true, reason: found.map((a) => `${a.toolchain.name}: ${a.detection.reason}`).join("; ") };
+  return { accepted: false, reason: noToolchainReason(answers) };
+}
+
+function noToolchainReason(answers: readonly SelectedToolchain[]): string {
+  if (answers.length === 0) return "no language toolchain is installed";
+  return `no language toolchain detected (checked ${answers.map((a) => `${a.toolchain.name}: ${a.detection.reason}`).join("; ")})`;
+}
+
+/** The toolchains that build the app: the one hop3.toml names, else every one that detects it, in order. */
+export async function selectToolchains(app: AppSource, toolchains: readonly LanguageToolchain[]): Promise<SelectedToolchain[]> {
+  const named = app.config.toolchain;
+  if (named !== undefined) {
+    const toolchain = toolchains.find((t) => t.name === named);
+    if (!toolchain) {
+      throw localError("LOCAL_TOOLCHAIN_UNKNOWN", `hop3.toml [build] toolchain is "${named}", and no toolchain of that name is installed. Installed: ${toolchains.map((t) => t.name).join(", ") || "none"}.`, {
+        details: { app: app.name, requested: named, available: toolchains.map((t) => t.name) },
+      });
+    }
+    return [{ toolchain, detection: { detected: true, files: [], reason: "named by hop3.toml [build] toolchain" } }];
+  }
+  const answers = await Promise.all(toolchains.map(async (toolchain) => ({ toolchain, detection: await toolchain.detect(app) })));
+  const found = answers.filter((a) => a.detection.detected);
+  if (found.length === 0) {
+    throw localError("LOCAL_NO_TOOLCHAIN", `Nothing tells how to build ${app.dir}: ${noToolchainReason(answers)}.`, {
+      details: { app: app.name, checked: answers.map((a) => ({ name: a.toolchain.name, reason: a.detection.reason })) },
+    });
+  }
+  return found;
+}
+
+async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): Promise<BuildArtifact> {
+  const { app, logger } = context;
+  const selected = await selectToolchains(app, context.toolchains);
+  logger.info(`Toolchains: ${selected.map((s) => `${s.toolchain.name} (${s.detection.reason})`).join(", ")}.`);
+
+  const buildDir = releaseDir(context.appStateDir, context.releaseId);
+  if (existsSync(buildDir)) {
+    throw localError("LOCAL_SOURCE_COPY_FAILED", `The release directory ${buildDir} already exists; release ids must be new.`, { details: { buildDir } });
+  }
+  const started = Date.now();
+  const files = copySources(app.dir, buildDir, app.config.build.ignore);
+  logger.info(`Copied ${files} files of ${app.dir} into ${buildDir}.`);
+
+  try {
+    const merged = await runBuild(context, settings, selected, buildDir);
+    const workers = resolveWorkers(app.config.workers, merged.workers);
+    checkWorkers(app, workers, buildDir);
+    const toolchains = selected.map((s) => s.toolchain.name);
+    logger.info(`Built release ${context.releaseId} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    return {
+      apiVersion: 1,
+      kind: artifactKind(workers, toolchains),
+      location: buildDir,
+      builder: BUILDER_NAME,
+      appName: app.name,
+      buildId: context.releaseId,
+      builtAt: new Date().toISOString(),
+      metadata: {
+        toolchains: selected.map((s) => ({ name: s.toolchain.name, files: [...s.detection.files], reason: s.detection.reason })),
+        sourceDir: app.dir,
+        files,
+      },
+      runtime: {
+        workers,
+        env: merged.env,
+        path: merged.path,
+        workingDir: buildDir,
+        ...(app.config.beforeRun.length > 0 && { beforeRun: [...app.config.beforeRun] }),
+        ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
+      },
+    };
+  } catch (error) {
+    // A failed build leaves no release behind; the running one never lived here.
+    removeRelease(context.appStateDir, buildDir);
+    throw error;
+  }
+}
+
+/**
+ * The build proper, in the release directory: Procfile prebuild hooks and [build] before-build,
+ * each toolchain (seeing what the earlier ones contributed), [build] build, [build] after-build
+ * and the Procfile postbuild hooks.
+ */
+async function runBuild(
+  context: BuildContext,
+  settings: ResolvedLocalOptions,
+  selected: readonly SelectedToolchain[],
+  buildDir: string,
+): Promise<MergedContribution> {
+  const { app } = context;
+  let merged = emptyContribution();
+  const toolchainContext = (): ToolchainBuildContext => {
+    const env = buildCommandEnv(context.env, settings.env, app.config.env, merged);
+    return {
+      logger: context.logger,
+      signal: context.signal,
+      home: context.home,
+      env,
+      app,
+      buildDir,
+      run: (file, args, options: RunOptions = {}) =>
+        context.run(file, args, { cwd: buildDir, timeoutMs: settings.timeoutSeconds * 1000, ...options, env: { ...env, ...options.env } }),
+    };
+  };
+  const shell = async (commands: readonly string[], what: string) => {
+    for (const command of commands) {
+      context.logger.info(`${what}: ${command}`);
+      await runStep(toolchainContext(), "LOCAL_BUILD_FAILED", `${what} \`${command}\``, "sh", ["-c", command]);
+    }
+  };
+
+  await shell(app.config.hooks.prebuild, "Procfile prebuild");
+  await shell(app.config.build.beforeBuild, "hop3.toml [build] before-build");
+  for (const { toolchain } of selected) {
+    context.logger.info(`Building with the ${toolchain.name} toolchain.`);
+    merged = addContribution(merged, toolchain.name, await toolchain.build(toolchainContext()));
+  }
+  for (const conflict of merged.conflicts) context.logger.warn(`Toolchains disagree on ${conflict}.`);
+  await shell(app.config.build.commands, "hop3.toml [build] build");
+  await shell(app.config.build.afterBuild, "hop3.toml [build] after-build");
+  await shell(app.config.hooks.postbuild, "Procfile postbuild");
+  return merged;
+}
+
+/** Something must run, and a static worker's directory must exist once the build is done. */
+function checkWorkers(app: AppSource, workers: Readonly<Record<string, string>>, buildDir: string): void {
+  const names = Object.keys(workers);
+  const serves = HTTP_WORKERS.some((name) => name in workers) || "static" in workers;
+  const source = [app.config.files.procfile, app.config.files.hop3Toml].filter(Boolean).join(" and ") || "no Procfile or hop3.toml";
+  if (names.length === 0) {
+    throw localError("LOCAL_WEB_WORKER_MISSING", `"${app.name}" declares no worker (read: ${source}), and its toolchains offer none: there is nothing to run.`, {
+      details: { app: app.name, files: app.config.files },
+    });
+  }
+  if (!serves && app.config.healthcheck) {
+    throw localError("LOCAL_WEB_WORKER_MISSING", `"${app.name}" has a [healthcheck], so it must answer HTTP, and it has no web worker (workers: ${names.join(", ")}).`, {
+      details: { app: app.name, workers: names },
+    });
+  }
+  const staticDir = workers.static;
+  if (staticDir !== undefined) {
+    const absolute = join(buildDir, staticDir);
+    let isDir = false;
+    try {
+      isDir = statSync(absolute).isDirectory();
+    } catch {
+      // missing
+    }
+    if (!isDir) {
+      throw localError("LOCAL_STATIC_DIR_MISSING", `The static worker of "${app.name}" serves ${staticDir}/, and the build left no such directory in the app.`, {
+        details: { app: app.name, staticDir, path: absolute },
+      });
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { createRequire } from "node:module";
+import { definePlugin, type Hop3Plugin, type LanguageToolchain } from "@hop3/core";
+import { createLocalBuilder } from "./builder.js";
+import { PACKAGE_NAME, resolveLocalOptions, type BuiltinToolchain, type LocalBuilderOptions } from "./options.js";
+import { createGenericToolchain, createGoToolchain, createNodeToolchain, createPythonToolchain, createRubyToolchain, createStaticToolchain } from "./toolchains/index.js";
+
+/** The built-in toolchains, by name, made with the builder's settings. */
+export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolchain[] {
+  const settings = resolveLocalOptions(options);
+  const make: Record<BuiltinToolchain, () => LanguageToolchain> = {
+    python: () => createPythonToolchain({ reuse: settings.reuse }),
+    node: () => createNodeToolchain({ reuse: settings.reuse }),
+    go: createGoToolchain,
+    ruby: createRubyToolchain,
+    generic: createGenericToolchain,
+    static: createStaticToolchain,
+  };
+  return settings.toolchains.map((name) => make[name]());
+}
+
+/**
+ * The @hop3/builder-local plugin: registers the Local builder (priority 30, asked after Nix and
+ * Docker) and its language toolchains. Options are validated at once.
+ *
+ * @example
+ * const distribution = createDistribution({ plugins: [localBuilderPlugin({ timeoutSeconds: 600 })] });
+ */
+export function localBuilderPlugin(options?: LocalBuilderOptions): Hop3Plugin {
+  const builder = createLocalBuilder(options);
+  const toolchains = builtinToolchains(options);
+  return definePlugin({
+    name: PACKAGE_NAME,
+    apiVersion: 1,
+    version: packageVersion(),
+    description: "Builds apps on the server with their language toolchains",
+    register(registry) {
+      registry.addBuilder(builder);
+      for (const toolchain of toolchains) registry.addToolchain(toolchain);
+    },
+  });
+}
+
+/** Same as `localBuilderPlugin`, named like the other factories. */
+export const createLocalPlugin = localBuilderPlugin;
+
+// Read when a plugin is made, not at import: the package stays free of import-time side effects.
+const packageVersion = (): string => (createRequire(import.meta.url)("../package.json") as { version: string }).version;

@@ -1,0 +1,110 @@
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The fixture apps of this package. */
+export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures", "local-apps");
+
+/** What a fixture's expect.json says must be seen. */
+export interface FixtureExpectation {
+  readonly kind?: string;
+  readonly workers?: readonly string[];
+  readonly toolchains?: readonly string[];
+  readonly http?: { readonly path: string; readonly contains: string };
+  readonly code?: string;
+  /** `plan` when the error comes from planning (no builder accepts). */
+  readonly stage?: "plan" | "build";
+  /** The Local builder's `env` option for this fixture. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export const expectationOf = (name: string): FixtureExpectation => JSON.parse(readFileSync(join(FIXTURES, name, "expect.json"), "utf8")) as FixtureExpectation;
+
+export const fixtureNames = (): { good: string[]; broken: string[] } => {
+  const names = readdirSync(FIXTURES).sort();
+  return { good: names.filter((n) => !expectationOf(n).code), broken: names.filter((n) => expectationOf(n).code) };
+};
+
+const homes: string[] = [];
+/** A fresh HOP3_HOME, short so unix socket paths stay under their limit. */
+export function tempHome(prefix = "h3lo-"): string {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  homes.push(home);
+  return home;
+}
+export function removeTempHomes(): void {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** GET through nginx with a chosen Host header. */
+export function httpGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolveAnswer, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolveAnswer({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Polls GET until it answers 200 with `contains`, or fails with the last answer. */
+export async function waitForBody(port: number, path: string, host: string, contains: string, timeoutMs = 15_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    try {
+      const answer = await httpGet(port, path, host);
+      last = `${answer.status} ${answer.body.slice(0, 300)}`;
+      if (answer.status === 200 && answer.body.includes(contains)) return answer.body;
+    } catch (error) {
+      last = String(error);
+    }
+    if (Date.now() > deadline) throw new Error(`GET ${host}${path}: never answered 200 with "${contains}"; last: ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Live processes whose command line names the home or that run in a directory under it. */
+export function processesUnder(home: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cmd.includes(home) || cwd === home || cwd.startsWith(`${home}/`)) found.push(`${entry} ${cmd} (in ${cwd})`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Runs something expected to throw and returns what it threw. */
+export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
+  try {
+    await action();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error("expected an error, none was thrown");
+}

@@ -1,0 +1,3 @@
+module example.com/go-missing
+
+go 1.19

@@ -1,0 +1,3 @@
+module example.com/go-module
+
+go 1.19
