@@ -1,10 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { freePort, caught, waitFor } from "@hop3/test-support";
+
+export { freePort, caught, waitFor };
 
 export const FIXTURES = resolve(import.meta.dirname, "../../../test-fixtures/docker-apps");
 const START_DOCKERD = resolve(import.meta.dirname, "../../../scripts/start-dockerd.sh");
@@ -72,18 +74,6 @@ export function deployContext(home: string, env: Readonly<Record<string, string 
   };
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** GET through nginx with the app's host name. */
 export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
   return new Promise((resolveAnswer, reject) => {
@@ -99,22 +89,6 @@ export function httpGet(port: number, host: string, path = "/"): Promise<{ statu
   });
 }
 
-/** Polls until `check` returns a value (not undefined/false), or fails after the time limit. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, what = "the condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Runs the docker CLI against the tests' engine. */
 export function docker(dockerHost: string, ...args: string[]): string {
   return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DOCKER_HOST: dockerHost } }).trim();
@@ -128,12 +102,3 @@ export const containersOf = (dockerHost: string, app: string): string[] =>
 export const imagesOf = (dockerHost: string, app: string): string[] =>
   docker(dockerHost, "images", `hop3/${app}`, "--format", "{{.Repository}}:{{.Tag}}").split("\n").filter(Boolean);
 
-/** Runs something expected to throw and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
-}

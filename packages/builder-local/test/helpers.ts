@@ -1,8 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort, caught, processesUnder } from "@hop3/test-support";
+
+export { freePort, caught, processesUnder };
 
 /** The fixture apps of this package. */
 export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures", "local-apps");
@@ -38,17 +40,6 @@ export function removeTempHomes(): void {
   for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** GET through nginx with a chosen Host header. */
 export function httpGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolveAnswer, reject) => {
@@ -81,30 +72,3 @@ export async function waitForBody(port: number, path: string, host: string, cont
   }
 }
 
-/** Live processes whose command line names the home or that run in a directory under it. */
-export function processesUnder(home: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cmd.includes(home) || cwd === home || cwd.startsWith(`${home}/`)) found.push(`${entry} ${cmd} (in ${cwd})`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** Runs something expected to throw and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
-}

@@ -2,6 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
+import { caught } from "@hop3/test-support";
+
+export { caught };
 
 /** The repository's fixtures, proven against the real nix-build. */
 export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures");
@@ -45,16 +48,6 @@ ${escaped}
   };
 ${extra}}
 `;
-}
-
-/** Runs something expected to throw and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown>; stack?: string }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
 }
 
 /** A fixture's expect.json. */

@@ -1,7 +1,9 @@
 import { execFile, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@hop3/test-support";
+
+export { freePort };
 
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const tsx = import.meta.resolve("tsx");
@@ -26,17 +28,6 @@ export function hop3(args: readonly string[], env: Record<string, string>, cwd?:
         resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) });
       },
     );
-  });
-}
-
-/** A port nothing listens on now, on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
   });
 }
 

@@ -1,6 +1,9 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { caught } from "@hop3/test-support";
+
+export { caught };
 
 /** Makes an app directory with the given files (path -> content) under a fresh temp dir. */
 export function makeApp(files: Record<string, string>, name = "demo-app"): string {
@@ -13,12 +16,3 @@ export function makeApp(files: Record<string, string>, name = "demo-app"): strin
   return dir;
 }
 
-/** Runs a function expected to throw, and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
-}

@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { freePort, caught } from "@hop3/test-support";
+
+export { freePort, caught };
 
 /** The repository's fixtures, proven against the real nix-build. */
 export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures");
@@ -64,18 +66,6 @@ export function deployContext(home: string, router: Router, domains: string[] = 
   };
 }
 
-/** A port nobody listens on right now: the kernel's pick for port 0. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** GET through nginx with a chosen Host header (fetch cannot set Host). */
 export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -100,12 +90,3 @@ export function listTree(dir: string): string[] {
   }
 }
 
-/** Runs an action expected to throw, and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
-}

@@ -1,11 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
+import { freePort, caught, waitFor, processesUnder } from "@hop3/test-support";
+
+export { freePort, caught, waitFor, processesUnder };
 
 /**
  * The real Python interpreter (not a version manager's shim, which rewrites PATH and costs a
@@ -100,18 +102,6 @@ export function deployContext(home: string, router: Router, overrides: Partial<D
   } as DeployContext & { logger: MemoryLogger };
 }
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** The real nginx router on a free port of its own. */
 export async function nginxRouter(): Promise<{ router: Router; httpPort: number }> {
   const httpPort = await freePort();
@@ -156,42 +146,6 @@ export async function getReport(port: number, path = "/", host?: string): Promis
   return JSON.parse(answer.body) as ServerReport;
 }
 
-/** Polls until `check` returns a value (not undefined/false), or fails after the time limit. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "the condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/**
- * Every live process that belongs to a HOP3_HOME: its command line names the home (`pgrep -f`)
- * or it runs in a directory under it (uWSGI vassals run in the vassal folder, workers in the app's).
- */
-export function processesUnder(home: string): string[] {
-  const found = new Set<string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cmd.includes(home) || cwd === home || cwd.startsWith(`${home}/`)) found.add(`${entry} ${cmd} (in ${cwd})`);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return [...found];
-}
-
 /** `pgrep -af <home>`: what the brief asks to check, besides the /proc scan. */
 export function pgrep(pattern: string): string[] {
   try {
@@ -199,16 +153,6 @@ export function pgrep(pattern: string): string[] {
   } catch {
     return []; // exit 1: nothing matched
   }
-}
-
-/** Runs something expected to throw and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
 }
 
 /** The pid of a worker instance as status reports it. */

@@ -1,24 +1,15 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
-import { connect, createServer as createTcpServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createMemoryLogger, runCommand, type MemoryLogger, type OperationContext } from "@hop3/core";
+import { freePort, caught } from "@hop3/test-support";
+
+export { freePort, caught };
 
 /** A fresh HOP3_HOME. */
 export const tempHome = (): string => mkdtempSync(join(tmpdir(), "hop3-nginx-test-"));
-
-/** A port nobody listens on right now: the kernel's pick for port 0. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createTcpServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** What router operations get: the real command runner and a logger the test can read. */
 export function operationContext(home: string): OperationContext & { logger: MemoryLogger } {
@@ -142,16 +133,6 @@ export function childrenOf(pid: number): number[] {
         return false;
       }
     });
-}
-
-/** Runs an action expected to throw, and returns what it threw. */
-export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
-  try {
-    await action();
-  } catch (error) {
-    return error as never;
-  }
-  throw new Error("expected an error, none was thrown");
 }
 
 /** The files under a directory, relative, sorted (missing directory: none). */

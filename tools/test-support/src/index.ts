@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { createServer } from "node:net";
+
+/** A loopback port nothing listens on now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** What a coded error looks like to a test. */
+export interface CaughtError {
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+  readonly details: Record<string, unknown>;
+  readonly stack?: string;
+}
+
+/** Runs something expected to throw, and returns what it threw (a test fails if nothing is thrown). */
+export async function caught(action: () => unknown): Promise<CaughtError> {
+  try {
+    await action();
+  } catch (error) {
+    return error as CaughtError;
+  }
+  throw new Error("expected an error, none was thrown");
+}
+
+/** Polls until `check` gives a value (not undefined or false), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "the condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Live processes (not zombies) whose command line names `dir` or that run inside it: what a test must leave none of. */
+export function processesUnder(dir: string): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cmd.includes(dir) || cwd === dir || cwd.startsWith(`${dir}/`)) found.push(`${entry} ${cmd} (in ${cwd})`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
