@@ -3,8 +3,8 @@ import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } f
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
-import { freePort, caught, waitFor } from "@hop3/test-support";
+import type { Router } from "@hop3/core";
+import { freePort, caught, waitFor, testDeployContext } from "@hop3/test-support";
 
 export { freePort, caught, waitFor };
 
@@ -58,21 +58,8 @@ export function fixtureApp(fixture: string, name = fixture, files: Record<string
 }
 
 /** What the deployer gets: the real command runner, a logger the test reads, the router. */
-export function deployContext(home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}): DeployContext & { logger: MemoryLogger } {
-  return {
-    logger: createMemoryLogger(),
-    run: runCommand,
-    signal: new AbortController().signal,
-    home,
-    env,
-    appEnv,
-    userEnv: {},
-    domains: [],
-    scale: {},
-    bindAddress: "127.0.0.1",
-    router,
-  };
-}
+export const deployContext = (home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}) =>
+  testDeployContext(home, router, { env, appEnv });
 
 /** GET through nginx with the app's host name. */
 export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
-import { freePort, caught } from "@hop3/test-support";
+import type { BuildArtifact, Router } from "@hop3/core";
+import { freePort, caught, testDeployContext } from "@hop3/test-support";
 
 export { freePort, caught };
 
@@ -49,22 +49,7 @@ export function staticArtifact(app: string, workingDir: string, dir = "public", 
   };
 }
 
-/** What a deployer gets, with the real command runner and a real router. */
-export function deployContext(home: string, router: Router, domains: string[] = []): DeployContext & { logger: MemoryLogger } {
-  return {
-    logger: createMemoryLogger(),
-    run: runCommand,
-    signal: new AbortController().signal,
-    home,
-    env: process.env,
-    appEnv: {},
-    userEnv: {},
-    domains,
-    scale: {},
-    bindAddress: "127.0.0.1",
-    router,
-  };
-}
+export const deployContext = (home: string, router: Router, domains: string[] = []) => testDeployContext(home, router, { domains });
 
 /** GET through nginx with a chosen Host header (fetch cannot set Host). */
 export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {

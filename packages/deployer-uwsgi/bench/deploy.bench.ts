@@ -6,9 +6,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineBench } from "@hop3/bench";
-import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type Router } from "@hop3/core";
+import type { BuildArtifact, DeployContext, Router } from "@hop3/core";
 import { createUwsgiDeployer, ensureEmperor, stopEmperor } from "@hop3/deployer-uwsgi";
 import { createNginxRouter } from "@hop3/router-nginx";
+import { testDeployContext } from "@hop3/test-support";
 
 // From deploy() to the app's first 200, against starting the same command by hand and waiting for
 // its first 200: what the deployer (launcher, vassal, emperor wake-up, readiness wait, route) adds.
@@ -36,19 +37,7 @@ const noRouter: Router = {
   stop: async () => undefined,
 };
 
-const context = (router: Router): DeployContext => ({
-  logger: createMemoryLogger(),
-  run: runCommand,
-  signal: new AbortController().signal,
-  home,
-  env: process.env,
-  appEnv: {},
-  userEnv: {},
-  domains: [],
-  scale: {},
-  bindAddress: "127.0.0.1",
-  router,
-});
+const context = (router: Router): DeployContext => testDeployContext(home, router);
 
 const artifact = (app: string): BuildArtifact => ({
   apiVersion: 1,

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createMemoryLogger, runCommand, type BuildArtifact, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import type { BuildArtifact, Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
-import { freePort, caught, waitFor, processesUnder } from "@hop3/test-support";
+import { freePort, caught, waitFor, processesUnder, testDeployContext } from "@hop3/test-support";
 
 export { freePort, caught, waitFor, processesUnder };
 
@@ -85,22 +85,7 @@ export function makeArtifact(app: string, dir: string, runtime: Partial<BuildArt
 }
 
 /** What the deployer gets: the real command runner, a logger the test reads, a router. */
-export function deployContext(home: string, router: Router, overrides: Partial<DeployContext> = {}): DeployContext & { logger: MemoryLogger } {
-  return {
-    logger: createMemoryLogger(),
-    run: runCommand,
-    signal: new AbortController().signal,
-    home,
-    env: process.env,
-    appEnv: {},
-    userEnv: {},
-    domains: [],
-    scale: {},
-    bindAddress: "127.0.0.1",
-    router,
-    ...overrides,
-  } as DeployContext & { logger: MemoryLogger };
-}
+export const deployContext = testDeployContext;
 
 /** The real nginx router on a free port of its own. */
 export async function nginxRouter(): Promise<{ router: Router; httpPort: number }> {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 
 /** A loopback port nothing listens on now. */
 export function freePort(): Promise<number> {
@@ -63,4 +64,22 @@ export function processesUnder(dir: string): string[] {
     }
   }
   return found;
+}
+
+/** What a deployer is given in tests: the real command runner, a logger the test reads, defaults for the rest. */
+export function testDeployContext(home: string, router: Router, overrides: Partial<DeployContext> = {}): DeployContext & { logger: MemoryLogger } {
+  return {
+    logger: createMemoryLogger(),
+    run: runCommand,
+    signal: new AbortController().signal,
+    home,
+    env: process.env,
+    appEnv: {},
+    userEnv: {},
+    domains: [],
+    scale: {},
+    bindAddress: "127.0.0.1",
+    router,
+    ...overrides,
+  } as DeployContext & { logger: MemoryLogger };
 }
