@@ -1,9 +1,6 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { caught } from "@hop3/test-support";
-
-export { caught };
 
 /** Makes an app directory with the given files (path -> content) under a fresh temp dir. */
 export function makeApp(files: Record<string, string>, name = "demo-app"): string {
@@ -16,3 +13,13 @@ export function makeApp(files: Record<string, string>, name = "demo-app"): strin
   return dir;
 }
 
+/** Runs something expected to throw, and returns what it threw. Core keeps its own copy: the shared
+ * test helpers depend on core, so core's tests cannot depend on them. */
+export async function caught(action: () => unknown): Promise<{ code: string; message: string; hint: string; details: Record<string, unknown> }> {
+  try {
+    await action();
+  } catch (error) {
+    return error as never;
+  }
+  throw new Error("expected an error, none was thrown");
+}
