@@ -18,6 +18,17 @@ export function dockerPlugin(options?: DockerBuilderOptions): Hop3Plugin {
     apiVersion: 1,
     version: packageVersion(),
     description: "Builds apps from their Dockerfile with the Docker engine",
+    // Optional: a machine without a Docker engine still deploys every other kind of app.
+    requirements: [
+      {
+        id: "docker",
+        program: "docker",
+        debianPackages: ["docker.io"],
+        enables: "apps with a Dockerfile",
+        level: "optional",
+        manualInstall: "Install the Docker engine (https://docs.docker.com/engine/install/) and start it.",
+      },
+    ],
     register(registry) {
       registry.addBuilder(builder);
     },

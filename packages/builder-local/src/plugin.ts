@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { definePlugin, type Hop3Plugin, type LanguageToolchain } from "@hop3/core";
+import { definePlugin, type Hop3Plugin, type LanguageToolchain, type SystemRequirement } from "@hop3/core";
 import { createLocalBuilder } from "./builder.js";
 import { PACKAGE_NAME, resolveLocalOptions, type BuiltinToolchain, type LocalBuilderOptions } from "./options.js";
 import { createGenericToolchain, createGoToolchain, createNodeToolchain, createPythonToolchain, createRubyToolchain, createStaticToolchain } from "./toolchains/index.js";
@@ -33,11 +33,27 @@ export function localBuilderPlugin(options?: LocalBuilderOptions): Hop3Plugin {
     apiVersion: 1,
     version: packageVersion(),
     description: "Builds apps on the server with their language toolchains",
+    requirements: toolchainRequirements(options),
     register(registry) {
       registry.addBuilder(builder);
       for (const toolchain of toolchains) registry.addToolchain(toolchain);
     },
   });
+}
+
+/**
+ * What the enabled toolchains need on the server. Opt-in (`hop3 setup --with python`): a server that
+ * deploys Nix apps needs none of them, and language runtimes are large.
+ */
+export function toolchainRequirements(options?: LocalBuilderOptions): SystemRequirement[] {
+  const all: Partial<Record<BuiltinToolchain, SystemRequirement>> = {
+    python: { id: "python", program: "python3", debianPackages: ["python3", "python3-venv"], enables: "Python apps built by the Local builder", level: "opt-in", manualInstall: "Install Python 3 with its venv module." },
+    // Node.js is what runs hop3 itself; npm comes with it except on Debian, where it is its own package.
+    node: { id: "node", program: "npm", enables: "Node apps built by the Local builder", level: "opt-in", manualInstall: "Install npm (it comes with Node.js from nodejs.org; on Debian: apt-get install npm)." },
+    go: { id: "go", program: "go", debianPackages: ["golang-go"], enables: "Go apps built by the Local builder", level: "opt-in", manualInstall: "Install Go from https://go.dev/dl/." },
+    ruby: { id: "ruby", program: "bundle", debianPackages: ["ruby", "ruby-bundler"], enables: "Ruby apps built by the Local builder", level: "opt-in", manualInstall: "Install Ruby and Bundler." },
+  };
+  return resolveLocalOptions(options).toolchains.flatMap((name) => all[name] ?? []);
 }
 
 /** Same as `localBuilderPlugin`, named like the other factories. */

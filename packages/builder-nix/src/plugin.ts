@@ -19,6 +19,15 @@ export function nixPlugin(options?: NixBuilderOptions): Hop3Plugin {
     apiVersion: 1,
     version: packageVersion(),
     description: "Builds apps from hop3.nix with the real nix-build",
+    requirements: [
+      {
+        id: "nix",
+        program: "nix-build",
+        debianPackages: ["nix-bin"],
+        enables: "apps with a hop3.nix",
+        manualInstall: "Install Nix from https://nixos.org/download (`--daemon` where systemd runs, `--no-daemon` otherwise).",
+      },
+    ],
     register(registry) {
       registry.addBuilder(builder);
       registry.addCliCommand(validate);

@@ -4,6 +4,7 @@ import { SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/commo
 import type { Deployer } from "./contracts/deployer.js";
 import type { Router } from "./contracts/router.js";
 import type { Hop3Plugin } from "./contracts/plugin.js";
+import { requirementProblem, type SystemRequirement } from "./contracts/requirements.js";
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
 import { validateArtifact } from "./formats/artifact.js";
@@ -24,6 +25,8 @@ export interface PluginInfo {
   readonly name: string;
   readonly version?: string;
   readonly apiVersion: number;
+  /** What the plugin declared it needs on the server; absent when it declared nothing. */
+  readonly requirements?: readonly SystemRequirement[];
 }
 
 export interface PlanOptions extends LoadAppOptions {
@@ -79,7 +82,12 @@ export function createDistribution(options: DistributionOptions): Distribution {
         });
       }
     });
-    plugins.push({ name: plugin.name, apiVersion: plugin.apiVersion, ...(plugin.version && { version: plugin.version }) });
+    plugins.push({
+      name: plugin.name,
+      apiVersion: plugin.apiVersion,
+      ...(plugin.version && { version: plugin.version }),
+      ...(plugin.requirements && { requirements: plugin.requirements }),
+    });
   }
   const home = resolveHop3Home(env);
   const operationContext = (options: OperationOptions = {}): OperationContext => {
@@ -177,6 +185,12 @@ function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {
       `Plugin ${label} ${candidate.apiVersion === undefined ? "declares no apiVersion" : `declares apiVersion ${JSON.stringify(candidate.apiVersion)}`}; this @hop3/core supports ${SUPPORTED_API_VERSIONS.join(", ")}.`,
       { details: { plugin: candidate.name, apiVersion: candidate.apiVersion, supported: SUPPORTED_API_VERSIONS } },
     );
+  }
+  if (candidate.requirements !== undefined) {
+    const problem = Array.isArray(candidate.requirements) ? candidate.requirements.map(requirementProblem).find((p) => p !== undefined) : "is not a list";
+    if (problem !== undefined) {
+      throw coreError("PLUGIN_INVALID", `Plugin ${label} declares a requirement that ${problem}.`, { details: { plugin: candidate.name } });
+    }
   }
   if (loaded.some((other) => other.name === candidate.name)) {
     throw coreError("PLUGIN_DUPLICATE_NAME", `Plugin ${label} is loaded twice.`, { details: { plugin: candidate.name } });

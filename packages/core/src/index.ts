@@ -14,6 +14,14 @@ export type { Deployer, DeployContext, DeploymentStatus, ServiceStatus, WorkerLo
 export type { CliCommand, CliCommandContext } from "./contracts/cli-command.js";
 export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
+export {
+  requirementProblem,
+  REQUIREMENT_ID_PATTERN,
+  DEBIAN_PACKAGE_PATTERN,
+  PROGRAM_NAME_PATTERN,
+  type SystemRequirement,
+  type RequirementLevel,
+} from "./contracts/requirements.js";
 
 export { BuildArtifactSchema, ArtifactRuntimeSchema, HealthcheckSchema, type BuildArtifact, type ArtifactRuntime, type Healthcheck } from "./schemas/artifact.js";
 export { RuntimeJsonSchema, type RuntimeJson } from "./schemas/runtime-json.js";

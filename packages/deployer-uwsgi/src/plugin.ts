@@ -17,6 +17,16 @@ export function uwsgiDeployerPlugin(options?: UwsgiDeployerOptions): Hop3Plugin 
     apiVersion: 1,
     version: packageVersion(),
     description: "Runs apps' workers under a uWSGI emperor",
+    requirements: [
+      {
+        id: "uwsgi",
+        program: "uwsgi",
+        // uwsgi-core provides `uwsgi`; the Python plugin lets a vassal serve a WSGI app in-process.
+        debianPackages: ["uwsgi-core", "uwsgi-plugin-python3"],
+        enables: "apps with processes (web and other workers)",
+        manualInstall: "Install uWSGI 2.0 with its Python 3 plugin (https://uwsgi-docs.readthedocs.io/en/latest/Install.html).",
+      },
+    ],
     register(registry) {
       registry.addDeployer(deployer);
     },

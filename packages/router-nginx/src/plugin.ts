@@ -17,6 +17,15 @@ export function nginxRouterPlugin(options?: NginxRouterOptions, env: Readonly<Re
     apiVersion: 1,
     version: packageVersion(),
     description: "Routes apps by host name through Hop3's own nginx and serves static directories",
+    requirements: [
+      {
+        id: "nginx",
+        program: "nginx",
+        debianPackages: ["nginx"],
+        enables: "every app (routing and static files)",
+        manualInstall: "Install nginx 1.18 or newer from your system's packages (https://nginx.org/en/linux_packages.html).",
+      },
+    ],
     register(registry) {
       registry.addRouter(router);
     },

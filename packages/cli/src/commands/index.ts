@@ -9,6 +9,7 @@ import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
 import { serverCommands } from "./server.js";
+import { setupCommand } from "./setup.js";
 
 /** The built-in commands every distribution made with createCli gets, in the order --help lists them. */
 export const builtInCommands: readonly Command[] = [
@@ -27,4 +28,5 @@ export const builtInCommands: readonly Command[] = [
   ...serverCommands,
   doctorCommand,
   pluginsCommand,
+  setupCommand,
 ];

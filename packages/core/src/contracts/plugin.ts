@@ -1,4 +1,5 @@
 import type { PluginRegistry } from "../registry.js";
+import type { SystemRequirement } from "./requirements.js";
 
 /**
  * A package's entry into a distribution. `register` adds its builders, toolchains, deployers and
@@ -11,6 +12,8 @@ export interface Hop3Plugin {
   readonly apiVersion: number;
   readonly version?: string;
   readonly description?: string;
+  /** What the plugin needs on the server (programs, Debian packages), for `hop3 setup` and `hop3 doctor`. Optional. */
+  readonly requirements?: readonly SystemRequirement[];
   register(registry: PluginRegistry): void;
 }
 

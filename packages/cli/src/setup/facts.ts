@@ -1,0 +1,150 @@
+import { execFile } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { userInfo } from "node:os";
+import { findProgram } from "@hop3/core";
+import { parseOsRelease, type Platform } from "./platform.js";
+
+/** A user who will deploy, as `id` describes them. */
+export interface DeployUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly groups: readonly string[];
+}
+
+/** Whether a systemd unit is enabled and running (both false when unknown or without systemd). */
+export interface UnitState {
+  readonly enabled: boolean;
+  readonly active: boolean;
+}
+
+/**
+ * Everything setup asks the machine, behind one interface: the real one reads files and runs
+ * dpkg-query, id and systemctl; tests give fixed answers, so every decision is tested without a machine.
+ */
+export interface SetupProbes {
+  /** The text of /etc/os-release, or undefined without one. */
+  osRelease(): string | undefined;
+  /** The uid setup runs as (0 is root). */
+  uid(): number;
+  /** Whether systemd is the init system (PID 1): sd_booted()'s test, /run/systemd/system exists. */
+  systemdIsInit(): boolean;
+  hasProgram(name: string): boolean;
+  /** Which of these Debian packages dpkg has installed. */
+  installedPackages(names: readonly string[]): Promise<ReadonlySet<string>>;
+  /** The named user, or undefined when there is none. */
+  user(name: string): Promise<DeployUser | undefined>;
+  /** Owner of a path, or undefined when it does not exist. */
+  ownerUid(path: string): number | undefined;
+  unitState(unit: string): Promise<UnitState>;
+}
+
+/** What setup knows about the machine before deciding anything. Plain data: plans are made from it. */
+export interface MachineFacts {
+  readonly platform: Platform;
+  readonly root: boolean;
+  readonly systemd: boolean;
+  readonly apt: boolean;
+  /** Installed Debian packages, among those the plan may need. */
+  readonly installed: ReadonlySet<string>;
+  /** Programs found on PATH, among those the requirements name. */
+  readonly programs: ReadonlySet<string>;
+  /** The user who will run `hop3 deploy`; undefined when no such user exists. */
+  readonly deployUser: DeployUser | undefined;
+  readonly deployUserName: string;
+  /** Owner of /nix/store (undefined before Nix is installed). */
+  readonly nixStoreOwner: number | undefined;
+  /** States of the units setup manages, by unit name. */
+  readonly units: Readonly<Record<string, UnitState>>;
+}
+
+/** Units whose state setup reads (only where systemd runs). */
+export const MANAGED_UNITS = ["nix-daemon.socket", "docker.service"] as const;
+
+export async function gatherFacts(probes: SetupProbes, wanted: { packages: readonly string[]; programs: readonly string[]; deployUser: string }): Promise<MachineFacts> {
+  const platform = parseOsRelease(probes.osRelease());
+  const apt = probes.hasProgram("apt-get") && probes.hasProgram("dpkg-query");
+  const systemd = probes.systemdIsInit();
+  const units: Record<string, UnitState> = {};
+  for (const unit of MANAGED_UNITS) units[unit] = systemd ? await probes.unitState(unit) : { enabled: false, active: false };
+  return {
+    platform,
+    root: probes.uid() === 0,
+    systemd,
+    apt,
+    installed: apt ? await probes.installedPackages(wanted.packages) : new Set(),
+    programs: new Set(wanted.programs.filter((program) => probes.hasProgram(program))),
+    deployUser: await probes.user(wanted.deployUser),
+    deployUserName: wanted.deployUser,
+    nixStoreOwner: probes.ownerUid("/nix/store"),
+    units,
+  };
+}
+
+/** Who deploys by default: the user behind sudo, else whoever runs setup. */
+export function defaultDeployUser(env: Readonly<Record<string, string | undefined>>): string {
+  return env.SUDO_USER || userInfo().username;
+}
+
+const output = (file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> =>
+  new Promise((resolve) => {
+    execFile(file, [...args], { env, timeout: 10_000 }, (error, stdout) => {
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout: String(stdout) });
+    });
+  });
+
+/** The probes of the machine this runs on. Read-only: nothing here changes the machine. */
+export function machineProbes(env: Readonly<Record<string, string | undefined>>): SetupProbes {
+  const childEnv = { ...env, LC_ALL: "C" } as NodeJS.ProcessEnv;
+  return {
+    osRelease: () => readText("/etc/os-release") ?? readText("/usr/lib/os-release"),
+    uid: () => process.getuid?.() ?? -1,
+    systemdIsInit: () => isDirectory("/run/systemd/system"),
+    hasProgram: (name) => findProgram(name, env) !== undefined,
+    async installedPackages(names) {
+      if (names.length === 0) return new Set();
+      // One dpkg-query for all: unknown packages only add lines on stderr.
+      const { stdout } = await output("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\\n", ...names], childEnv);
+      return new Set(
+        stdout
+          .split("\n")
+          .map((line) => line.split(" "))
+          .filter(([, status]) => status === "installed")
+          .map(([name]) => name!.replace(/:.*$/, "")),
+      );
+    },
+    async user(name) {
+      const uid = await output("id", ["-u", "--", name], childEnv);
+      if (uid.code !== 0) return undefined;
+      const groups = await output("id", ["-Gn", "--", name], childEnv);
+      return { name, uid: Number(uid.stdout.trim()), groups: groups.stdout.trim().split(/\s+/).filter(Boolean) };
+    },
+    ownerUid(path) {
+      try {
+        return statSync(path).uid;
+      } catch {
+        return undefined;
+      }
+    },
+    async unitState(unit) {
+      const enabled = await output("systemctl", ["is-enabled", "--quiet", unit], childEnv);
+      const active = await output("systemctl", ["is-active", "--quiet", unit], childEnv);
+      return { enabled: enabled.code === 0, active: active.code === 0 };
+    },
+  };
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,272 @@
+import type { RequirementLevel, SystemRequirement } from "@hop3/core";
+import type { MachineFacts } from "./facts.js";
+import type { Platform } from "./platform.js";
+
+/** One program run of a step: argv plus the variables it needs. Never a shell string. */
+export interface SetupCommand {
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * One thing setup does. `change` steps alter the machine and appear only when needed (so a second run
+ * has none); `check` steps only look, and run every time.
+ */
+export interface SetupStep {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: "packages" | "service" | "user" | "files" | "check";
+  /** The requirement it serves ("nix", "docker"...), or "system" for apt's index. */
+  readonly component: string;
+  /** A failure does not stop the steps after it. */
+  readonly optional: boolean;
+  readonly commands: readonly SetupCommand[];
+  /** Checks only: the program that must be on PATH (looked up, not run). */
+  readonly program?: string;
+  /** What to do when it fails. */
+  readonly hint: string;
+}
+
+/** How Nix runs: a daemon that builds for every user (systemd), or each build in the user's process. */
+export type NixMode = "multi-user" | "single-user";
+
+export interface PlannedComponent {
+  readonly id: string;
+  readonly program: string;
+  readonly enables: string;
+  readonly level: RequirementLevel;
+  /** Installed by this run (false: left out by --without, or opt-in and not asked for). */
+  readonly selected: boolean;
+  readonly packages: readonly string[];
+  readonly missingPackages: readonly string[];
+  readonly programFound: boolean;
+}
+
+export interface SetupPlan {
+  readonly platform: Platform;
+  readonly root: boolean;
+  readonly systemd: boolean;
+  readonly deployUser: string;
+  /** The Nix mode setup puts in place; undefined without Nix. */
+  readonly nixMode: NixMode | undefined;
+  readonly components: readonly PlannedComponent[];
+  /** False where setup cannot install (not Debian/Ubuntu, or no apt): `manualSteps` says what to do. */
+  readonly supported: boolean;
+  readonly manualSteps: readonly string[];
+  /** Changes to make, in order. Empty: nothing to change. */
+  readonly steps: readonly SetupStep[];
+  /** Checks that run after the changes, every time. */
+  readonly checks: readonly SetupStep[];
+  /** Things setup does not do but people should know (e.g. no Docker engine without systemd). */
+  readonly notes: readonly string[];
+}
+
+export interface SetupChoices {
+  /** Requirement ids to leave out (`--without`). */
+  readonly without: readonly string[];
+  /** Opt-in requirement ids to add (`--with`). */
+  readonly with: readonly string[];
+}
+
+/** Debian's package that creates the nix-users and nixbld groups, the build users and the daemon units. */
+export const NIX_SETUP_PACKAGE = "nix-setup-systemd";
+const NIX_ID = "nix";
+const DOCKER_ID = "docker";
+const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" } as const;
+
+/** A derivation with no inputs: building it proves the store, the build users and the daemon work. */
+export const NIX_CHECK_EXPRESSION =
+  'derivation { name = "hop3-setup-check"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ok > $out" ]; }';
+
+/** Merges the requirements of a distribution's plugins: the first declaration of an id wins. */
+export function collectRequirements(plugins: readonly { readonly requirements?: readonly SystemRequirement[] }[]): SystemRequirement[] {
+  const byId = new Map<string, SystemRequirement>();
+  for (const plugin of plugins) for (const requirement of plugin.requirements ?? []) if (!byId.has(requirement.id)) byId.set(requirement.id, requirement);
+  return [...byId.values()];
+}
+
+/** Debian packages a requirement may need, Nix's group-and-daemon package included. */
+export function packagesOf(requirement: SystemRequirement): readonly string[] {
+  const packages = requirement.debianPackages ?? [];
+  return requirement.id === NIX_ID && packages.length > 0 ? [...packages, NIX_SETUP_PACKAGE] : packages;
+}
+
+/**
+ * Decides what setup does on this machine: pure, from facts gathered beforehand, so each decision
+ * (systemd or not, root or not, Debian or not, what is installed) is tested with plain objects.
+ */
+export function planSetup(requirements: readonly SystemRequirement[], facts: MachineFacts, choices: SetupChoices): SetupPlan {
+  const components: PlannedComponent[] = requirements.map((requirement) => {
+    const level = requirement.level ?? "required";
+    const packages = packagesOf(requirement);
+    return {
+      id: requirement.id,
+      program: requirement.program,
+      enables: requirement.enables,
+      level,
+      selected: !choices.without.includes(requirement.id) && (level !== "opt-in" || choices.with.includes(requirement.id)),
+      packages,
+      missingPackages: packages.filter((name) => !facts.installed.has(name)),
+      programFound: facts.programs.has(requirement.program),
+    };
+  });
+  const selected = components.filter((c) => c.selected);
+  const withNix = selected.some((c) => c.id === NIX_ID);
+  const nixMode: NixMode | undefined = withNix ? (facts.systemd ? "multi-user" : "single-user") : undefined;
+  const base = { platform: facts.platform, root: facts.root, systemd: facts.systemd, deployUser: facts.deployUserName, nixMode, components };
+  const checks = checkSteps(selected, facts, nixMode);
+
+  if (!facts.platform.debianFamily || !facts.apt) {
+    const why = facts.platform.debianFamily ? "apt-get is not available" : `${facts.platform.name} is not Debian or Ubuntu`;
+    const manualSteps = selected
+      .filter((c) => !c.programFound)
+      .map((c) => `${c.program} (${c.enables}): ${requirements.find((r) => r.id === c.id)?.manualInstall ?? `install ${c.program}`}`);
+    if (withNix) manualSteps.push(facts.systemd ? "Nix: use the multi-user (daemon) install, as systemd runs here." : "Nix: use the single-user install (no systemd here), with /nix owned by the user who deploys.");
+    return { ...base, supported: false, manualSteps: [`hop3 setup installs packages only on Debian and Ubuntu (${why}). Install by hand:`, ...manualSteps], steps: [], checks, notes: [] };
+  }
+
+  const steps: SetupStep[] = [];
+  const notes: string[] = [];
+  const missing = (list: readonly PlannedComponent[]) => [...new Set(list.flatMap((c) => c.missingPackages))];
+  const requiredMissing = missing(selected.filter((c) => c.level === "required"));
+  const optionalWithMissing = selected.filter((c) => c.level !== "required" && c.missingPackages.length > 0);
+  if (requiredMissing.length > 0 || optionalWithMissing.length > 0) {
+    steps.push({
+      id: "apt-update",
+      title: "refresh apt's package index",
+      kind: "packages",
+      component: "system",
+      // A stale index may still install what is cached; the install step says if it cannot.
+      optional: true,
+      commands: [{ argv: ["apt-get", "update", "-q"] }],
+      hint: "Check that the machine reaches its Debian/Ubuntu mirror (/etc/apt/sources.list).",
+    });
+  }
+  const install = (packages: readonly string[]): SetupCommand => ({ argv: ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages], env: APT_ENV });
+  if (requiredMissing.length > 0) {
+    steps.push({
+      id: "packages",
+      title: `install ${requiredMissing.join(" ")}`,
+      kind: "packages",
+      component: selected.filter((c) => c.level === "required" && c.missingPackages.length > 0).map((c) => c.id).join(","),
+      optional: false,
+      commands: [install(requiredMissing)],
+      hint: "Read apt's last lines above; `apt-get install` of the same packages by hand shows the whole story.",
+    });
+  }
+  for (const component of optionalWithMissing) {
+    steps.push({
+      id: `packages-${component.id}`,
+      title: `install ${component.missingPackages.join(" ")} (${component.id})`,
+      kind: "packages",
+      component: component.id,
+      optional: true,
+      commands: [install(component.missingPackages)],
+      hint: `Read apt's last lines above, or leave ${component.id} out with --without ${component.id}.`,
+    });
+  }
+
+  if (nixMode === "multi-user") {
+    const unit = facts.units["nix-daemon.socket"];
+    if (!unit?.enabled || !unit.active) {
+      steps.push({
+        id: "nix-daemon",
+        title: "enable and start the Nix daemon (nix-daemon.socket)",
+        kind: "service",
+        component: NIX_ID,
+        optional: false,
+        commands: [{ argv: ["systemctl", "enable", "--now", "nix-daemon.socket"] }],
+        hint: "`systemctl status nix-daemon.socket nix-daemon.service` and `journalctl -u nix-daemon` say why it does not start.",
+      });
+    }
+    const user = facts.deployUser;
+    if (user && user.uid !== 0 && !user.groups.includes("nix-users")) {
+      steps.push({
+        id: "nix-users",
+        title: `let ${user.name} use the Nix daemon (group nix-users)`,
+        kind: "user",
+        component: NIX_ID,
+        optional: false,
+        commands: [{ argv: ["usermod", "--append", "--groups", "nix-users", user.name] }],
+        hint: `Add ${user.name} to nix-users by hand (usermod -aG nix-users ${user.name}); it takes effect at their next login.`,
+      });
+    }
+  } else if (nixMode === "single-user") {
+    const user = facts.deployUser;
+    // Without a daemon, whoever builds writes the store: a deploying user other than root must own /nix.
+    if (user && user.uid !== 0 && facts.nixStoreOwner !== user.uid) {
+      steps.push({
+        id: "nix-store-owner",
+        title: `give /nix to ${user.name} (single-user Nix)`,
+        kind: "files",
+        component: NIX_ID,
+        optional: false,
+        commands: [{ argv: ["chown", "-R", "--", `${user.name}:`, "/nix"] }],
+        hint: `Run chown -R ${user.name}: /nix by hand, or deploy as root.`,
+      });
+    }
+  }
+
+  if (selected.some((c) => c.id === DOCKER_ID)) {
+    if (facts.systemd) {
+      const unit = facts.units["docker.service"];
+      if (!unit?.enabled || !unit.active) {
+        steps.push({
+          id: "docker-engine",
+          title: "enable and start the Docker engine (docker.service)",
+          kind: "service",
+          component: DOCKER_ID,
+          optional: true,
+          commands: [{ argv: ["systemctl", "enable", "--now", "docker.service"] }],
+          hint: "`systemctl status docker` and `journalctl -u docker` say why it does not start; --without docker leaves it out.",
+        });
+      }
+    } else {
+      notes.push("No systemd here: the Docker engine is installed but not started. Start one (e.g. `bash scripts/start-dockerd.sh` in this repository) and set DOCKER_HOST.");
+    }
+  }
+  if (facts.deployUser === undefined) notes.push(`There is no user "${facts.deployUserName}": setup gives nothing to them (--user names who deploys).`);
+  return { ...base, supported: true, manualSteps: [], steps, checks, notes };
+}
+
+function checkSteps(selected: readonly PlannedComponent[], facts: MachineFacts, nixMode: NixMode | undefined): SetupStep[] {
+  const checks: SetupStep[] = selected.map((c) => ({
+    id: `check-${c.id}`,
+    title: `${c.program} is on PATH, for ${c.enables}`,
+    kind: "check",
+    component: c.id,
+    optional: c.level !== "required",
+    commands: [],
+    program: c.program,
+    hint: c.packages.length > 0 ? `Install ${c.packages.join(" ")} (hop3 setup --yes does).` : `Install ${c.program}; no Debian package provides it for hop3.`,
+  }));
+  if (nixMode !== undefined) {
+    const user = facts.deployUser;
+    const build = ["nix-build", "--no-out-link", "--option", "substitute", "false", "-E", NIX_CHECK_EXPRESSION];
+    const asOther = user !== undefined && facts.root && user.uid !== 0;
+    checks.push({
+      id: "check-nix-build",
+      title: `nix-build works for ${user?.name ?? facts.deployUserName} (${nixMode})`,
+      kind: "check",
+      component: NIX_ID,
+      optional: false,
+      // As that user, from a directory they can read, so their own store access is what is tested.
+      commands: [{ argv: asOther ? ["runuser", "-u", user.name, "--", ...build] : build }],
+      hint:
+        nixMode === "multi-user"
+          ? "The daemon must run (systemctl status nix-daemon.socket) and the user be in nix-users (log in again after setup added them)."
+          : "Without a daemon the user who builds must own /nix (chown -R USER: /nix), or build as root.",
+    });
+  }
+  return checks;
+}
+
+/** A command as people would type it, quoted for a POSIX shell. */
+export function renderCommand(command: SetupCommand, prefix = ""): string {
+  const env = Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
+  return [prefix, ...env, ...command.argv.map(shellQuote)].filter(Boolean).join(" ");
+}
+
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
