@@ -141,6 +141,25 @@ describe("plugin loading", () => {
     expect(error.message).toContain('"test/broken"');
   });
 
+  it("keeps the system requirements a plugin declares, for hop3 setup", () => {
+    const needy = definePlugin({ name: "test/needy", apiVersion: 1, requirements: [{ id: "nginx", program: "nginx", debianPackages: ["nginx"], enables: "routing" }], register: () => {} });
+    const distribution = createDistribution({ plugins: [alphaPlugin, needy] });
+    expect(distribution.plugins.map((p) => p.requirements)).toEqual([undefined, needy.requirements]);
+  });
+
+  it.each([
+    [{ id: "Bad Id", program: "x", enables: "y" }, "invalid id"],
+    [{ id: "x", program: "sh -c reboot", enables: "y" }, "invalid program"],
+    [{ id: "x", program: "x", enables: "y", debianPackages: ["ok", "nginx; reboot"] }, "invalid Debian package"],
+    [{ id: "x", program: "x", enables: "" }, "does not say what it enables"],
+    [{ id: "x", program: "x", enables: "y", level: "sometimes" }, "invalid level"],
+  ])("refuses a plugin whose requirement %j is invalid, before anything reaches a shell", async (requirement, why) => {
+    const error = await caught(() => createDistribution({ plugins: [{ name: "test/needy", apiVersion: 1, requirements: [requirement as never], register: () => {} }] }));
+    expect(error.code).toBe("PLUGIN_INVALID");
+    expect(error.message).toContain(why);
+    expect(error.message).toContain('"test/needy"');
+  });
+
   it("refuses two builders with the same name from different plugins", async () => {
     const twin = definePlugin({ name: "test/twin", apiVersion: 1, register: (r) => r.addBuilder(markerBuilder("alpha", "x")) });
     const distribution = createDistribution({ plugins: [alphaPlugin, twin] });

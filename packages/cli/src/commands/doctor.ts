@@ -1,5 +1,6 @@
 import { Hop3Error, runCommand } from "@hop3/core";
 import { defineCommand } from "../command.js";
+import { detectNixMode } from "../setup/nix-mode.js";
 
 interface Check {
   readonly name: string;
@@ -43,8 +44,13 @@ export const doctorCommand = defineCommand({
     for (const r of results) {
       text.push(r.ok ? `ok   ${r.name} ${r.version ?? ""}`.trimEnd() : `miss ${r.name}: ${r.problem}; needed for ${r.neededFor}. Install: ${r.install}`);
     }
+    // Which Nix mode is in place (hop3 setup chooses it: multi-user with systemd, single-user without).
+    const nix = detectNixMode(io.env);
+    if (results.some((r) => r.name === "nix-build" && r.ok)) {
+      text.push(`${nix.usable ? "ok  " : "warn"} nix mode: ${nix.mode === "multi-user" ? "multi-user (daemon)" : nix.mode}, ${nix.detail}`);
+    }
     // nginx and uWSGI serve every app: without them nothing can be deployed.
     const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
-    return { data: { checks: [node, ...results] }, text, exitCode: required.length > 0 ? 1 : 0 };
+    return { data: { checks: [node, ...results], nix }, text, exitCode: required.length > 0 ? 1 : 0 };
   },
 });
