@@ -32,11 +32,11 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
   },
   SETUP_PLATFORM_UNSUPPORTED: {
     title: "hop3 setup cannot install packages on this system",
-    hint: "Install the programs listed above by hand (each with its guide), then run `hop3 doctor`; setup installs packages itself only on Debian and Ubuntu, with apt.",
+    hint: "Install the programs it lists by hand (each with its guide), then run `hop3 doctor`; setup installs packages itself only on Debian and Ubuntu, with apt.",
   },
   SETUP_NEEDS_ROOT: {
     title: "hop3 setup must change the machine and is not running as root",
-    hint: "Run it again as root (sudo hop3 setup --yes), or run the commands listed above yourself; `hop3 setup --dry-run` shows them again.",
+    hint: "Run it again as root (sudo hop3 setup --yes), or run the commands it lists yourself; `hop3 setup --dry-run` shows them again.",
   },
 });
 

@@ -71,6 +71,8 @@ describe("planSetup", () => {
     expect(plan.steps[1]!.optional).toBe(false);
     expect(plan.steps[2]).toMatchObject({ optional: true, component: "docker" });
     expect(renderCommand(plan.steps[2]!.commands[0]!)).toBe("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io");
+    expect(renderCommand(plan.steps[2]!.commands[0]!, "sudo")).toBe("sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io");
+    expect(renderCommand({ argv: ["nix-build", "-E", "a b's"] })).toBe("nix-build -E 'a b'\\''s'");
   });
 
   it("installs Nix with Debian's package of build users and daemon units", () => {

@@ -264,7 +264,8 @@ function checkSteps(selected: readonly PlannedComponent[], facts: MachineFacts, 
 /** A command as people would type it, quoted for a POSIX shell. */
 export function renderCommand(command: SetupCommand, prefix = ""): string {
   const env = Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
-  return [prefix, ...env, ...command.argv.map(shellQuote)].filter(Boolean).join(" ");
+  // sudo refuses most VAR=value words (env_reset); `env` passes them on.
+  return [prefix, ...(prefix && env.length > 0 ? ["env"] : []), ...env, ...command.argv.map(shellQuote)].filter(Boolean).join(" ");
 }
 
 export function shellQuote(word: string): string {
