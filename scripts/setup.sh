@@ -1,35 +1,24 @@
 #!/usr/bin/env bash
 # Sets up a machine for this repository, then runs the main job.
-#   bash scripts/setup.sh           install what is missing, build, deploy an example app, print its URL
-#   bash scripts/setup.sh --no-run  install and build only (what CI uses before `pnpm test`)
-# Idempotent: what is already installed is left alone.
+#   bash scripts/setup.sh           build hop3, `hop3 setup --yes`, deploy an example app, print its URL
+#   bash scripts/setup.sh --no-run  the same without the example (what CI uses before `pnpm test`)
+# Idempotent: what is already installed is left alone. Needs Node.js 20.19+ and, to install, root.
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive for real (nix-build, nginx, the uWSGI emperor), and what the Nix
-# fixtures use from the host (Python with Flask and Gunicorn, Go) through the test stand-in for nixpkgs.
-DEBIAN_PACKAGES=(nix-bin nginx uwsgi-core python3 python3-venv python3-flask gunicorn golang-go ruby ruby-bundler docker.io busybox-static curl procps)
 PNPM_VERSION=10.34.9
+# What hop3 itself needs (nginx, uWSGI, Nix, Docker) is installed by `hop3 setup`, from the plugins'
+# declared requirements. The Local builder's toolchains are opt-in there; this repository's tests use
+# them all. Below: what only the tests and the example apps use from the host (Flask and Gunicorn
+# through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl).
+SETUP_WITH=(--with python --with node --with go --with ruby)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false
 
 say() { printf '\n== %s\n' "$*"; }
-
-missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  say "installing Debian packages: ${missing[*]}"
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "Not root: run  sudo apt-get update && sudo apt-get install -y ${missing[*]}  and start again." >&2
-    exit 1
-  fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
 
 if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
   say "installing pnpm $PNPM_VERSION"
@@ -41,6 +30,24 @@ pnpm install --frozen-lockfile --reporter=append-only
 
 say "building every package"
 pnpm exec turbo run build --output-logs=errors-only
+
+say "hop3 setup: nginx, uWSGI, Nix, Docker and the toolchains"
+# Without root it prints the exact commands to run and exits 1.
+pnpm --silent hop3 setup --yes "${SETUP_WITH[@]}"
+
+missing=()
+for pkg in "${TEST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  say "installing what the tests and examples use: ${missing[*]}"
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Not root: run  sudo apt-get install -y ${missing[*]}  and start again." >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
 
 if $run_main_job; then
   say "deploying the specification's Flask example with hop3"
