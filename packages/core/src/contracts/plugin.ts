@@ -12,7 +12,7 @@ export interface Hop3Plugin {
   readonly apiVersion: number;
   readonly version?: string;
   readonly description?: string;
-  /** What the plugin needs on the server (programs, Debian packages), for `hop3 setup` and `hop3 doctor`. Optional. */
+  /** What the plugin needs on the server (programs, Debian packages), for `hop3 setup`. Optional. */
   readonly requirements?: readonly SystemRequirement[];
   register(registry: PluginRegistry): void;
 }
