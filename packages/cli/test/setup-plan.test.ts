@@ -67,11 +67,11 @@ describe("planSetup", () => {
   it("installs only the missing packages: required ones together, each optional one on its own", () => {
     const plan = planSetup(requirements, facts({ installed: new Set(["nix-bin", "nix-setup-systemd", "uwsgi-core", "nginx"]) }), none);
     expect(ids(plan)).toEqual(["apt-update", "packages", "packages-docker"]);
-    expect(plan.steps[1]!.commands[0]!.argv).toEqual(["apt-get", "install", "-y", "-q", "--no-install-recommends", "uwsgi-plugin-python3"]);
+    expect(plan.steps[1]!.commands[0]!.argv).toEqual(["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "--no-install-recommends", "uwsgi-plugin-python3"]);
     expect(plan.steps[1]!.optional).toBe(false);
     expect(plan.steps[2]).toMatchObject({ optional: true, component: "docker" });
-    expect(renderCommand(plan.steps[2]!.commands[0]!)).toBe("DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io");
-    expect(renderCommand(plan.steps[2]!.commands[0]!, "sudo")).toBe("sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io");
+    expect(renderCommand(plan.steps[2]!.commands[0]!)).toBe("DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends docker.io");
+    expect(renderCommand(plan.steps[2]!.commands[0]!, "sudo")).toBe("sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends docker.io");
     expect(renderCommand({ argv: ["nix-build", "-E", "a b's"] })).toBe("nix-build -E 'a b'\\''s'");
   });
 

@@ -3,6 +3,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nixPlugin } from "@hop3/builder-nix";
+import { builtInCommands, createCli } from "@hop3/cli";
+import { createDistribution } from "@hop3/core";
+import { nginxRouterPlugin } from "@hop3/router-nginx";
+import { memoryIO } from "./memory-io.js";
 import { freePort, hop3, httpGet } from "./run-hop3.js";
 
 // The real `hop3 setup`, as root, on this machine (no systemd): apt, dpkg and nix-build for real.
@@ -56,7 +61,7 @@ describe.sequential("hop3 setup on this machine", () => {
       expect(component.missingPackages, component.id).toEqual(component.packages.filter((p) => !installed.includes(p)));
     }
     const install = plan.steps.find((s) => s.id === "packages");
-    expect(install?.commands).toEqual([`DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${REMOVABLE}`]);
+    expect(install?.commands).toEqual([`DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends ${REMOVABLE}`]);
     expect(plan.checks.map((c) => c.id)).toContain("check-nix-build");
     expect(dpkgInstalled([REMOVABLE])).toEqual([]);
   });
@@ -64,7 +69,7 @@ describe.sequential("hop3 setup on this machine", () => {
   it("changes nothing without --yes, and says how to go on", async () => {
     const result = await run("setup");
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain(`apt-get install -y -q --no-install-recommends ${REMOVABLE}`);
+    expect(result.stdout).toContain(`apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends ${REMOVABLE}`);
     expect(result.stderr).toContain("error[CONFIRMATION_REQUIRED]");
     expect(dpkgInstalled([REMOVABLE])).toEqual([]);
   });
@@ -101,5 +106,16 @@ describe.sequential("hop3 setup on this machine", () => {
   it("shows the Nix mode in hop3 doctor", async () => {
     const result = await run("doctor", "--json");
     expect(result.json<{ nix: { mode: string; usable: boolean } }>().nix).toEqual(expect.objectContaining({ mode: "single-user", usable: true }));
+  });
+});
+
+describe("hop3 setup in another distribution", () => {
+  it("sets up only what that distribution's plugins declare (here Nix and nginx, no uWSGI, no Docker)", async () => {
+    const cli = createCli(async () => createDistribution({ plugins: [nixPlugin(), nginxRouterPlugin({}, env)], env }), { name: "hop3-nix", version: "0.0.0", commands: builtInCommands });
+    const io = memoryIO(home, env);
+    expect(await cli.run(["setup", "--dry-run", "--json"], io), io.err()).toBe(0);
+    const plan = JSON.parse(io.out()) as Plan;
+    expect(plan.components.map((c) => c.id)).toEqual(["nix", "nginx"]);
+    expect(plan.checks.map((c) => c.id)).toEqual(["check-nix", "check-nginx", "check-nix-build"]);
   });
 });

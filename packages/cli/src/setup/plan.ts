@@ -142,7 +142,8 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       hint: "Check that the machine reaches its Debian/Ubuntu mirror (/etc/apt/sources.list).",
     });
   }
-  const install = (packages: readonly string[]): SetupCommand => ({ argv: ["apt-get", "install", "-y", "-q", "--no-install-recommends", ...packages], env: APT_ENV });
+  // Waits for another apt or dpkg run to finish instead of failing at once on its lock.
+  const install = (packages: readonly string[]): SetupCommand => ({ argv: ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "--no-install-recommends", ...packages], env: APT_ENV });
   if (requiredMissing.length > 0) {
     steps.push({
       id: "packages",
