@@ -42,7 +42,7 @@ export const setupCommand = defineCommand({
     };
     const choices = { without: list("without"), with: list("with") };
     const deployUser = (args.values.user as string | undefined) ?? defaultDeployUser(io.env);
-    if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(deployUser)) throw new UsageError(`--user "${deployUser}" is not a user name`, USAGE);
+    if (!/^([a-z_][a-z0-9_.-]*\$?|[0-9]+)$/i.test(deployUser)) throw new UsageError(`--user "${deployUser}" is not a user name`, USAGE);
 
     const facts = await gatherFacts(machineProbes(io.env), {
       packages: [...new Set(requirements.flatMap(packagesOf))],

@@ -82,7 +82,13 @@ export async function gatherFacts(probes: SetupProbes, wanted: { packages: reado
 
 /** Who deploys by default: the user behind sudo, else whoever runs setup. */
 export function defaultDeployUser(env: Readonly<Record<string, string | undefined>>): string {
-  return env.SUDO_USER || userInfo().username;
+  if (env.SUDO_USER) return env.SUDO_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    // A uid with no passwd entry (some containers): `id` takes the number.
+    return String(process.getuid?.() ?? 0);
+  }
 }
 
 const output = (file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> =>
