@@ -63,7 +63,9 @@ async function runStep(step: SetupStep, runner: SetupRunner): Promise<StepResult
   const started = performance.now();
   const seconds = () => Math.round(performance.now() - started) / 1000;
   try {
-    await runner.step(step.title, async (logger) => {
+    // A PATH check runs nothing: no progress to show.
+    const show: SetupRunner["step"] = step.commands.length > 0 ? runner.step : (_name, action) => action(quiet);
+    await show(step.title, async (logger) => {
       if (step.program !== undefined && !runner.hasProgram(step.program)) {
         throw new StepFailure(`which ${step.program}`, `${step.program} is not on PATH.`, []);
       }
@@ -95,6 +97,8 @@ async function runStep(step: SetupStep, runner: SetupRunner): Promise<StepResult
     return { ...result(step, "failed", seconds()), failure };
   }
 }
+
+const quiet: Logger = { info() {}, warn() {}, debug() {}, output() {} };
 
 class StepFailure extends Error {
   constructor(
