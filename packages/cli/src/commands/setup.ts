@@ -57,7 +57,7 @@ export const setupCommand = defineCommand({
       writeError(io, error);
       return { data: { ...planData, error: error.toJSON() }, text: plan.manualSteps.map((line, i) => (i === 0 ? line : `  - ${line}`)), exitCode: 1 };
     }
-    if (args.values["dry-run"]) return { data: { ...planData, dryRun: true }, text: planText(plan, "") };
+    if (args.values["dry-run"]) return { data: { ...planData, dryRun: true }, text: planText(plan, plan.root ? "" : "sudo") };
     if (plan.steps.length > 0 && !plan.root) {
       const error = cliError("SETUP_NEEDS_ROOT", `hop3 setup must change ${plan.steps.length} thing(s) on this machine, which needs root.`, { details: { steps: plan.steps.map((s) => s.id) } });
       writeError(io, error);
