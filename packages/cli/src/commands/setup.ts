@@ -2,20 +2,6 @@ import { findProgram, runCommand } from "@hop3/core";
 import { defineCommand } from "../command.js";
 import { cliError } from "../errors.js";
 import { colors, type CliIO } from "../io.js";
-import {
-  collectRequirements,
-  defaultDeployUser,
-  gatherFacts,
-  machineProbes,
-  packagesOf,
-  planSetup,
-  renderCommand,
-  runSetup,
-  type SetupPlan,
-  type SetupReport,
-  type SetupStep,
-  type StepResult,
-} from "../setup/index.js";
 import { UsageError } from "../usage-error.js";
 
 const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [--user NAME] [--json]";
@@ -32,6 +18,8 @@ export const setupCommand = defineCommand({
     user: { type: "string" },
   },
   async run({ args, io, json, distribution, reporter }) {
+    // Loaded on use: every other command starts without it.
+    const { collectRequirements, defaultDeployUser, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, runSetup, describePlan, planText, reportText } = await import("../setup/index.js");
     const requirements = collectRequirements((await distribution()).plugins);
     const known = requirements.map((r) => r.id);
     const list = (name: "with" | "without") => {
@@ -84,72 +72,4 @@ const silent = { info() {}, warn() {}, debug() {}, output() {} };
 function writeError(io: CliIO, error: { code: string; message: string; hint: string }) {
   const c = colors(io.stderr, io.env);
   io.stderr.write(`${c.red(`error[${error.code}]`)}: ${error.message}\n${c.bold("hint")}: ${error.hint}\n`);
-}
-
-/** The plan as data, commands rendered as people would type them. */
-function describePlan(plan: SetupPlan) {
-  const step = (s: SetupStep) => ({ id: s.id, title: s.title, kind: s.kind, component: s.component, optional: s.optional, commands: s.commands.map((c) => renderCommand(c)), ...(s.program && { program: s.program }) });
-  return {
-    platform: plan.platform,
-    root: plan.root,
-    systemd: plan.systemd,
-    deployUser: plan.deployUser,
-    nixMode: plan.nixMode ?? null,
-    supported: plan.supported,
-    components: plan.components,
-    steps: plan.steps.map(step),
-    checks: plan.checks.map(step),
-    notes: plan.notes,
-    manualSteps: plan.manualSteps,
-  };
-}
-
-function header(plan: SetupPlan): string[] {
-  const selected = plan.components.filter((c) => c.selected).map((c) => c.id);
-  const left = plan.components.filter((c) => !c.selected).map((c) => `${c.id} (${c.level === "opt-in" ? `--with ${c.id}` : "--without"})`);
-  return [
-    `platform: ${plan.platform.name}; ${plan.root ? "root" : "not root"}; ${plan.systemd ? "systemd" : "no systemd"}; deploying user: ${plan.deployUser}`,
-    `components: ${selected.join(", ") || "none"}${left.length > 0 ? `; left out: ${left.join(", ")}` : ""}`,
-    ...(plan.nixMode ? [`nix: ${plan.nixMode === "multi-user" ? "multi-user (nix-daemon, systemd)" : "single-user (no daemon)"}`] : []),
-  ];
-}
-
-function planText(plan: SetupPlan, prefix: string): string[] {
-  const lines = header(plan);
-  if (plan.steps.length === 0) lines.push("Nothing to change: everything is in place.");
-  else {
-    lines.push("Would change:");
-    for (const s of plan.steps) {
-      lines.push(`  ${s.title}${s.optional ? " (optional)" : ""}`);
-      for (const c of s.commands) lines.push(`    $ ${renderCommand(c, prefix)}`);
-    }
-  }
-  lines.push("Then check:", ...plan.checks.map((s) => `  ${s.title}`));
-  for (const note of plan.notes) lines.push(`note: ${note}`);
-  return lines;
-}
-
-function reportText(plan: SetupPlan, report: SetupReport, io: CliIO): string[] {
-  const c = colors(io.stdout, io.env);
-  const mark = { done: c.green("done"), ok: c.green("ok  "), failed: c.red("FAIL"), skipped: c.yellow("skip") } as const;
-  const line = (r: StepResult) => {
-    const lines = [`${mark[r.status]} ${r.title}${r.status === "skipped" ? "" : ` (${r.seconds.toFixed(1)} s)`}`];
-    if (r.failure) {
-      lines.push(`     command: ${r.failure.command}: ${r.failure.message}`);
-      for (const out of r.failure.lastLines) lines.push(`     | ${out}`);
-      lines.push(`     hint: ${r.failure.hint}`);
-    }
-    return lines;
-  };
-  const lines = [...header(plan), ...report.steps.flatMap(line), ...report.checks.flatMap(line)];
-  for (const note of plan.notes) lines.push(`note: ${note}`);
-  const optionalFailures = [...report.steps, ...report.checks].filter((r) => r.status === "failed" && r.optional).map((r) => r.component);
-  lines.push(
-    report.status === "unchanged"
-      ? "Nothing to change: this machine is ready for `hop3 deploy`."
-      : report.status === "changed"
-        ? `Changed ${report.steps.length} thing(s): this machine is ready for \`hop3 deploy\`.`
-        : `Setup failed${optionalFailures.length > 0 ? ` (optional: ${[...new Set(optionalFailures)].join(", ")})` : ""}: see the steps marked FAIL above.`,
-  );
-  return lines;
 }

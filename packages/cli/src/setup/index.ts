@@ -18,3 +18,4 @@ export {
 } from "./plan.js";
 export { runSetup, type SetupReport, type StepResult, type StepStatus, type SetupRunner } from "./run.js";
 export { detectNixMode, NIX_DAEMON_SOCKET, type NixModeReport, type NixModeProbes } from "./nix-mode.js";
+export { describePlan, planText, reportText } from "./render.js";
