@@ -43,7 +43,7 @@ export interface AppConfig {
   readonly healthcheck?: Healthcheck;
   readonly startTimeoutSeconds?: number;
   /** The port the app listens on inside its container: `[docker] port`, `[port] web` or `[web] port`. */
-  readonly containerPort?: { readonly port: number; readonly source: string };
+  readonly containerPort?: { readonly port: number; readonly source: ContainerPortSource };
   /** What hop3.toml holds that this Hop3 recognizes and keeps but does not act on; each is also a warning. */
   readonly notActedOn: readonly NotActedOn[];
   /** Raw sections, both dialects, for the plugin that reads them (`nix`, `docker`...). */
@@ -51,6 +51,9 @@ export interface AppConfig {
   /** Things the user should know that are not errors. */
   readonly warnings: readonly string[];
 }
+
+/** The hop3.toml key that named the container port. */
+export type ContainerPortSource = "hop3.toml [docker] port" | "hop3.toml [port] web" | "hop3.toml [web] port";
 
 /** An app directory, read and validated, as builders see it. */
 export interface AppSource {
@@ -233,10 +236,10 @@ function healthcheckOf(toml: Hop3Toml): Healthcheck | undefined {
 function containerPortOf(toml: Hop3Toml, files: AppConfig["files"]): AppConfig["containerPort"] {
   const web = toml.port?.web;
   const candidates = [
-    { port: toml.docker?.port, source: "hop3.toml [docker] port", key: "docker.port" },
-    { port: typeof web === "number" ? web : web?.container, source: "hop3.toml [port] web", key: "port.web" },
-    { port: toml.web?.port, source: "hop3.toml [web] port", key: "web.port" },
-  ].filter((candidate): candidate is { port: number; source: string; key: string } => candidate.port !== undefined);
+    { port: toml.docker?.port, source: "hop3.toml [docker] port" as const, key: "docker.port" },
+    { port: typeof web === "number" ? web : web?.container, source: "hop3.toml [port] web" as const, key: "port.web" },
+    { port: toml.web?.port, source: "hop3.toml [web] port" as const, key: "web.port" },
+  ].filter((candidate): candidate is { port: number; source: ContainerPortSource; key: string } => candidate.port !== undefined);
   const [first, ...others] = candidates;
   const disagreeing = others.find((other) => other.port !== first?.port);
   if (first && disagreeing) {
