@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { coreError } from "./error-codes.js";
-import { parseHop3Toml } from "./formats/hop3-toml.js";
+import { parseHop3Toml, where } from "./formats/hop3-toml.js";
+import { findTomlLine } from "./formats/toml-lines.js";
 import { HTTP_WORKERS, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
 import type { Healthcheck } from "./schemas/artifact.js";
 import type { EnvValue, Hop3Toml } from "./schemas/hop3-toml.js";
@@ -104,13 +105,25 @@ export function findConfigFile(dir: string, name: string): string | undefined {
 export function loadAppConfig(dir: string): AppConfig {
   const tomlPath = findConfigFile(dir, "hop3.toml");
   const procfilePath = findConfigFile(dir, "Procfile");
-  const toml = tomlPath ? parseHop3Toml(readConfig(tomlPath), tomlPath) : {};
+  const tomlText = tomlPath ? readConfig(tomlPath) : undefined;
+  const toml = tomlPath && tomlText !== undefined ? parseHop3Toml(tomlText, tomlPath) : {};
   const procfile = procfilePath ? parseProcfile(readConfig(procfilePath), procfilePath) : { entries: [] };
-  return normalizeConfig(toml, procfile, { hop3Toml: tomlPath, procfile: procfilePath });
+  return normalizeConfig(toml, procfile, { hop3Toml: tomlPath, procfile: procfilePath }, tomlText);
 }
 
-/** Merges the two formats; hop3.toml wins over the Procfile. */
-export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppConfig["files"] = {}): AppConfig {
+/** Raises CONFIG_INVALID_VALUE for keys of hop3.toml that contradict each other, naming file, line and key. */
+type Contradiction = (path: readonly string[], message: string, hint: string) => Error;
+
+/**
+ * Merges the two formats; hop3.toml wins over the Procfile. With the text of hop3.toml, errors about
+ * keys that contradict each other give their line.
+ */
+export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppConfig["files"] = {}, hop3TomlText?: string): AppConfig {
+  const contradiction: Contradiction = (path, message, hint) => {
+    const file = files.hop3Toml ?? "hop3.toml";
+    const line = hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, path);
+    return coreError("CONFIG_INVALID_VALUE", `${where(file, line)}: ${message}`, { hint, details: { file, line, key: path.join(".") } });
+  };
   const warnings: string[] = [];
   const procfileWorkers: Record<string, string> = {};
   const cron: CronJob[] = [];
@@ -135,10 +148,9 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   }
   const tomlHttp = HTTP_WORKERS.filter((name) => name in tomlWorkers);
   if (tomlHttp.length > 1) {
-    throw coreError("CONFIG_INVALID_VALUE", `${files.hop3Toml ?? "hop3.toml"}: workers ${tomlHttp.map((n) => `"${n}"`).join(" and ")} are both HTTP workers; an app has one.`, {
-      hint: "Keep a single HTTP worker: web (or [run] start), wsgi, jwsgi or rwsgi.",
-      details: { file: files.hop3Toml, key: `run.workers.${tomlHttp[1]}` },
-    });
+    const second = tomlHttp[1]!;
+    const table = toml.run?.workers?.[second] !== undefined ? ["run", "workers"] : ["processes"];
+    throw contradiction([...table, second], `workers ${tomlHttp.map((n) => `"${n}"`).join(" and ")} are both HTTP workers; an app has one.`, "Keep a single HTTP worker: web (or [run] start), wsgi, jwsgi or rwsgi.");
   }
   if (tomlWorkers.web !== undefined) {
     for (const name of HTTP_WORKERS) {
@@ -163,14 +175,14 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     if (typeof value === "object" && value !== null) deferredEnv[name] = value as Exclude<EnvValue, string | number | boolean>;
     else plainEnv[name] = String(value);
   }
-  const containerPort = containerPortOf(toml, files);
+  const containerPort = containerPortOf(toml, contradiction);
 
   const workers = { ...procfileWorkers, ...tomlWorkers };
   if (workers.static !== undefined) checkStaticWorker(workers.static, files);
 
   return {
     files,
-    builder: builderOf(toml, files),
+    builder: builderOf(toml, contradiction),
     ...(toml.build?.toolchain !== undefined && { toolchain: toml.build.toolchain }),
     build: {
       beforeBuild: commandList(toml.build?.["before-build"]),
@@ -202,14 +214,11 @@ function startCommand(start: string | readonly string[] | undefined): string | u
 }
 
 /** `[build] builder`, or the catalogue dialect's `[app] builder`; two different names are an error. */
-function builderOf(toml: Hop3Toml, files: AppConfig["files"]): string {
+function builderOf(toml: Hop3Toml, contradiction: Contradiction): string {
   const build = toml.build?.builder;
   const app = toml.app?.builder;
   if (build !== undefined && app !== undefined && build !== app) {
-    throw coreError("CONFIG_INVALID_VALUE", `${files.hop3Toml ?? "hop3.toml"}: [build] builder is "${build}" and [app] builder is "${app}"; an app has one builder.`, {
-      hint: "Keep one of the two keys, or give both the same builder.",
-      details: { file: files.hop3Toml, key: "app.builder" },
-    });
+    throw contradiction(["app", "builder"], `[build] builder is "${build}" and [app] builder is "${app}"; an app has one builder.`, "Keep one of the two keys, or give both the same builder.");
   }
   return build ?? app ?? "auto";
 }
@@ -233,7 +242,7 @@ function healthcheckOf(toml: Hop3Toml): Healthcheck | undefined {
 }
 
 /** The container port: `[docker] port`, `[port] web` (a port or `{ container }`), `[web] port`; they must agree. */
-function containerPortOf(toml: Hop3Toml, files: AppConfig["files"]): AppConfig["containerPort"] {
+function containerPortOf(toml: Hop3Toml, contradiction: Contradiction): AppConfig["containerPort"] {
   const web = toml.port?.web;
   const candidates = [
     { port: toml.docker?.port, source: "hop3.toml [docker] port" as const, key: "docker.port" },
@@ -243,10 +252,7 @@ function containerPortOf(toml: Hop3Toml, files: AppConfig["files"]): AppConfig["
   const [first, ...others] = candidates;
   const disagreeing = others.find((other) => other.port !== first?.port);
   if (first && disagreeing) {
-    throw coreError("CONFIG_INVALID_VALUE", `${files.hop3Toml ?? "hop3.toml"}: ${first.source} is ${first.port} and ${disagreeing.source} is ${disagreeing.port}; the app listens on one port.`, {
-      hint: "Give the keys the same port, or keep only one of them.",
-      details: { file: files.hop3Toml, key: disagreeing.key },
-    });
+    throw contradiction(disagreeing.key.split("."), `${first.source} is ${first.port} and ${disagreeing.source} is ${disagreeing.port}; the app listens on one port.`, "Give the keys the same port, or keep only one of them.");
   }
   return first && { port: first.port, source: first.source };
 }

@@ -8,7 +8,7 @@ import { Hop3Error, normalizeConfig, parseHop3Toml, parseProcfile, type AppConfi
 
 const lines = (...parts: string[]) => parts.join("\n");
 const config = (toml: string, procfile = ""): AppConfig =>
-  normalizeConfig(parseHop3Toml(toml), parseProcfile(procfile), { hop3Toml: "/app/hop3.toml", ...(procfile && { procfile: "/app/Procfile" }) });
+  normalizeConfig(parseHop3Toml(toml), parseProcfile(procfile), { hop3Toml: "/app/hop3.toml", ...(procfile && { procfile: "/app/Procfile" }) }, toml);
 
 function failure(run: () => unknown): Hop3Error {
   try {
@@ -150,14 +150,16 @@ describe("errors name the file, the line and the key", () => {
     expect(error.details).toMatchObject({ file: "hop3.toml", line: expect.any(Number), key: expect.any(String) });
   });
 
-  it.each<[string, string, string]>([
-    ["two builders", lines("[build]", 'builder = "nix"', "[app]", 'builder = "docker"'), '[build] builder is "nix" and [app] builder is "docker"'],
-    ["two container ports", lines("[docker]", "port = 80", "[port]", "web = 8080"), "hop3.toml [docker] port is 80 and hop3.toml [port] web is 8080"],
-    ["[web] port against [port] web", lines("[port]", "web = 3000", "[web]", "port = 3001"), "hop3.toml [port] web is 3000 and hop3.toml [web] port is 3001"],
-  ])("%s contradict each other", (_name, toml, message) => {
+  it.each<[string, string, number, string, string]>([
+    ["two builders", lines("[build]", 'builder = "nix"', "[app]", 'builder = "docker"'), 4, "app.builder", '[build] builder is "nix" and [app] builder is "docker"'],
+    ["two container ports", lines("[docker]", "port = 80", "[port]", "web = 8080"), 4, "port.web", "hop3.toml [docker] port is 80 and hop3.toml [port] web is 8080"],
+    ["[web] port against [port] web", lines("[port]", "web = 3000", "[web]", "port = 3001"), 4, "web.port", "hop3.toml [port] web is 3000 and hop3.toml [web] port is 3001"],
+    ["two HTTP workers", lines("[run]", 'start = "a"', "[processes]", 'wsgi = "app:app"'), 4, "processes.wsgi", 'workers "web" and "wsgi" are both HTTP workers'],
+  ])("%s contradict each other", (_name, toml, line, key, message) => {
     const error = failure(() => config(toml));
     expect(error.code).toBe("CONFIG_INVALID_VALUE");
-    expect(error.message).toContain("/app/hop3.toml");
+    expect(error.message).toContain(`/app/hop3.toml line ${line}: `);
     expect(error.message).toContain(message);
+    expect(error.details).toMatchObject({ file: "/app/hop3.toml", line, key });
   });
 });
