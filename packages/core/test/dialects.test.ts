@@ -56,6 +56,15 @@ const hop3Dialect: SectionCase[] = [
   { section: "[[volumes]]", toml: lines("[[volumes]]", 'name = "store"', 'target = "data/store"', 'type = "persist"', 'mode = "0700"', "backup = { include = false }"), warns: "[[volumes]]" },
   { section: "[domains]", toml: lines("[domains]", 'list = ["example.org"]', '_policy = "override"'), warns: "[domains]" },
   { section: "[backup]", toml: lines("[backup]", 'paths = ["data"]', 'exclude = ["*.tmp"]'), warns: "[backup]" },
+  { section: "[static]", toml: lines("[static]", '"/media" = "media"'), warns: "[static]" },
+  { section: "[[ports]]", toml: lines("[[ports]]", "number = 1935", 'protocol = "tcp"', 'name = "rtmp"', 'source = "10.0.0.0/8"'), warns: "[[ports]]" },
+  { section: "[limits]", toml: lines("[limits]", 'memory = "512M"', "cpu = 1.5", "processes = 64"), warns: "[limits]" },
+  { section: "[contexts]", toml: lines("[contexts.prod]", 'server = "ssh://root@prod.example.org"', 'app = "blog"', "domains = { list = [\"blog.example.org\"] }", "env = { DEBUG = false }", "[contexts.dev]", 'server = "ssh://dev"', 'domains = ["dev.local"]'), warns: "[contexts]" },
+  {
+    section: "[waf]",
+    toml: lines("[waf]", "enabled = true", 'mode = "detect"', 'ruleset = "owasp-crs"', "paranoia = 2", 'allow = ["^/$"]', "[[waf.gate]]", 'paths = ["^/admin"]', 'require = "office"', "[[waf.tuning]]", "disable-rule-ids = [942100]", 'reason = "search box"', "[waf.bans]", "enabled = true", "threshold = 5", 'window = "10m"', 'duration = "1h"'),
+    warns: "[waf]",
+  },
 ];
 
 const catalogueDialect: SectionCase[] = [
@@ -143,6 +152,11 @@ describe("errors name the file, the line and the key", () => {
     ["volume target climbs out", lines("[[volumes]]", 'name = "a"', 'target = "../etc"'), "CONFIG_INVALID_VALUE", ["line 3", "volumes.0.target"]],
     ["addon without type or name", lines("[[addons]]", "version = 16"), "CONFIG_INVALID_VALUE", ["line 1", "addons.0", "names no service"]],
     ["empty [run] start list", lines("[run]", "start = []"), "CONFIG_INVALID_VALUE", ["line 2", "run.start", "empty"]],
+    ["[[ports]] entry without a number", lines("[[ports]]", 'name = "rtmp"'), "CONFIG_INVALID_VALUE", ["line 1", "ports.0.number"]],
+    ["[waf] mode out of its words", lines("[waf]", 'mode = "log"'), "CONFIG_INVALID_VALUE", ["line 2", "waf.mode", '"block" or "detect"']],
+    ["[contexts] entry without server", lines("[contexts.prod]", 'app = "x"'), "CONFIG_INVALID_VALUE", ["line 1", "contexts.prod.server"]],
+    ["[contexts] name invalid", lines('[contexts."-x"]', 'server = "s"'), "CONFIG_INVALID_VALUE", ["line 1", "contexts.-x", "context name"]],
+    ["[limits] key misspelt", lines("[limits]", 'memroy = "1G"'), "CONFIG_UNKNOWN_KEY", ["line 2", "limits.memroy", 'Did you mean "limits.memory"']],
   ])("%s", (_name, toml, code, mentions) => {
     const error = failure(() => parseHop3Toml(toml, "hop3.toml"));
     expect(error.code).toBe(code);

@@ -87,6 +87,11 @@ function checkNames(config: Hop3Toml, source: string, file: string): void {
       throw fail(["volumes", String(index), "target"], "must be a directory inside the app (relative, without ..)");
     }
   }
+  for (const name of Object.keys(config.contexts ?? {})) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) {
+      throw fail(["contexts", name], "is not a valid context name", "Context names start with a letter or digit, then letters, digits, '-' or '_' (at most 64).");
+    }
+  }
   for (const table of ["addons", "provider"] as const) {
     for (const [index, addon] of (config[table] ?? []).entries()) {
       if (addon.type === undefined && addon.name === undefined) throw fail([table, String(index)], "names no service", 'Write its kind: type = "postgres".');

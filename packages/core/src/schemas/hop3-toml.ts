@@ -322,6 +322,67 @@ export const BackupSection = section(
   "What backups include (recognized, not acted on).",
 );
 
+export const StaticSection = named(Type.String(), "URL path to directory served by the proxy, as [run] static (recognized, not acted on).");
+
+export const PortEntry = section(
+  {
+    number: Port,
+    protocol: Type.Optional(oneOf(["tcp", "udp"])),
+    name: Type.Optional(Type.String()),
+    source: Type.Optional(Type.String({ description: '"any", or an IPv4 network (CIDR) allowed to reach the port.' })),
+  },
+  "A fixed host port the app binds itself, for a non-HTTP service (recognized, not acted on).",
+);
+
+export const LimitsSection = section(
+  {
+    memory: Type.Optional(Type.String({ pattern: "^\\d+[KMGkmg]?$", description: "e.g. \"512M\"." })),
+    cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    processes: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  "Resource caps of the app (recognized, not acted on).",
+);
+
+export const ContextEntry = section(
+  {
+    server: Type.String({ description: "Address of the Hop3 server this context deploys to." }),
+    app: Type.Optional(Type.String()),
+    domains: Type.Optional(Type.Union([Strings, DomainsSection])),
+    env: Type.Optional(named(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), "Variables of this context.")),
+  },
+  "A deploy target of the project (dev, staging, prod), used by upstream's CLI (recognized, not acted on).",
+);
+
+const WafGate = section({ paths: Strings, require: Type.String() }, "Paths reachable only when `require` holds.");
+const WafTuning = section(
+  {
+    paths: Type.Optional(Strings),
+    "disable-rule-ids": Type.Optional(Type.Array(Type.Integer())),
+    "skip-body-inspection": Type.Optional(Type.Boolean()),
+    reason: Type.Optional(Type.String()),
+  },
+  "Relief from a rule set's false positives.",
+);
+
+export const WafSection = section(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    mode: Type.Optional(oneOf(["block", "detect"])),
+    ruleset: Type.Optional(Type.String()),
+    paranoia: Type.Optional(Type.Integer({ minimum: 1, maximum: 4 })),
+    allow: Type.Optional(Strings),
+    gate: Type.Optional(Type.Array(WafGate)),
+    tuning: Type.Optional(Type.Array(WafTuning)),
+    bans: Type.Optional(
+      section(
+        { enabled: Type.Optional(Type.Boolean()), threshold: Type.Optional(Type.Integer({ minimum: 1 })), window: Type.Optional(Type.String()), duration: Type.Optional(Type.String()) },
+        "Bans of repeat offenders.",
+      ),
+    ),
+  },
+  "A web application firewall in front of the app (recognized, not acted on).",
+);
+
 // ---------------------------------------------------------------------------------------------
 // Catalogue dialect (upstream's marketplace apps)
 // ---------------------------------------------------------------------------------------------
@@ -415,6 +476,11 @@ export const Hop3TomlSchema = Type.Object(
     volumes: Type.Optional(Type.Array(VolumeEntry)),
     domains: Type.Optional(DomainsSection),
     backup: Type.Optional(BackupSection),
+    static: Type.Optional(StaticSection),
+    ports: Type.Optional(Type.Array(PortEntry, { description: "Fixed host ports (recognized, not acted on)." })),
+    limits: Type.Optional(LimitsSection),
+    contexts: Type.Optional(named(ContextEntry, "Deploy targets by name (recognized, not acted on).")),
+    waf: Type.Optional(WafSection),
     // Catalogue dialect
     app: Type.Optional(AppSection),
     web: Type.Optional(WebSection),
