@@ -84,8 +84,8 @@ async function buildApp(context: BuildContext, options: ResolvedDockerOptions): 
     if (result.exitCode !== 0) throw classifyDockerFailure({ lines: result.lastLines, exitCode: result.exitCode, appName: app.name, dockerHost });
     const imageId = readImageId(iidFile, app.name, result.lastLines);
     const exposed = exposedPorts(readFileSync(settings.dockerfile, "utf8"), settings.target);
-    const { port, source } = chooseContainerPort(settings.port, exposed, options.defaultPort);
-    if (source !== "hop3.toml [docker] port" && exposed.unresolved.length > 0) {
+    const { port, source } = chooseContainerPort(settings.port, exposed, options.defaultPort, settings.portSource);
+    if ((source === "EXPOSE" || source === "default") && exposed.unresolved.length > 0) {
       logger.warn(`EXPOSE ${exposed.unresolved.join(" ")} in ${settings.dockerfileName} is not a plain port; set hop3.toml [docker] port if the app does not listen on ${port}.`);
     }
     logger.info(`Built ${image} (${imageId}); the container listens on port ${port} (${source}).`);

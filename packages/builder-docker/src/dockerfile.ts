@@ -74,11 +74,21 @@ export function exposedPorts(text: string, target?: string): ExposedPorts {
 }
 
 /** Where the container port came from, for the build log and the artifact's metadata. */
-export type PortSource = "hop3.toml [docker] port" | "EXPOSE" | "default";
+export type PortSource = ConfiguredPortSource | "EXPOSE" | "default";
+/** The hop3.toml keys that name the container port (core's `AppConfig.containerPort.source`). */
+export type ConfiguredPortSource = "hop3.toml [docker] port" | "hop3.toml [port] web" | "hop3.toml [web] port";
 
-/** The container port: hop3.toml [docker] port, else the first EXPOSEd TCP port, else the default. */
-export function chooseContainerPort(configured: number | undefined, exposed: ExposedPorts, defaultPort: number): { port: number; source: PortSource } {
-  if (configured !== undefined) return { port: configured, source: "hop3.toml [docker] port" };
+/**
+ * The container port: the one hop3.toml names ([docker] port, [port] web or [web] port), else the
+ * first EXPOSEd TCP port, else the default.
+ */
+export function chooseContainerPort(
+  configured: number | undefined,
+  exposed: ExposedPorts,
+  defaultPort: number,
+  configuredSource: ConfiguredPortSource = "hop3.toml [docker] port",
+): { port: number; source: PortSource } {
+  if (configured !== undefined) return { port: configured, source: configuredSource };
   const first = exposed.tcp[0];
   if (first !== undefined) return { port: first, source: "EXPOSE" };
   return { port: defaultPort, source: "default" };

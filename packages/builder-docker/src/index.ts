@@ -4,7 +4,7 @@ export { resolveDockerOptions, type DockerBuilderOptions, type ResolvedDockerOpt
 export { dockerErrorCatalog, type DockerErrorCode } from "./errors.js";
 export { classifyDockerFailure, buildOutputTail, type DockerFailure } from "./classify.js";
 export { dockerArtifact, ARTIFACT_KIND, BUILDER_NAME, type DockerBuildResult } from "./artifact.js";
-export { exposedPorts, chooseContainerPort, dockerfileInstructions, type ExposedPorts, type PortSource } from "./dockerfile.js";
+export { exposedPorts, chooseContainerPort, dockerfileInstructions, type ExposedPorts, type PortSource, type ConfiguredPortSource } from "./dockerfile.js";
 export { imageReference, releaseTag, IMAGE_REPOSITORY } from "./image.js";
 export { renderRunCommand, HOST_ONLY_NAMES, HOST_ONLY_PREFIXES, type RunCommandSpec } from "./run-command.js";
 export { dockerAppSettings, buildArguments, DEFAULT_DOCKERFILE, type DockerAppSettings } from "./settings.js";

@@ -32,7 +32,7 @@ export interface DockerBuilderOptions {
    * Unset: the engine's default. An engine started with `--bridge=none` needs "none" or "host".
    */
   readonly network?: string;
-  /** Container port when neither hop3.toml [docker] port nor an EXPOSE names one (default 8080). */
+  /** Container port when neither hop3.toml ([docker] port, [port] web, [web] port) nor an EXPOSE names one (default 8080). */
   readonly defaultPort?: number;
   /** Order among builders in auto mode, lower first (default 20: after Nix, before Local). */
   readonly priority?: number;

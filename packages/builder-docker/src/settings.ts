@@ -1,5 +1,6 @@
 import { isAbsolute, relative, resolve } from "node:path";
 import { isValidEnvName, type AppSource } from "@hop3/core";
+import type { ConfiguredPortSource } from "./dockerfile.js";
 import { dockerError } from "./errors.js";
 
 /** The Dockerfile looked for when hop3.toml [docker] does not name one. */
@@ -13,8 +14,9 @@ export interface DockerAppSettings {
   readonly dockerfileName: string;
   readonly target?: string;
   readonly buildArgs: Readonly<Record<string, string>>;
-  /** hop3.toml [docker] port. */
+  /** The port hop3.toml names: [docker] port, [port] web or [web] port (core's `containerPort`). */
   readonly port?: number;
+  readonly portSource?: ConfiguredPortSource;
 }
 
 const STAGE_NAME = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
@@ -45,7 +47,7 @@ export function dockerAppSettings(app: AppSource): DockerAppSettings {
     dockerfileName: path.name,
     ...(section.target !== undefined && { target: section.target }),
     buildArgs,
-    ...(section.port !== undefined && { port: section.port }),
+    ...(app.config.containerPort && { port: app.config.containerPort.port, portSource: app.config.containerPort.source }),
   };
 }
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { chooseContainerPort, dockerfileInstructions, exposedPorts } from "../src/index.js";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadApp } from "@hop3/core";
+import { chooseContainerPort, dockerAppSettings, dockerfileInstructions, exposedPorts } from "../src/index.js";
 
 describe("EXPOSE parsing", () => {
   it("reads plain, /tcp and several ports, in order, leaving UDP out", () => {
@@ -35,5 +39,28 @@ describe("container port", () => {
     expect(chooseContainerPort(9000, exposed, 8080)).toEqual({ port: 9000, source: "hop3.toml [docker] port" });
     expect(chooseContainerPort(undefined, exposed, 8080)).toEqual({ port: 3000, source: "EXPOSE" });
     expect(chooseContainerPort(undefined, { tcp: [], unresolved: ["$P"] }, 8080)).toEqual({ port: 8080, source: "default" });
+  });
+});
+
+describe("the container port hop3.toml names", () => {
+  const settingsOf = (toml: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "hop3-docker-port-"));
+    writeFileSync(join(dir, "hop3.toml"), toml);
+    return dockerAppSettings(loadApp(dir, { appName: "app" }));
+  };
+
+  it.each([
+    ["[docker]\nport = 9000\n", 9000, "hop3.toml [docker] port"],
+    ["[port]\nweb = 3000\n", 3000, "hop3.toml [port] web"],
+    ["[port.web]\ncontainer = 3001\n", 3001, "hop3.toml [port] web"],
+    ["[web]\nport = 2368\n", 2368, "hop3.toml [web] port"],
+  ])("reads %j", (toml, port, source) => {
+    const settings = settingsOf(toml);
+    expect(settings).toMatchObject({ port, portSource: source });
+    expect(chooseContainerPort(settings.port, { tcp: [8080], unresolved: [] }, 8080, settings.portSource)).toEqual({ port, source });
+  });
+
+  it("leaves the port to EXPOSE when hop3.toml names none", () => {
+    expect(settingsOf('[env]\nA = "1"\n').port).toBeUndefined();
   });
 });

@@ -63,7 +63,7 @@ describe.sequential("Docker apps, built and run for real", () => {
     await stopEmperor(home);
     await dist.router().stop(dist.operationContext());
     // Whatever a failed test left: no container or image of these apps survives the run.
-    for (const app of ["docker-web", "docker-port"]) {
+    for (const app of ["docker-web", "docker-port", "docker-catalogue"]) {
       for (const name of containersOf(dockerHost, app)) docker(dockerHost, "rm", "-f", name);
       for (const image of imagesOf(dockerHost, app)) docker(dockerHost, "image", "rm", image);
     }
@@ -171,5 +171,20 @@ describe.sequential("Docker apps, built and run for real", () => {
     await destroy("docker-port", [artifact]);
     await waitFor(() => containersOf(dockerHost, "docker-port").length === 0, 20_000, "no container of docker-port");
     expect(imagesOf(dockerHost, "docker-port")).toEqual([]);
+  });
+
+  it("builds a catalogue-dialect app: [app] builder picks Docker, [port] web is the container port", async () => {
+    const dir = fixtureApp("docker-catalogue");
+    const expected = JSON.parse(readFileSync(join(FIXTURES, "docker-catalogue", "expect.json"), "utf8")) as { containerPort: number; portSource: string; body: string };
+    const { plan, artifact } = await build(dir, "r1");
+    expect(plan.builder).toMatchObject({ name: "docker", explicit: true });
+    expect(plan.warnings).toEqual([expect.stringContaining("[[provider]] (postgres)"), expect.stringContaining("[storage]")]);
+    expect(artifact.metadata).toMatchObject({ containerPort: expected.containerPort, portSource: expected.portSource });
+    expect(artifact.runtime.workers.web).toContain(`:${expected.containerPort}"`);
+    await dist.deployerFor("docker-image").deploy(artifact, context());
+    await serving("docker-catalogue", expected.body);
+    await destroy("docker-catalogue", [artifact]);
+    await waitFor(() => containersOf(dockerHost, "docker-catalogue").length === 0, 20_000, "no container of docker-catalogue");
+    expect(imagesOf(dockerHost, "docker-catalogue")).toEqual([]);
   });
 });

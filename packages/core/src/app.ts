@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { coreError } from "./error-codes.js";
-import { parseHop3Toml } from "./formats/hop3-toml.js";
+import { parseHop3Toml, where } from "./formats/hop3-toml.js";
+import { findTomlLine } from "./formats/toml-lines.js";
 import { HTTP_WORKERS, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
 import type { Healthcheck } from "./schemas/artifact.js";
-import type { Hop3Toml } from "./schemas/hop3-toml.js";
+import type { EnvValue, Hop3Toml } from "./schemas/hop3-toml.js";
+import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
 import { isValidAppName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
 
@@ -12,7 +14,7 @@ import { isDirectory } from "./fs.js";
 export interface AppConfig {
   /** Paths of the files read, absolute. */
   readonly files: { readonly hop3Toml?: string; readonly procfile?: string };
-  /** `auto` unless hop3.toml `[build] builder` names one. */
+  /** `auto` unless hop3.toml `[build] builder` (or the catalogue dialect's `[app] builder`) names one. */
   readonly builder: string;
   readonly toolchain?: string;
   readonly build: {
@@ -26,17 +28,33 @@ export interface AppConfig {
   readonly beforeRun: readonly string[];
   /** Procfile hooks run around the build: `preflight` then `prebuild` before it, `postbuild` after. */
   readonly hooks: { readonly prebuild: readonly string[]; readonly postbuild: readonly string[] };
-  /** Worker name to command; `static` maps to a directory. */
+  /**
+   * Worker name to command; `static` maps to a directory. From the Procfile, then hop3.toml
+   * `[processes]` (catalogue dialect), `[run.workers]` and `[run] start` (as `web`).
+   */
   readonly workers: Readonly<Record<string, string>>;
   readonly cron: readonly CronJob[];
+  /** Plain `[env]` values, as text. */
   readonly env: Readonly<Record<string, string>>;
+  /** `[env]` values that are generated or linked (`{ generate }`, `{ random }`, `{ from, key }`), raw: not filled in yet. */
+  readonly deferredEnv: Readonly<Record<string, Exclude<EnvValue, string | number | boolean>>>;
+  /** `[env.computed]`, raw (`${VAR}` left as written): not interpolated yet. */
+  readonly computedEnv: Readonly<Record<string, string>>;
+  /** `[healthcheck]` (or the older `[run] healthcheck` path); `contains` is the health gate's body check. */
   readonly healthcheck?: Healthcheck;
   readonly startTimeoutSeconds?: number;
-  /** Raw sections that only one plugin reads (`nix`, `docker`, `port`...). */
+  /** The port the app listens on inside its container: `[docker] port`, `[port] web` or `[web] port`. */
+  readonly containerPort?: { readonly port: number; readonly source: ContainerPortSource };
+  /** What hop3.toml holds that this Hop3 recognizes and keeps but does not act on; each is also a warning. */
+  readonly notActedOn: readonly NotActedOn[];
+  /** Raw sections, both dialects, for the plugin that reads them (`nix`, `docker`...). */
   readonly toml: Hop3Toml;
   /** Things the user should know that are not errors. */
   readonly warnings: readonly string[];
 }
+
+/** The hop3.toml key that named the container port. */
+export type ContainerPortSource = "hop3.toml [docker] port" | "hop3.toml [port] web" | "hop3.toml [web] port";
 
 /** An app directory, read and validated, as builders see it. */
 export interface AppSource {
@@ -87,13 +105,25 @@ export function findConfigFile(dir: string, name: string): string | undefined {
 export function loadAppConfig(dir: string): AppConfig {
   const tomlPath = findConfigFile(dir, "hop3.toml");
   const procfilePath = findConfigFile(dir, "Procfile");
-  const toml = tomlPath ? parseHop3Toml(readConfig(tomlPath), tomlPath) : {};
+  const tomlText = tomlPath ? readConfig(tomlPath) : undefined;
+  const toml = tomlPath && tomlText !== undefined ? parseHop3Toml(tomlText, tomlPath) : {};
   const procfile = procfilePath ? parseProcfile(readConfig(procfilePath), procfilePath) : { entries: [] };
-  return normalizeConfig(toml, procfile, { hop3Toml: tomlPath, procfile: procfilePath });
+  return normalizeConfig(toml, procfile, { hop3Toml: tomlPath, procfile: procfilePath }, tomlText);
 }
 
-/** Merges the two formats; hop3.toml wins over the Procfile. */
-export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppConfig["files"] = {}): AppConfig {
+/** Raises CONFIG_INVALID_VALUE for keys of hop3.toml that contradict each other, naming file, line and key. */
+type Contradiction = (path: readonly string[], message: string, hint: string) => Error;
+
+/**
+ * Merges the two formats; hop3.toml wins over the Procfile. With the text of hop3.toml, errors about
+ * keys that contradict each other give their line.
+ */
+export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppConfig["files"] = {}, hop3TomlText?: string): AppConfig {
+  const contradiction: Contradiction = (path, message, hint) => {
+    const file = files.hop3Toml ?? "hop3.toml";
+    const line = hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, path);
+    return coreError("CONFIG_INVALID_VALUE", `${where(file, line)}: ${message}`, { hint, details: { file, line, key: path.join(".") } });
+  };
   const warnings: string[] = [];
   const procfileWorkers: Record<string, string> = {};
   const cron: CronJob[] = [];
@@ -104,17 +134,23 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     else procfileWorkers[entry.name] = entry.command;
   }
 
-  const tomlWorkers: Record<string, string> = { ...toml.run?.workers };
-  if (toml.run?.start !== undefined) {
-    if (tomlWorkers.web !== undefined) warnings.push('hop3.toml sets both [run] start and [run.workers] web; [run] start wins.');
-    tomlWorkers.web = toml.run.start;
+  const tomlWorkers: Record<string, string> = { ...toml.processes };
+  for (const [name, command] of Object.entries(toml.run?.workers ?? {})) {
+    if (tomlWorkers[name] !== undefined) warnings.push(`hop3.toml sets worker "${name}" in both [processes] and [run.workers]; [run.workers] wins.`);
+    tomlWorkers[name] = command;
+  }
+  const start = startCommand(toml.run?.start);
+  if (start !== undefined) {
+    if (tomlWorkers.web !== undefined) {
+      warnings.push(`hop3.toml sets both [run] start and ${toml.run?.workers?.web !== undefined ? "[run.workers]" : "[processes]"} web; [run] start wins.`);
+    }
+    tomlWorkers.web = start;
   }
   const tomlHttp = HTTP_WORKERS.filter((name) => name in tomlWorkers);
   if (tomlHttp.length > 1) {
-    throw coreError("CONFIG_INVALID_VALUE", `${files.hop3Toml ?? "hop3.toml"}: workers ${tomlHttp.map((n) => `"${n}"`).join(" and ")} are both HTTP workers; an app has one.`, {
-      hint: "Keep a single HTTP worker: web (or [run] start), wsgi, jwsgi or rwsgi.",
-      details: { file: files.hop3Toml, key: `run.workers.${tomlHttp[1]}` },
-    });
+    const second = tomlHttp[1]!;
+    const table = toml.run?.workers?.[second] !== undefined ? ["run", "workers"] : ["processes"];
+    throw contradiction([...table, second], `workers ${tomlHttp.map((n) => `"${n}"`).join(" and ")} are both HTTP workers; an app has one.`, "Keep a single HTTP worker: web (or [run] start), wsgi, jwsgi or rwsgi.");
   }
   if (tomlWorkers.web !== undefined) {
     for (const name of HTTP_WORKERS) {
@@ -128,23 +164,25 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     if (name in procfileWorkers) warnings.push(`Worker "${name}" is defined in hop3.toml and the Procfile; hop3.toml wins.`);
   }
 
-  // A [healthcheck] without a path still means something (a timeout, retries): it checks "/".
-  const healthcheck = toml.healthcheck
-    ? {
-        path: toml.healthcheck.path ?? "/",
-        ...(toml.healthcheck.timeout !== undefined && { timeoutSeconds: toml.healthcheck.timeout }),
-        ...(toml.healthcheck.interval !== undefined && { intervalSeconds: toml.healthcheck.interval }),
-        ...(toml.healthcheck.retries !== undefined && { retries: toml.healthcheck.retries }),
-        ...(toml.healthcheck.contains !== undefined && { contains: toml.healthcheck.contains }),
-      }
-    : undefined;
+  const healthcheck = healthcheckOf(toml);
+  const notActedOn = findNotActedOn(toml);
+  warnings.push(...notActedOn.map(notActedOnWarning));
+  const env = toml.env ?? {};
+  const plainEnv: Record<string, string> = {};
+  const deferredEnv: Record<string, Exclude<EnvValue, string | number | boolean>> = {};
+  for (const [name, value] of Object.entries(env) as [string, unknown][]) {
+    if (name === "computed" || name === "_policy") continue;
+    if (typeof value === "object" && value !== null) deferredEnv[name] = value as Exclude<EnvValue, string | number | boolean>;
+    else plainEnv[name] = String(value);
+  }
+  const containerPort = containerPortOf(toml, contradiction);
 
   const workers = { ...procfileWorkers, ...tomlWorkers };
   if (workers.static !== undefined) checkStaticWorker(workers.static, files);
 
   return {
     files,
-    builder: toml.build?.builder ?? "auto",
+    builder: builderOf(toml, contradiction),
     ...(toml.build?.toolchain !== undefined && { toolchain: toml.build.toolchain }),
     build: {
       beforeBuild: commandList(toml.build?.["before-build"]),
@@ -157,12 +195,66 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     hooks: { prebuild: [...hooks.preflight, ...hooks.prebuild], postbuild: hooks.postbuild },
     workers,
     cron,
-    env: Object.fromEntries(Object.entries(toml.env ?? {}).map(([key, value]) => [key, String(value)])),
+    env: plainEnv,
+    deferredEnv,
+    computedEnv: { ...env.computed },
     ...(healthcheck && { healthcheck }),
     ...(toml.run?.["start-timeout"] !== undefined && { startTimeoutSeconds: toml.run["start-timeout"] }),
+    ...(containerPort && { containerPort }),
+    notActedOn,
     toml,
     warnings,
   };
+}
+
+/** `[run] start`; upstream joins a list of commands with `&&`. */
+function startCommand(start: string | readonly string[] | undefined): string | undefined {
+  if (start === undefined) return undefined;
+  return typeof start === "string" ? start : start.join(" && ");
+}
+
+/** `[build] builder`, or the catalogue dialect's `[app] builder`; two different names are an error. */
+function builderOf(toml: Hop3Toml, contradiction: Contradiction): string {
+  const build = toml.build?.builder;
+  const app = toml.app?.builder;
+  if (build !== undefined && app !== undefined && build !== app) {
+    throw contradiction(["app", "builder"], `[build] builder is "${build}" and [app] builder is "${app}"; an app has one builder.`, "Keep one of the two keys, or give both the same builder.");
+  }
+  return build ?? app ?? "auto";
+}
+
+/**
+ * `[healthcheck]`, with the older `[run] healthcheck` path and `healthcheck-timeout` as fallbacks.
+ * A [healthcheck] without a path still means something (a timeout, retries): it checks "/".
+ */
+function healthcheckOf(toml: Hop3Toml): Healthcheck | undefined {
+  const section = toml.healthcheck;
+  const path = section?.path ?? toml.run?.healthcheck;
+  const timeout = section?.timeout ?? toml.run?.["healthcheck-timeout"];
+  if (section === undefined && path === undefined && timeout === undefined) return undefined;
+  return {
+    path: path ?? "/",
+    ...(timeout !== undefined && { timeoutSeconds: timeout }),
+    ...(section?.interval !== undefined && { intervalSeconds: section.interval }),
+    ...(section?.retries !== undefined && { retries: section.retries }),
+    ...(section?.contains !== undefined && { contains: section.contains }),
+  };
+}
+
+/** The container port: `[docker] port`, `[port] web` (a port or `{ container }`), `[web] port`; they must agree. */
+function containerPortOf(toml: Hop3Toml, contradiction: Contradiction): AppConfig["containerPort"] {
+  const web = toml.port?.web;
+  const candidates = [
+    { port: toml.docker?.port, source: "hop3.toml [docker] port" as const, key: "docker.port" },
+    { port: typeof web === "number" ? web : web?.container, source: "hop3.toml [port] web" as const, key: "port.web" },
+    { port: toml.web?.port, source: "hop3.toml [web] port" as const, key: "web.port" },
+  ].filter((candidate): candidate is { port: number; source: ContainerPortSource; key: string } => candidate.port !== undefined);
+  const [first, ...others] = candidates;
+  const disagreeing = others.find((other) => other.port !== first?.port);
+  if (first && disagreeing) {
+    throw contradiction(disagreeing.key.split("."), `${first.source} is ${first.port} and ${disagreeing.source} is ${disagreeing.port}; the app listens on one port.`, "Give the keys the same port, or keep only one of them.");
+  }
+  return first && { port: first.port, source: first.source };
 }
 
 /** A static worker names a directory inside the app, not a command. */

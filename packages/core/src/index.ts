@@ -25,7 +25,8 @@ export {
 
 export { BuildArtifactSchema, ArtifactRuntimeSchema, HealthcheckSchema, type BuildArtifact, type ArtifactRuntime, type Healthcheck } from "./schemas/artifact.js";
 export { RuntimeJsonSchema, type RuntimeJson } from "./schemas/runtime-json.js";
-export { Hop3TomlSchema, type Hop3Toml } from "./schemas/hop3-toml.js";
+export { Hop3TomlSchema, type Hop3Toml, type EnvValue } from "./schemas/hop3-toml.js";
+export { findNotActedOn, type NotActedOn } from "./not-acted-on.js";
 export {
   APP_NAME_PATTERN,
   WORKER_NAME_PATTERN,
@@ -43,7 +44,7 @@ export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
-export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions } from "./app.js";
+export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions, type ContainerPortSource } from "./app.js";
 
 export { Hop3Tokens } from "./tokens.js";
 export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";

@@ -44,7 +44,8 @@ const hop3Toml: BadInput[] = [
   { name: "unknown key in [docker]", format: "hop3.toml", input: lines("[docker]", 'image = "nginx"'), code: "CONFIG_UNKNOWN_KEY", mentions: ["docker.image", "line 2"] },
   { name: "unknown key in [nix]", format: "hop3.toml", input: lines("[nix]", 'channel = "unstable"'), code: "CONFIG_UNKNOWN_KEY", mentions: ["nix.channel", "line 2"] },
   { name: "misspelt key suggests the right one", format: "hop3.toml", input: lines("[build]", 'buidler = "nix"'), code: "CONFIG_UNKNOWN_KEY", mentions: ["build.buidler", "line 2", 'Did you mean "build.builder"'] },
-  { name: "misspelt key in [port] suggests web", format: "hop3.toml", input: lines("[port]", "webb = 8000"), code: "CONFIG_UNKNOWN_KEY", mentions: ["port.webb", "line 2", 'Did you mean "port.web"'] },
+  // [port] takes port names of your choosing (upstream's `[port] admin = 9000`); its long form is closed.
+  { name: "misspelt key in [port.web] suggests container", format: "hop3.toml", input: lines("[port.web]", "containr = 8000"), code: "CONFIG_UNKNOWN_KEY", mentions: ["port.web.containr", "line 2", 'Did you mean "port.web.container"'] },
   { name: "misspelt section suggests the right one", format: "hop3.toml", input: lines("# comment", "[buld]", 'builder = "nix"'), code: "CONFIG_UNKNOWN_KEY", mentions: ["[buld]", "line 2", 'Did you mean "build"'] },
   { name: "misspelt start-timeout", format: "hop3.toml", input: lines("[run]", "start-timout = 30"), code: "CONFIG_UNKNOWN_KEY", mentions: ["run.start-timout", 'Did you mean "run.start-timeout"'] },
 

@@ -222,11 +222,12 @@ describe("parseProcfile", () => {
 describe("upstream Procfiles", () => {
   const upstream = fileURLToPath(new URL("../../../../shared/compat/hop3-upstream", import.meta.url));
 
-  it.skipIf(!existsSync(upstream))("parses every Procfile of the upstream corpus", () => {
+  // CI has the corpus: there it runs (and fails if the corpus is missing); elsewhere it may be absent.
+  it.skipIf(!existsSync(upstream) && !process.env.CI)("parses every Procfile of the upstream corpus", () => {
     const procfiles = readdirSync(upstream, { recursive: true, encoding: "utf8" })
       .filter((path) => basename(path) === "Procfile")
       .sort();
-    expect(procfiles.length).toBeGreaterThan(0);
+    expect(procfiles).toHaveLength(7);
     const failures: string[] = [];
     for (const path of procfiles) {
       try {

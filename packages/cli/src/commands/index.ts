@@ -10,11 +10,13 @@ import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
 import { serverCommands } from "./server.js";
 import { setupCommand } from "./setup.js";
+import { validateCommand } from "./validate.js";
 
 /** The built-in commands every distribution made with createCli gets, in the order --help lists them. */
 export const builtInCommands: readonly Command[] = [
   deployCommand,
   planCommand,
+  validateCommand,
   buildCommand,
   appsCommand,
   statusCommand,

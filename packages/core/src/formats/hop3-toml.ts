@@ -2,7 +2,7 @@ import { parse, TomlError } from "smol-toml";
 import { coreError } from "../error-codes.js";
 import { Hop3TomlSchema, type Hop3Toml } from "../schemas/hop3-toml.js";
 import { isValidEnvName, isValidWorkerName } from "../schemas/names.js";
-import { describeValue, findSchemaIssues, knownKeys, schemaAt, suggest } from "../schemas/validate.js";
+import { describeValue, findSchemaIssues, suggest } from "../schemas/validate.js";
 import { findTomlLine } from "./toml-lines.js";
 
 /**
@@ -31,7 +31,7 @@ export function parseHop3Toml(source: string, file = "hop3.toml"): Hop3Toml {
     if (issue.unknownKey) {
       const parent = issue.path.slice(0, -1);
       const name = issue.path.at(-1)!;
-      const guess = suggest(name, knownKeys(schemaAt(Hop3TomlSchema, parent)));
+      const guess = suggest(name, issue.knownKeys);
       const isTable = typeof issue.value === "object" && issue.value !== null && !Array.isArray(issue.value);
       const what = parent.length === 0 && isTable ? `unknown section [${name}]` : `unknown key "${key}"`;
       throw coreError("CONFIG_UNKNOWN_KEY", `${where(file, line)}: ${what}.${guess ? ` Did you mean "${[...parent, guess].join(".")}"?` : ""}`, {
@@ -50,37 +50,52 @@ export function parseHop3Toml(source: string, file = "hop3.toml"): Hop3Toml {
   return config;
 }
 
-/** Names that become file names or shell variables get checked beyond their type. */
+/** Names that become file names or shell variables, and shapes a schema cannot say, get checked beyond their type. */
 function checkNames(config: Hop3Toml, source: string, file: string): void {
-  for (const name of Object.keys(config.env ?? {})) {
-    if (!isValidEnvName(name)) {
-      const line = findTomlLine(source, ["env", name]);
-      throw coreError("CONFIG_INVALID_VALUE", `${where(file, line)}: "env.${name}" is not a valid environment variable name.`, {
-        hint: "Environment variable names use letters, digits and '_', and do not start with a digit.",
-        details: { file, line, key: `env.${name}` },
-      });
+  const fail = (path: readonly string[], message: string, hint?: string, code: "CONFIG_INVALID_VALUE" | "WORKER_NAME_INVALID" = "CONFIG_INVALID_VALUE") => {
+    const line = findTomlLine(source, path);
+    const key = path.join(".");
+    return coreError(code, `${where(file, line)}: "${key}" ${message}.`, { ...(hint && { hint }), details: { file, line, key } });
+  };
+  const envHint = "Environment variable names use letters, digits and '_', and do not start with a digit.";
+  const env = (config.env ?? {}) as Record<string, unknown>;
+  for (const [name, value] of Object.entries(env)) {
+    if (name === "computed" || name === "_policy") continue;
+    if (!isValidEnvName(name)) throw fail(["env", name], "is not a valid environment variable name", envHint);
+    if (typeof value === "object" && value !== null && !("generate" in value) && !("random" in value)) {
+      const reference = value as { from?: string; key?: string; external_ip?: boolean };
+      if (reference.external_ip === true ? reference.from !== undefined || reference.key !== undefined : reference.key === undefined) {
+        throw fail(["env", name], "is a reference without a `key`", "Write { from = \"<addon>\", key = \"<VARIABLE>\" }, { key = \"name\" } for a fact of the app, or { external_ip = true } alone.");
+      }
     }
   }
-  for (const [name, command] of Object.entries(config.run?.workers ?? {})) {
-    const line = findTomlLine(source, ["run", "workers", name]);
-    if (!isValidWorkerName(name)) {
-      throw coreError("WORKER_NAME_INVALID", `${where(file, line)}: "run.workers.${name}" is not a valid worker name.`, {
-        details: { file, line, key: `run.workers.${name}` },
-      });
-    }
-    if (command.trim() === "") {
-      throw coreError("CONFIG_INVALID_VALUE", `${where(file, line)}: "run.workers.${name}" has an empty command.`, {
-        hint: "Write the command the worker runs, or remove the key.",
-        details: { file, line, key: `run.workers.${name}` },
-      });
+  for (const name of Object.keys(config.env?.computed ?? {})) {
+    if (!isValidEnvName(name)) throw fail(["env", "computed", name], "is not a valid environment variable name", envHint);
+  }
+  for (const [table, workers] of [["run", "workers"], ["processes"]].map((path) => [path, path.length === 1 ? config.processes : config.run?.workers] as const)) {
+    for (const [name, command] of Object.entries(workers ?? {})) {
+      if (!isValidWorkerName(name)) throw fail([...table, name], "is not a valid worker name", undefined, "WORKER_NAME_INVALID");
+      if (command.trim() === "") throw fail([...table, name], "has an empty command", "Write the command the worker runs, or remove the key.");
     }
   }
-  if (config.run?.start !== undefined && config.run.start.trim() === "") {
-    const line = findTomlLine(source, ["run", "start"]);
-    throw coreError("CONFIG_INVALID_VALUE", `${where(file, line)}: "run.start" is empty.`, {
-      hint: "Write the command of the web worker, or remove the key.",
-      details: { file, line, key: "run.start" },
-    });
+  const start = config.run?.start;
+  if (start !== undefined && (typeof start === "string" ? [start] : start.length > 0 ? start : [""]).some((command) => command.trim() === "")) {
+    throw fail(["run", "start"], "is empty", "Write the command of the web worker, or remove the key.");
+  }
+  for (const [index, volume] of (config.volumes ?? []).entries()) {
+    if (volume.target === "" || volume.target.startsWith("/") || volume.target.split("/").includes("..")) {
+      throw fail(["volumes", String(index), "target"], "must be a directory inside the app (relative, without ..)");
+    }
+  }
+  for (const name of Object.keys(config.contexts ?? {})) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) {
+      throw fail(["contexts", name], "is not a valid context name", "Context names start with a letter or digit, then letters, digits, '-' or '_' (at most 64).");
+    }
+  }
+  for (const table of ["addons", "provider"] as const) {
+    for (const [index, addon] of (config[table] ?? []).entries()) {
+      if (addon.type === undefined && addon.name === undefined) throw fail([table, String(index)], "names no service", 'Write its kind: type = "postgres".');
+    }
   }
 }
 

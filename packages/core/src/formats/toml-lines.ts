@@ -6,6 +6,7 @@
 export function findTomlLine(source: string, path: readonly string[]): number | undefined {
   const lines = source.split(/\r?\n/);
   let table: string[] = [];
+  const arrayCounts = new Map<string, number>();
   let fallback: { line: number; depth: number } | undefined;
   const consider = (keys: string[], line: number): number | undefined => {
     if (!isPrefix(keys, path)) return undefined;
@@ -22,9 +23,18 @@ export function findTomlLine(source: string, path: readonly string[]): number | 
     if (inString) continue;
     const text = raw.trim();
     if (text === "" || text.startsWith("#")) continue;
-    const header = /^\[\[?\s*(.+?)\s*\]\]?\s*(#.*)?$/.exec(text);
+    const header = /^(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?$/.exec(text);
     if (header) {
-      table = splitDottedKey(header[1]!);
+      table = splitDottedKey(header[2]!);
+      if (header[1] === "[[") {
+        // An array of tables: its entries are addressed by index (volumes.0.name).
+        const whole = consider(table, index + 1);
+        if (whole) return whole;
+        const arrayKey = table.join("\u0000");
+        const position = arrayCounts.get(arrayKey) ?? 0;
+        arrayCounts.set(arrayKey, position + 1);
+        table = [...table, String(position)];
+      }
       const found = consider(table, index + 1);
       if (found) return found;
       continue;

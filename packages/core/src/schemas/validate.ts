@@ -18,6 +18,8 @@ export interface SchemaIssue {
   readonly expected: string;
   readonly value: unknown;
   readonly schemaMessage: string;
+  /** For an unknown key: the keys its table does define, for "did you mean". */
+  readonly knownKeys: readonly string[];
 }
 
 /**
@@ -25,21 +27,57 @@ export interface SchemaIssue {
  * first (they usually explain the rest), then missing keys, then wrong values.
  */
 export function findSchemaIssues(schema: TSchema, value: unknown): SchemaIssue[] {
-  const issues = [...Value.Errors(schema, value)].map((error) => toIssue(schema, error));
+  const issues = [...Value.Errors(schema, value)].flatMap((error) => toIssues(schema, error));
   const rank = (issue: SchemaIssue) => (issue.unknownKey ? 0 : issue.missingKey ? 1 : 2);
   return issues.sort((a, b) => rank(a) - rank(b));
 }
 
-function toIssue(root: TSchema, error: ValueError): SchemaIssue {
-  const path = error.path.split("/").slice(1).map(unescapePointer);
+/**
+ * A table that matches none of a union's forms is checked against the form it most looks like,
+ * so `{ generat = "urlsafe" }` says "did you mean generate" rather than listing every form.
+ */
+function toIssues(root: TSchema, error: ValueError, prefix = "", exact = false): SchemaIssue[] {
+  if (error.type === ValueErrorType.Union && isTable(error.value)) {
+    const member = closestTableForm(error.schema, error.value as Record<string, unknown>);
+    if (member) {
+      const path = prefix + error.path;
+      return [...Value.Errors(member, error.value)].flatMap((inner) => toIssues(root, inner, path, true));
+    }
+  }
+  return [toIssue(root, error, prefix, exact)];
+}
+
+function toIssue(root: TSchema, error: ValueError, prefix: string, exact: boolean): SchemaIssue {
+  const path = (prefix + error.path).split("/").slice(1).map(unescapePointer);
+  const unknownKey = error.type === ValueErrorType.ObjectAdditionalProperties;
   return {
     path,
-    unknownKey: error.type === ValueErrorType.ObjectAdditionalProperties,
+    unknownKey,
     missingKey: error.type === ValueErrorType.ObjectRequiredProperty,
-    expected: describeSchema(schemaAt(root, path) ?? error.schema),
+    expected: describeSchema(exact ? error.schema : (schemaAt(root, path) ?? error.schema)),
     value: error.value,
     schemaMessage: error.message,
+    knownKeys: unknownKey ? knownKeys(error.schema) : [],
   };
+}
+
+const isTable = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+
+/** The table form of a union whose keys the value shares most (exact names count double). */
+function closestTableForm(union: TSchema, value: Record<string, unknown>): TSchema | undefined {
+  let best: TSchema | undefined;
+  let bestScore = 0;
+  for (const member of (union.anyOf ?? []) as TSchema[]) {
+    const keys = knownKeys(member);
+    if (keys.length === 0) continue;
+    const score = Object.keys(value).reduce((sum, key) => sum + (keys.includes(key) ? 2 : suggest(key, keys) ? 1 : 0), 0);
+    if (score > bestScore) {
+      best = member;
+      bestScore = score;
+    }
+  }
+  return best;
 }
 
 const unescapePointer = (segment: string) => segment.replace(/~1/g, "/").replace(/~0/g, "~");
@@ -56,7 +94,8 @@ export function schemaAt(root: TSchema, path: readonly string[]): TSchema | unde
     if (current.type === "object") {
       current =
         current.properties?.[key] ??
-        (current.patternProperties ? (Object.values(current.patternProperties)[0] as TSchema) : undefined);
+        (current.patternProperties ? (Object.values(current.patternProperties)[0] as TSchema) : undefined) ??
+        (typeof current.additionalProperties === "object" ? (current.additionalProperties as TSchema) : undefined);
     } else if (current.type === "array") {
       current = current.items as TSchema;
     } else {
@@ -97,6 +136,7 @@ export function describeSchema(schema: TSchema | undefined): string {
     case "array":
       return `a list of ${plural(describeSchema(schema.items as TSchema))}`;
     case "object": {
+      if (schema.title) return `a ${schema.title}`;
       if (schema.patternProperties) {
         const values = Object.values(schema.patternProperties)[0] as TSchema;
         return `a table of ${plural(describeSchema(values))}`;
