@@ -30,6 +30,10 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
     title: "A destructive command needs confirmation",
     hint: "Add --yes to confirm.",
   },
+  PLUGIN_SETTING_INVALID: {
+    title: "A setting that names plugins is not a list of package names",
+    hint: 'Write the plugins as a JSON list of npm package names: "hop3": { "plugins": ["hop3-plugin-x"] } in package.json, { "plugins": [...] } in the user config file.',
+  },
 });
 
 export type CliErrorCode = keyof typeof cliErrorCatalog;

@@ -83,7 +83,7 @@ describe.sequential("hop3, end to end", () => {
     expect(result.code, result.stderr).toBe(0);
     const plan = result.json<{ builder: { name: string; reason: string }; candidates: Array<{ name: string; accepted: boolean; reason: string }> }>();
     expect(plan.builder).toMatchObject({ name: "nix", reason: "hop3.nix found" });
-    expect(plan.candidates[0]).toEqual({ name: "nix", accepted: true, reason: "hop3.nix found" });
+    expect(plan.candidates[0]).toEqual({ name: "nix", accepted: true, reason: "hop3.nix found", priority: 10 });
     expect(existsSync(join(home, "apps", "nix-polyglot"))).toBe(false);
   });
 
