@@ -66,7 +66,8 @@ type Settled = { artifact: BuildArtifact; error?: undefined } | { artifact?: und
  *   app and the builder, and leaves the app directory untouched; `discard`, if any, succeeds;
  * - failures are coded errors (a `Hop3Error` with the expected code, never a plain exception);
  * - cancellation is honoured: an already-aborted build and a build aborted half-way both stop
- *   with a coded error instead of returning an artifact.
+ *   with a coded `*_CANCELLED` error (COMMAND_CANCELLED from `context.run`, or the plugin's own)
+ *   instead of returning an artifact.
  *
  * @example
  * describeBuilderConformance(createMarkdownBuilder(), { fixtures: { accepted: ["test/fixtures/site"], declined: ["test/fixtures/empty"] } });
@@ -192,16 +193,23 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
     it("honours cancellation: an aborted build stops with a coded error", async () => {
       const aborted = new AbortController();
       aborted.abort();
-      expectCoded(await build(fixtures.cancellable, aborted.signal), "build() with an already-aborted signal");
+      const cancelled = (error: Hop3Error, what: string) =>
+        expect(error.code, `${what}: ${error.message}`).toMatch(/CANCELLED$/);
+      cancelled(expectCoded(await build(fixtures.cancellable, aborted.signal), "build() with an already-aborted signal"), "build() with an already-aborted signal");
 
       const controller = new AbortController();
       const started = Date.now();
-      const timer = setTimeout(() => controller.abort(), options.abortAfterMs ?? 200);
+      let abortedAt = Infinity;
+      const timer = setTimeout(() => {
+        abortedAt = Date.now();
+        controller.abort();
+      }, options.abortAfterMs ?? 200);
       const settled = await build(fixtures.cancellable, controller.signal);
       clearTimeout(timer);
-      // A build faster than the abort may finish; one still running must stop soon after.
-      if (settled.artifact && !controller.signal.aborted) built.push(settled.artifact);
-      else expectCoded(settled, "build() aborted half-way");
+      // A build faster than the abort may finish (or finish as the abort comes); one still
+      // running must stop soon after, with a coded error.
+      if (settled.artifact && Date.now() - abortedAt < 50) built.push(settled.artifact);
+      else cancelled(expectCoded(settled, "build() aborted half-way"), "build() aborted half-way");
       expect(Date.now() - started).toBeLessThan((options.abortAfterMs ?? 200) + (options.stopWithinMs ?? 15_000));
     }, timeout);
   });
