@@ -175,7 +175,7 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
       for (const dir of fixtures.accepted) {
         const before = snapshotTree(dir);
         const settled = await build(dir);
-        if (settled.error) throw settled.error;
+        if (!settled.artifact) throw settled.error;
         const artifact = settled.artifact;
         built.push(artifact);
         expect(() => validateArtifact(artifact, `builder "${name}"`)).not.toThrow();
