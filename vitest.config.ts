@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/{src,test}/**/*.test.ts", "apps/*/{src,test}/**/*.test.ts"],
+          include: ["packages/*/{src,test}/**/*.test.ts", "apps/*/{src,test}/**/*.test.ts", "test-fixtures/plugins/*/test/**/*.test.ts", "tools/release-check/test/**/*.test.ts", "tools/create-plugin/test/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.integration.test.ts"],
         },
       },
@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["packages/*/{src,test}/**/*.integration.test.ts", "apps/*/{src,test}/**/*.integration.test.ts"],
+          include: ["packages/*/{src,test}/**/*.integration.test.ts", "apps/*/{src,test}/**/*.integration.test.ts", "tools/release-check/test/**/*.integration.test.ts"],
           exclude: ["**/node_modules/**"],
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -8,3 +8,5 @@ export { exposedPorts, chooseContainerPort, dockerfileInstructions, type Exposed
 export { imageReference, releaseTag, IMAGE_REPOSITORY } from "./image.js";
 export { renderRunCommand, HOST_ONLY_NAMES, HOST_ONLY_PREFIXES, type RunCommandSpec } from "./run-command.js";
 export { dockerAppSettings, buildArguments, DEFAULT_DOCKERFILE, type DockerAppSettings } from "./settings.js";
+/** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
+export { dockerPlugin as hop3Plugin } from "./plugin.js";

@@ -6,3 +6,5 @@ export { compileIgnorePattern, createIgnoreFilter, ALWAYS_IGNORED } from "./igno
 export { copySources, releaseDir, buildsDir, removeRelease } from "./release-dir.js";
 export { addContribution, buildCommandEnv, resolveWorkers, artifactKind, emptyContribution, type MergedContribution } from "./merge.js";
 export * from "./toolchains/index.js";
+/** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
+export { localBuilderPlugin as hop3Plugin } from "./plugin.js";

@@ -15,3 +15,5 @@ export {
   type TextOutput,
 } from "./validate-apps.js";
 export { createValidateCommand, parseValidateArgs, VALIDATE_USAGE, type ValidateArgs } from "./validate-command.js";
+/** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
+export { nixPlugin as hop3Plugin } from "./plugin.js";

@@ -1,7 +1,9 @@
-import { Hop3Error, type CliCommand, type Distribution } from "@hop3/core";
+import { Hop3Error, loadPlugins, type CliCommand, type Distribution } from "@hop3/core";
 import { parseCommandArgs } from "./args.js";
 import type { Command } from "./command.js";
+import { builtInCommands } from "./commands/index.js";
 import { colors, processIO, type CliIO } from "./io.js";
+import { readPluginSettings } from "./plugin-settings.js";
 import { createReporter } from "./reporter.js";
 import { UsageError } from "./usage-error.js";
 
@@ -9,11 +11,19 @@ export interface CliOptions {
   /** The program name, as typed by users (e.g. "hop3"). */
   readonly name: string;
   readonly version: string;
-  /** Built-in commands; plugins add theirs through the distribution. */
-  readonly commands: readonly Command[];
+  /** Built-in commands (default: `builtInCommands`); plugins add theirs through the distribution. */
+  readonly commands?: readonly Command[];
   /** Where to send bug reports, printed with internal errors. */
   readonly bugReportUrl?: string;
+  /**
+   * Where plugins named at run time (package.json `hop3.plugins`, the user config file,
+   * HOP3_PLUGINS) are looked for after the project: the distribution's own location, usually its
+   * bin's `import.meta.url`. Default: where @hop3/cli is installed. `false` turns run-time plugins off.
+   */
+  readonly pluginsFrom?: string | URL | false;
 }
+
+type ResolvedCliOptions = CliOptions & { readonly commands: readonly Command[] };
 
 /** Exit codes: 1 for a user error, 2 for bad usage, 70 for an internal error (a bug). */
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 70 } as const;
@@ -26,13 +36,15 @@ export interface Cli {
  * A command-line program over a distribution. The distribution is given as a loader so that
  * `--version` and `--help` of built-ins never load plugins.
  */
-export function createCli(distribution: Distribution | (() => Promise<Distribution>), options: CliOptions): Cli {
-  let loaded: Promise<Distribution> | undefined;
-  const load = () => (loaded ??= typeof distribution === "function" ? distribution() : Promise.resolve(distribution));
+export function createCli(distribution: Distribution | (() => Promise<Distribution>), cliOptions: CliOptions): Cli {
+  const options = { ...cliOptions, commands: cliOptions.commands ?? builtInCommands };
+  const pluginsFrom = options.pluginsFrom ?? import.meta.url;
 
   return {
     async run(argv, io = processIO()) {
       const json = argv.includes("--json");
+      let loaded: Promise<Distribution> | undefined;
+      const load = () => (loaded ??= withRunTimePlugins(typeof distribution === "function" ? distribution() : Promise.resolve(distribution), io, pluginsFrom));
       try {
         if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
           io.stdout.write(`${await helpText(options, load)}\n`);
@@ -54,6 +66,16 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
   };
 }
 
+/** The distribution plus the plugins the project, the user config and HOP3_PLUGINS name. */
+async function withRunTimePlugins(base: Promise<Distribution>, io: CliIO, pluginsFrom: string | URL | false): Promise<Distribution> {
+  const distribution = await base;
+  if (pluginsFrom === false) return distribution;
+  const { requests, projectDir } = readPluginSettings(io.cwd, io.env);
+  if (requests.length === 0) return distribution;
+  const loaded = await loadPlugins(requests, { searchFrom: [projectDir, pluginsFrom] });
+  return distribution.withPlugins(loaded);
+}
+
 /** Usage lines are written for `hop3`; a distribution with another name shows its own. */
 const programName = (text: string, name: string) => text.replace(/^hop3\b/, name);
 
@@ -63,7 +85,7 @@ function longestMatch<T extends { name: readonly string[] }>(commands: readonly 
     .find((command) => command.name.every((word, i) => argv[i] === word));
 }
 
-async function runBuiltIn(command: Command, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, options: CliOptions): Promise<number> {
+async function runBuiltIn(command: Command, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, options: ResolvedCliOptions): Promise<number> {
   const args = parseCommandArgs(argv, command.options ?? {}, command.maxPositionals ?? 0, command.usage);
   if (args.values.help) {
     io.stdout.write(`${command.summary}\n\nusage: ${programName(command.usage, options.name)}\n`);
@@ -117,7 +139,7 @@ function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): 
   return EXIT.internal;
 }
 
-async function helpText(options: CliOptions, load: () => Promise<Distribution>): Promise<string> {
+async function helpText(options: ResolvedCliOptions, load: () => Promise<Distribution>): Promise<string> {
   const rows = options.commands.map((c) => [programName(c.usage, options.name), c.summary] as const);
   try {
     for (const c of (await load()).registry.cliCommands()) rows.push([c.usage, c.summary]);

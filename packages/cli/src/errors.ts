@@ -38,6 +38,10 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
     title: "hop3 setup must change the machine and is not running as root",
     hint: "Run it again as root (sudo hop3 setup --yes), or run the commands it lists yourself; `hop3 setup --dry-run` shows them again.",
   },
+  PLUGIN_SETTING_INVALID: {
+    title: "A setting that names plugins is not a list of package names",
+    hint: 'Write the plugins as a JSON list of npm package names: "hop3": { "plugins": ["hop3-plugin-x"] } in package.json, { "plugins": [...] } in the user config file.',
+  },
 });
 
 export type CliErrorCode = keyof typeof cliErrorCatalog;

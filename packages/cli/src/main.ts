@@ -1,4 +1,3 @@
-import { builtInCommands } from "./commands/index.js";
 import { createCli } from "./create-cli.js";
 import { loadDefaultDistribution } from "./default-distribution.js";
 import { processIO } from "./io.js";
@@ -10,7 +9,6 @@ export async function main(argv: readonly string[]): Promise<number> {
   const cli = createCli(() => loadDefaultDistribution(io.env), {
     name: "hop3",
     version: CLI_VERSION,
-    commands: builtInCommands,
     bugReportUrl: "https://github.com/abilian/hop3-builders/issues",
   });
   return cli.run(argv, io);

@@ -76,7 +76,7 @@ describe("createCli", () => {
     expect(await cli.run(["plan", "--json"], io)).toBe(EXIT.ok);
     const plan = JSON.parse(io.out());
     expect(plan.builder).toEqual({ name: "marker", reason: "a web worker is declared", explicit: false });
-    expect(plan.candidates).toEqual([{ name: "marker", accepted: true, reason: "a web worker is declared" }]);
+    expect(plan.candidates).toEqual([{ name: "marker", accepted: true, reason: "a web worker is declared", priority: 100 }]);
     expect(plan.workers).toEqual({ web: "serve" });
   });
 
@@ -122,7 +122,7 @@ describe("createCli", () => {
     const io = memoryIO("/");
     await cli.run(["plugins", "--json"], io);
     const data = JSON.parse(io.out());
-    expect(data.plugins).toEqual([{ name: "test/cli", apiVersion: 1, version: "9.9.9" }]);
+    expect(data.plugins).toEqual([{ name: "test/cli", apiVersion: 1, version: "9.9.9", order: 1, origin: "distribution" }]);
     expect(data.builders).toEqual([{ name: "marker", order: 1, priority: 100, usesToolchains: false }]);
     expect(data.commands).toEqual([{ name: "test hello", summary: "Say hello" }]);
   });

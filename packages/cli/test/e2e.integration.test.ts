@@ -83,7 +83,7 @@ describe.sequential("hop3, end to end", () => {
     expect(result.code, result.stderr).toBe(0);
     const plan = result.json<{ builder: { name: string; reason: string }; candidates: Array<{ name: string; accepted: boolean; reason: string }> }>();
     expect(plan.builder).toMatchObject({ name: "nix", reason: "hop3.nix found" });
-    expect(plan.candidates[0]).toEqual({ name: "nix", accepted: true, reason: "hop3.nix found" });
+    expect(plan.candidates[0]).toEqual({ name: "nix", accepted: true, reason: "hop3.nix found", priority: 10 });
     expect(existsSync(join(home, "apps", "nix-polyglot"))).toBe(false);
   });
 
@@ -180,9 +180,13 @@ describe.sequential("hop3, end to end", () => {
   it("follows a worker's log until interrupted", async () => {
     expect((await run("deploy", join(fixtures, "nix-web"), "--app", "followed")).code).toBe(0);
     const follower = spawnHop3(["logs", "followed", "--follow", "--lines", "0"], env);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    await get("followed", "/followed-path");
-    const output = await follower.until((text) => text.includes("/followed-path"), 10_000);
+    // Ask until the follower shows a request: on a loaded machine it may take seconds to start
+    // following, and with --lines 0 it shows only what comes after.
+    let output = "";
+    for (let attempt = 0; attempt < 30 && !output.includes("/followed-path"); attempt++) {
+      await get("followed", "/followed-path");
+      output = await follower.until((text) => text.includes("/followed-path"), 1_000);
+    }
     expect(output).toMatch(/web\.1 \| .*GET \/followed-path/);
     expect(await follower.interrupt()).toBe(0);
     expect((await run("destroy", "followed", "--yes")).code).toBe(0);

@@ -27,6 +27,16 @@ export interface PluginInfo {
   readonly apiVersion: number;
   /** What the plugin declared it needs on the server; absent when it declared nothing. */
   readonly requirements?: readonly SystemRequirement[];
+  /** Position in the distribution, from 1: breaks ties between contributions of equal priority. */
+  readonly order: number;
+  /** Where the plugin comes from: "distribution", or the setting that named it ("HOP3_PLUGINS"...). */
+  readonly origin: string;
+}
+
+/** A plugin added to a composed distribution, with where it came from. */
+export interface AddedPlugin {
+  readonly plugin: Hop3Plugin;
+  readonly origin: string;
 }
 
 export interface PlanOptions extends LoadAppOptions {
@@ -62,14 +72,25 @@ export interface Distribution {
   router(): Router;
   /** What a plugin operation gets: logger, signal, home, env, and a runner using them. */
   operationContext(options?: OperationOptions): OperationContext;
+  /**
+   * A new distribution: the same plugins and env, then these, in order (plugins loaded at run time
+   * from HOP3_PLUGINS or package.json). This one is left as it is.
+   */
+  withPlugins(extra: readonly AddedPlugin[]): Distribution;
 }
 
 /** Composes core with the given plugins. Invalid or duplicate plugins are coded errors naming them. */
 export function createDistribution(options: DistributionOptions): Distribution {
-  const env = options.env ?? process.env;
+  return compose(
+    options.plugins.map((plugin) => ({ plugin, origin: "distribution" })),
+    options.env ?? process.env,
+  );
+}
+
+function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, string | undefined>>): Distribution {
   const registry = new Registry();
   const plugins: PluginInfo[] = [];
-  for (const plugin of options.plugins) {
+  for (const { plugin, origin } of entries) {
     checkPlugin(plugin, plugins);
     registry.withPlugin(plugin.name, () => {
       try {
@@ -87,6 +108,8 @@ export function createDistribution(options: DistributionOptions): Distribution {
       apiVersion: plugin.apiVersion,
       ...(plugin.version && { version: plugin.version }),
       ...(plugin.requirements && { requirements: plugin.requirements }),
+      order: plugins.length + 1,
+      origin,
     });
   }
   const home = resolveHop3Home(env);
@@ -164,6 +187,7 @@ export function createDistribution(options: DistributionOptions): Distribution {
       return router;
     },
     operationContext,
+    withPlugins: (extra) => compose([...entries, ...extra], env),
   };
 }
 

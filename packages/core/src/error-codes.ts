@@ -138,6 +138,14 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "A command was cancelled",
     hint: "Nothing to do: the operation was cancelled on request; run it again when ready.",
   },
+  PLUGIN_NOT_FOUND: {
+    title: "A plugin package named in the plugin settings is not installed",
+    hint: "Install the package where the project or the distribution can find it (`npm install NAME` in the project), or remove it from hop3.plugins in package.json, the user config file or HOP3_PLUGINS.",
+  },
+  PLUGIN_IMPORT_FAILED: {
+    title: "A plugin package was found but could not be imported",
+    hint: "Read the cause shown: a missing dependency of the plugin, a syntax error, or a CommonJS-only package. Reinstall the plugin, or report it to its authors.",
+  },
 });
 
 export type CoreErrorCode = keyof typeof coreErrorCatalog;

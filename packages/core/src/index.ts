@@ -49,5 +49,6 @@ export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig
 export { Hop3Tokens } from "./tokens.js";
 export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";
 export { selectBuilder, detectToolchains, type BuildPlan, type BuilderCandidate, type ToolchainCandidate } from "./planning.js";
-export { createDistribution, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
+export { loadPlugin, loadPlugins, PLUGIN_EXPORTS, type LoadedPlugin, type LoadPluginOptions, type PluginRequest } from "./plugin-loader.js";
+export { createDistribution, type AddedPlugin, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";

@@ -11,3 +11,5 @@ export { planInstances, MAX_INSTANCES, type InstancePlan, type PlannedInstance }
 export { shellQuote } from "./shell.js";
 export { iniPath, isIniSafePath } from "./ini.js";
 export { SERVICE_NAME } from "./services.js";
+/** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
+export { uwsgiDeployerPlugin as hop3Plugin } from "./plugin.js";

@@ -6,3 +6,5 @@ export { nginxLayout, type NginxLayout } from "./layout.js";
 export { checkRoute, type CheckedRoute } from "./route-check.js";
 export { renderSite } from "./render-site.js";
 export { renderMainConfig, UNKNOWN_HOST_BODY } from "./render-main.js";
+/** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
+export { nginxRouterPlugin as hop3Plugin } from "./plugin.js";

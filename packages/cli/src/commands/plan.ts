@@ -25,17 +25,20 @@ export function planData(plan: BuildPlan, distribution: Distribution) {
     app: plan.app.name,
     dir: plan.app.dir,
     builder: { name: plan.builder.name, reason: plan.builder.reason, explicit: plan.builder.explicit },
-    candidates: plan.candidates.map(({ name, accepted, reason }) => ({ name, accepted, reason })),
+    candidates: plan.candidates.map(({ name, accepted, reason }) => ({ name, accepted, reason, priority: priorityOf(name, distribution) })),
     toolchains: plan.toolchains.map(({ name, files, reason }) => ({ name, files, reason })),
     deployers: distribution.registry.deployers().map((d) => ({ name: d.name, kinds: d.kinds })),
     workers: plan.app.config.workers,
     warnings: plan.warnings,
+    plugins: distribution.plugins.map(({ name, order, origin }) => ({ name, order, origin })),
   };
 }
 
+const priorityOf = (builder: string, distribution: Distribution) => distribution.registry.builders().find((b) => b.name === builder)?.priority ?? 100;
+
 function planText(data: ReturnType<typeof planData>): string[] {
   const lines = [`app ${data.app} (${data.dir})`, `builder: ${data.builder.name} (${data.builder.reason})`, "candidates, in the order they are asked:"];
-  for (const c of data.candidates) lines.push(`  ${c.accepted ? "yes" : "no "} ${c.name}: ${c.reason}`);
+  for (const c of data.candidates) lines.push(`  ${c.accepted ? "yes" : "no "} ${c.name} (priority ${c.priority}): ${c.reason}`);
   if (data.toolchains.length > 0) {
     lines.push("toolchains:");
     for (const t of data.toolchains) lines.push(`  ${t.name}: ${t.reason}`);
@@ -44,6 +47,8 @@ function planText(data: ReturnType<typeof planData>): string[] {
   lines.push(workers.length > 0 ? "workers:" : "workers: from the build (runtime.json or toolchains)");
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
   if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.kinds.join(", ")})`).join("; ")}`);
+  const added = data.plugins.filter((p) => p.origin !== "distribution");
+  if (added.length > 0) lines.push(`plugins added at run time: ${added.map((p) => `${p.name} (from ${p.origin})`).join("; ")}`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);
   return lines;
 }

@@ -16,7 +16,8 @@ export const pluginsCommand = defineCommand({
       commands: registry.cliCommands().map((c) => ({ name: c.name.join(" "), summary: c.summary })),
     };
     const text = [
-      ...dist.plugins.map((p) => `${p.name}${p.version ? ` ${p.version}` : ""}`),
+      "plugins, in the order they were composed:",
+      ...dist.plugins.map((p) => `  ${p.order}. ${p.name}${p.version ? ` ${p.version}` : ""}${p.origin === "distribution" ? "" : ` (from ${p.origin})`}`),
       "",
       `builders, in the order auto mode asks them: ${data.builders.map((b) => `${b.order}. ${b.name} (priority ${b.priority})`).join(", ") || "none"}`,
       `toolchains: ${data.toolchains.map((t) => t.name).join(", ") || "none"}`,

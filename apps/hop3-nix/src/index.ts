@@ -1,0 +1,2 @@
+export { createNixDistribution, distributionVersion, PROGRAM } from "./distribution.js";
+export { createNixCli } from "./cli.js";

@@ -1,0 +1,2 @@
+export { describeBuilderConformance, type BuilderConformanceOptions, type BuilderFixtures, type FailingFixture } from "./builder-conformance.js";
+export { snapshotTree } from "./snapshot.js";
