@@ -30,6 +30,10 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
     title: "A destructive command needs confirmation",
     hint: "Add --yes to confirm.",
   },
+  DOMAIN_INVALID: {
+    title: "A host name cannot be a domain of the app",
+    hint: "Give lowercase host names such as blog.example.org: labels of a-z, 0-9 and '-' separated by dots, not under .localhost.",
+  },
 });
 
 export type CliErrorCode = keyof typeof cliErrorCatalog;
