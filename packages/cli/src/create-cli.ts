@@ -1,6 +1,7 @@
 import { Hop3Error, type CliCommand, type Distribution } from "@hop3/core";
 import { parseCommandArgs } from "./args.js";
 import type { Command } from "./command.js";
+import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
 import { createReporter } from "./reporter.js";
 import { UsageError } from "./usage-error.js";
@@ -48,7 +49,7 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
         if (plugin) return await runPluginCommand(plugin, argv.slice(plugin.name.length), io);
         throw new UsageError(`unknown command "${argv[0]}"; run \`${options.name} --help\` for the list`);
       } catch (error) {
-        return report(error, io, json, options);
+        return report(asWriteFailure(error), io, json, options);
       }
     },
   };
