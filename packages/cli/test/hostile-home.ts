@@ -8,8 +8,8 @@ export const SERVER_PY = resolve(import.meta.dirname, "../../../test-fixtures/ap
 /** A web worker that serves and shows $MSG, for runtime.json. */
 export const showMsgWorker = (name: string) => `exec /usr/bin/python3 ${SERVER_PY} --name ${name} --show-env MSG --host $BIND_ADDRESS --port $PORT`;
 
-/** The files of a case app; a string or bytes is written as is, an object as JSON. */
-export type CaseFiles = Partial<Record<"hop3.nix" | "runtime.json" | "hop3.toml" | "Procfile", string | Uint8Array | object>>;
+/** The files of a case app; a string or bytes is written as is, an object as JSON, undefined leaves a default out. */
+export type CaseFiles = Partial<Record<"hop3.nix" | "runtime.json" | "hop3.toml" | "Procfile", string | Uint8Array | object | undefined>>;
 
 /**
  * A builtins-only Nix app (no <nixpkgs>) in `parent/name`: its hop3.nix copies runtime.json into

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +35,8 @@ interface HostileCase {
   readonly what: string;
   /** Files of the case app (see writeCaseApp), replacing the defaults. */
   readonly files?: CaseFiles;
+  /** Changes the case app's directory further; returns another directory to use instead, if any. */
+  readonly prepare?: (c: CaseContext) => string | void;
   /** The hop3 arguments; `--json` is added. */
   readonly command: (c: CaseContext) => string[];
   /** The error code expected, or 0 when the input must be accepted. */
@@ -66,6 +68,13 @@ const table: HostileCase[] = [
   { id: "toml-binary", what: "hop3.toml of binary bytes", files: { "hop3.toml": new Uint8Array([0xff, 0xfe, 0x00, 0x5b, 0x0a, 0x00]) }, command: deploy(), code: "CONFIG_TOML_SYNTAX" },
   { id: "toml-worker-traversal", what: "a [run.workers] name with ../", files: { "hop3.toml": '[run.workers]\n"../../evil" = "sleep 1"\n' }, command: deploy(), code: "WORKER_NAME_INVALID" },
   { id: "toml-env-bad-name", what: "an [env] name with a space and ;", files: { "hop3.toml": '[env]\n"BAD NAME;x" = "1"\n' }, command: deploy(), code: "CONFIG_INVALID_VALUE" },
+  {
+    id: "toml-healthcheck-crlf",
+    what: "a [healthcheck] path with a space and CR LF",
+    files: { "hop3.toml": `[healthcheck]\npath = ${JSON.stringify("/ready HTTP/1.1\r\nX-Evil: 1")}\n` },
+    command: deploy(),
+    code: "CONFIG_INVALID_VALUE",
+  },
   // Procfile
   { id: "procfile-garbage", what: "a Procfile line with no name", files: { Procfile: "just some words\n" }, command: deploy(), code: "PROCFILE_SYNTAX" },
   { id: "procfile-empty-command", what: "a worker with no command", files: { Procfile: "web:\n" }, command: deploy(), code: "PROCFILE_COMMAND_EMPTY" },
@@ -86,6 +95,30 @@ const table: HostileCase[] = [
   { id: "runtime-static-escape", what: "a static directory ../../../etc", files: { "runtime.json": { workers: { static: "../../../etc" } } }, command: deploy(), code: "RUNTIME_JSON_STATIC_NOT_A_PATH" },
   { id: "runtime-env-nul", what: "an env value with NUL", files: { "runtime.json": { workers: { web: "sleep 1" }, env: { MSG: "a\u0000b" } } }, command: deploy(), code: "UWSGI_ENV_VALUE_INVALID" },
   { id: "runtime-env-bad-name", what: "an env name with ;", files: { "runtime.json": { workers: { web: "sleep 1" }, env: { "A;B": "x" } } }, command: deploy(), code: "RUNTIME_JSON_INVALID" },
+  // The app directory
+  { id: "dir-missing", what: "deploy of a directory that does not exist", command: (c) => ["deploy", join(c.dir, "nope"), "--app", c.app], code: "APP_DIR_NOT_FOUND" },
+  {
+    id: "dir-weird-path",
+    what: "an app directory whose path holds ; { } $ ` quotes and a newline",
+    prepare: (c) => {
+      const weird = join(cases, "we;ird {dir} $(x) `y` 'q' \"dq\"\nline");
+      renameSync(c.dir, weird);
+      return weird;
+    },
+    command: deploy("--env", "MSG=ok"),
+    code: 0,
+    check: (c) => shownMsg(c.app, "ok"),
+  },
+  {
+    id: "static-link-escape",
+    what: "a Local static app whose public/ is a link to /",
+    files: { "hop3.nix": undefined, "runtime.json": undefined, Procfile: "static: public\n" },
+    prepare: (c) => {
+      symlinkSync("/", join(c.dir, "public"));
+    },
+    command: deploy(),
+    code: "LOCAL_STATIC_DIR_MISSING",
+  },
   // App names
   ...(
     [
@@ -208,6 +241,7 @@ describe.sequential("hostile input, end to end", () => {
   it.each(table.map((row) => [row.id, row] as const))("%s", async (id, row) => {
     const c: CaseContext = { app: `h-${id}`.slice(0, 63).replace(/-+$/, ""), dir: "" };
     Object.assign(c, { dir: writeCaseApp(cases, c.app, row.files ?? {}) });
+    Object.assign(c, { dir: row.prepare?.(c) ?? c.dir });
     const webPid = readPid();
     const before = snapshotTree(home, [`apps/${c.app}`]);
     const result = await run([...row.command(c), "--json"]);
