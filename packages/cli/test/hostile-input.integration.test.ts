@@ -130,6 +130,7 @@ const table: HostileCase[] = [
     ] as const
   ).map(([id, name]): HostileCase => ({ id, what: `deploy --app ${JSON.stringify(name)}`, command: (c) => ["deploy", c.dir, "--app", name], code: "APP_NAME_INVALID" })),
   { id: "start-traversal", what: "start ../../outside/x", command: () => ["start", "../../outside/x"], code: "APP_NOT_FOUND" },
+  { id: "destroy-traversal", what: "destroy .. --yes (HOP3_HOME itself)", command: () => ["destroy", "..", "--yes"], code: "APP_NOT_FOUND" },
   { id: "scale-traversal", what: "scale ../nginx web=2", command: () => ["scale", "../nginx", "web=2"], code: "APP_NOT_FOUND" },
   { id: "domains-traversal-app", what: "domains add ../uwsgi a.test", command: () => ["domains", "add", "../uwsgi", "a.test"], code: "APP_NOT_FOUND" },
   // Domains of a live app (the sentinel's record must not change)
