@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   HTTP_WORKERS,
@@ -215,6 +215,14 @@ function checkWorkers(app: AppSource, workers: Readonly<Record<string, string>>,
     if (!isDir) {
       throw localError("LOCAL_STATIC_DIR_MISSING", `The static worker of "${app.name}" serves ${staticDir}/, and the build left no such directory in the app.`, {
         details: { app: app.name, staticDir, path: absolute },
+      });
+    }
+    // nginx would serve whatever a link leads to: a `public -> /` link must not publish the machine.
+    const real = realpathSync(absolute);
+    const root = realpathSync(buildDir);
+    if (real !== root && !real.startsWith(`${root}/`)) {
+      throw localError("LOCAL_STATIC_DIR_MISSING", `The static worker of "${app.name}" serves ${staticDir}/, which is a link to ${real}, outside the app: only a directory of the app is served.`, {
+        details: { app: app.name, staticDir, path: absolute, target: real },
       });
     }
   }

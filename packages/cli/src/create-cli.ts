@@ -2,6 +2,7 @@ import { Hop3Error, loadPlugins, type CliCommand, type Distribution } from "@hop
 import { parseCommandArgs } from "./args.js";
 import type { Command } from "./command.js";
 import { builtInCommands } from "./commands/index.js";
+import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
 import { readPluginSettings } from "./plugin-settings.js";
 import { createReporter } from "./reporter.js";
@@ -60,7 +61,7 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
         if (plugin) return await runPluginCommand(plugin, argv.slice(plugin.name.length), io);
         throw new UsageError(`unknown command "${argv[0]}"; run \`${options.name} --help\` for the list`);
       } catch (error) {
-        return report(error, io, json, options);
+        return report(asWriteFailure(error), io, json, options);
       }
     },
   };

@@ -24,6 +24,11 @@ export interface StartingInstance {
 /** A worker that died this many times while starting is broken, not slow. */
 const CRASHES_BEFORE_GIVING_UP = 3;
 const POLL_MS = 5;
+/**
+ * A worker with no port counts as running once its process has lived this long: one that exits at
+ * once (a bad command, a missing file) would otherwise pass as started and crash-loop under uWSGI.
+ */
+export const WORKER_SETTLE_MS = 500;
 
 /**
  * Waits until every instance runs a new process and each web instance accepts TCP on its port.
@@ -37,15 +42,19 @@ export async function waitUntilRunning(instances: readonly StartingInstance[], h
 
 async function waitForInstance(instance: StartingInstance, host: string, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const exited = new Set<number>();
+  const firstSeen = new Map<number, number>();
   for (;;) {
     throwIfCancelled(signal);
     const pid = readPid(instance.pidFile);
     if (pid !== undefined && pid !== instance.previousPid) {
+      if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
       if (!isAlive(pid)) exited.add(pid);
-      else if (instance.port === undefined || (await tcpAccepts(host, instance.port, 250))) return;
+      else if (instance.port === undefined ? Date.now() - firstSeen.get(pid)! >= Math.min(WORKER_SETTLE_MS, timeoutMs / 2) : await tcpAccepts(host, instance.port, 250)) return;
     }
     if (exited.size >= CRASHES_BEFORE_GIVING_UP) throw startFailure("UWSGI_WORKER_CRASHED", instance, `exited ${exited.size} times while starting`);
     if (Date.now() >= deadline) {
+      // uWSGI throttles respawns, so a worker that keeps exiting may not reach the count in time: it crashed, it is not slow.
+      if (exited.size > 0) throw startFailure("UWSGI_WORKER_CRASHED", instance, `exited ${exited.size} time(s) while starting and was not up after ${timeoutMs / 1000} s`);
       const what = instance.port === undefined ? "was not running" : `was not accepting connections on ${host}:${instance.port}`;
       throw startFailure("UWSGI_WORKER_START_TIMEOUT", instance, `${what} after ${timeoutMs / 1000} s`);
     }

@@ -41,7 +41,7 @@ const DEFAULT_START_TIMEOUT_SECONDS = 30;
 export async function deployApp(distribution: Distribution, io: CliIO, reporter: StepReporter, request: DeployRequest): Promise<DeployResult> {
   const { home } = distribution;
   const app = distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName });
-  const unlock = lockApp(home, app.name, "deploy");
+  const unlock = lockApp(home, app.name, "deploy", { create: true });
   try {
     const plan = await reporter.step("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) reporter.note(warning);
@@ -71,8 +71,9 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       return { app: app.name, release: releaseId, builder: plan.builder.name, deployer: deployer.name, artifact, url: distribution.router().urlFor(app.name), status: "running", health };
     } catch (error) {
       const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
-      writeRelease(home, { ...release, error: failure });
-      writeAppRecord(home, record);
+      // Bookkeeping that fails too (a full disk) must not stop the previous release coming back.
+      noting(reporter, () => writeRelease(home, { ...release, error: failure }));
+      noting(reporter, () => writeAppRecord(home, record));
       const explained = await withLastLogLines(error, deployer, distribution, app.name, io);
       if (previous?.liveRelease) await restorePrevious(distribution, io, reporter, previous, deployer, error);
       else await stopFailedFirstRelease(distribution, io, reporter, record, deployer);
@@ -149,6 +150,14 @@ async function stopFailedFirstRelease(distribution: Distribution, io: CliIO, rep
   } catch (error) {
     // Nothing was deployed (the deployer refused the artifact): nothing to stop.
     if (!(Hop3Error.is(error) && /NOT_DEPLOYED/.test(error.code))) reporter.note(`The failed release could not be stopped: ${(error as Error).message}`);
+  }
+}
+
+function noting(reporter: StepReporter, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    reporter.note(`Could not record the failed release: ${(error as Error).message}`);
   }
 }
 

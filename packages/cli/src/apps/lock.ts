@@ -1,24 +1,33 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir } from "@hop3/core";
+import { appStateDir, isValidAppName } from "@hop3/core";
 import { cliError } from "../errors.js";
 
 /**
  * One command changes an app at a time, across processes: a lock file holding the owner's pid,
- * created exclusively. A lock whose process is gone (killed, crashed) is taken over.
+ * created exclusively. A lock whose process is gone (killed, crashed) is taken over. Only a deploy
+ * (`create`) makes the app's directory; any other command on an unknown or invalid name is
+ * APP_NOT_FOUND before anything is written (a name such as `../x` never becomes a path).
  */
-export function lockApp(home: string, app: string, command: string): () => void {
+export function lockApp(home: string, app: string, command: string, { create = false }: { create?: boolean } = {}): () => void {
   const dir = appStateDir(home, app);
+  if (!isValidAppName(app) || (!create && !existsSync(dir))) {
+    throw cliError("APP_NOT_FOUND", `There is no app named ${JSON.stringify(app)} in ${home}.`, { details: { app, home } });
+  }
+  const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "lock");
+  // A lock that cannot be written (a full disk) is no lock: nothing of it is left behind.
+  const undo = (error: unknown): never => {
+    if (created) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
+    let fd: number;
     try {
-      const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
+      fd = openSync(path, "wx", 0o600);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return undo(error);
       const owner = readOwner(path);
       if (owner && isAlive(owner.pid)) {
         throw cliError("APP_BUSY", `${app} is being changed by \`hop3 ${owner.command}\` (pid ${owner.pid}, since ${owner.since}).`, {
@@ -26,7 +35,17 @@ export function lockApp(home: string, app: string, command: string): () => void 
         });
       }
       rmSync(path, { force: true }); // its owner is gone
+      continue;
     }
+    try {
+      writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
+    } catch (error) {
+      rmSync(path, { force: true });
+      return undo(error);
+    } finally {
+      closeSync(fd);
+    }
+    return () => rmSync(path, { force: true });
   }
   throw cliError("APP_BUSY", `The lock of ${app} (${path}) could not be taken.`, { details: { app } });
 }

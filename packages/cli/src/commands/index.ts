@@ -4,6 +4,7 @@ import { buildCommand } from "./build.js";
 import { configCommands } from "./config.js";
 import { deployCommand } from "./deploy.js";
 import { doctorCommand } from "./doctor.js";
+import { domainsCommands } from "./domains.js";
 import { restartCommand, scaleCommand, startCommand, statusCommand, stopCommand } from "./lifecycle.js";
 import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
@@ -27,6 +28,7 @@ export const builtInCommands: readonly Command[] = [
   scaleCommand,
   destroyCommand,
   ...configCommands,
+  ...domainsCommands,
   ...serverCommands,
   doctorCommand,
   pluginsCommand,

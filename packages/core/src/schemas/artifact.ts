@@ -1,9 +1,9 @@
 import { Type, type Static } from "@sinclair/typebox";
-import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN } from "./names.js";
+import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN, HTTP_PATH_PATTERN } from "./names.js";
 
 export const HealthcheckSchema = Type.Object(
   {
-    path: Type.String({ pattern: "^/", description: "HTTP path asked to decide the app is up." }),
+    path: Type.String({ pattern: HTTP_PATH_PATTERN, description: "HTTP path asked to decide the app is up." }),
     timeoutSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     intervalSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     retries: Type.Optional(Type.Integer({ minimum: 0 })),

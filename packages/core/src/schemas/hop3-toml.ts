@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { CONTRIBUTION_NAME_PATTERN } from "./names.js";
+import { CONTRIBUTION_NAME_PATTERN, HTTP_PATH_PATTERN } from "./names.js";
 
 /**
  * hop3.toml in both dialects the original Hop3 ships: the Hop3 dialect (`[build]`, `[run]`,
@@ -140,7 +140,7 @@ export const EnvSection = Type.Object(
 
 export const HealthcheckSection = section(
   {
-    path: Type.Optional(Type.String({ pattern: "^/", description: "HTTP path to ask, starting with /." })),
+    path: Type.Optional(Type.String({ pattern: HTTP_PATH_PATTERN, description: "HTTP path to ask, starting with /." })),
     timeout: Type.Optional(Seconds),
     interval: Type.Optional(Seconds),
     retries: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -18,6 +18,9 @@ export const ENV_NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
 /** A host name: dot-separated DNS labels, lowercase (e.g. "blog.example.org"). */
 export const HOST_NAME_PATTERN = "^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$";
 
+/** An HTTP path as a request line carries it: starting with `/`, no space or control character. */
+export const HTTP_PATH_PATTERN = "^/[\\x21-\\x7e]*$";
+
 const appName = new RegExp(APP_NAME_PATTERN);
 const hostName = new RegExp(HOST_NAME_PATTERN);
 const workerName = new RegExp(WORKER_NAME_PATTERN);

@@ -1,6 +1,6 @@
 import { FormatRegistry, Kind, type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
-import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN } from "./names.js";
+import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN, HTTP_PATH_PATTERN } from "./names.js";
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 if (!FormatRegistry.Has("date-time")) {
@@ -117,7 +117,7 @@ export function describeSchema(schema: TSchema | undefined): string {
   if (schema[Kind] === "Literal") return JSON.stringify(schema.const);
   switch (schema.type) {
     case "string": {
-      if (schema.pattern === "^/") return "a string starting with /";
+      if (schema.pattern === HTTP_PATH_PATTERN) return "a path starting with /, without spaces or control characters";
       if (schema.format) return `a ${schema.format} string`;
       if (schema.pattern) return PATTERN_WORDS[schema.pattern] ?? `a string matching ${schema.pattern}`;
       return schema.minLength ? "a non-empty string" : "a string";
