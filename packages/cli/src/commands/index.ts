@@ -8,6 +8,7 @@ import { restartCommand, scaleCommand, startCommand, statusCommand, stopCommand 
 import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
+import { releasesCommand, rollbackCommand } from "./releases.js";
 import { serverCommands } from "./server.js";
 
 /** The built-in commands every distribution made with createCli gets, in the order --help lists them. */
@@ -27,4 +28,6 @@ export const builtInCommands: readonly Command[] = [
   ...serverCommands,
   doctorCommand,
   pluginsCommand,
+  releasesCommand,
+  rollbackCommand,
 ];
