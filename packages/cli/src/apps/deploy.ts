@@ -48,7 +48,6 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
     for (const warning of plan.warnings) reporter.note(warning);
     const releaseId = newReleaseId();
     const artifact = await reporter.step(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal: io.signal, releaseId }), (a) => a.location);
-    testCrashPoint(io.env, "after-build");
     const deployer = distribution.deployerFor(artifact.kind);
     const previous = readPreviousRecord(home, app.name, reporter);
     const record: Omit<AppRecord, "updatedAt"> = {
@@ -78,6 +77,7 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
     // Recorded before anything runs, so a deploy killed midway leaves a trace (marked interrupted by the next one).
     markInterrupted(home, app.name, releaseId);
     writeRelease(home, release);
+    testCrashPoint(io.env, "after-build");
 
     try {
       const health = await startRelease(distribution, io, reporter, record, artifact, deployer);
