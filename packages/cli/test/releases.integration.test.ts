@@ -59,20 +59,26 @@ describe.sequential("releases that never break", () => {
     const seen = new Map<string, number>();
     let bad = 0;
     // Bounded: at most 150 requests a second on 4 loopback connections, for at most 4 minutes.
-    const load = autocannon({
-      url: `http://127.0.0.1:${port}/`,
-      headers: { Host: "steady.localhost" },
-      connections: 4,
-      overallRate: 150,
-      duration: 240,
-      verifyBody: (body: string) => {
-        const ok = /^release v\d+\n$/.test(body);
-        if (ok) seen.set(body.trim(), (seen.get(body.trim()) ?? 0) + 1);
-        else bad++;
-        return ok;
-      },
+    let load!: autocannon.Instance;
+    const finished = new Promise<autocannon.Result>((resolve, reject) => {
+      load = autocannon(
+        {
+          url: `http://127.0.0.1:${port}/`,
+          headers: { Host: "steady.localhost" },
+          connections: 4,
+          overallRate: 150,
+          duration: 240,
+          verifyBody: (raw) => {
+            const body = String(raw ?? "");
+            const ok = /^release v\d+\n$/.test(body);
+            if (ok) seen.set(body.trim(), (seen.get(body.trim()) ?? 0) + 1);
+            else bad++;
+            return ok;
+          },
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
     });
-    const finished = new Promise<autocannon.Result>((done) => load.on("done", done));
 
     for (let i = 1; i <= 10; i++) {
       const broken = i === 6;
