@@ -180,9 +180,12 @@ describe.sequential("hop3, end to end", () => {
   it("follows a worker's log until interrupted", async () => {
     expect((await run("deploy", join(fixtures, "nix-web"), "--app", "followed")).code).toBe(0);
     const follower = spawnHop3(["logs", "followed", "--follow", "--lines", "0"], env);
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    await get("followed", "/followed-path");
-    const output = await follower.until((text) => text.includes("/followed-path"), 10_000);
+    // The follower may take seconds to start on a busy machine: ask again until it has seen a request.
+    let output = "";
+    for (let i = 0; i < 20 && !output.includes("/followed-path"); i++) {
+      await get("followed", "/followed-path");
+      output = await follower.until((text) => text.includes("/followed-path"), 1_500);
+    }
     expect(output).toMatch(/web\.1 \| .*GET \/followed-path/);
     expect(await follower.interrupt()).toBe(0);
     expect((await run("destroy", "followed", "--yes")).code).toBe(0);
