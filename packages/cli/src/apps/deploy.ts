@@ -84,7 +84,10 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       writeRelease(home, { ...release, status: "live" });
       markLive(home, app.name, releaseId);
       writeAppRecord(home, { ...record, liveRelease: releaseId });
-      await reporter.step("keep releases", (logger) => pruneReleases(distribution, app.name, keep, releaseId, logger, io.signal), (ids) => (ids.length === 0 ? `the last ${keep}` : `the last ${keep}, ${ids.length} older removed`));
+      // The release is live: failing to tidy older ones must not fail the deploy (the next one tries again).
+      await reporter
+        .step("keep releases", (logger) => pruneReleases(distribution, app.name, keep, releaseId, logger, io.signal), (ids) => (ids.length === 0 ? `the last ${keep}` : `the last ${keep}, ${ids.length} older removed`))
+        .catch((error: unknown) => reporter.note(`Older releases were not removed: ${(error as Error).message}`));
       return { app: app.name, release: releaseId, builder: plan.builder.name, deployer: deployer.name, artifact, url: distribution.router().urlFor(app.name), status: "running", health };
     } catch (error) {
       const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
