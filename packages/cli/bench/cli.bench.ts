@@ -5,6 +5,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import autocannon from "autocannon";
 import { defineBench } from "@hop3/bench";
 
 const run = promisify(execFile);
@@ -49,6 +50,37 @@ async function rawRedeploy(): Promise<void> {
   process.kill(-child.pid!, "SIGTERM");
 }
 
+let deploying: Promise<unknown> = Promise.resolve();
+
+/**
+ * `hop3 deploy` of the unchanged app, timed until traffic is switched: nginx's site for the app names
+ * the new release's port (router.apply writes it, validates it and reloads before it returns). The
+ * deploy goes on (drain, old instances stopped) untimed; the next run waits for it.
+ */
+async function redeployUntilSwitched(): Promise<void> {
+  const site = join(home, "nginx", "sites", "nix-web.conf");
+  const before = readFileSync(site, "utf8");
+  deploying = run(process.execPath, [bin, "deploy", app], { env });
+  let failed: unknown;
+  deploying.catch((error: unknown) => (failed = error));
+  while (readFileSync(site, "utf8") === before) {
+    if (failed) throw failed;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Requests that fail (error, timeout, non-2xx) under a steady load while the app is redeployed `count` times. */
+async function failedRequestsDuringRedeploys(count: number): Promise<{ failed: number; total: number }> {
+  let load!: autocannon.Instance;
+  const done = new Promise<autocannon.Result>((resolve, reject) => {
+    load = autocannon({ url: `http://127.0.0.1:${port}/`, headers: { Host: "nix-web.localhost" }, connections: 4, overallRate: 200, duration: 300 }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+  for (let i = 0; i < count; i++) await run(process.execPath, [bin, "deploy", app], { env });
+  load.stop();
+  const result = await done;
+  return { failed: result.errors + result.timeouts + result.non2xx, total: result.requests.total };
+}
+
 export default defineBench({
   name: "cli",
   async setup() {
@@ -71,16 +103,28 @@ export default defineBench({
       goal: "within 2x of bare node",
     },
     {
-      name: "unchanged redeploy of a built Nix app, to serving",
-      subject: { label: "hop3 deploy", run: () => run(process.execPath, [bin, "deploy", app], { env }) },
+      name: "unchanged redeploy of a built Nix app, to switched traffic",
+      subject: { label: "hop3 deploy, until nginx routes the new release", run: redeployUntilSwitched },
       baseline: { label: "nix-build + start + first 200", run: rawRedeploy },
+      beforeEach: () => deploying,
       iterations: 5,
       goal: "< 1.5 s",
+    },
+    {
+      name: "unchanged redeploy of a built Nix app, whole command",
+      subject: { label: "hop3 deploy (switch, 2 s drain, old stopped)", run: () => deploying.then(() => run(process.execPath, [bin, "deploy", app], { env })) },
+      baseline: { label: "nix-build + start + first 200", run: rawRedeploy },
+      iterations: 3,
+      goal: "< 4 s (2 s of it the drain)",
     },
   ],
   async notes() {
     const { stderr } = await run(process.execPath, ["--import", join(import.meta.dirname, "report-rss.mjs"), bin, "deploy", app], { env });
     const kib = Number(/hop3-bench-maxrss-kib (\d+)/.exec(stderr)?.[1]);
-    return [`peak memory of \`hop3 deploy\` (unchanged Nix app): ${(kib / 1024).toFixed(1)} MiB`];
+    const load = await failedRequestsDuringRedeploys(10);
+    return [
+      `peak memory of \`hop3 deploy\` (unchanged Nix app): ${(kib / 1024).toFixed(1)} MiB`,
+      `requests failed during 10 redeploys under 200 requests/s through nginx: ${load.failed} of ${load.total} (goal: 0)`,
+    ];
   },
 });

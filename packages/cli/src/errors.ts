@@ -50,6 +50,14 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
     title: "A host name cannot be a domain of the app",
     hint: "Give lowercase host names such as blog.example.org: labels of a-z, 0-9 and '-' separated by dots, not under .localhost.",
   },
+  RELEASE_NOT_FOUND: {
+    title: "No release to roll back to",
+    hint: "Run `hop3 releases NAME` for the app's kept releases: only one that once ran (live or superseded) can be started again. Raise HOP3_KEEP_RELEASES to keep more of them.",
+  },
+  KEEP_RELEASES_INVALID: {
+    title: "HOP3_KEEP_RELEASES is not a number of releases",
+    hint: "Set HOP3_KEEP_RELEASES to a whole number from 1 to 100 (default 5), or unset it.",
+  },
 });
 
 export type CliErrorCode = keyof typeof cliErrorCatalog;

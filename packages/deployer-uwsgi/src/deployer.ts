@@ -17,7 +17,7 @@ import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } fro
 import { planInstances, type InstancePlan } from "./plan.js";
 import { recordedSessions, sweepOrphans } from "./orphans.js";
 import { isAlive, readPid, signalGroup } from "./process.js";
-import { appOperation, applyRelease, stopVassals, type AppOperation } from "./release.js";
+import { appOperation, applyRelease, repairInterruptedSwitch, replaceRelease, stopVassals, type AppOperation } from "./release.js";
 import { readStoredApp, writeState, type StoredApp } from "./state.js";
 import { logFiles, serviceStatus, startService, stopService } from "./services.js";
 import { appStatus } from "./status.js";
@@ -49,10 +49,16 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
     checkBindAddress(context.bindAddress);
     return appOperation(app, context, settings);
   };
-  const serialize = async <T>(context: DeployContext, app: string, action: (op: AppOperation) => Promise<T>): Promise<T> => {
+  // Each operation first puts right what an interrupted deploy left (see repairInterruptedSwitch).
+  const serialize = async <T>(context: DeployContext, app: string, action: (op: AppOperation) => Promise<T>, repair = true): Promise<T> => {
     const op = operation(context, app);
     const key = `${context.home}\0${app}`;
-    const run = (queues.get(key) ?? Promise.resolve()).catch(() => undefined).then(() => action(op));
+    const run = (queues.get(key) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        if (repair) await repairInterruptedSwitch(op);
+        return action(op);
+      });
     queues.set(key, run);
     return run.finally(() => {
       if (queues.get(key) === run) queues.delete(key);
@@ -72,7 +78,7 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
     stop: (app, context) => serialize(context, app, (op) => stop(op)),
     restart: (app, context) => serialize(context, app, (op) => restart(op)),
     scale: (app, context) => serialize(context, app, (op) => scale(op)),
-    destroy: (app, context) => serialize(context, app, (op) => destroy(op)),
+    destroy: (app, context) => serialize(context, app, (op) => destroy(op), false),
     // Read-only: answers at once, even while a deploy of the app is under way.
     status: async (app, context) => appStatus(operation(context, app)),
     logFiles: async (app, context) => {
@@ -111,6 +117,17 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
       timeoutMs: settings.beforeRunTimeoutSeconds * 1000,
     };
     await runBeforeRun(spec, context);
+  }
+  if (previous && !previous.state.stopped) {
+    // A running release keeps serving until the new one has passed its health gate beside it.
+    try {
+      await replaceRelease(op, { artifact, plan, live: previous.state });
+    } catch (error) {
+      if (!Hop3Error.is(error)) throw error;
+      throw withNote(error, `The running release (build ${previous.artifact.buildId}) was left serving; the new one was stopped.`, { kept: previous.artifact.buildId });
+    }
+    context.logger.info(`Deployed ${app}: ${plan.instances.length} process(es) under the uWSGI emperor, switched from build ${previous.artifact.buildId}.`);
+    return appStatus(op);
   }
   try {
     await applyRelease(op, { artifact, plan, ...(previous && { previous: previous.state }), reload: "changed" });
@@ -160,15 +177,15 @@ async function stop(op: AppOperation): Promise<DeploymentStatus> {
 }
 
 /**
- * New processes for every instance: launchers rewritten (so changed config values apply) and
- * vassals touched. A stopped app is started.
+ * New processes for every instance, started beside the running ones like a deploy (so changed
+ * config values apply without a gap). A stopped app is started.
  */
 async function restart(op: AppOperation): Promise<DeploymentStatus> {
   const stored = requireDeployed(op);
   if (stored.state.stopped) return start(op);
   const plan = planInstances(stored.artifact, stored.state.scale, false);
   checkWorkingDir(stored.artifact);
-  await applyRelease(op, { artifact: stored.artifact, plan, previous: stored.state, reload: "always" });
+  await replaceRelease(op, { artifact: stored.artifact, plan, live: stored.state });
   return appStatus(op);
 }
 

@@ -72,10 +72,21 @@ export function appLayout(home: string, app: string): AppLayout {
   };
 }
 
+/**
+ * A release runs in one of two slots, so a new one can start beside the running one. Slot `a`
+ * keeps the original file names (`web.1.sh`); slot `b` adds `.b` (`web.1.b.sh`).
+ */
+export type Slot = "a" | "b";
+
+export const otherSlot = (slot: Slot): Slot => (slot === "a" ? "b" : "a");
+
 /** One worker instance's files. */
 export interface InstancePaths {
   /** `<worker>.<n>`, the instance's key in state and file names. */
   readonly key: string;
+  readonly slot: Slot;
+  /** `<worker>.<n>` in slot a, `<worker>.<n>.b` in slot b: the name of its vassal, launcher, pid file and socket. */
+  readonly stem: string;
   readonly vassal: string;
   readonly launcher: string;
   readonly pidFile: string;
@@ -85,26 +96,33 @@ export interface InstancePaths {
 
 export const instanceKey = (worker: string, index: number): string => `${worker}.${index}`;
 
-/** `<app>_<worker>.<n>.ini`: app names never contain `_`, so the app is whatever precedes the first one. */
-export const vassalFileName = (app: string, worker: string, index: number): string => `${app}_${worker}.${index}.ini`;
+/** The instance's file stem in a slot. */
+export const instanceStem = (worker: string, index: number, slot: Slot = "a"): string => (slot === "a" ? instanceKey(worker, index) : `${instanceKey(worker, index)}.${slot}`);
 
-const VASSAL_FILE = /^([a-z0-9-]+)_([A-Za-z][A-Za-z0-9_-]*)\.([1-9][0-9]*)\.ini$/;
+/** `<app>_<worker>.<n>.ini` (slot b: `<app>_<worker>.<n>.b.ini`): app names never contain `_`, so the app is whatever precedes the first one. */
+export const vassalFileName = (app: string, worker: string, index: number, slot: Slot = "a"): string => `${app}_${instanceStem(worker, index, slot)}.ini`;
+
+const VASSAL_FILE = /^([a-z0-9-]+)_([A-Za-z][A-Za-z0-9_-]*)\.([1-9][0-9]*)(\.b)?\.ini$/;
 
 /** Reads a vassal file name back; undefined for anything else in the folder (temporary files...). */
-export function parseVassalFileName(file: string): { app: string; worker: string; index: number } | undefined {
+export function parseVassalFileName(file: string): { app: string; worker: string; index: number; slot: Slot } | undefined {
   const match = VASSAL_FILE.exec(file);
-  return match ? { app: match[1]!, worker: match[2]!, index: Number(match[3]) } : undefined;
+  return match ? { app: match[1]!, worker: match[2]!, index: Number(match[3]), slot: match[4] ? "b" : "a" } : undefined;
 }
 
-export function instancePaths(emperor: EmperorLayout, app: AppLayout, worker: string, index: number): InstancePaths {
+/** Both slots write to the instance's one log file (`<worker>.<n>.log`), so `hop3 logs` shows a release change in order. */
+export function instancePaths(emperor: EmperorLayout, app: AppLayout, worker: string, index: number, slot: Slot = "a"): InstancePaths {
   const key = instanceKey(worker, index);
+  const stem = instanceStem(worker, index, slot);
   return {
     key,
-    vassal: join(emperor.vassals, vassalFileName(app.app, worker, index)),
-    launcher: join(app.runDir, `${key}.sh`),
-    pidFile: join(app.runDir, `${key}.pid`),
+    slot,
+    stem,
+    vassal: join(emperor.vassals, vassalFileName(app.app, worker, index, slot)),
+    launcher: join(app.runDir, `${stem}.sh`),
+    pidFile: join(app.runDir, `${stem}.pid`),
     log: join(app.logsDir, `${key}.log`),
-    socket: socketPath(emperor.sockets, `${app.app}_${key}`),
+    socket: socketPath(emperor.sockets, `${app.app}_${stem}`),
   };
 }
 

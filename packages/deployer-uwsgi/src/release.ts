@@ -2,13 +2,15 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import type { BuildArtifact, DeployContext } from "@hop3/core";
 import { ensureEmperor, pokeEmperor } from "./emperor.js";
-import { appLayout, emperorLayout, instancePaths, type AppLayout, type EmperorLayout, type InstancePaths } from "./layout.js";
+import { testCrashPoint } from "@hop3/core";
+import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Slot } from "./layout.js";
 import { writeLauncher } from "./launcher.js";
 import { emperorSettingsOf, type ResolvedUwsgiOptions } from "./options.js";
 import type { InstancePlan, PlannedInstance } from "./plan.js";
 import { assignPorts } from "./ports.js";
-import { connectHost, isAlive, readPid } from "./process.js";
-import { reservedPorts, writeArtifact, writeState, type DeployState } from "./state.js";
+import { connectHost, isAlive, readPid, sleep } from "./process.js";
+import { pendingArtifactFile, readPendingArtifact, readStoredApp, reservedPorts, writeArtifact, writePendingArtifact, writeState, type DeployState } from "./state.js";
+import { planInstances } from "./plan.js";
 import { listVassals, removeVassal, renderVassal, writeVassal } from "./vassal.js";
 import { recordedSessions, sweepOrphans } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
@@ -53,7 +55,8 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
   // Children of a launcher that died abruptly would keep the port the new instance needs.
   await sweepOrphans(recordedSessions(layout.runDir, app));
 
-  const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index)]));
+  const slot: Slot = request.previous?.slot ?? "a";
+  const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
   const { ports, moved } = await assignPorts({
     keys: plan.instances.filter((instance) => instance.web).map((instance) => instance.key),
     previous: request.previous?.ports ?? {},
@@ -68,12 +71,12 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
   const starting = plan.instances.map((instance) => writeInstance(op, request, instance, paths.get(instance.key)!, ports[instance.key], pathPrepend));
   writeArtifact(layout, artifact);
   // Saved before waiting, so a release that fails to start can still be seen, stopped and destroyed.
-  const state = writeState(layout, { scale: { ...plan.scale }, ports, stopped: false, routed: request.previous?.routed ?? false });
+  const state = writeState(layout, { scale: { ...plan.scale }, ports, stopped: false, routed: request.previous?.routed ?? false, slot });
   await pokeEmperor(emperor);
   const routed = await waitAndRoute(op, plan, ports, starting, state);
 
   const wanted = new Set(plan.instances.map((instance) => instance.key));
-  const surplus = listVassals(emperor.vassals, app).filter((vassal) => !wanted.has(`${vassal.worker}.${vassal.index}`));
+  const surplus = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot && !wanted.has(`${vassal.worker}.${vassal.index}`));
   const saved = writeState(layout, { ...state, routed });
   await stopVassals(op, surplus, { forget: true });
   return saved;
@@ -127,6 +130,124 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, ports: Readonl
   return early ?? applyRoute(op, plan, ports, state.routed);
 }
 
+/** What replaces a running release. */
+export interface ReplaceRequest {
+  readonly artifact: BuildArtifact;
+  readonly plan: InstancePlan;
+  /** The state of the release that runs now; it keeps serving until the switch. */
+  readonly live: DeployState;
+}
+
+/**
+ * Starts a release beside the running one, in the other slot on new ports, and switches to it only
+ * once it is up and has passed `context.healthGate`: ports and vassals of the new slot written, the
+ * emperor woken, every instance waited for, the health gate asked on the new ports, then (state
+ * `pending` recorded first) the route switched, the switch recorded, and the old slot drained and
+ * stopped. If the new release fails anywhere before the switch, its instances are stopped and the
+ * running release was never touched.
+ */
+export async function replaceRelease(op: AppOperation, request: ReplaceRequest): Promise<DeployState> {
+  const { context, settings, emperor, layout, app } = op;
+  const { artifact, plan, live } = request;
+  await ensureEmperor(context.home, emperorSettingsOf(settings), context);
+  await sweepOrphans(recordedSessions(layout.runDir, app));
+  const slot = otherSlot(live.slot);
+  // What an interrupted deploy left in that slot is not the release being deployed now.
+  await stopVassals(op, listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot), { forget: true });
+
+  const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
+  const { ports } = await assignPorts({
+    keys: plan.instances.filter((instance) => instance.web).map((instance) => instance.key),
+    previous: {},
+    bindAddress: context.bindAddress,
+    reserved: new Set([...reservedPorts(context.home, app), ...Object.values(live.ports)]),
+    isRunning: () => false,
+  });
+  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
+  mkdirSync(layout.logsDir, { recursive: true });
+  const starting = plan.instances.map((instance) => writeInstance(op, { artifact, plan, reload: "always" }, instance, paths.get(instance.key)!, ports[instance.key], pathPrepend));
+  await pokeEmperor(emperor);
+  testCrashPoint(context.env, "after-vassal");
+  try {
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
+    const upstreams = webUpstreams(op, plan, ports);
+    if (upstreams.length > 0 && context.healthGate) await context.healthGate({ upstreams });
+  } catch (error) {
+    await stopVassals(op, listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot), { forget: true });
+    throw error;
+  }
+  writePendingArtifact(layout, artifact);
+  const pending = writeState(layout, { ...live, pending: { slot, ports, scale: { ...plan.scale } } });
+  testCrashPoint(context.env, "before-switch");
+  return finishSwitch(op, artifact, plan, pending, settings.drainSeconds * 1000);
+}
+
+/**
+ * Routes to the pending slot, records it as live, then lets requests already sent to the old
+ * instances finish (`drainMs`) before stopping them. Safe to run again after a crash: each step
+ * only moves further toward the pending release.
+ */
+async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, state: DeployState, drainMs: number): Promise<DeployState> {
+  const { context, layout, emperor, app } = op;
+  const pending = state.pending!;
+  const routed = await applyRoute(op, plan, pending.ports, state.routed);
+  testCrashPoint(context.env, "after-switch");
+  writeArtifact(layout, artifact);
+  const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, stopped: false, routed, slot: pending.slot });
+  rmSync(pendingArtifactFile(layout), { force: true });
+  const old = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== pending.slot);
+  if (old.length > 0 && drainMs > 0) await sleep(drainMs);
+  await stopVassals(op, old, { forget: true });
+  return saved;
+}
+
+/**
+ * Puts right what a deploy killed midway left: a switch recorded as pending is finished when the
+ * new instances still run, else the route stays with (or goes back to) the live release; instances
+ * of the slot that is not live are stopped. Every operation on an app starts with it, so the next
+ * deploy repairs whatever a crash left. Returns whether anything was repaired.
+ */
+export async function repairInterruptedSwitch(op: AppOperation): Promise<boolean> {
+  const { context, layout, emperor, app } = op;
+  let stored;
+  try {
+    stored = readStoredApp(context.home, app);
+  } catch {
+    return false; // an unreadable state is the deploy's to rewrite
+  }
+  if (stored === undefined) return false;
+  let state = stored.state;
+  let repaired = false;
+  if (state.pending) {
+    const pending = state.pending;
+    const artifact = readPendingArtifact(layout);
+    const plan = artifact && planInstances(artifact, pending.scale, false);
+    const up = plan?.instances.every((instance) => isRunningPid(instancePaths(emperor, layout, instance.worker, instance.index, pending.slot).pidFile)) ?? false;
+    if (artifact && plan && up) {
+      context.logger.warn(`A switch of ${app} to build ${artifact.buildId} was interrupted; finishing it.`);
+      await finishSwitch(op, artifact, plan, state, 0);
+      return true;
+    }
+    context.logger.warn(`A switch of ${app} was interrupted before its new release was up; the live release (build ${stored.artifact.buildId}) keeps the route.`);
+    if (state.routed && !state.stopped) await applyRoute(op, planInstances(stored.artifact, state.scale, false), state.ports, true);
+    state = writeState(layout, { ...state, pending: undefined });
+    rmSync(pendingArtifactFile(layout), { force: true });
+    repaired = true;
+  }
+  const strays = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== state.slot);
+  if (strays.length > 0) {
+    context.logger.warn(`Stopping ${strays.length} instance(s) of ${app} that an interrupted deploy started.`);
+    await stopVassals(op, strays, { forget: true });
+    repaired = true;
+  }
+  return repaired;
+}
+
+function webUpstreams(op: AppOperation, plan: InstancePlan, ports: Readonly<Record<string, number>>): Array<{ host: string; port: number }> {
+  const host = connectHost(op.context.bindAddress);
+  return plan.instances.filter((instance) => instance.web).map((instance) => ({ host, port: ports[instance.key]! }));
+}
+
 /** Routes the app's host names to its web instances (and its static directory); removes the route when there is nothing to route. */
 export async function applyRoute(op: AppOperation, plan: InstancePlan, ports: Readonly<Record<string, number>>, routedBefore: boolean): Promise<boolean> {
   const { context, app } = op;
@@ -146,12 +267,12 @@ export async function applyRoute(op: AppOperation, plan: InstancePlan, ports: Re
  * Removes vassals and waits until their workers are gone. With `forget` (scale down, a worker
  * dropped by a redeploy) their launchers and pid files go too; stop keeps them.
  */
-export async function stopVassals(op: AppOperation, vassals: ReadonlyArray<{ file: string; worker: string; index: number }>, options: { forget: boolean }): Promise<void> {
+export async function stopVassals(op: AppOperation, vassals: ReadonlyArray<{ file: string; worker: string; index: number; slot: Slot }>, options: { forget: boolean }): Promise<void> {
   if (vassals.length === 0) return;
-  const files = vassals.map((vassal) => instancePaths(op.emperor, op.layout, vassal.worker, vassal.index));
-  const sessions = files.flatMap((file, i) => {
+  const files = vassals.map((vassal) => instancePaths(op.emperor, op.layout, vassal.worker, vassal.index, vassal.slot));
+  const sessions = files.flatMap((file) => {
     const sid = readPid(file.pidFile);
-    return sid === undefined ? [] : [{ sid, instance: `${op.app}_${vassals[i]!.worker}.${vassals[i]!.index}` }];
+    return sid === undefined ? [] : [{ sid, instance: `${op.app}_${file.stem}` }];
   });
   for (const vassal of vassals) removeVassal(vassal.file);
   await pokeEmperor(op.emperor);
@@ -174,7 +295,7 @@ function writeInstanceLauncher(op: AppOperation, artifact: BuildArtifact, instan
     artifact: artifact.runtime.env,
     app: context.appEnv,
     user: context.userEnv,
-    assigned: { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${instance.key}`, ...(port !== undefined && { PORT: String(port) }) },
+    assigned: { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) },
   });
   return writeLauncher(files.launcher, {
     app: op.app,

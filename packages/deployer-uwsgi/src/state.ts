@@ -16,6 +16,14 @@ const DeployStateSchema = z
     stopped: z.boolean(),
     /** Whether the router was given a route for the app. */
     routed: z.boolean(),
+    /** The slot the live release runs in (see Slot); states written before slots existed are `a`. */
+    slot: z.enum(["a", "b"]).default("a"),
+    /**
+     * A release that passed its health gate in the other slot and is being switched to: written
+     * before the route changes, cleared once the switch is recorded. Found on the next operation,
+     * it tells an interrupted switch to finish (see repairInterruptedSwitch).
+     */
+    pending: z.object({ slot: z.enum(["a", "b"]), ports: z.record(z.string(), z.number().int().min(1).max(65535)), scale: z.record(z.string(), z.number().int().min(0)) }).strict().optional(),
     updatedAt: z.string(),
   })
   .strict();
@@ -50,9 +58,26 @@ export function writeArtifact(layout: AppLayout, artifact: BuildArtifact): void 
   writeJsonAtomic(layout.artifactFile, artifact);
 }
 
+/** The artifact of a release being switched to (state.pending), kept apart until the switch is recorded. */
+export const pendingArtifactFile = (layout: AppLayout): string => `${layout.artifactFile.slice(0, -".json".length)}.pending.json`;
+
+export function writePendingArtifact(layout: AppLayout, artifact: BuildArtifact): void {
+  writeJsonAtomic(pendingArtifactFile(layout), artifact);
+}
+
+export function readPendingArtifact(layout: AppLayout): BuildArtifact | undefined {
+  const file = pendingArtifactFile(layout);
+  if (!existsSync(file)) return undefined;
+  try {
+    return validateArtifact(readJson(file), file);
+  } catch {
+    return undefined; // a broken pending artifact cannot be switched to: the live release stays
+  }
+}
+
 /** Saves the state (atomically). */
-export function writeState(layout: AppLayout, state: Omit<DeployState, "version" | "updatedAt">): DeployState {
-  const full: DeployState = { version: 1, ...state, updatedAt: new Date().toISOString() };
+export function writeState(layout: AppLayout, state: Omit<DeployState, "version" | "updatedAt" | "slot"> & { slot?: DeployState["slot"] }): DeployState {
+  const full: DeployState = { version: 1, ...state, slot: state.slot ?? "a", updatedAt: new Date().toISOString() };
   writeJsonAtomic(layout.stateFile, full);
   return full;
 }
@@ -70,7 +95,7 @@ export function reservedPorts(home: string, exceptApp: string): Set<number> {
     if (app === exceptApp) continue;
     try {
       const state = DeployStateSchema.safeParse(readJson(appLayout(home, app).stateFile));
-      if (state.success) for (const port of Object.values(state.data.ports)) reserved.add(port);
+      if (state.success) for (const port of [...Object.values(state.data.ports), ...Object.values(state.data.pending?.ports ?? {})]) reserved.add(port);
     } catch {
       // Not deployed by this deployer, or unreadable: holds no port of ours.
     }

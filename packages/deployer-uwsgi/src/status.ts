@@ -21,7 +21,7 @@ export async function appStatus(op: AppOperation): Promise<DeploymentStatus> {
   const host = connectHost(context.bindAddress);
   const workers = await Promise.all(
     plan.instances.map(async (instance): Promise<WorkerStatus> => {
-      const files = instancePaths(op.emperor, op.layout, instance.worker, instance.index);
+      const files = instancePaths(op.emperor, op.layout, instance.worker, instance.index, stored.state.slot);
       const port = stored.state.ports[instance.key];
       const base = { worker: instance.worker, instance: instance.index, ...(instance.web && port !== undefined && { port }) };
       if (stored.state.stopped || !existsSync(files.vassal)) return { ...base, state: "stopped" };

@@ -2,7 +2,7 @@ import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@hop3/core";
 import { iniPath } from "./ini.js";
-import { parseVassalFileName } from "./layout.js";
+import { parseVassalFileName, type Slot } from "./layout.js";
 
 /** What goes into one vassal file: only paths under HOP3_HOME, never a user value. */
 export interface VassalSpec {
@@ -69,7 +69,7 @@ export function removeVassal(path: string): boolean {
 }
 
 /** The vassals of one app in the folder: exact match on the app part, so `rdrand` never sees `rdrand2`'s. */
-export function listVassals(dir: string, app: string): Array<{ file: string; worker: string; index: number }> {
+export function listVassals(dir: string, app: string): Array<{ file: string; worker: string; index: number; slot: Slot }> {
   let files: string[];
   try {
     files = readdirSync(dir);
@@ -78,7 +78,7 @@ export function listVassals(dir: string, app: string): Array<{ file: string; wor
   }
   return files.flatMap((file) => {
     const parsed = parseVassalFileName(file);
-    return parsed && parsed.app === app ? [{ file: join(dir, file), worker: parsed.worker, index: parsed.index }] : [];
+    return parsed && parsed.app === app ? [{ file: join(dir, file), worker: parsed.worker, index: parsed.index, slot: parsed.slot }] : [];
   });
 }
 

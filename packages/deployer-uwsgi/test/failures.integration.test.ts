@@ -56,14 +56,15 @@ describe("uWSGI deployer: failed starts and checks", () => {
     expect(vassals("deaf")).toEqual([]);
   });
 
-  it("a redeploy that does not start brings the previous release back, on the same port and route", async () => {
+  it("a redeploy that does not start never touches the running release: same processes, port and route", async () => {
     const dir = writeApp(home, "resilient");
     const v1 = await deployer.deploy(makeArtifact("resilient", dir, { env: { APP_LABEL: "v1" } }), context());
     const port = portOf(v1);
     const error = await caught(() => deployer.deploy(makeArtifact("resilient", dir, { workers: { web: CRASH } }, "build-2"), context()));
     expect(error.code).toBe("UWSGI_WORKER_CRASHED");
-    expect(error.message).toContain("The previous release (build build-1) was restored and serves again.");
-    expect(error.details.restored).toBe("build-1");
+    expect(error.message).toContain("The running release (build build-1) was left serving; the new one was stopped.");
+    expect(error.details.kept).toBe("build-1");
+    expect(pidOf(await deployer.status("resilient", context()), "web")).toBe(pidOf(v1, "web"));
     const status = await deployer.status("resilient", context());
     expect(status.state).toBe("running");
     expect(portOf(status)).toBe(port);

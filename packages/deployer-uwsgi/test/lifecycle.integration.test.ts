@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Router } from "@hop3/core";
+import { Hop3Error, type Router } from "@hop3/core";
 import { createUwsgiDeployer, stopEmperor } from "@hop3/deployer-uwsgi";
 import { PYTHON, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, tempHome, waitFor, writeApp } from "./helpers.js";
 
@@ -103,22 +103,47 @@ describe("uWSGI deployer life cycle", () => {
     expect((await getReport(httpPort, "/", "demo.localhost")).pid).toBe(answer.pid);
   });
 
-  it("a deploy that changes nothing restarts nothing; one that changes a value restarts what it changes", async () => {
+  it("a redeploy starts beside the running release on a new port, asks the health gate there, then switches and stops the old one", async () => {
     const before = await deployer.status("demo", context());
-    const same = await deployer.deploy(artifact, context());
-    expect(pidOf(same, "web")).toBe(pidOf(before, "web"));
-    expect(pidOf(same, "worker")).toBe(pidOf(before, "worker"));
-    const changed = await deployer.deploy(artifact, context({ userEnv: { SHARED: "user", NEW_VALUE: "1" } }));
+    const asked: number[] = [];
+    const changed = await deployer.deploy(artifact, {
+      ...context({ userEnv: { SHARED: "user", NEW_VALUE: "1" } }),
+      healthGate: async ({ upstreams }) => {
+        // Asked before the switch: the router still sends users to the old release.
+        asked.push(...upstreams.map((u) => u.port));
+        expect((await getReport(httpPort, "/", "demo.localhost")).env.PORT).toBe(String(portOf(before)));
+        expect((await getReport(upstreams[0]!.port)).env.NEW_VALUE).toBe("1");
+      },
+    });
+    expect(asked).toEqual([portOf(changed)]);
+    expect(portOf(changed)).not.toBe(portOf(before));
     expect(pidOf(changed, "web")).not.toBe(pidOf(before, "web"));
-    expect((await getReport(portOf(changed))).env.NEW_VALUE).toBe("1");
+    expect(pidOf(changed, "worker")).not.toBe(pidOf(before, "worker"));
+    expect((await getReport(httpPort, "/", "demo.localhost")).env.NEW_VALUE).toBe("1");
+    await expect(httpGet(portOf(before)!)).rejects.toThrow(/ECONNREFUSED/);
+    expect(readdirSync(join(home, "uwsgi", "vassals")).filter((f) => f.startsWith("demo_")).sort()).toEqual(["demo_web.1.b.ini", "demo_worker.1.b.ini"]);
   });
 
-  it("restart gives every instance a new process on the same port, with changed config applied", async () => {
+  it("a release that fails the health gate is stopped and the running one keeps serving, untouched", async () => {
+    const before = await deployer.status("demo", context());
+    const error = await caught(() =>
+      deployer.deploy(artifact, { ...context(), healthGate: async () => Promise.reject(new Hop3Error({ code: "HEALTH_CHECK_FAILED", message: "no", hint: "h" })) }),
+    );
+    expect(error.code).toBe("HEALTH_CHECK_FAILED");
+    expect(error.details.kept).toBe(artifact.buildId);
+    const after = await deployer.status("demo", context());
+    expect(after.state).toBe("running");
+    expect(portOf(after)).toBe(portOf(before));
+    expect(pidOf(after, "web")).toBe(pidOf(before, "web"));
+    expect(readdirSync(join(home, "uwsgi", "vassals")).filter((f) => f.startsWith("demo_")).sort()).toEqual(["demo_web.1.b.ini", "demo_worker.1.b.ini"]);
+  });
+
+  it("restart gives every instance a new process, started beside the old one, with changed config applied", async () => {
     const before = await deployer.status("demo", context());
     const { pid: appPid } = await getReport(portOf(before));
     const after = await deployer.restart("demo", context({ userEnv: { SHARED: "changed" } }));
     expect(after.state).toBe("running");
-    expect(portOf(after)).toBe(portOf(before));
+    expect(portOf(after)).not.toBe(portOf(before));
     expect(pidOf(after, "web")).not.toBe(pidOf(before, "web"));
     expect(pidOf(after, "worker")).not.toBe(pidOf(before, "worker"));
     const report = await getReport(portOf(after));

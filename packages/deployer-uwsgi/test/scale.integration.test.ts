@@ -94,7 +94,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     expect((await getReport(httpPort, "/", "rdrand2.localhost")).name).toBe("second");
   });
 
-  it("a redeploy replaces the release: new processes on the same port, dropped workers stopped", async () => {
+  it("a redeploy replaces the release: new processes on a new port in the other slot, dropped workers stopped", async () => {
     const dir = writeApp(home, "redeploy");
     const withWorker = makeArtifact("redeploy", dir, {
       workers: { web: `${PYTHON} ${dir}/server.py`, worker: `${PYTHON} ${dir}/worker.py` },
@@ -105,12 +105,12 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     const workerPid = pidOf(v1, "worker")!;
 
     const v2 = await deployer.deploy(makeArtifact("redeploy", dir, { env: { APP_LABEL: "v2" } }, "build-2"), context());
-    expect(portOf(v2)).toBe(port);
+    expect(portOf(v2)).not.toBe(port);
     expect(v2.workers.map((w) => w.worker)).toEqual(["web"]);
     expect(pidOf(v2, "web")).not.toBe(pidOf(v1, "web"));
-    expect((await getReport(port)).name).toBe("v2");
+    expect((await getReport(portOf(v2))).name).toBe("v2");
     expect((await getReport(httpPort, "/", "redeploy.localhost")).name).toBe("v2");
-    expect(vassals("redeploy")).toEqual(["redeploy_web.1.ini"]);
+    expect(vassals("redeploy")).toEqual(["redeploy_web.1.b.ini"]);
     expect(processesUnder(home).filter((p) => p.startsWith(`${workerPid} `) || p.includes(`${dir}/worker.py`))).toEqual([]);
   });
 

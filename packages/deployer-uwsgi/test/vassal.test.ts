@@ -51,9 +51,11 @@ describe("renderVassal", () => {
 describe("vassal file names", () => {
   it("are <app>_<worker>.<n>.ini and read back; the app is what precedes the first _", () => {
     expect(vassalFileName("blog", "web", 1)).toBe("blog_web.1.ini");
-    expect(parseVassalFileName("blog_web.1.ini")).toEqual({ app: "blog", worker: "web", index: 1 });
-    expect(parseVassalFileName("my-app_queue_high.12.ini")).toEqual({ app: "my-app", worker: "queue_high", index: 12 });
-    for (const other of [".tmp-blog_web.1.ini-123-abc", "blog_web.0.ini", "blog_web.ini", "Blog_web.1.ini", "blog.ini", "blog_1w.1.ini"]) {
+    expect(parseVassalFileName("blog_web.1.ini")).toEqual({ app: "blog", worker: "web", index: 1, slot: "a" });
+    expect(vassalFileName("blog", "web", 2, "b")).toBe("blog_web.2.b.ini");
+    expect(parseVassalFileName("blog_web.2.b.ini")).toEqual({ app: "blog", worker: "web", index: 2, slot: "b" });
+    expect(parseVassalFileName("my-app_queue_high.12.ini")).toEqual({ app: "my-app", worker: "queue_high", index: 12, slot: "a" });
+    for (const other of [".tmp-blog_web.1.ini-123-abc", "blog_web.0.ini", "blog_web.ini", "Blog_web.1.ini", "blog.ini", "blog_1w.1.ini", "blog_web.1.c.ini", "blog_web.1.a.ini"]) {
       expect(parseVassalFileName(other), other).toBeUndefined();
     }
   });

@@ -1,14 +1,14 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildArtifact, Deployer, Distribution, Logger } from "@hop3/core";
-import { appStateDir, Hop3Error, newReleaseId } from "@hop3/core";
+import type { BuildArtifact, DeployContext, Deployer, Distribution, Logger } from "@hop3/core";
+import { appStateDir, Hop3Error, newReleaseId, testCrashPoint } from "@hop3/core";
 import type { CliIO } from "../io.js";
 import type { StepReporter } from "../reporter.js";
 import { readAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
 import { deployContext } from "./context.js";
 import { waitUntilServing, type HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
-import { listReleases, writeRelease, type Release } from "./releases.js";
+import { keepReleasesSetting, listReleases, markInterrupted, markLive, pruneReleases, writeRelease, type Release } from "./releases.js";
 import { tailWorkerLogs } from "./worker-logs.js";
 
 export interface DeployRequest {
@@ -41,6 +41,7 @@ const DEFAULT_START_TIMEOUT_SECONDS = 30;
 export async function deployApp(distribution: Distribution, io: CliIO, reporter: StepReporter, request: DeployRequest): Promise<DeployResult> {
   const { home } = distribution;
   const app = distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName });
+  const keep = keepReleasesSetting(io.env);
   const unlock = lockApp(home, app.name, "deploy", { create: true });
   try {
     const plan = await reporter.step("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
@@ -60,19 +61,38 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
       ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
     };
-    const release: Release = { id: releaseId, app: app.name, createdAt: new Date().toISOString(), source: app.dir, builder: plan.builder.name, deployer: deployer.name, artifact, status: "failed" };
+    const release: Release = {
+      id: releaseId,
+      app: app.name,
+      createdAt: new Date().toISOString(),
+      source: app.dir,
+      builder: plan.builder.name,
+      deployer: deployer.name,
+      artifact,
+      status: "deploying",
+      env: { app: record.appEnv, user: record.userEnv },
+      ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
+      ...(record.healthcheck && { healthcheck: record.healthcheck }),
+    };
+    // Recorded before anything runs, so a deploy killed midway leaves a trace (marked interrupted by the next one).
+    markInterrupted(home, app.name, releaseId);
+    writeRelease(home, release);
+    testCrashPoint(io.env, "after-build");
 
     try {
-      await reporter.step(`deploy with ${deployer.name}`, (logger) => deployer.deploy(artifact, deployContext(distribution, record, io, logger)));
-      const health = await reporter.step("health", () => checkHealth(distribution, io, record, artifact), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
+      const health = await startRelease(distribution, io, reporter, record, artifact, deployer);
       writeRelease(home, { ...release, status: "live" });
-      supersede(home, app.name, releaseId);
+      markLive(home, app.name, releaseId);
       writeAppRecord(home, { ...record, liveRelease: releaseId });
+      // The release is live: failing to tidy older ones must not fail the deploy (the next one tries again).
+      await reporter
+        .step("keep releases", (logger) => pruneReleases(distribution, app.name, keep, releaseId, logger, io.signal), (ids) => (ids.length === 0 ? `the last ${keep}` : `the last ${keep}, ${ids.length} older removed`))
+        .catch((error: unknown) => reporter.note(`Older releases were not removed: ${(error as Error).message}`));
       return { app: app.name, release: releaseId, builder: plan.builder.name, deployer: deployer.name, artifact, url: distribution.router().urlFor(app.name), status: "running", health };
     } catch (error) {
       const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
       // Bookkeeping that fails too (a full disk) must not stop the previous release coming back.
-      noting(reporter, () => writeRelease(home, { ...release, error: failure }));
+      noting(reporter, () => writeRelease(home, { ...release, status: "failed", error: failure }));
       noting(reporter, () => writeAppRecord(home, record));
       const explained = await withLastLogLines(error, deployer, distribution, app.name, io);
       if (previous?.liveRelease) await restorePrevious(distribution, io, reporter, previous, deployer, error);
@@ -84,6 +104,43 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
     // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root).
     if (!existsSync(join(appStateDir(home, app.name), "app.json"))) rmSync(appStateDir(home, app.name), { recursive: true, force: true });
   }
+}
+
+/**
+ * Deploys an artifact through the health gate and waits until the router serves it: the deployer
+ * asks the new instances on their own ports before it switches (when it starts releases beside
+ * the running one), then the app is asked through the router as a user would.
+ */
+export async function startRelease(
+  distribution: Distribution,
+  io: CliIO,
+  reporter: StepReporter,
+  record: Omit<AppRecord, "updatedAt">,
+  artifact: BuildArtifact,
+  deployer: Deployer,
+): Promise<HealthResult> {
+  await reporter.step(`deploy with ${deployer.name}`, (logger) => deployer.deploy(artifact, { ...deployContext(distribution, record, io, logger), healthGate: healthGate(io, record, artifact) }));
+  return reporter.step("health", () => checkHealth(distribution, io, record, artifact), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
+}
+
+/** The health check of a release, asked of each of its web instances directly, before it gets traffic. */
+export function healthGate(io: CliIO, record: Pick<AppRecord, "name" | "startTimeoutSeconds" | "healthcheck">, artifact: BuildArtifact): NonNullable<DeployContext["healthGate"]> {
+  const explicit = artifact.runtime.healthcheck ?? record.healthcheck;
+  return async ({ upstreams }) => {
+    for (const upstream of upstreams) {
+      const listen = upstream.host.includes(":") ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
+      await waitUntilServing({
+        listen,
+        host: `${record.name}.localhost`,
+        url: `http://${listen}/`,
+        check: explicit ?? { path: "/" },
+        // By default any HTTP answer below 500 will do; a 5xx (503 while it warms up) is not ready.
+        strict: explicit !== undefined,
+        timeoutMs: (record.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000,
+        signal: io.signal,
+      });
+    }
+  };
 }
 
 /** Asks the app through the router until it answers: web apps by HTTP, static sites for a 2xx. */
@@ -131,8 +188,9 @@ async function withLastLogLines(error: unknown, deployer: Deployer, distribution
 async function restorePrevious(distribution: Distribution, io: CliIO, reporter: StepReporter, previous: AppRecord, failedDeployer: Deployer, cause: unknown): Promise<void> {
   const live = listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease);
   if (!live) return;
-  // The uWSGI deployer brings its previous release back by itself when a worker does not start.
-  if (Hop3Error.is(cause) && cause.details.restored !== undefined) return;
+  // The uWSGI deployer brings its previous release back by itself when a worker does not start,
+  // and never stops it when the new one fails beside it (`kept`).
+  if (Hop3Error.is(cause) && (cause.details.restored !== undefined || cause.details.kept !== undefined)) return;
   try {
     const deployer = distribution.deployerFor(live.artifact.kind);
     await reporter.step(`restore release ${live.id}`, (logger) => deployer.deploy(live.artifact, deployContext(distribution, previous, io, logger)));
@@ -161,8 +219,3 @@ function noting(reporter: StepReporter, write: () => void): void {
   }
 }
 
-function supersede(home: string, app: string, liveId: string): void {
-  for (const release of listReleases(home, app)) {
-    if (release.status === "live" && release.id !== liveId) writeRelease(home, { ...release, status: "superseded" });
-  }
-}

@@ -1,9 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, validateArtifact, writeJsonAtomic, type BuildArtifact } from "@hop3/core";
+import { appStateDir, validateArtifact, writeJsonAtomic, type BuildArtifact, type Distribution, type Healthcheck, type Logger } from "@hop3/core";
 import { cliError } from "../errors.js";
 
-/** One deploy of an app: what was built, with what, and how it ended. Never changed but for its status. */
+/**
+ * One deploy of an app: what was built, from what, with what, in which environment, and how it
+ * ended. Written when the build is done (`deploying`) and never changed after but for its status.
+ */
 export interface Release {
   readonly id: string;
   readonly app: string;
@@ -13,9 +16,21 @@ export interface Release {
   readonly builder: string;
   readonly deployer: string;
   readonly artifact: BuildArtifact;
-  readonly status: "live" | "failed" | "superseded";
+  /**
+   * `deploying` while its deploy runs; `live` serves; `superseded` served and was replaced (it can be
+   * rolled back to); `failed` never served; `interrupted` was being deployed when Hop3 was killed.
+   */
+  readonly status: "deploying" | "live" | "failed" | "superseded" | "interrupted";
+  /** The environment it ran with: hop3.toml [env] of its source, and the values the user had set. */
+  readonly env?: { readonly app: Readonly<Record<string, string>>; readonly user: Readonly<Record<string, string>> };
+  /** hop3.toml [run] start-timeout and [healthcheck] of its source, for a rollback's health gate. */
+  readonly startTimeoutSeconds?: number;
+  readonly healthcheck?: Healthcheck;
   readonly error?: { readonly code: string; readonly message: string };
 }
+
+/** Releases kept with what they need to start again, when HOP3_KEEP_RELEASES does not say. */
+export const DEFAULT_KEEP_RELEASES = 5;
 
 const releasesDir = (home: string, app: string) => join(appStateDir(home, app), "releases");
 
@@ -47,4 +62,60 @@ function readRelease(path: string): Release {
 export function currentRelease(home: string, app: string, liveId: string | undefined): Release | undefined {
   const releases = listReleases(home, app);
   return releases.find((r) => r.id === liveId) ?? releases.at(-1);
+}
+
+/** Records `liveId` as the live release: the one live before becomes superseded, a deploy killed midway interrupted. */
+export function markLive(home: string, app: string, liveId: string): void {
+  for (const release of listReleases(home, app)) {
+    if (release.id === liveId) {
+      if (release.status !== "live") writeRelease(home, { ...release, status: "live" });
+    } else if (release.status === "live") writeRelease(home, { ...release, status: "superseded" });
+  }
+}
+
+/** Releases left `deploying` by a deploy that was killed: `interrupted`, so nothing takes them for running. */
+export function markInterrupted(home: string, app: string, exceptId: string): void {
+  for (const release of listReleases(home, app)) {
+    if (release.status === "deploying" && release.id !== exceptId) writeRelease(home, { ...release, status: "interrupted" });
+  }
+}
+
+/** How many releases to keep: HOP3_KEEP_RELEASES (1 to 100), default 5. */
+export function keepReleasesSetting(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.HOP3_KEEP_RELEASES;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_KEEP_RELEASES;
+  const value = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || value < 1 || value > 100) {
+    throw cliError("KEEP_RELEASES_INVALID", `HOP3_KEEP_RELEASES=${JSON.stringify(raw)} is not a whole number from 1 to 100.`, { details: { value: raw } });
+  }
+  return value;
+}
+
+/** The releases past the `keep` newest, never the live one nor one being deployed: those pruning removes. */
+export function releasesToPrune(releases: readonly Release[], keep: number, liveId: string | undefined): Release[] {
+  const newestFirst = [...releases].reverse();
+  const kept = new Set(newestFirst.slice(0, keep).map((r) => r.id));
+  return releases.filter((r) => !kept.has(r.id) && r.id !== liveId && r.status !== "deploying");
+}
+
+/**
+ * Removes the releases past the `keep` newest: first what their builder kept for them (Nix GC
+ * root, release directory, Docker image, through `Builder.discard`), then their record. A release
+ * whose resources cannot be freed keeps its record, so the next prune tries again.
+ */
+export async function pruneReleases(distribution: Distribution, app: string, keep: number, liveId: string | undefined, logger: Logger, signal: AbortSignal): Promise<string[]> {
+  const { home } = distribution;
+  const pruned: string[] = [];
+  for (const release of releasesToPrune(listReleases(home, app), keep, liveId)) {
+    const builder = distribution.registry.builders().find((b) => b.name === release.builder);
+    try {
+      await builder?.discard?.(release.artifact, { ...distribution.operationContext({ signal, logger }), appStateDir: appStateDir(home, app) });
+    } catch (error) {
+      logger.warn(`Release ${release.id} of ${app} was kept: ${(error as Error).message}`);
+      continue;
+    }
+    rmSync(join(releasesDir(home, app), `${release.id}.json`), { force: true });
+    pruned.push(release.id);
+  }
+  return pruned;
 }

@@ -9,6 +9,7 @@ import { restartCommand, scaleCommand, startCommand, statusCommand, stopCommand 
 import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
+import { releasesCommand, rollbackCommand } from "./releases.js";
 import { serverCommands } from "./server.js";
 import { setupCommand } from "./setup.js";
 import { validateCommand } from "./validate.js";
@@ -32,5 +33,7 @@ export const builtInCommands: readonly Command[] = [
   ...serverCommands,
   doctorCommand,
   pluginsCommand,
+  releasesCommand,
+  rollbackCommand,
   setupCommand,
 ];

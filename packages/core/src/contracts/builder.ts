@@ -49,6 +49,12 @@ export interface Builder {
   accept(context: AcceptContext): AcceptResult | Promise<AcceptResult>;
   /** Builds the app and describes how to run it. */
   build(context: BuildContext): Promise<BuildArtifact>;
-  /** Frees what the artifact holds (GC roots, images, build copies) when its release is destroyed. */
+  /**
+   * Frees what the artifact holds (GC roots, images, build copies) when its release is no longer
+   * needed: the app is destroyed, or the release fell out of the kept ones (HOP3_KEEP_RELEASES) and
+   * is pruned after a deploy. Frees only what this one release holds (other kept releases may share a
+   * store path or a base image), may be called twice for one artifact, and throws when it could not
+   * free it (the release is then kept and tried again at the next prune).
+   */
   discard?(artifact: BuildArtifact, context: DiscardContext): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { OperationContext } from "./common.js";
-import type { Router } from "./router.js";
+import type { Router, Upstream } from "./router.js";
 
 /** Per-worker-instance state, as a deployer sees it. */
 export interface WorkerStatus {
@@ -41,6 +41,18 @@ export interface DeployContext extends OperationContext {
   readonly bindAddress: string;
   /** The proxy that routes host names to the app and serves its static files. */
   readonly router: Router;
+  /**
+   * Asks a new release whether it is healthy, directly on its web instances' ports, before any
+   * traffic goes to it. A deployer that starts a release beside the running one calls it once the
+   * new instances listen and before it switches the route; when it throws, the deployer stops the
+   * new instances, leaves the running release serving, and rethrows. Absent: listening is enough.
+   */
+  readonly healthGate?: (request: HealthGateRequest) => Promise<void>;
+}
+
+/** What `DeployContext.healthGate` is asked about: the new release's web instances, not yet routed. */
+export interface HealthGateRequest {
+  readonly upstreams: readonly Upstream[];
 }
 
 /** Where one worker instance writes its output. */

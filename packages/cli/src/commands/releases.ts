@@ -1,0 +1,34 @@
+import { requireAppRecord } from "../apps/app-record.js";
+import { listReleases } from "../apps/releases.js";
+import { rollbackApp } from "../apps/rollback.js";
+import { defineCommand } from "../command.js";
+import { UsageError } from "../usage-error.js";
+
+export const releasesCommand = defineCommand({
+  name: ["releases"],
+  summary: "List an app's kept releases, newest first: id, status, builder, source",
+  usage: "hop3 releases NAME [--json]",
+  maxPositionals: 1,
+  async run({ args, distribution }) {
+    const name = args.positionals[0];
+    if (!name) throw new UsageError("the app name is missing", this.usage);
+    const dist = await distribution();
+    requireAppRecord(dist.home, name);
+    const releases = listReleases(dist.home, name).reverse();
+    const text = releases.map((r) => `${r.id}  ${r.status.padEnd(11)} ${r.builder.padEnd(7)} ${r.artifact.buildId}  ${r.source}${r.error ? `  (${r.error.code})` : ""}`);
+    return { data: releases, text: text.length > 0 ? text : [`${name} has no release`] };
+  },
+});
+
+export const rollbackCommand = defineCommand({
+  name: ["rollback"],
+  summary: "Start the previous (or the named) release again, through the health gate, without building",
+  usage: "hop3 rollback NAME [RELEASE] [--json]",
+  maxPositionals: 2,
+  async run({ args, io, distribution, reporter }) {
+    const [name, release] = args.positionals;
+    if (!name) throw new UsageError("the app name is missing", this.usage);
+    const result = await rollbackApp(await distribution(), io, reporter, name, release);
+    return { data: result, text: [`${result.app} is live with release ${result.release}: ${result.url}`] };
+  },
+});
