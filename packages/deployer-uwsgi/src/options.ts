@@ -17,7 +17,7 @@ const UwsgiDeployerOptionsSchema = z
     emperorFrequency: z.number().int().min(1).max(60).default(1),
     startTimeoutSeconds: z.number().positive().default(30),
     stopTimeoutSeconds: z.number().positive().default(10),
-    drainSeconds: z.number().min(0).max(600).default(2),
+    drainSeconds: z.number().min(0).max(600).default(10),
     beforeRunTimeoutSeconds: z.number().positive().default(600),
     logMaxBytes: z.number().int().min(0).default(10 * 1024 * 1024),
     inheritEnv: z.array(z.string().regex(new RegExp(ENV_NAME_PATTERN), "must be an environment variable name")).default([...DEFAULT_INHERITED_ENV]),
@@ -38,8 +38,9 @@ export interface UwsgiDeployerOptions {
   /** How long stop waits for a worker to exit after SIGTERM before it is killed, in seconds (default 10). */
   readonly stopTimeoutSeconds?: number;
   /**
-   * After a deploy switched the route to the new release, how long the old instances keep running
-   * so requests already sent to them finish, in seconds (default 2; 0 stops them at once).
+   * After a deploy switched the route to the new release, the longest the old instances keep running
+   * while connections to them are still open (requests already sent finish), in seconds (default 10;
+   * 0 stops them at once). With nothing in flight they stop at once.
    */
   readonly drainSeconds?: number;
   /** Time limit of each before-run command, in seconds (default 600). */

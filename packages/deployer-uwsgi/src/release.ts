@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import type { BuildArtifact, DeployContext } from "@hop3/core";
+import { drainConnections } from "./drain.js";
 import { ensureEmperor, pokeEmperor } from "./emperor.js";
 import { testCrashPoint } from "@hop3/core";
 import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Slot } from "./layout.js";
@@ -8,7 +9,7 @@ import { writeLauncher } from "./launcher.js";
 import { emperorSettingsOf, type ResolvedUwsgiOptions } from "./options.js";
 import type { InstancePlan, PlannedInstance } from "./plan.js";
 import { assignPorts } from "./ports.js";
-import { connectHost, isAlive, readPid, sleep } from "./process.js";
+import { connectHost, isAlive, readPid } from "./process.js";
 import { pendingArtifactFile, readPendingArtifact, readStoredApp, reservedPorts, writeArtifact, writePendingArtifact, writeState, type DeployState } from "./state.js";
 import { planInstances } from "./plan.js";
 import { listVassals, removeVassal, renderVassal, writeVassal } from "./vassal.js";
@@ -196,7 +197,9 @@ async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: Ins
   const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, stopped: false, routed, slot: pending.slot });
   rmSync(pendingArtifactFile(layout), { force: true });
   const old = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== pending.slot);
-  if (old.length > 0 && drainMs > 0) await sleep(drainMs);
+  const newPorts = new Set(Object.values(pending.ports));
+  const oldPorts = new Set(Object.values(state.ports).filter((port) => !newPorts.has(port)));
+  if (old.length > 0 && drainMs > 0) await drainConnections(oldPorts, drainMs, context.signal);
   await stopVassals(op, old, { forget: true });
   return saved;
 }

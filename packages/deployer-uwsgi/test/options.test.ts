@@ -9,7 +9,7 @@ describe("options", () => {
       emperorFrequency: 1,
       startTimeoutSeconds: 30,
       stopTimeoutSeconds: 10,
-      drainSeconds: 2,
+      drainSeconds: 10,
       beforeRunTimeoutSeconds: 600,
       logMaxBytes: 10 * 1024 * 1024,
       inheritEnv: [...DEFAULT_INHERITED_ENV],

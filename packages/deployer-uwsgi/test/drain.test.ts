@@ -1,0 +1,65 @@
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { drainConnections, openConnections } from "../src/drain.js";
+
+// Real loopback sockets, counted from the kernel's tables: the drain waits for exactly these.
+let server: Server | undefined;
+const sockets: Socket[] = [];
+
+async function listen(): Promise<number> {
+  server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((done) => server!.listen(0, "127.0.0.1", done));
+  return (server.address() as { port: number }).port;
+}
+
+async function open(port: number): Promise<Socket> {
+  const client = connect(port, "127.0.0.1");
+  await new Promise((done) => client.once("connect", done));
+  sockets.push(client);
+  return client;
+}
+
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await new Promise((done) => (server ? server.close(done) : done(undefined)));
+  server = undefined;
+});
+
+describe("draining the old instances' ports", () => {
+  it("counts the connections open to a port, and none once they close", async () => {
+    const port = await listen();
+    expect(openConnections(new Set([port]))).toBe(0);
+    const client = await open(port);
+    // Both ends of a loopback connection are in the table; the server side has the port as local.
+    expect(openConnections(new Set([port]))).toBeGreaterThanOrEqual(1);
+    client.destroy();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((done) => setTimeout(done, 50));
+    expect(openConnections(new Set([port]))).toBe(0);
+  });
+
+  it("returns at once when nothing is in flight, and waits for a connection to close", async () => {
+    const port = await listen();
+    let started = Date.now();
+    await drainConnections(new Set([port]), 5_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    const client = await open(port);
+    setTimeout(() => sockets.forEach((socket) => socket.destroy()), 300);
+    started = Date.now();
+    await drainConnections(new Set([port]), 5_000);
+    const waited = Date.now() - started;
+    expect(client.destroyed).toBe(true);
+    expect(waited).toBeGreaterThanOrEqual(250);
+    expect(waited).toBeLessThan(4_000);
+  });
+
+  it("gives up at its limit when a connection stays open", async () => {
+    const port = await listen();
+    await open(port);
+    const started = Date.now();
+    await drainConnections(new Set([port]), 300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(openConnections(new Set([port]))).toBeGreaterThanOrEqual(1);
+  });
+});
