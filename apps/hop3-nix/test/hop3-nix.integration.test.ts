@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { freePort, processesUnder } from "@hop3/test-support";
+import { freePort, httpGet, processesUnder } from "@hop3/test-support";
 
 // The real `hop3-nix` program, from source, against the real nix-build, uWSGI emperor and nginx.
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
@@ -23,17 +22,6 @@ function hop3Nix(...args: string[]): Promise<{ code: number; stdout: string; std
       { env: { ...process.env, ...env, NO_COLOR: "1" }, timeout: 120_000 },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
-  });
-}
-
-function get(host: string): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request({ hostname: "127.0.0.1", port, path: "/", headers: { Host: host }, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail).end();
   });
 }
 
@@ -74,5 +62,5 @@ it("deploys a Nix static app and serves it through nginx", async () => {
   const result = await hop3Nix("deploy", join(fixtures, "apps/nix-static"));
   expect(result.code, result.stderr).toBe(0);
   expect(result.stdout.trim().split("\n").at(-1)).toBe(`nix-static is live: http://nix-static.localhost:${port}/`);
-  expect((await get("nix-static.localhost")).body).toContain("hello from nix-static");
+  expect((await httpGet(port, "nix-static.localhost")).body).toContain("hello from nix-static");
 });

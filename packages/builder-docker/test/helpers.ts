@@ -1,12 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Router } from "@hop3/core";
-import { freePort, caught, waitFor, testDeployContext } from "@hop3/test-support";
+import { testDeployContext } from "@hop3/test-support";
 
-export { freePort, caught, waitFor };
+export { httpGet, freePort, caught, waitFor } from "@hop3/test-support";
 
 export const FIXTURES = resolve(import.meta.dirname, "../../../test-fixtures/docker-apps");
 const START_DOCKERD = resolve(import.meta.dirname, "../../../scripts/start-dockerd.sh");
@@ -60,21 +59,6 @@ export function fixtureApp(fixture: string, name = fixture, files: Record<string
 /** What the deployer gets: the real command runner, a logger the test reads, the router. */
 export const deployContext = (home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}) =>
   testDeployContext(home, router, { env, appEnv });
-
-/** GET through nginx with the app's host name. */
-export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((resolveAnswer, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolveAnswer({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** Runs the docker CLI against the tests' engine. */
 export function docker(dockerHost: string, ...args: string[]): string {

@@ -1,8 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, caught, processesUnder } from "@hop3/test-support";
+import { freePort, caught, httpGet, processesUnder } from "@hop3/test-support";
 
 export { freePort, caught, processesUnder };
 
@@ -40,28 +39,13 @@ export function removeTempHomes(): void {
   for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 }
 
-/** GET through nginx with a chosen Host header. */
-export function httpGet(port: number, path: string, host: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolveAnswer, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolveAnswer({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 /** Polls GET until it answers 200 with `contains`, or fails with the last answer. */
 export async function waitForBody(port: number, path: string, host: string, contains: string, timeoutMs = 15_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   for (;;) {
     try {
-      const answer = await httpGet(port, path, host);
+      const answer = await httpGet(port, host, path);
       last = `${answer.status} ${answer.body.slice(0, 300)}`;
       if (answer.status === 200 && answer.body.includes(contains)) return answer.body;
     } catch (error) {

@@ -1,9 +1,7 @@
 import { execFile, spawn } from "node:child_process";
-import { request } from "node:http";
 import { fileURLToPath } from "node:url";
-import { freePort } from "@hop3/test-support";
 
-export { freePort };
+export { httpGet, freePort } from "@hop3/test-support";
 
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const tsx = import.meta.resolve("tsx");
@@ -28,21 +26,6 @@ export function hop3(args: readonly string[], env: Record<string, string>, cwd?:
         resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) });
       },
     );
-  });
-}
-
-/** GET through the router, with the app's host name, as a browser would send it. */
-export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-    req.end();
   });
 }
 

@@ -1,11 +1,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { BuildArtifact, Router } from "@hop3/core";
-import { freePort, caught, testDeployContext } from "@hop3/test-support";
+import { testDeployContext } from "@hop3/test-support";
 
-export { freePort, caught };
+export { httpGet, freePort, caught } from "@hop3/test-support";
 
 /** The repository's fixtures, proven against the real nix-build. */
 export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures");
@@ -50,21 +49,6 @@ export function staticArtifact(app: string, workingDir: string, dir = "public", 
 }
 
 export const deployContext = (home: string, router: Router, domains: string[] = []) => testDeployContext(home, router, { domains });
-
-/** GET through nginx with a chosen Host header (fetch cannot set Host). */
-export function httpGet(port: number, host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** Every file and directory under a directory, relative (missing directory: none). */
 export function listTree(dir: string): string[] {

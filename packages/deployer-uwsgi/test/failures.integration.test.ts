@@ -113,14 +113,14 @@ describe("uWSGI deployer: failed starts and checks", () => {
     const dir = writeApp(home, "mixed", { "server.py": SERVER_PY, "public/hello.txt": "static hello\n" });
     const status = await deployer.deploy(makeArtifact("mixed", dir, { workers: { web: `${PYTHON} ${dir}/server.py`, static: "public" }, env: { APP_LABEL: "mixed" } }), context());
     expect(status.state).toBe("running");
-    expect((await httpGet(httpPort, "/hello.txt", "mixed.localhost")).body).toBe("static hello\n");
+    expect((await httpGet(httpPort, "mixed.localhost", "/hello.txt")).body).toBe("static hello\n");
     expect((await getReport(httpPort, "/dynamic", "mixed.localhost")).name).toBe("mixed");
 
     const only = writeApp(home, "static-only", { "public/index.html": "<h1>only static</h1>\n" });
     const staticStatus = await deployer.deploy(makeArtifact("static-only", only, { workers: { static: join(only, "public") } }), context());
     expect(staticStatus).toMatchObject({ state: "running", workers: [] });
     expect(vassals("static-only")).toEqual([]);
-    expect((await httpGet(httpPort, "/", "static-only.localhost")).body).toBe("<h1>only static</h1>\n");
+    expect((await httpGet(httpPort, "static-only.localhost", "/")).body).toBe("<h1>only static</h1>\n");
   });
 });
 

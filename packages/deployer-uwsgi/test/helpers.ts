@@ -1,13 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { BuildArtifact, Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
-import { freePort, caught, waitFor, processesUnder, testDeployContext } from "@hop3/test-support";
+import { freePort, caught, httpGet, waitFor, processesUnder, testDeployContext } from "@hop3/test-support";
 
-export { freePort, caught, waitFor, processesUnder };
+export { freePort, caught, httpGet, waitFor, processesUnder };
 
 /**
  * The real Python interpreter (not a version manager's shim, which rewrites PATH and costs a
@@ -93,26 +92,6 @@ export async function nginxRouter(): Promise<{ router: Router; httpPort: number 
   return { router: createNginxRouter({ httpPort }), httpPort };
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** GET with a chosen Host header (through nginx), or straight to a worker's port. */
-export function httpGet(port: number, path = "/", host = `127.0.0.1:${port}`): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host }, agent: false, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
-}
-
 /** What the test server reports. */
 export interface ServerReport {
   readonly name: string;
@@ -126,7 +105,7 @@ export interface ServerReport {
 }
 
 export async function getReport(port: number, path = "/", host?: string): Promise<ServerReport> {
-  const answer = await httpGet(port, path, host);
+  const answer = await httpGet(port, host ?? `127.0.0.1:${port}`, path);
   if (answer.status !== 200) throw new Error(`GET ${path} answered ${answer.status}: ${answer.body.slice(0, 200)}`);
   return JSON.parse(answer.body) as ServerReport;
 }

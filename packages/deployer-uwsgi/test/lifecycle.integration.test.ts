@@ -120,7 +120,7 @@ describe("uWSGI deployer life cycle", () => {
     expect(pidOf(changed, "web")).not.toBe(pidOf(before, "web"));
     expect(pidOf(changed, "worker")).not.toBe(pidOf(before, "worker"));
     expect((await getReport(httpPort, "/", "demo.localhost")).env.NEW_VALUE).toBe("1");
-    await expect(httpGet(portOf(before)!)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(httpGet(portOf(before)!, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
     expect(readdirSync(join(home, "uwsgi", "vassals")).filter((f) => f.startsWith("demo_")).sort()).toEqual(["demo_web.1.b.ini", "demo_worker.1.b.ini"]);
   });
 
@@ -159,8 +159,8 @@ describe("uWSGI deployer life cycle", () => {
     expect(stopped.workers.every((w) => w.state === "stopped" && w.pid === undefined)).toBe(true);
     expect(readdirSync(join(home, "uwsgi", "vassals")).filter((f) => f.startsWith("demo_"))).toEqual([]);
     expect(processesUnder(home).filter((p) => p.includes(dir))).toEqual([]);
-    await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
-    expect((await httpGet(httpPort, "/", "demo.localhost")).status).not.toBe(200);
+    await expect(httpGet(port, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
+    expect((await httpGet(httpPort, "demo.localhost", "/")).status).not.toBe(200);
 
     const started = await deployer.start("demo", context());
     expect(started.state).toBe("running");

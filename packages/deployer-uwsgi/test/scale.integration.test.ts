@@ -51,7 +51,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     expect(one.workers.map((w) => `${w.worker}.${w.instance}:${w.state}`)).toEqual(["web.1:running"]);
     expect(portOf(one)).toBe(port1);
     expect(vassals("scaled")).toEqual(["scaled_web.1.ini"]);
-    for (const port of ports.slice(1)) await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
+    for (const port of ports.slice(1)) await expect(httpGet(port, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
     for (let i = 0; i < 5; i++) expect((await getReport(httpPort, "/", "scaled.localhost")).pid).toBe(pids[0]);
     expect(readdirSync(join(home, "apps", "scaled", "deploy", "run")).sort()).toEqual(["web.1.pid", "web.1.sh"]);
   });
@@ -84,8 +84,8 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     expect(vassals("rdrand")).toEqual([]);
     expect(vassals("rdrand2")).toEqual(["rdrand2_web.1.ini"]);
     expect(processesUnder(home).filter((p) => p.includes(`${rdrandDir}/`))).toEqual([]);
-    await expect(httpGet(port)).rejects.toThrow(/ECONNREFUSED/);
-    expect((await httpGet(httpPort, "/", "rdrand.localhost")).status).not.toBe(200);
+    await expect(httpGet(port, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
+    expect((await httpGet(httpPort, "rdrand.localhost", "/")).status).not.toBe(200);
     expect(await deployer.status("rdrand", context())).toEqual({ app: "rdrand", state: "absent", workers: [] });
 
     const after = await deployer.status("rdrand2", context());

@@ -1,10 +1,12 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createMemoryLogger, runCommand, type MemoryLogger, type OperationContext } from "@hop3/core";
 import { freePort, caught } from "@hop3/test-support";
+
+export { httpGet, type HttpAnswer } from "@hop3/test-support";
 
 export { freePort, caught };
 
@@ -29,30 +31,9 @@ export function makeDir(files: Record<string, string>): string {
   return dir;
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
 /** Removes every directory `makeDir` made. */
 export function removeMadeDirs(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
-
-/** GET through nginx with a chosen Host header (fetch cannot set Host). */
-export function httpGet(port: number, host: string, path = "/", headers: Record<string, string> = {}): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method: "GET", headers: { host, ...headers }, agent: false, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
-    req.on("error", reject);
-    req.end();
-  });
 }
 
 /** Sends raw bytes to a port and returns everything received until the peer closes. */

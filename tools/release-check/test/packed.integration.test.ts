@@ -1,10 +1,9 @@
 import { execFile, execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, processesUnder } from "@hop3/test-support";
+import { freePort, httpGet, processesUnder } from "@hop3/test-support";
 import { publishedPackages, ROOT } from "../src/index.js";
 
 // What a user gets from the registry: every published package packed with `pnpm pack`, installed
@@ -28,17 +27,6 @@ function run(file: string, args: readonly string[], options: { cwd: string; time
 
 /** A program installed in the project, run as a user would: `npx NAME ...` from the project. */
 const npx = (...args: string[]) => run("npx", ["--no-install", ...args], { cwd: project, env });
-
-function get(host: string, path = "/"): Promise<{ status: number; body: string }> {
-  return new Promise((done, fail) => {
-    const req = request({ hostname: "127.0.0.1", port, path, headers: { Host: host }, timeout: 5_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => done({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", fail).end();
-  });
-}
 
 beforeAll(async () => {
   port = await freePort();
@@ -120,17 +108,17 @@ describe.sequential("packed packages, installed with npm outside the repository"
     const result = await npx("hop3", "deploy", "nix-static");
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split("\n").at(-1)).toBe(`nix-static is live: http://nix-static.localhost:${port}/`);
-    expect((await get("nix-static.localhost")).body).toContain("hello from nix-static");
+    expect((await httpGet(port, "nix-static.localhost")).body).toContain("hello from nix-static");
   });
 
   it("npx hop3 deploy of a Markdown site, built by the third-party plugin and served by the static deployer", async () => {
     const result = await npx("hop3", "deploy", "handbook", "--json");
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ app: "handbook", builder: "markdown", artifact: { kind: "static" } });
-    const page = await get("handbook.localhost");
+    const page = await httpGet(port, "handbook.localhost");
     expect(page.status).toBe(200);
     expect(page.body).toContain("<h1>Handbook</h1>");
-    expect((await get("handbook.localhost", "/guide/start.html")).body).toContain("<h1>Getting started</h1>");
+    expect((await httpGet(port, "handbook.localhost", "/guide/start.html")).body).toContain("<h1>Getting started</h1>");
   });
 
   it("npx hop3-nix, the example distribution: its own name, the Nix builder only, and the same run-time plugins", async () => {

@@ -1,6 +1,31 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * GET on loopback with the given Host header (how nginx picks the app), on a fresh connection each
+ * time so no test depends on a kept-alive socket. Fails after 5 s without an answer.
+ */
+export function httpGet(port: number, host: string, path = "/", headers: Readonly<Record<string, string>> = {}): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, headers: { host, ...headers }, agent: false, timeout: 5_000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${host}${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 /** A loopback port nothing listens on now. */
 export function freePort(): Promise<number> {
