@@ -40,7 +40,7 @@ describe("static deployer", { timeout: 30_000 }, () => {
       workers: [{ worker: "static", instance: 1, state: "running", detail: expect.stringContaining(`served by nginx from ${join(app, "public")}`) }],
     });
     expect(status.workers[0]).not.toHaveProperty("pid");
-    expect(await httpGet(port, "site.localhost")).toEqual({ status: 200, body: "<p>site v1</p>\n" });
+    expect(await httpGet(port, "site.localhost")).toMatchObject({ status: 200, body: "<p>site v1</p>\n" });
     expect((await httpGet(port, "site.example.org", "/about.html")).body).toBe("about\n");
     expect(JSON.parse(readFileSync(stateFile(home, "site"), "utf8"))).toEqual(artifact);
   });
