@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ["@hop3/source"] } },
   test: {
+    globalSetup: ["./vitest.global-setup.ts"],
     projects: [
       {
         extends: true,

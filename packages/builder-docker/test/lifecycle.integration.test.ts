@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appStateDir, createDistribution, createMemoryLogger, type BuildArtifact, type Distribution } from "@hop3/core";
+import { createDistribution, createMemoryLogger, type BuildArtifact, type Distribution } from "@hop3/core";
 import { stopEmperor } from "@hop3/deployer-uwsgi";
 import { nginxRouterPlugin } from "@hop3/router-nginx";
 import { dockerPlugin } from "../src/index.js";
@@ -48,7 +48,7 @@ describe.sequential("Docker apps, built and run for real", () => {
   async function destroy(app: string, releases: readonly BuildArtifact[]) {
     await dist.deployerFor("docker-image").destroy(app, context());
     const builder = dist.registry.builders().find((b) => b.name === "docker")!;
-    for (const artifact of releases) await builder.discard!(artifact, { ...dist.operationContext(), appStateDir: appStateDir(home, app) });
+    for (const artifact of releases) await builder.discard!(artifact, dist.appContext(app));
   }
 
   beforeAll(async () => {

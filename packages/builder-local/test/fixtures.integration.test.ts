@@ -123,7 +123,7 @@ describe("releases", () => {
     expect(logger.entries.some((entry) => entry.text.includes("reusing node_modules"))).toBe(true);
     expect(existsSync(join(second.location, "node_modules", "ms", "package.json"))).toBe(true);
     const local = distribution.registry.builders().find((b) => b.name === "local")!;
-    await local.discard!(first, { ...distribution.operationContext(), appStateDir: join(home, "apps", "node-with-dep") });
+    await local.discard!(first, distribution.appContext("node-with-dep"));
     expect(existsSync(first.location)).toBe(false);
     expect(existsSync(join(second.location, "node_modules", "ms", "index.js"))).toBe(true);
   });

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { createDistribution, createMemoryLogger, runCommand, silentLogger, type Logger } from "@hop3/core";
+import { createDistribution, createMemoryLogger, silentLogger, type Logger } from "@hop3/core";
 import { createNixBuilder, nixPlugin } from "@hop3/builder-nix";
 import { caught, derivationNix, makeApp, nonce, tempDir, WRITE_RUNTIME_JSON } from "./helpers.js";
 
@@ -55,7 +55,7 @@ describe("GC roots", () => {
     expect(existsSync(artifact.location)).toBe(true);
 
     const builder = createNixBuilder();
-    const context = { appStateDir: join(home, "apps", "gc-app"), home, env, logger: silentLogger, run: runCommand, signal: new AbortController().signal };
+    const context = createDistribution({ plugins: [], env }).appContext("gc-app", { logger: silentLogger });
     await builder.discard!(artifact, context);
     expect(existsSync(link)).toBe(false);
     await builder.discard!(artifact, context); // twice is fine

@@ -17,9 +17,9 @@ export interface CliOptions {
   /** Where to send bug reports, printed with internal errors. */
   readonly bugReportUrl?: string;
   /**
-   * Where plugins named at run time (package.json `hop3.plugins`, the user config file,
-   * HOP3_PLUGINS) are looked for after the project: the distribution's own location, usually its
-   * bin's `import.meta.url`. Default: where @hop3/cli is installed. `false` turns run-time plugins off.
+   * Where plugins named at run time (Hop3's config file, HOP3_PLUGINS) are looked for after the
+   * config file's directory: the distribution's own location, usually its bin's `import.meta.url`.
+   * Default: where @hop3/cli is installed. `false` turns run-time plugins off.
    */
   readonly pluginsFrom?: string | URL | false;
 }
@@ -67,13 +67,13 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
   };
 }
 
-/** The distribution plus the plugins the project, the user config and HOP3_PLUGINS name. */
+/** The distribution plus the plugins Hop3's config file and HOP3_PLUGINS name (the operator's settings only). */
 async function withRunTimePlugins(base: Promise<Distribution>, io: CliIO, pluginsFrom: string | URL | false): Promise<Distribution> {
   const distribution = await base;
   if (pluginsFrom === false) return distribution;
-  const { requests, projectDir } = readPluginSettings(io.cwd, io.env);
+  const { requests, configDir } = readPluginSettings(io.env);
   if (requests.length === 0) return distribution;
-  const loaded = await loadPlugins(requests, { searchFrom: [projectDir, pluginsFrom] });
+  const loaded = await loadPlugins(requests, { searchFrom: [...(configDir !== undefined ? [configDir] : []), pluginsFrom] });
   return distribution.withPlugins(loaded);
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { coreError } from "./error-codes.js";
 import { parseHop3Toml, where } from "./formats/hop3-toml.js";
@@ -9,6 +9,9 @@ import type { EnvValue, Hop3Toml } from "./schemas/hop3-toml.js";
 import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
 import { isValidAppName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
+import { Hop3Error } from "./errors.js";
+import { readAppFile } from "./host/confine.js";
+import { toLimits, type AppLimits } from "./host/limits.js";
 
 /** The app's configuration from hop3.toml and the Procfile, normalized. hop3.toml wins. */
 export interface AppConfig {
@@ -43,6 +46,8 @@ export interface AppConfig {
   /** `[healthcheck]` (or the older `[run] healthcheck` path); `contains` is the health gate's body check. */
   readonly healthcheck?: Healthcheck;
   readonly startTimeoutSeconds?: number;
+  /** What the app asks to be allowed: hop3.toml `[limits]` (or the catalogue dialect's `[resources]`); the server's defaults fill the rest. */
+  readonly limits: AppLimits;
   /** The port the app listens on inside its container: `[docker] port`, `[port] web` or `[web] port`. */
   readonly containerPort?: { readonly port: number; readonly source: ContainerPortSource };
   /** What hop3.toml holds that this Hop3 recognizes and keeps but does not act on; each is also a warning. */
@@ -105,9 +110,9 @@ export function findConfigFile(dir: string, name: string): string | undefined {
 export function loadAppConfig(dir: string): AppConfig {
   const tomlPath = findConfigFile(dir, "hop3.toml");
   const procfilePath = findConfigFile(dir, "Procfile");
-  const tomlText = tomlPath ? readConfig(tomlPath) : undefined;
+  const tomlText = tomlPath ? readConfig(dir, tomlPath) : undefined;
   const toml = tomlPath && tomlText !== undefined ? parseHop3Toml(tomlText, tomlPath) : {};
-  const procfile = procfilePath ? parseProcfile(readConfig(procfilePath), procfilePath) : { entries: [] };
+  const procfile = procfilePath ? parseProcfile(readConfig(dir, procfilePath), procfilePath) : { entries: [] };
   return normalizeConfig(toml, procfile, { hop3Toml: tomlPath, procfile: procfilePath }, tomlText);
 }
 
@@ -176,6 +181,7 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     else plainEnv[name] = String(value);
   }
   const containerPort = containerPortOf(toml, contradiction);
+  const limits = limitsOf(toml, contradiction);
 
   const workers = { ...procfileWorkers, ...tomlWorkers };
   if (workers.static !== undefined) checkStaticWorker(workers.static, files);
@@ -200,6 +206,7 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     computedEnv: { ...env.computed },
     ...(healthcheck && { healthcheck }),
     ...(toml.run?.["start-timeout"] !== undefined && { startTimeoutSeconds: toml.run["start-timeout"] }),
+    limits,
     ...(containerPort && { containerPort }),
     notActedOn,
     toml,
@@ -257,6 +264,23 @@ function containerPortOf(toml: Hop3Toml, contradiction: Contradiction): AppConfi
   return first && { port: first.port, source: first.source };
 }
 
+/** `[limits]`, with the catalogue dialect's `[resources] memory`; the two must agree on memory. */
+function limitsOf(toml: Hop3Toml, contradiction: Contradiction): AppLimits {
+  const section = toml.limits;
+  const memory = section?.memory ?? toml.resources?.memory;
+  if (section?.memory !== undefined && toml.resources?.memory !== undefined && section.memory !== toml.resources.memory) {
+    throw contradiction(["resources", "memory"], `[limits] memory is "${section.memory}" and [resources] memory is "${toml.resources.memory}"; an app has one memory limit.`, "Keep one of the two keys, or give both the same size.");
+  }
+  const { limits, invalid } = toLimits({
+    ...(memory !== undefined && { memory }),
+    ...(section?.cpu !== undefined && { cpu: section.cpu }),
+    ...(section?.processes !== undefined && { processes: section.processes }),
+    ...(section?.["open-files"] !== undefined && { openFiles: section["open-files"] }),
+  });
+  if (invalid.length > 0) throw contradiction(["limits", "memory"], `[limits] ${invalid.join(", ")} is not a size.`, 'Write a size such as "512M" or "2G".');
+  return limits;
+}
+
 /** A static worker names a directory inside the app, not a command. */
 function checkStaticWorker(dir: string, files: AppConfig["files"]): void {
   if (!/^[A-Za-z0-9._/+@=,-]+$/.test(dir) || dir.startsWith("/") || dir.split("/").includes("..")) {
@@ -270,10 +294,11 @@ function checkStaticWorker(dir: string, files: AppConfig["files"]): void {
 const commandList = (value: string | readonly string[] | undefined): string[] =>
   value === undefined ? [] : typeof value === "string" ? [value] : [...value];
 
-function readConfig(path: string): string {
+function readConfig(dir: string, path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readAppFile(dir, path);
   } catch (error) {
+    if (Hop3Error.is(error)) throw error;
     throw coreError("CONFIG_FILE_UNREADABLE", `${path} could not be read: ${(error as Error).message}.`, {
       cause: error,
       details: { file: path },

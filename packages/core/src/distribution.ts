@@ -1,6 +1,6 @@
 import { loadApp, type AppSource, type LoadAppOptions } from "./app.js";
 import { runCommand, type RunOptions } from "./command.js";
-import { SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/common.js";
+import { SUPPORTED_API_VERSIONS, type AppOperationContext, type OperationContext } from "./contracts/common.js";
 import type { Deployer } from "./contracts/deployer.js";
 import type { Router } from "./contracts/router.js";
 import type { Hop3Plugin } from "./contracts/plugin.js";
@@ -8,6 +8,10 @@ import { requirementProblem, type SystemRequirement } from "./contracts/requirem
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
 import { validateArtifact } from "./formats/artifact.js";
+import { confineStaticDir } from "./host/confine.js";
+import { prepareAppDirs, prepareHome } from "./host/home-layout.js";
+import { runAsUser } from "./host/run-as.js";
+import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
@@ -19,6 +23,8 @@ export interface DistributionOptions {
   readonly plugins: readonly Hop3Plugin[];
   /** Environment to read HOP3_HOME, PATH, NIX_PATH... from (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How to run the distribution's command-line program, for work Hop3 schedules for itself (see OperationContext.hop3Command). */
+  readonly hop3Command?: readonly string[];
 }
 
 export interface PluginInfo {
@@ -73,6 +79,12 @@ export interface Distribution {
   /** What a plugin operation gets: logger, signal, home, env, and a runner using them. */
   operationContext(options?: OperationOptions): OperationContext;
   /**
+   * What an operation on one app's files gets besides: its directory, its user (made if missing,
+   * with HOP3_HOME and the app's directories put in the layout isolation needs), and a runner as
+   * that user.
+   */
+  appContext(app: string, options?: OperationOptions): AppOperationContext;
+  /**
    * A new distribution: the same plugins and env, then these, in order (plugins loaded at run time
    * from HOP3_PLUGINS or package.json). This one is left as it is.
    */
@@ -84,10 +96,11 @@ export function createDistribution(options: DistributionOptions): Distribution {
   return compose(
     options.plugins.map((plugin) => ({ plugin, origin: "distribution" })),
     options.env ?? process.env,
+    options.hop3Command,
   );
 }
 
-function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, string | undefined>>): Distribution {
+function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, string | undefined>>, hop3Command: readonly string[] | undefined): Distribution {
   const registry = new Registry();
   const plugins: PluginInfo[] = [];
   for (const { plugin, origin } of entries) {
@@ -121,10 +134,20 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
       signal,
       home,
       env,
+      ...(hop3Command && { hop3Command }),
       // Programs see the distribution's environment (PATH, NIX_PATH...), not whatever Node has.
       run: (file, args, runOptions: RunOptions = {}) =>
         runCommand(file, args, { logger, signal, ...runOptions, env: { ...env, ...runOptions.env }, extendEnv: false }),
     };
+  };
+
+  const appContext = (app: string, options: OperationOptions = {}): AppOperationContext => {
+    const context = operationContext(options);
+    const scope = { home, env };
+    prepareHome(scope);
+    const appUser = ensureAppUser(scope, app);
+    prepareAppDirs(scope, app, appUser);
+    return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal }) };
   };
 
   return {
@@ -151,17 +174,18 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
           details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
         });
       }
-      const context = operationContext(buildOptions);
+      // The build runs what the app ships: as the app's own user, in directories it may use.
+      const context = appContext(plan.app.name, buildOptions);
       const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
         builder.build({
           ...context,
           app: plan.app,
           toolchains: builder.usesToolchains ? registry.toolchains() : [],
           releaseId: buildOptions.releaseId ?? newReleaseId(),
-          appStateDir: appStateDir(home, plan.app.name),
         }),
       );
       const valid = validateArtifact(artifact, `builder "${builder.name}"`);
+      confineStaticDir(valid);
       if (valid.appName !== plan.app.name || valid.builder !== builder.name) {
         throw coreError(
           "BUILD_ARTIFACT_INVALID",
@@ -187,7 +211,8 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
       return router;
     },
     operationContext,
-    withPlugins: (extra) => compose([...entries, ...extra], env),
+    appContext,
+    withPlugins: (extra) => compose([...entries, ...extra], env, hop3Command),
   };
 }
 

@@ -140,11 +140,47 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
   },
   PLUGIN_NOT_FOUND: {
     title: "A plugin package named in the plugin settings is not installed",
-    hint: "Install the package where the project or the distribution can find it (`npm install NAME` in the project), or remove it from hop3.plugins in package.json, the user config file or HOP3_PLUGINS.",
+    hint: "Install the package where Hop3 looks for plugins: beside the distribution (`npm install -g NAME` when hop3 is installed globally) or in the directory of Hop3's config file (`npm install --prefix ~/.config/hop3 NAME`); or remove it from the config file's `plugins` or HOP3_PLUGINS.",
   },
   PLUGIN_IMPORT_FAILED: {
     title: "A plugin package was found but could not be imported",
     hint: "Read the cause shown: a missing dependency of the plugin, a syntax error, or a CommonJS-only package. Reinstall the plugin, or report it to its authors.",
+  },
+  HOP3_SETTING_INVALID: {
+    title: "A Hop3 setting in the environment has a value Hop3 cannot use",
+    hint: "Fix or unset the variable named; docs/reference/security.md and the CLI reference describe Hop3's settings.",
+  },
+  HOP3_CONFIG_INVALID: {
+    title: "Hop3's config file is not valid",
+    hint: "Fix the key named in the file (HOP3_CONFIG, else ~/.config/hop3/config.json); docs/reference/cli.md lists its keys: plugins, limits, maxLimits, logs.",
+  },
+  HOP3_HOME_NOT_TRAVERSABLE: {
+    title: "App users cannot reach HOP3_HOME",
+    hint: "Keep HOP3_HOME where every user may pass (the default, /var/lib/hop3, is), or let others pass through the directory named (`chmod o+x DIR`).",
+  },
+  APP_USER_FAILED: {
+    title: "The system user of an app could not be made or removed",
+    hint: "Read the cause shown (useradd, userdel or gpasswd's own message); Hop3 must run as root to make app users, and /etc/passwd must be writable.",
+  },
+  APP_USER_CONFLICT: {
+    title: "The user name Hop3 would give an app belongs to someone else",
+    hint: "Another account (a person's, or another HOP3_HOME's app) has that name: rename the app, remove that account, or give this HOP3_HOME its own HOP3_USER_PREFIX.",
+  },
+  STATE_PATH_UNSAFE: {
+    title: "A path in Hop3's state is not what Hop3 made there",
+    hint: "Something replaced a directory of Hop3's with a link or a file; remove it (Hop3 makes it again) and find out what wrote it.",
+  },
+  CGROUP_SETUP_FAILED: {
+    title: "The cgroup that limits an app could not be set up",
+    hint: "Read the kernel's refusal shown; check that the cgroup controllers (memory, pids, cpu) are mounted and writable by root, or lower the limit named.",
+  },
+  STATIC_DIR_OUTSIDE_ARTIFACT: {
+    title: "A static directory is outside what the app's build produced",
+    hint: "Serve a directory of the build itself (`$out/public` for Nix, a directory of the app for the Local builder); links out of it, `..` and absolute paths elsewhere are refused.",
+  },
+  CONFIG_FILE_OUTSIDE_APP: {
+    title: "An app's configuration file is a link out of the app directory",
+    hint: "Make hop3.toml and the Procfile regular files of the app (or links inside it); Hop3 never reads files outside an app for it.",
   },
 });
 

@@ -11,11 +11,12 @@ export function isDirectory(path: string): boolean {
 }
 
 /**
- * Writes a file so that readers see the old content or the new, never half of it (a temporary
+ * Writes a file so that readers see the old content or the new (0600 unless told: Hop3's files
+ * hold env values and are for Hop3 alone), never half of it (a temporary
  * file in the same directory, fsynced, renamed into place, then the directory fsynced). A crash
  * leaves at most a `.tmp-*` file, which nothing reads.
  */
-export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temporary = join(dir, `.tmp-${basename(path)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);

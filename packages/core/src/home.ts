@@ -1,9 +1,17 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-/** Hop3's state directory: HOP3_HOME, else `$XDG_DATA_HOME/hop3`, else `~/.local/share/hop3`. */
+/** HOP3_HOME when Hop3 runs as root and none is set. */
+export const SYSTEM_HOME = "/var/lib/hop3";
+
+/**
+ * Hop3's state directory: HOP3_HOME; else, as root, /var/lib/hop3 (every app user must be able to
+ * pass through it, which no directory under /root allows); else `$XDG_DATA_HOME/hop3`, else
+ * `~/.local/share/hop3`.
+ */
 export function resolveHop3Home(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.HOP3_HOME) return resolve(env.HOP3_HOME);
+  if (process.getuid?.() === 0) return SYSTEM_HOME;
   const data = env.XDG_DATA_HOME || join(env.HOME || homedir(), ".local", "share");
   return resolve(data, "hop3");
 }

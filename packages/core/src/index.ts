@@ -5,10 +5,47 @@ export { runCommand, formatLastLines, type CommandResult, type CommandRunner, ty
 export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
 export { CRASH_AT_VARIABLE, CRASH_POINTS, testCrashPoint, type CrashPoint } from "./crash-points.js";
 export { findProgram } from "./programs.js";
-export { resolveHop3Home, appStateDir, newReleaseId } from "./home.js";
+export { resolveHop3Home, appStateDir, newReleaseId, SYSTEM_HOME } from "./home.js";
+export {
+  ensureAppUser,
+  findAppUser,
+  removeAppUser,
+  ensureWebUser,
+  webUserOf,
+  appUserName,
+  webUserName,
+  userPrefix,
+  appDataDir,
+  lookupUser,
+  lookupGroup,
+  runsAsRoot,
+  type AppUser,
+  type UserScope,
+  type PasswdEntry,
+} from "./host/users.js";
+export { runAsUser, privilegeDrop, appProcessEnv, APP_INHERITED_ENV, APP_UMASK, type RunAsOptions } from "./host/run-as.js";
+export { prepareHome, prepareAppDirs, ensureDir, appDirsOf, migrateHome, layoutVersion, legacyRootHome, LAYOUT_VERSION, type AppDirs, type DirOwnership } from "./host/home-layout.js";
+export {
+  DEFAULT_LIMITS,
+  LIMIT_NAMES,
+  defaultMaxLimits,
+  parseSize,
+  formatSize,
+  toLimits,
+  resolveLimits,
+  type AppLimits,
+  type LimitSettings,
+  type ResolvedLimits,
+} from "./host/limits.js";
+export { detectCgroups, prepareCgroup, cgroupPids, removeCgroups, unenforceableLimits, CGROUP_ROOT, type CgroupSupport, type Controller } from "./host/cgroups.js";
+export { rotateInPlace, rotateByRename, capLogDirectory, rotatedFiles, type RotationPolicy } from "./host/logs.js";
+export { confineStaticDir, readAppFile, isInside } from "./host/confine.js";
+export { syncTree, type SyncResult } from "./host/copy-tree.js";
+export { processUid, processesOfUid, signalAppProcess, killAppProcesses } from "./host/processes.js";
+export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
 
-export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext } from "./contracts/common.js";
+export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext, type AppOperationContext } from "./contracts/common.js";
 export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
 export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
 export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  removeAppUser,
   CONTRIBUTION_NAME_PATTERN,
   createDistribution,
   definePlugin,
@@ -123,12 +124,13 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
     });
 
     afterAll(async () => {
-      // Free what the builds hold (GC roots, images), then the temporary home.
-      const context = distribution?.operationContext();
+      // Free what the builds hold (GC roots, images), then the temporary home and the apps' users.
       for (const artifact of built) {
-        await builder.discard?.(artifact, { ...context!, appStateDir: join(home, "apps", artifact.appName) }).catch(() => {});
+        await builder.discard?.(artifact, distribution!.appContext(artifact.appName)).catch(() => {});
       }
+      const apps = [...new Set(built.map((artifact) => artifact.appName))];
       rmSync(home, { recursive: true, force: true });
+      for (const app of apps) removeAppUser({ home, env: distribution!.env }, app);
     }, timeout);
 
     it("has the builder's shape: apiVersion 1, a valid name, usesToolchains, accept() and build()", () => {

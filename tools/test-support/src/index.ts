@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
@@ -107,4 +108,30 @@ export function testDeployContext(home: string, router: Router, overrides: Parti
     router,
     ...overrides,
   } as DeployContext & { logger: MemoryLogger };
+}
+
+/**
+ * Removes the system users Hop3 made for HOP3_HOMEs that no longer exist (a test removed its
+ * home): app users (`Hop3 app ...`, HOME `<home>/apps/<app>/data`) and web users (`Hop3 web ...`,
+ * HOME `<home>`). Tests make a home per file, and each home its own users: without this every run
+ * would leave some behind, and Debian has only 900 system user ids. Returns the names removed.
+ */
+export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
+  if (process.getuid?.() !== 0) return [];
+  let text: string;
+  try {
+    text = readFileSync(passwd, "utf8");
+  } catch {
+    return [];
+  }
+  const stale = text.split("\n").flatMap((line) => {
+    const [name, , , , gecos, home] = line.split(":");
+    if (!name || !gecos?.startsWith("Hop3 ") || !home) return [];
+    const homeOfHop3 = gecos.startsWith("Hop3 app") ? home.replace(/\/apps\/[^/]+\/data$/, "") : home;
+    return existsSync(homeOfHop3) ? [] : [name];
+  });
+  // Web users last: an app user's group lists the web user as a member.
+  stale.sort((a, b) => Number(a.includes("_web")) - Number(b.includes("_web")));
+  for (const name of stale) spawnSync("userdel", [name], { stdio: "ignore" });
+  return stale;
 }

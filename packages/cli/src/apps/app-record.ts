@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, isValidAppName, writeJsonAtomic, type Healthcheck } from "@hop3/core";
+import { appStateDir, isValidAppName, writeJsonAtomic, type AppLimits, type Healthcheck } from "@hop3/core";
 import { cliError } from "../errors.js";
 
 /**
@@ -24,6 +24,8 @@ export interface AppRecord {
   readonly startTimeoutSeconds?: number;
   /** hop3.toml [healthcheck], used when the artifact brings none. */
   readonly healthcheck?: Healthcheck;
+  /** What the live release may use: its hop3.toml [limits] within the server's maximum, else the server's defaults. */
+  readonly limits?: AppLimits;
   readonly updatedAt: string;
 }
 

@@ -8,7 +8,7 @@ export const WORKER_BIND_ADDRESS = "127.0.0.1";
 /** What a deployer needs to act on an app, from the app's record. */
 export function deployContext(
   distribution: Distribution,
-  record: Pick<AppRecord, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds">,
+  record: Pick<AppRecord, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds" | "limits">,
   io: CliIO,
   logger?: Logger,
 ): DeployContext {
@@ -20,6 +20,7 @@ export function deployContext(
     domains: record.domains,
     bindAddress: WORKER_BIND_ADDRESS,
     ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
+    ...(record.limits && { limits: record.limits }),
     router: distribution.router(),
   };
 }

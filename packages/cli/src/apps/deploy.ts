@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildArtifact, DeployContext, Deployer, Distribution, Logger } from "@hop3/core";
-import { appStateDir, Hop3Error, newReleaseId, testCrashPoint } from "@hop3/core";
+import type { AppLimits, BuildArtifact, DeployContext, Deployer, Distribution, Logger, ResolvedLimits } from "@hop3/core";
+import { appStateDir, detectCgroups, Hop3Error, newReleaseId, readHop3Config, resolveLimits, testCrashPoint, unenforceableLimits } from "@hop3/core";
 import type { CliIO } from "../io.js";
 import type { StepReporter } from "../reporter.js";
 import { readAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
@@ -46,6 +46,8 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
   try {
     const plan = await reporter.step("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) reporter.note(warning);
+    const limits = appLimits(app.config.limits, io.env);
+    for (const note of limits.notes) reporter.note(note);
     const releaseId = newReleaseId();
     const artifact = await reporter.step(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal: io.signal, releaseId }), (a) => a.location);
     const deployer = distribution.deployerFor(artifact.kind);
@@ -60,6 +62,7 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       ...(previous?.liveRelease && { liveRelease: previous.liveRelease }),
       ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
       ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
+      limits: limits.limits,
     };
     const release: Release = {
       id: releaseId,
@@ -73,6 +76,7 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
       env: { app: record.appEnv, user: record.userEnv },
       ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
       ...(record.healthcheck && { healthcheck: record.healthcheck }),
+      limits: limits.limits,
     };
     // Recorded before anything runs, so a deploy killed midway leaves a trace (marked interrupted by the next one).
     markInterrupted(home, app.name, releaseId);
@@ -163,6 +167,16 @@ export async function checkHealth(
     timeoutMs: (record.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000,
     signal: io.signal,
   });
+}
+
+/**
+ * The limits a release runs with: its hop3.toml's, else the server's defaults, within the server's
+ * maximum; and the warnings about them, including each limit this host cannot enforce.
+ */
+export function appLimits(requested: AppLimits, env: Readonly<Record<string, string | undefined>>): ResolvedLimits {
+  const config = readHop3Config(env);
+  const resolved = resolveLimits(requested, config.limits, config.maxLimits);
+  return { limits: resolved.limits, notes: [...resolved.notes, ...unenforceableLimits(resolved.limits, detectCgroups())] };
 }
 
 /** A record that cannot be read must not block the deploy that writes it anew. */

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, validateArtifact, writeJsonAtomic, type BuildArtifact, type Distribution, type Healthcheck, type Logger } from "@hop3/core";
+import { appStateDir, validateArtifact, writeJsonAtomic, type BuildArtifact, type AppLimits, type Distribution, type Healthcheck, type Logger } from "@hop3/core";
 import { cliError } from "../errors.js";
 
 /**
@@ -26,6 +26,8 @@ export interface Release {
   /** hop3.toml [run] start-timeout and [healthcheck] of its source, for a rollback's health gate. */
   readonly startTimeoutSeconds?: number;
   readonly healthcheck?: Healthcheck;
+  /** What it ran with (hop3.toml [limits] of its source within the server's maximum), for a rollback. */
+  readonly limits?: AppLimits;
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -109,7 +111,7 @@ export async function pruneReleases(distribution: Distribution, app: string, kee
   for (const release of releasesToPrune(listReleases(home, app), keep, liveId)) {
     const builder = distribution.registry.builders().find((b) => b.name === release.builder);
     try {
-      await builder?.discard?.(release.artifact, { ...distribution.operationContext({ signal, logger }), appStateDir: appStateDir(home, app) });
+      await builder?.discard?.(release.artifact, distribution.appContext(app, { signal, logger }));
     } catch (error) {
       logger.warn(`Release ${release.id} of ${app} was kept: ${(error as Error).message}`);
       continue;

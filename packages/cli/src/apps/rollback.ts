@@ -40,6 +40,7 @@ export async function rollbackApp(distribution: Distribution, io: CliIO, reporte
       liveRelease: target.id,
       ...(target.startTimeoutSeconds !== undefined && { startTimeoutSeconds: target.startTimeoutSeconds }),
       ...(target.healthcheck && { healthcheck: target.healthcheck }),
+      ...(target.limits && { limits: target.limits }),
     };
     const deployer = distribution.deployerFor(target.artifact.kind);
     const health = await startRelease(distribution, io, reporter, record, target.artifact, deployer);

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from "node:fs";
-import { appStateDir, Hop3Error, isValidAppName, type Distribution } from "@hop3/core";
+import { appStateDir, detectCgroups, findAppUser, Hop3Error, isValidAppName, killAppProcesses, processesOfUid, removeAppUser, removeCgroups, type Distribution } from "@hop3/core";
 import { listAppRecords, readAppRecord, type AppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
 import { lockApp } from "../apps/lock.js";
@@ -48,8 +48,7 @@ export const destroyCommand = defineCommand({
     } finally {
       unlock();
     }
-    // Last: what the builders kept here (Nix GC roots are links in this directory) goes with it.
-    rmSync(dir, { recursive: true, force: true });
+    await removeAppIdentity(dist, reporter, name, dir);
     return { data: { app: name, destroyed: true }, text: `${name} is destroyed: nothing of it is left.` };
   },
 });
@@ -71,10 +70,26 @@ async function removeEverywhere(dist: Distribution, io: CliIO, reporter: StepRep
   await dist.router().remove(name, context);
   for (const release of releases) {
     const builder = dist.registry.builders().find((b) => b.name === release.builder);
-    await builder?.discard?.(release.artifact, { ...dist.operationContext({ signal: io.signal }), appStateDir: appStateDir(dist.home, name) }).catch((error: unknown) => {
+    await builder?.discard?.(release.artifact, dist.appContext(name, { signal: io.signal })).catch((error: unknown) => {
       reporter.note(`Release ${release.id}: ${Hop3Error.is(error) ? error.message : String(error)}`);
     });
   }
+}
+
+/**
+ * Last, the app's own box: whatever still runs as its user (something it started and detached) is
+ * killed, its cgroups, its directory (Nix GC roots are links in it) and its user go.
+ */
+async function removeAppIdentity(dist: Distribution, reporter: StepReporter, name: string, dir: string): Promise<void> {
+  const scope = { home: dist.home, env: dist.env };
+  const user = findAppUser(scope, name);
+  if (user?.dedicated) {
+    const left = await killAppProcesses(user);
+    if (left.length > 0) reporter.note(`Processes of ${user.name} still run after 5 s (pids ${left.join(", ")}); its user is kept.`);
+    removeCgroups(detectCgroups(), user.name);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (user?.dedicated && processesOfUid(user.uid).length === 0) removeAppUser(scope, name);
 }
 
 function readOrNote<T>(read: () => T, reporter: StepReporter): T | undefined {

@@ -1,6 +1,6 @@
 import type { AppSource } from "../app.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
-import type { OperationContext } from "./common.js";
+import type { AppOperationContext } from "./common.js";
 import type { LanguageToolchain } from "./toolchain.js";
 
 /** The answer of `Builder.accept`: yes or no, with a reason a person can read. */
@@ -17,19 +17,16 @@ export interface AcceptContext {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-export interface BuildContext extends OperationContext {
+export interface BuildContext extends AppOperationContext {
   readonly app: AppSource;
   /** Registered toolchains; empty unless the builder declares `usesToolchains`. */
   readonly toolchains: readonly LanguageToolchain[];
   /** Identifies this build among the app's releases (safe as a file name). */
   readonly releaseId: string;
-  /** This app's own state directory under `home` (`<home>/apps/<app>`), for GC roots, build copies... */
-  readonly appStateDir: string;
 }
 
-export interface DiscardContext extends OperationContext {
-  readonly appStateDir: string;
-}
+/** What `Builder.discard` gets: the app's directory, its user, and a runner as that user. */
+export type DiscardContext = AppOperationContext;
 
 /**
  * Level 1: how to build. Nix builds from hop3.nix alone, Local delegates to language toolchains,

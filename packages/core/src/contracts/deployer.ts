@@ -1,3 +1,4 @@
+import type { AppLimits } from "../host/limits.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { OperationContext } from "./common.js";
 import type { Router, Upstream } from "./router.js";
@@ -37,6 +38,11 @@ export interface DeployContext extends OperationContext {
   readonly scale: Readonly<Record<string, number>>;
   /** How long a new release may take to start (hop3.toml [run] start-timeout); the deployer's default otherwise. */
   readonly startTimeoutSeconds?: number;
+  /**
+   * What the app may use (hop3.toml [limits] within the server's maximum, else the server's
+   * defaults); absent: the defaults of Hop3's config. The processes of each release get them.
+   */
+  readonly limits?: AppLimits;
   /** Address web workers listen on (BIND_ADDRESS), 127.0.0.1 unless configured. */
   readonly bindAddress: string;
   /** The proxy that routes host names to the app and serves its static files. */

@@ -20,6 +20,10 @@ export interface ToolchainContribution {
   readonly workers?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What a toolchain builds with. Its `run` runs programs as the app's own user (see
+ * BuildContext.runAsApp): a toolchain only ever runs what the app ships.
+ */
 export interface ToolchainBuildContext extends OperationContext {
   readonly app: AppSource;
   /** The release's own copy of the sources, where the toolchain installs and builds. */

@@ -23,6 +23,12 @@ export const ArtifactRuntimeSchema = Type.Object(
     workingDir: Type.String({ description: "Directory the workers start in." }),
     beforeRun: Type.Optional(Type.Array(Type.String(), { description: "Commands run once before the workers start." })),
     healthcheck: Type.Optional(HealthcheckSchema),
+    isolation: Type.Optional(
+      Type.Union([Type.Literal("user"), Type.Literal("container")], {
+        description:
+          "How the workers are boxed. `user` (the default): they run as the app's own unprivileged user, in its cgroups. `container`: each command starts a container that is the box (`docker run`); the command runs as Hop3 with a clean environment, and gets the app's variables in a file named by HOP3_ENV_FILE and its limits as HOP3_LIMIT_MEMORY, HOP3_LIMIT_CPUS, HOP3_LIMIT_PROCESSES and HOP3_LIMIT_OPEN_FILES.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

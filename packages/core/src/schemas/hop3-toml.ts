@@ -338,9 +338,10 @@ export const LimitsSection = section(
   {
     memory: Type.Optional(Type.String({ pattern: "^\\d+[KMGkmg]?$", description: "e.g. \"512M\"." })),
     cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    processes: Type.Optional(Type.Integer({ minimum: 1 })),
+    processes: Type.Optional(Type.Integer({ minimum: 1, description: "Processes and threads at once, per release." })),
+    "open-files": Type.Optional(Type.Integer({ minimum: 64, description: "Open files per process." })),
   },
-  "Resource caps of the app (recognized, not acted on).",
+  "What the app may use, per release: memory (RAM and swap), cpu (cores), processes and open files. The server's defaults fill what is left out, and its maximum caps what is asked.",
 );
 
 export const ContextEntry = section(
@@ -441,7 +442,7 @@ export const StorageSection = section({ local: Type.Optional(Type.Boolean()) }, 
 
 export const ResourcesSection = section(
   { memory: Type.Optional(Type.String({ pattern: "^\\d+[KMGkmg]?$", description: "e.g. \"512M\"." })) },
-  "Catalogue apps: resource needs (recognized, not acted on).",
+  "Catalogue apps: resource needs; `memory` is the app's memory limit, as [limits] memory.",
 );
 
 const ExposedPort = Type.Object(
