@@ -98,4 +98,10 @@ export interface Deployer {
   /** Stops that service; the apps it supervises stop with it. */
   stopService?(context: OperationContext): Promise<ServiceStatus>;
   serviceStatus?(context: OperationContext): Promise<ServiceStatus>;
+  /**
+   * Keeps what the deployer's processes pile up within bounds: rotates and caps their logs
+   * (Hop3's config `logs`). Run every minute by Hop3's own schedule and by `hop3 server maintain`;
+   * quick when there is nothing to do. Returns one line per thing it did.
+   */
+  maintain?(context: OperationContext): Promise<readonly string[]>;
 }

@@ -43,4 +43,6 @@ export interface Router {
   urlFor(app: string): string;
   status(context: OperationContext): Promise<RouterStatus>;
   stop(context: OperationContext): Promise<void>;
+  /** Rotates the proxy's logs past their size (see Deployer.maintain); returns one line per thing done. */
+  maintain?(context: OperationContext): Promise<readonly string[]>;
 }
