@@ -132,6 +132,16 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
   });
   // Web users last: an app user's group lists the web user as a member.
   stale.sort((a, b) => Number(a.includes("_web")) - Number(b.includes("_web")));
-  for (const name of stale) spawnSync("userdel", [name], { stdio: "ignore" });
-  return stale;
+  for (const name of stale) {
+    spawnSync("userdel", [name], { stdio: "ignore" });
+    spawnSync("groupdel", [name], { stdio: "ignore" }); // kept by userdel while the web user is a member
+  }
+  // Groups whose user is gone (a destroy interrupted between userdel and groupdel).
+  const users = new Set(readFileSync(passwd, "utf8").split("\n").map((line) => line.split(":")[0]));
+  const orphans = readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .map((line) => line.split(":")[0] ?? "")
+    .filter((name) => /^(hop3|h3[0-9a-f]{6})[-_]/.test(name) && !users.has(name));
+  for (const name of orphans) spawnSync("groupdel", [name], { stdio: "ignore" });
+  return [...stale, ...orphans];
 }

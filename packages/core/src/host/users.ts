@@ -158,7 +158,7 @@ export function findAppUser(scope: UserScope, app: string): AppUser | undefined 
 }
 
 /**
- * Removes the app's user and group (`destroy`). The caller has stopped every process of the app
+ * Removes the app's user and its group (`destroy`). The caller has stopped every process of the app
  * first: userdel refuses a user that still runs something. Nothing to do when there is none, or
  * in a single-user install.
  */
@@ -166,6 +166,8 @@ export function removeAppUser(scope: UserScope, app: string): boolean {
   const user = findAppUser(scope, app);
   if (user === undefined || !user.dedicated) return false;
   userCommand("userdel", [user.name], app);
+  // userdel keeps a group that still has members: the web user is one.
+  if (lookupGroup(user.name) !== undefined) userCommand("groupdel", [user.name], app);
   return true;
 }
 
