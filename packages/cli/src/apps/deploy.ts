@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppLimits, BuildArtifact, DeployContext, Deployer, Distribution, Logger, ResolvedLimits } from "@hop3/core";
-import { appStateDir, detectCgroups, Hop3Error, newReleaseId, readHop3Config, resolveLimits, testCrashPoint, unenforceableLimits } from "@hop3/core";
+import { appStateDir, detectCgroups, findAppUser, Hop3Error, newReleaseId, processesOfUid, readHop3Config, removeAppUser, resolveLimits, testCrashPoint, unenforceableLimits, type UserScope } from "@hop3/core";
 import type { CliIO } from "../io.js";
 import type { StepReporter } from "../reporter.js";
 import { readAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
@@ -105,8 +105,11 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
     }
   } finally {
     unlock();
-    // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root).
-    if (!existsSync(join(appStateDir(home, app.name), "app.json"))) rmSync(appStateDir(home, app.name), { recursive: true, force: true });
+    // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root, no user).
+    if (!existsSync(join(appStateDir(home, app.name), "app.json"))) {
+      rmSync(appStateDir(home, app.name), { recursive: true, force: true });
+      removeUnusedAppUser({ home, env: distribution.env }, app.name);
+    }
   }
 }
 
@@ -177,6 +180,12 @@ export function appLimits(requested: AppLimits, env: Readonly<Record<string, str
   const config = readHop3Config(env);
   const resolved = resolveLimits(requested, config.limits, config.maxLimits);
   return { limits: resolved.limits, notes: [...resolved.notes, ...unenforceableLimits(resolved.limits, detectCgroups())] };
+}
+
+/** The user of an app that never ran, unless something of it still runs (then destroy removes it). */
+function removeUnusedAppUser(scope: UserScope, app: string): void {
+  const user = findAppUser(scope, app);
+  if (user?.dedicated && processesOfUid(user.uid).length === 0) removeAppUser(scope, app);
 }
 
 /** A record that cannot be read must not block the deploy that writes it anew. */

@@ -1,0 +1,269 @@
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processesUnder, waitFor } from "@hop3/test-support";
+import { freePort, hop3, httpGet, type Hop3Run } from "./run-hop3.js";
+
+// The isolation suite: apps that try what no app may do, deployed through the real `hop3`, as root,
+// against the real nix-build, uWSGI emperor, nginx and Docker engine. Each attack must fail (with a
+// coded error where Hop3 refuses it), and `neighbour`, which holds a secret in its environment and its
+// data directory, must keep serving from the same processes. The last test prints a table of each
+// attack, what stopped it, and the neighbour's pids before and after.
+const fixtures = resolve(import.meta.dirname, "../../../test-fixtures/hostile-apps");
+const START_DOCKERD = resolve(import.meta.dirname, "../../../scripts/start-dockerd.sh");
+const root = mkdtempSync(join(tmpdir(), "hop3-isolation-"));
+const home = join(root, "home");
+const apps = join(root, "apps");
+const SECRET = `neighbour-secret-${randomUUID()}`;
+const MiB = 1024 * 1024;
+let port = 0;
+let env: Record<string, string> = {};
+const run = (args: readonly string[], cwd?: string) => hop3(args, env, cwd);
+const get = (app: string, path = "/") => httpGet(port, `${app}.localhost`, path);
+const probe = async (path: string) => {
+  const answer = await get("probe", path);
+  expect(answer.status, `GET ${path}: ${answer.body}`).toBe(200);
+  return answer.body;
+};
+/** The first line of root's entry in /etc/shadow: what no app may ever show. */
+const shadowRoot = readFileSync("/etc/shadow", "utf8").split("\n").find((line) => line.startsWith("root:"))!;
+
+interface Row {
+  readonly attack: string;
+  readonly stoppedBy: string;
+  readonly before: readonly number[];
+  readonly after: readonly number[];
+}
+const report: Row[] = [];
+
+async function pidsOf(app: string): Promise<number[]> {
+  const result = await run(["status", app, "--json"]);
+  expect(result.code, result.stderr).toBe(0);
+  return (result.json<{ workers: Array<{ pid?: number }> }>().workers ?? []).flatMap((worker) => (worker.pid ? [worker.pid] : []));
+}
+
+/** Runs one attack between two looks at the neighbour: it must answer, from the same pids. */
+async function attack(name: string, stoppedBy: string, body: () => Promise<void>): Promise<void> {
+  const before = await pidsOf("neighbour");
+  expect(before.length).toBeGreaterThan(0);
+  await body();
+  const page = await get("neighbour");
+  expect(page.body).toBe(`neighbour ok pid=${before[0]}`);
+  const after = await pidsOf("neighbour");
+  expect(after).toEqual(before);
+  report.push({ attack: name, stoppedBy, before, after });
+}
+
+/** A copy of a fixture to deploy (some get files added), in a directory app users may not read. */
+function appDir(name: string): string {
+  const dir = join(apps, name);
+  cpSync(join(fixtures, name), dir, { recursive: true });
+  return dir;
+}
+
+const expectRefused = (result: Hop3Run, code: string) => {
+  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(1);
+  expect(result.json<{ error: { code: string } }>().error.code).toBe(code);
+  expect(result.stderr).not.toMatch(/\n\s+at /); // a coded error, never a stack trace
+  expect(`${result.stdout}${result.stderr}`).not.toContain(shadowRoot);
+};
+
+beforeAll(async () => {
+  chmodSync(root, 0o711); // app users must pass through to HOP3_HOME; the app sources stay root's
+  mkdirSync(apps, { mode: 0o700 });
+  port = await freePort();
+  // Small log limits, so a 30 MB burst has to be rotated and capped.
+  const config = join(root, "config.json");
+  writeFileSync(config, JSON.stringify({ logs: { maxSize: "1M", keep: 2, appCap: "4M" } }));
+  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), HOP3_CONFIG: config, NIX_CONFIG: "substituters =\n", HOP3_EXEC_MARKER: join(root, "exec-marker") };
+  for (const [app, extra] of [["neighbour", ["--env", `SECRET_KEY=${SECRET}`]], ["probe", []]] as const) {
+    const result = await run(["deploy", appDir(app), "--app", app, ...extra]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+  }
+}, 300_000);
+
+afterAll(async () => {
+  for (const app of ["probe", "neighbour", "static-links", "plugin-in-app", "docker-socket"]) await run(["destroy", app, "--yes"]);
+  await run(["server", "stop"]);
+  expect(processesUnder(home)).toEqual([]);
+  rmSync(root, { recursive: true, force: true });
+}, 120_000);
+
+describe("an app is boxed: each attack fails and the neighbour keeps serving, untouched", () => {
+  it("runs as its own user, with no capability and no way back to root", async () => {
+    const whoami = await probe("/whoami");
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(whoami)?.[1]);
+    expect(uid).toBeGreaterThan(0);
+    expect(readFileSync("/etc/passwd", "utf8")).toMatch(new RegExp(`^[^:]+-probe:x:${uid}:`, "m"));
+    expect(whoami).toMatch(/^CapEff:\s+0+$/m);
+    expect(whoami).toMatch(/^NoNewPrivs:\s+1$/m);
+    expect(whoami).toMatch(/^cgroup \d+:memory:\/hop3\/[^/]+-probe\/[ab]$/m);
+    expect(whoami).toMatch(/^cgroup \d+:pids:\/hop3\/[^/]+-probe\/[ab]$/m);
+  });
+
+  it("1. a worker cannot read /etc/shadow", async () => {
+    await attack("a worker reads /etc/shadow", "the app's own user (shadow is root's, 0640)", async () => {
+      const answer = await probe("/read?path=/etc/shadow");
+      expect(answer).toMatch(/^ERR .*Permission denied/);
+      expect(answer).not.toContain(shadowRoot);
+    });
+  });
+
+  it("2. a worker cannot read the neighbour's env, launcher, release, data, nor find its secret anywhere", async () => {
+    await attack("a worker reads the neighbour's env, launcher, release and data directory, and searches HOP3_HOME and /proc/*/environ for its secret", "its own user: the neighbour's directory is open to the neighbour's group only; state files are root's, 0600; /proc/<pid>/environ is the owner's", async () => {
+      const neighbour = join(home, "apps", "neighbour");
+      expect(await probe(`/list?path=${neighbour}`)).toMatch(/^ERR .*Permission denied/);
+      for (const file of ["app.json", "data/secret.txt", "deploy/artifact.json", "run/web.1.sh", "deploy/run/web.1.sh"]) {
+        expect(await probe(`/read?path=${join(neighbour, file)}`)).toMatch(/^ERR /);
+      }
+      const release = readdirSync(join(neighbour, "builds"))[0]!;
+      expect(await probe(`/read?path=${join(neighbour, "builds", release, "neighbour.py")}`)).toMatch(/^ERR .*Permission denied/);
+      // Proof the search could find it: the secret is there, for root.
+      expect(readFileSync(join(neighbour, "data", "secret.txt"), "utf8")).toBe(SECRET);
+      expect(await probe(`/find?root=${home}&needle=${SECRET}`)).toBe("FOUND 0\n");
+      expect(await probe(`/find?root=/proc/self&needle=${SECRET}`)).toBe("FOUND 0\n");
+    });
+  });
+
+  it("3. a worker cannot write into HOP3_HOME or the neighbour's directories", async () => {
+    await attack("a worker writes into HOP3_HOME and the neighbour's directories", "its own user: HOP3_HOME is root's (0711), the neighbour's directories its own", async () => {
+      const targets = [
+        join(home, "evil"),
+        join(home, "apps", "evil"),
+        join(home, "apps", "neighbour", "data", "evil"),
+        join(home, "apps", "neighbour", "app.json"),
+        join(home, "uwsgi", "vassals", "evil_web.1.ini"),
+        join(home, "nginx", "sites", "evil.conf"),
+      ];
+      for (const target of targets) expect(await probe(`/write?path=${target}`), target).toMatch(/^ERR /);
+      for (const target of targets.filter((t) => !t.endsWith("app.json"))) expect(existsSync(target), target).toBe(false);
+    });
+  });
+
+  it("4. a fork bomb is stopped by the process limit", async () => {
+    await attack("a fork bomb", "the app's pids cgroup (hop3.toml [limits] processes = 48)", async () => {
+      const answer = await probe("/forkbomb?seconds=6");
+      const forked = Number(/^FORKED (\d+) refused/.exec(answer)?.[1]);
+      expect(answer).toMatch(/^FORKED \d+ refused: .*Resource temporarily unavailable/);
+      expect(forked).toBeLessThan(48);
+      // The neighbour answers while the bomb's children sleep.
+      expect((await get("neighbour")).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 6_500));
+    });
+    expect(await probe("/")).toMatch(/^probe ok/); // and the probe itself serves again
+  });
+
+  it("6. a 30 MB burst to stdout is written, the worker keeps serving, and maintenance bounds the logs", async () => {
+    await attack("a 30 MB burst to stdout in about a second", "worker output goes to a file (never a non-blocking socket); `hop3 server maintain` rotates and caps it", async () => {
+      const before = await pidsOf("probe");
+      expect(await probe("/burst?mb=30")).toBe("WROTE 30");
+      expect(await probe("/")).toBe(`probe ok pid=${before[0]}`);
+      expect(await pidsOf("probe")).toEqual(before);
+      const logs = join(home, "apps", "probe", "logs");
+      const total = () => readdirSync(logs).reduce((sum, file) => sum + statSync(join(logs, file)).size, 0);
+      expect(total()).toBeGreaterThan(30 * MiB);
+      const maintained = await run(["server", "maintain"]);
+      expect(maintained.code, maintained.stderr).toBe(0);
+      expect(total()).toBeLessThanOrEqual(4 * MiB);
+    });
+  });
+
+  it("5. allocating past the memory limit: killed, then respawned", async () => {
+    await attack("allocating past its memory limit", "the app's memory cgroup (hop3.toml [limits] memory = 128M); uWSGI respawns the worker", async () => {
+      const before = await pidsOf("probe");
+      const answer = await get("probe", "/alloc?mb=400").catch((error: Error) => ({ status: 0, body: error.message }));
+      expect(answer.body).not.toBe("ALLOCATED 400");
+      const after = await waitFor(async () => {
+        const pids = await pidsOf("probe");
+        return pids.length > 0 && pids[0] !== before[0] && (await get("probe")).status === 200 ? pids : undefined;
+      }, 30_000, "the probe to be respawned");
+      expect(after[0]).not.toBe(before[0]);
+    });
+  });
+
+  it("7. a static worker at /etc is refused; links in a static directory are never followed", async () => {
+    await attack("a static worker at /etc, and a static directory holding links to /etc/passwd and /etc", "STATIC_DIR_OUTSIDE_ARTIFACT; nginx's disable_symlinks, its workers running as the web user", async () => {
+      expectRefused(await run(["deploy", appDir("static-etc"), "--app", "static-etc", "--json"]), "STATIC_DIR_OUTSIDE_ARTIFACT");
+      const deployed = await run(["deploy", appDir("static-links"), "--app", "static-links"]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      expect((await get("static-links")).body).toBe("static-links home page\n");
+      const passwd = readFileSync("/etc/passwd", "utf8").split("\n")[0]!;
+      for (const path of ["/passwd", "/etc/passwd", "/etc/hostname"]) {
+        const answer = await get("static-links", path);
+        expect([403, 404], `${path}: ${answer.status}`).toContain(answer.status);
+        expect(answer.body).not.toContain(passwd);
+      }
+    });
+  });
+
+  it("8. a plugin an app ships is never loaded, even with Hop3 started from the app's directory", async () => {
+    await attack("an app directory whose package.json names a plugin it ships in node_modules, with hop3 started there", "plugins load only from Hop3's config file and HOP3_PLUGINS", async () => {
+      const dir = appDir("plugin-in-app");
+      const marker = join(dir, "node_modules", "hop3-plugin-evil", "LOADED");
+      for (const args of [["validate", "."], ["plan", "."], ["deploy", ".", "--app", "plugin-in-app"], ["plugins"]]) {
+        const result = await run(args, dir);
+        expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+        expect(result.stdout).not.toContain("hop3-plugin-evil");
+      }
+      expect(existsSync(marker)).toBe(false);
+    });
+  });
+
+  it("9. a hop3.nix that reads /etc/shadow is refused", async () => {
+    await attack("a hop3.nix that reads /etc/shadow", "Nix evaluates as the app's user, in restricted mode", async () => {
+      const result = await run(["deploy", appDir("nix-read-shadow"), "--app", "nix-read-shadow", "--json"]);
+      expect(result.code).toBe(1);
+      expect(result.json<{ error: { code: string; message: string } }>().error.message).toContain("/etc/shadow");
+      expect(`${result.stdout}${result.stderr}`).not.toContain(shadowRoot);
+      expect(existsSync(join(home, "apps", "nix-read-shadow"))).toBe(false);
+    });
+  });
+
+  it("10. a hop3.toml that allows unsafe native code cannot make Nix run builtins.exec", async () => {
+    await attack("a hop3.toml that allows unsafe native code, with a hop3.nix calling builtins.exec", "the [nix] options allow-list (NIX_OPTION_NOT_ALLOWED)", async () => {
+      expectRefused(await run(["deploy", appDir("nix-exec"), "--app", "nix-exec", "--json"]), "NIX_OPTION_NOT_ALLOWED");
+      expect(existsSync(env.HOP3_EXEC_MARKER!)).toBe(false);
+    });
+  });
+
+  it("11. a Local app's build step cannot read /etc/shadow", async () => {
+    await attack("a Local app whose build step reads /etc/shadow", "the build runs as the app's user (LOCAL_BUILD_FAILED)", async () => {
+      const result = await run(["deploy", appDir("local-read-shadow"), "--app", "local-read-shadow", "--json"]);
+      expectRefused(result, "LOCAL_BUILD_FAILED");
+      expect(result.json<{ error: { message: string } }>().error.message).toContain("Permission denied");
+    });
+  });
+
+  it("12. a Docker app finds no Docker socket, runs as its image's USER and cannot gain privileges", async () => {
+    await attack("a Docker app that looks for the Docker socket", "nothing is mounted into containers; the image's USER; --security-opt no-new-privileges", async () => {
+      env.DOCKER_HOST ??= dockerHost();
+      const dir = appDir("docker-socket");
+      copyFileSync("/bin/busybox", join(dir, "busybox"));
+      const deployed = await run(["deploy", dir, "--app", "docker-socket"]);
+      expect(deployed.code, `${deployed.stdout}\n${deployed.stderr}`).toBe(0);
+      const page = (await get("docker-socket")).body;
+      expect(page).toContain("checked");
+      expect(page).not.toContain("found");
+      expect(page).toMatch(/NoNewPrivs:\s+1/);
+      expect(page).toContain("uid=1000");
+    });
+  });
+
+  it("prints what stopped each attack, with the neighbour's pids before and after", () => {
+    expect(report.length).toBe(12);
+    const lines = ["| attack | stopped by | neighbour pids before | after |", "|---|---|---|---|", ...report.map((row) => `| ${row.attack} | ${row.stoppedBy} | ${row.before.join(", ")} | ${row.after.join(", ")} |`)];
+    console.log(`\nIsolation suite:\n${lines.join("\n")}\n`);
+    if (process.env.HOP3_ISOLATION_REPORT) writeFileSync(process.env.HOP3_ISOLATION_REPORT, `${lines.join("\n")}\n`);
+  });
+});
+
+function dockerHost(): string {
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  const output = execFileSync(START_DOCKERD, { encoding: "utf8", timeout: 120_000 });
+  const match = /^export DOCKER_HOST=(\S+)$/m.exec(output);
+  if (!match) throw new Error(`scripts/start-dockerd.sh printed no DOCKER_HOST:\n${output}`);
+  return match[1]!;
+}
