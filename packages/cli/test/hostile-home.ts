@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 /** The fixtures' HTTP server: prints `hello from NAME` and the variables asked with --show-env. */
@@ -57,5 +57,12 @@ export function snapshotTree(home: string, except: readonly string[]): Record<st
   return out;
 }
 
-/** A temp directory that must stay as the suite made it: HOP3_HOME and the case apps live inside. */
-export const makeRoot = (tmp: string) => mkdtempSync(join(tmp, "hop3-hostile-"));
+/**
+ * A temp directory that must stay as the suite made it: HOP3_HOME and the case apps live inside.
+ * App users must pass through it to reach their directories under HOP3_HOME.
+ */
+export function makeRoot(tmp: string): string {
+  const root = mkdtempSync(join(tmp, "hop3-hostile-"));
+  chmodSync(root, 0o711);
+  return root;
+}
