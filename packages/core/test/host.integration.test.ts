@@ -166,6 +166,8 @@ describe("HOP3_HOME's layout", () => {
     mkdirSync(join(home, "apps", "alpha", "releases"), { recursive: true, mode: 0o755 });
     writeFileSync(join(home, "apps", "alpha", "app.json"), '{"userEnv": {"SECRET": "x"}}', { mode: 0o644 });
     writeFileSync(join(home, "apps", "alpha", "releases", "r1.json"), "{}", { mode: 0o644 });
+    mkdirSync(join(home, "apps", "alpha", "builds", "r1"), { recursive: true, mode: 0o755 });
+    writeFileSync(join(home, "apps", "alpha", "builds", "r1", "app.py"), "print()", { mode: 0o644 });
     const scope = scopeOf(home);
     const user = ensureAppUser(scope, "alpha");
     prepareHome(scope);
@@ -174,6 +176,9 @@ describe("HOP3_HOME's layout", () => {
     expect(mode(join(home, "apps", "alpha", "releases"))).toBe(0o700);
     expect(mode(join(home, "apps", "alpha", "releases", "r1.json"))).toBe(0o600);
     expect([statSync(join(home, "apps", "alpha")).gid, mode(join(home, "apps", "alpha"))]).toEqual([user.gid, 0o750]);
+    // A release built before still runs, and its static files still serve, until the next deploy.
+    expect(mode(join(home, "apps", "alpha", "builds", "r1"))).toBe(0o755);
+    expect(mode(join(home, "apps", "alpha", "builds", "r1", "app.py"))).toBe(0o644);
     expect(readFileSync(join(home, ".layout"), "utf8")).toBe("2\n");
   });
 

@@ -116,12 +116,16 @@ export function layoutVersion(home: string): number {
   }
 }
 
+/** What earlier versions kept in an app's directory that holds env values: Hop3's records and the deployers'. */
+const RECORDS = ["app.json", "lock", "releases", "deploy"];
+
 /**
  * Brings a home written by an earlier version to this layout, in place: in every app's directory,
- * each file root owns becomes 0600 and each directory root owns 0700 (they hold env values and
- * Hop3's records), the app's directory goes to its group when its user exists, and what an app
- * user owns is left as it is. Plugins then set the modes their own directories need when they
- * next use them. Runs once; the layout file records it.
+ * the files that hold env values (its record, its releases, the deployers' state and launchers)
+ * become root's 0600, in directories of 0700, and the app's directory goes to its group when its
+ * user exists. Builds and caches are left readable as they were, so a release built before keeps
+ * running (and serving its static files) until the next deploy; plugins set the modes of their
+ * own directories when they next use them. Runs once; the layout file records it.
  */
 export function migrateHome(scope: UserScope): void {
   const home = resolve(scope.home);
@@ -129,7 +133,7 @@ export function migrateHome(scope: UserScope): void {
   for (const app of listDir(apps)) {
     const appDir = join(apps, app);
     if (!lstatOrUndefined(appDir)?.isDirectory()) continue;
-    privatize(appDir);
+    for (const record of RECORDS) privatize(join(appDir, record));
     let user: AppUser | undefined;
     try {
       user = findAppUser(scope, app);
