@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createServer, request } from "node:http";
 import { chmodSync, chownSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -109,6 +110,31 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
     await router.apply({ app: "gained", hosts: ["gained.localhost"], upstreams: [], staticDir: dir }, context);
     expect(await httpGet(port, "gained.localhost")).toMatchObject({ status: 200, body: "gained\n" });
     for (const worker of workerCredentials()) expect(worker.groups).toContain(user.gid);
+  });
+
+  it("buffers a large request body in temp/, which the workers reach as the web user", async () => {
+    // Past client_body_buffer_size (16k), nginx writes the body to client_body temp before passing it on.
+    const server = createServer((req, res) => {
+      let length = 0;
+      req.on("data", (chunk: Buffer) => (length += chunk.length));
+      req.on("end", () => res.end(`received ${length}`));
+    });
+    const upstreamPort = await freePort();
+    await new Promise<void>((resolve) => server.listen(upstreamPort, "127.0.0.1", resolve));
+    upstreams.push({ port: upstreamPort, close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    await router.apply({ app: "upload", hosts: ["upload.localhost"], upstreams: [{ host: "127.0.0.1", port: upstreamPort }] }, context);
+    const body = Buffer.alloc(1024 * 1024, "x");
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request({ host: "127.0.0.1", port, method: "POST", path: "/upload", headers: { host: "upload.localhost", "content-length": body.length }, agent: false }, (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+    expect(answer).toEqual({ status: 200, text: `received ${body.length}` });
+    expect(statSync(join(home, "nginx", "temp", "client_body")).uid).toBe(web.uid);
   });
 
   describe("links in a served directory", () => {
