@@ -1,7 +1,7 @@
 import { isDirectory, validateArtifact, type BuildArtifact, type DeployContext, type Deployer, type DeploymentStatus, type WorkerStatus } from "@hop3/core";
 import { staticError } from "./errors.js";
 import { forgetDeployed, loadDeployed, saveDeployed } from "./state.js";
-import { requireDirectory, STATIC_WORKER, staticDirOf } from "./static-dir.js";
+import { requireDirectory, servedDirOf, STATIC_WORKER, staticDirOf } from "./static-dir.js";
 
 /** The deployer's name among deployers. */
 export const DEPLOYER_NAME = "static";
@@ -57,10 +57,10 @@ export function createStaticDeployer(): Deployer {
   };
 }
 
-/** The app's route: `<app>.localhost` and its domains, to its directory, with no upstream. */
+/** The app's route: `<app>.localhost` and its domains, to its directory (confined to the build), with no upstream. */
 async function route(artifact: BuildArtifact, context: DeployContext): Promise<void> {
   const app = artifact.appName;
-  const staticDir = staticDirOf(artifact);
+  const staticDir = servedDirOf(artifact);
   requireDirectory(app, staticDir);
   if ((artifact.runtime.beforeRun ?? []).length > 0) {
     context.logger.warn(`App "${app}" has before-run commands; a static app runs no process, so they were not run.`);

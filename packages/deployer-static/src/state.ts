@@ -1,13 +1,21 @@
 import { readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, Hop3Error, validateArtifact, writeJsonAtomic, type BuildArtifact } from "@hop3/core";
+import { appStateDir, ensureDir, Hop3Error, runsAsRoot, validateArtifact, writeJsonAtomic, type BuildArtifact } from "@hop3/core";
 import { staticError } from "./errors.js";
 
-/** Where the deployed artifact is kept: `<home>/apps/<app>/deploy/static.json`. */
-export const stateFile = (home: string, app: string): string => join(appStateDir(home, app), "deploy", "static.json");
+/** `<home>/apps/<app>/deploy`: Hop3's records of what runs, for Hop3 alone. */
+const deployDir = (home: string, app: string): string => join(appStateDir(home, app), "deploy");
 
-/** Keeps the deployed artifact, atomically: start and restart read it back. */
+/** Where the deployed artifact is kept: `<home>/apps/<app>/deploy/static.json`. */
+export const stateFile = (home: string, app: string): string => join(deployDir(home, app), "static.json");
+
+/**
+ * Keeps the deployed artifact, atomically (0600, in `deploy/` 0700, root's when Hop3 is root: the
+ * artifact holds the app's env values): start and restart read it back. `deploy/` is put right
+ * every time, so a home written by an earlier version is fixed by the next deploy.
+ */
 export function saveDeployed(home: string, artifact: BuildArtifact): void {
+  ensureDir(deployDir(home, artifact.appName), runsAsRoot() ? { mode: 0o700, uid: 0, gid: 0 } : { mode: 0o700 });
   writeJsonAtomic(stateFile(home, artifact.appName), artifact);
 }
 
@@ -36,7 +44,7 @@ export function loadDeployed(home: string, app: string): BuildArtifact | undefin
 export function forgetDeployed(home: string, app: string): void {
   const file = stateFile(home, app);
   rmSync(file, { force: true });
-  for (const dir of [join(appStateDir(home, app), "deploy"), appStateDir(home, app)]) {
+  for (const dir of [deployDir(home, app), appStateDir(home, app)]) {
     try {
       rmdirSync(dir);
     } catch {

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { isDirectory, type BuildArtifact } from "@hop3/core";
+import { confineStaticDir, isDirectory, type BuildArtifact } from "@hop3/core";
 import { staticError } from "./errors.js";
 
 /** The worker that names a directory instead of a command. */
@@ -25,6 +25,17 @@ export function staticDirOf(artifact: BuildArtifact): string {
     });
   }
   return isAbsolute(dir) ? resolve(dir) : resolve(workingDir, dir);
+}
+
+/**
+ * The directory nginx is given for a static artifact: staticDirOf's, as its real path, which must
+ * lie inside the artifact's location (core's confineStaticDir: STATIC_DIR_OUTSIDE_ARTIFACT for
+ * `/etc`, `..` or a link out of the build). Checked at every deploy, start and restart: a Local
+ * release is its app's own, and the app may have swapped its directory for a link since.
+ */
+export function servedDirOf(artifact: BuildArtifact): string {
+  const dir = staticDirOf(artifact);
+  return confineStaticDir(artifact) ?? dir;
 }
 
 /** Raises STATIC_DIR_MISSING unless the directory exists. */

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCommand, Registry } from "@hop3/core";
+import { removeAppUser, runCommand, Registry } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
 import { createStaticDeployer, staticDeployerPlugin, stateFile } from "../src/index.js";
-import { caught, deployContext, FIXTURES, freePort, httpGet, listTree, makeDir, removeTempDirs, staticArtifact, tempDir } from "./helpers.js";
+import { caught, deployContext, FIXTURES, freePort, httpGet, listTree, localRelease, makeDir, removeTempDirs, staticArtifact, tempDir } from "./helpers.js";
 
 // The real router and the real nginx: a static deploy is checked the way a browser sees it.
 describe("static deployer", { timeout: 30_000 }, () => {
@@ -23,9 +23,21 @@ describe("static deployer", { timeout: 30_000 }, () => {
     site = deployContext(home, router, ["site.example.org"]);
   });
 
+  /** Apps given a user of their own (Local releases), removed at the end. */
+  const appUsers: string[] = [];
+  const release = (app: string, files: Record<string, string>) => {
+    appUsers.push(app);
+    return localRelease(home, app, files);
+  };
+  const mode = (path: string) => {
+    const stat = statSync(path);
+    return { mode: (stat.mode & 0o7777).toString(8), uid: stat.uid };
+  };
+
   afterAll(async () => {
     await router.stop(context);
     expect((await router.status(context)).running).toBe(false);
+    for (const app of appUsers) removeAppUser({ home, env: process.env }, app);
     removeTempDirs();
   });
 
@@ -134,6 +146,65 @@ describe("static deployer", { timeout: 30_000 }, () => {
     await deployer.destroy("shared", context);
     expect(listTree(join(home, "apps", "shared"))).toEqual(["deploy", "deploy/state.json"]);
     rmSync(join(home, "apps", "shared"), { recursive: true });
+  });
+
+  it("serves a Local release only the app's group may read, and keeps its record Hop3's alone (0600 in deploy/ 0700)", async () => {
+    const { dir } = release("local", { "public/index.html": "local release\n" });
+    expect(statSync(join(dir, "public")).mode & 0o007).toBe(0); // nobody else may enter: the web user reads it through the app's group
+    // An earlier version left its record readable by everyone: the next deploy puts that right.
+    mkdirSync(join(home, "apps", "local", "deploy"), { mode: 0o755 });
+    writeFileSync(stateFile(home, "local"), "{}\n", { mode: 0o644 });
+    chmodSync(join(home, "apps", "local", "deploy"), 0o755);
+    expect((await deployer.deploy(staticArtifact("local", dir), context)).state).toBe("running");
+    expect(await httpGet(port, "local.localhost")).toMatchObject({ status: 200, body: "local release\n" });
+    expect(mode(stateFile(home, "local"))).toEqual({ mode: "600", uid: 0 });
+    expect(mode(join(home, "apps", "local", "deploy"))).toEqual({ mode: "700", uid: 0 });
+    await deployer.destroy("local", context);
+  });
+
+  it.each([
+    ["/etc", "an absolute path elsewhere"],
+    ["../../../../etc", "a path that leaves the build"],
+    ["public", "a link to /etc", (dir: string) => symlinkSync("/etc", join(dir, "public"))],
+    ["public", "a link to another app's files", (dir: string) => symlinkSync(makeDir({ "secret.txt": "other app\n" }), join(dir, "public"))],
+  ])("refuses to serve %j (%s) with STATIC_DIR_OUTSIDE_ARTIFACT; the previous release keeps serving", async (staticDir, _what, prepare?: (dir: string) => void) => {
+    await deployer.deploy(staticArtifact("confined", makeDir({ "public/index.html": "confined v1\n" })), context);
+    const record = readFileSync(stateFile(home, "confined"), "utf8");
+    const site = readFileSync(join(home, "nginx", "sites", "confined.conf"), "utf8");
+    const build = makeDir({});
+    prepare?.(build);
+    const error = await caught(() => deployer.deploy(staticArtifact("confined", build, staticDir), context));
+    expect(error.code).toBe("STATIC_DIR_OUTSIDE_ARTIFACT");
+    expect(error.message).toContain(staticDir);
+    expect(readFileSync(stateFile(home, "confined"), "utf8")).toBe(record);
+    expect(readFileSync(join(home, "nginx", "sites", "confined.conf"), "utf8")).toBe(site);
+    expect((await httpGet(port, "confined.localhost")).body).toBe("confined v1\n");
+    await deployer.destroy("confined", context);
+  });
+
+  it("refuses at start and restart a release whose directory the app replaced by a link out of it since the deploy", async () => {
+    const { dir } = release("swapper", { "public/index.html": "swapper v1\n" });
+    await deployer.deploy(staticArtifact("swapper", dir), context);
+    expect((await httpGet(port, "swapper.localhost")).body).toBe("swapper v1\n");
+    // The release tree is the app user's: the app itself may do this.
+    renameSync(join(dir, "public"), join(dir, "public-moved"));
+    symlinkSync("/etc", join(dir, "public"));
+    try {
+      // nginx follows no link, even the root's own: nothing of /etc is served meanwhile.
+      const meanwhile = await httpGet(port, "swapper.localhost", "/passwd");
+      expect([403, 404]).toContain(meanwhile.status);
+      expect(meanwhile.body).not.toMatch(/^root:/m);
+      for (const operation of [deployer.restart, deployer.start]) {
+        const error = await caught(() => operation("swapper", context));
+        expect(error.code).toBe("STATIC_DIR_OUTSIDE_ARTIFACT");
+        expect(error.message).toContain("a link to /etc");
+      }
+    } finally {
+      rmSync(join(dir, "public"));
+      renameSync(join(dir, "public-moved"), join(dir, "public"));
+    }
+    expect(await deployer.restart("swapper", context)).toMatchObject({ state: "running" });
+    await deployer.destroy("swapper", context);
   });
 
   it("is registered by its plugin for static artifacts", () => {

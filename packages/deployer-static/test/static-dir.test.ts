@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { staticDirOf } from "../src/static-dir.js";
+import { servedDirOf, staticDirOf } from "../src/static-dir.js";
 import { caught, staticArtifact } from "./helpers.js";
 
 describe("staticDirOf", () => {
@@ -20,5 +20,15 @@ describe("staticDirOf", () => {
     const artifact = staticArtifact("site", "/srv/app");
     const error = await caught(() => staticDirOf({ ...artifact, runtime: { ...artifact.runtime, workers: {} } }));
     expect(error.code).toBe("STATIC_WORKER_MISSING");
+  });
+
+  it.each([
+    ["/etc", "an absolute path elsewhere"],
+    ["../../etc", "a path that leaves the build"],
+    ["/", "the root"],
+  ])("refuses to serve %j (%s) with core's STATIC_DIR_OUTSIDE_ARTIFACT", async (dir) => {
+    const error = await caught(() => servedDirOf(staticArtifact("site", "/srv/app", dir)));
+    expect(error.code).toBe("STATIC_DIR_OUTSIDE_ARTIFACT");
+    expect(error.message).toContain(dir);
   });
 });

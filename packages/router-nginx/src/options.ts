@@ -1,6 +1,5 @@
 import { isIP } from "node:net";
-import { userInfo } from "node:os";
-import { parseOptions } from "@hop3/core";
+import { ensureWebUser, parseOptions, type UserScope } from "@hop3/core";
 import { z } from "zod";
 
 /** The package name, used as the plugin and router name and in option errors. */
@@ -43,8 +42,9 @@ export interface NginxRouterOptions {
   /** The nginx program: a name on PATH or an absolute path (default "nginx", also looked for in /usr/sbin). */
   readonly nginx?: string;
   /**
-   * User nginx workers run as, when Hop3 runs as root. Default: the user running Hop3 (root), so
-   * they read every directory Hop3 serves. Ignored when Hop3 is not root (workers then run as it).
+   * User nginx workers run as, when Hop3 runs as root. Default: HOP3_HOME's web user
+   * (`<prefix>_web`, made if missing), a member of every app's group, so workers read what apps
+   * publish and nothing of root's. Ignored when Hop3 is not root (workers then run as it).
    */
   readonly user?: string;
   /** nginx `worker_processes`: "auto" (one per core, the default) or a number. */
@@ -58,8 +58,13 @@ export interface NginxSettings {
   readonly httpPort: number;
   readonly bindAddress: string;
   readonly nginx: string;
-  /** The `user` directive, or undefined when Hop3 is not root (nginx would ignore it with a warning). */
+  /**
+   * The `user` directive: the `user` option when Hop3 is root, else undefined (nginx would ignore
+   * it with a warning). As root and without the option, `settingsForHome` fills in the home's web user.
+   */
   readonly user: string | undefined;
+  /** True when Hop3 runs as root, so nginx's workers drop to `user`. */
+  readonly asRoot: boolean;
   readonly workerProcesses: "auto" | number;
   readonly reloadTimeoutMs: number;
 }
@@ -83,10 +88,20 @@ export function resolveNginxSettings(
     httpPort: parsed.httpPort ?? fromEnv.HOP3_HTTP_PORT ?? 8080,
     bindAddress: parsed.bindAddress ?? fromEnv.HOP3_BIND_ADDRESS ?? "127.0.0.1",
     nginx: parsed.nginx,
-    user: isRoot ? (parsed.user ?? userInfo().username) : undefined,
+    user: isRoot ? parsed.user : undefined,
+    asRoot: isRoot,
     workerProcesses: parsed.workerProcesses,
     reloadTimeoutMs: parsed.reloadTimeoutMs,
   };
+}
+
+/**
+ * The settings for one HOP3_HOME: as root, workers run as the `user` option or else as the home's
+ * web user, which is made here if it does not exist yet (core's ensureWebUser).
+ */
+export function settingsForHome(settings: NginxSettings, scope: UserScope): NginxSettings {
+  if (!settings.asRoot || settings.user !== undefined) return settings;
+  return { ...settings, user: ensureWebUser(scope) };
 }
 
 /** The `listen` value for an address and port (IPv6 literals go in brackets). */

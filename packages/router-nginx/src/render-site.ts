@@ -47,7 +47,7 @@ function renderBody(route: CheckedRoute, web: boolean): string[] {
     // A single-page app gets index.html for unknown paths; with no index.html, a plain 404.
     return [
       "",
-      `    root ${quote(route.staticDir)};`,
+      ...rootDirectives(route.staticDir),
       "    index index.html;",
       "",
       "    location / {",
@@ -59,7 +59,7 @@ function renderBody(route: CheckedRoute, web: boolean): string[] {
   // (the usual `public/` at `/`) would answer 403 instead of falling back to the app.
   return [
     "",
-    `    root ${quote(route.staticDir)};`,
+    ...rootDirectives(route.staticDir),
     "",
     "    location / {",
     "        try_files $uri @app;",
@@ -73,6 +73,17 @@ function renderBody(route: CheckedRoute, web: boolean): string[] {
     ...proxyDirectives(route.app),
     "    }",
   ];
+}
+
+/**
+ * The served directory, and no symbolic link on the way to any file: a link an app ships
+ * (`public/pw -> /etc/passwd`, a link into another app's release) answers 403 or 404, never the
+ * target. Every component is checked, the root's own included: `from=$document_root` would let a
+ * root replaced by a link after the deploy lead anywhere. The root is a real path (checkRoute), so
+ * the check passes on the way to it. Set at the server level, it holds in every location.
+ */
+function rootDirectives(staticDir: string): string[] {
+  return [`    root ${quote(staticDir)};`, "    disable_symlinks on;"];
 }
 
 function proxyDirectives(app: string): string[] {

@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { posix } from "node:path";
 import { coreErrorCatalog, Hop3Error, isValidAppName, isValidHostName, type RouteSpec, type Upstream } from "@hop3/core";
@@ -11,13 +12,14 @@ export interface CheckedRoute {
   readonly hosts: readonly string[];
   /** Unique, in the order given. */
   readonly upstreams: readonly Upstream[];
-  /** Absolute, normalized, without a trailing slash. */
+  /** Absolute, normalized, without a trailing slash; its real path (links resolved) when it exists. */
   readonly staticDir?: string;
 }
 
 /**
  * Checks everything of a route that ends up in a file name or in nginx configuration, before
- * anything is written. Raises APP_NAME_INVALID, ROUTE_HOST_INVALID, ROUTE_UPSTREAM_INVALID,
+ * anything is written. A static directory that exists is replaced by its real path, checked again:
+ * nginx refuses every link on the way to a file (`disable_symlinks`), the root's included. Raises APP_NAME_INVALID, ROUTE_HOST_INVALID, ROUTE_UPSTREAM_INVALID,
  * ROUTE_PATH_INVALID or ROUTE_TARGET_MISSING.
  */
 export function checkRoute(route: RouteSpec): CheckedRoute {
@@ -76,7 +78,20 @@ function checkStaticDir(app: string, dir: unknown): string {
   const normalized = dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
   if (posix.normalize(normalized) !== normalized) throw fail("is not normalized (it has `.`, `..` or `//` in it)");
   if (normalized === "/") throw fail("is the root of the file system, which would serve every file of the machine");
-  return normalized;
+  const real = realPathOf(normalized);
+  if (real === undefined || real === normalized) return normalized;
+  const badReal = unsafeCharacter(real);
+  if (badReal !== undefined) throw fail(`is a link to a path that contains ${describeCharacter(badReal)}, which nginx configuration cannot hold safely`);
+  if (real === "/") throw fail("is a link to the root of the file system, which would serve every file of the machine");
+  return real;
+}
+
+function realPathOf(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined; // missing: the deployer says so; nginx would answer 404
+  }
 }
 
 const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];

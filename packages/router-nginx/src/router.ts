@@ -1,15 +1,17 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
+import { prepareHome, readHop3Config, writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
 import { nginxLayout, siteFile, type NginxLayout } from "./layout.js";
 import { withLock } from "./lock.js";
 import { findNginx } from "./nginx-cli.js";
 import { findMaster, reloadNginx, startNginx, stopNginx } from "./nginx-process.js";
-import { listenAddress, resolveNginxSettings, type NginxRouterOptions, type NginxSettings } from "./options.js";
+import { reopenLogs, rotatedLine, rotateLogs } from "./log-rotation.js";
+import { listenAddress, resolveNginxSettings, settingsForHome, type NginxRouterOptions, type NginxSettings } from "./options.js";
 import { renderSite } from "./render-site.js";
 import { checkAppName, checkRoute } from "./route-check.js";
 import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, type LayoutChange } from "./site-files.js";
 import { validateSites, type ValidationTarget } from "./validate-sites.js";
+import { workersLackGroups } from "./worker-groups.js";
 
 /** The router's name among routers (the plugin is "@hop3/router-nginx"). */
 export const ROUTER_NAME = "nginx";
@@ -29,7 +31,11 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
   const urlFor = (app: string) => `http://${checkAppName(app)}.localhost${settings.httpPort === 80 ? "" : `:${settings.httpPort}`}/`;
   const locked = <T>(context: OperationContext, action: (target: ValidationTarget) => Promise<T>): Promise<T> => {
     const layout = nginxLayout(context.home);
-    return withLock(layout.lockFile, () => action({ context, layout, settings, nginx: findNginx(settings.nginx, context.env) }));
+    const scope = { home: context.home, env: context.env };
+    // As root, workers run as the web user: HOP3_HOME must let it pass to the prefix's logs/ and temp/.
+    if (settings.asRoot) prepareHome(scope);
+    const forHome = settingsForHome(settings, scope);
+    return withLock(layout.lockFile, () => action({ context, layout, settings: forHome, nginx: findNginx(settings.nginx, context.env) }));
   };
 
   return {
@@ -41,10 +47,15 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
       const checked = checkRoute(route);
       return locked(context, async (target) => {
         checkHostsFree(target.layout, checked.app, checked.hosts);
-        const main = prepareLayout(target.layout, settings);
-        const content = renderSite(checked, settings);
-        // The same route again (a deploy that changed nothing) needs no test and no reload.
-        if (!main.changed && readText(siteFile(target.layout, checked.app)) === content && findMaster(target.layout) !== undefined) {
+        const main = prepareLayout(target.layout, target.settings);
+        const content = renderSite(checked, target.settings);
+        // The same route again (a deploy that changed nothing) needs no test and no reload, unless
+        // the workers started before their user joined a group (a new app's) and cannot read its files.
+        const master = findMaster(target.layout);
+        const user = target.settings.user;
+        if (!main.changed && readText(siteFile(target.layout, checked.app)) === content && master !== undefined) {
+          if (user === undefined || !workersLackGroups(master, user)) return { url: urlFor(checked.app) };
+          await reloadNginx(master, target.layout, target.settings.reloadTimeoutMs);
           return { url: urlFor(checked.app) };
         }
         await replaceSite(target, checked.app, content, main);
@@ -58,6 +69,27 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
     },
     urlFor,
     status: async (context) => statusOf(nginxLayout(context.home), settings),
+    async maintain(context) {
+      // Needs no nginx binary either: rotation is renames and a signal.
+      const layout = nginxLayout(context.home);
+      if (!existsSync(layout.logs)) return [];
+      const policy = readHop3Config(context.env).logs;
+      return withLock(layout.lockFile, async () => {
+        const rotated = rotateLogs(layout, policy);
+        if (rotated.length === 0) return [];
+        const lines = rotated.map((log) => rotatedLine(log, policy));
+        const master = findMaster(layout);
+        if (master === undefined) return lines; // the next nginx opens new files
+        if (await reopenLogs(master, rotated)) {
+          lines.push(`nginx (pid ${master}) reopened its logs.`);
+        } else {
+          const line = `nginx (pid ${master}) did not reopen its logs within 5 s: it may still write to the rotated files (see ${layout.errorLog}).`;
+          context.logger.warn(line);
+          lines.push(line);
+        }
+        return lines;
+      });
+    },
     async stop(context) {
       // Needs no nginx binary: stopping is signals only.
       const layout = nginxLayout(context.home);

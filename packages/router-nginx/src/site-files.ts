@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, renameSync } from "node:fs";
 import { basename, join } from "node:path";
-import { writeFileAtomic, type Logger } from "@hop3/core";
+import { ensureDir, lookupGroup, lookupUser, writeFileAtomic, type DirOwnership, type Logger } from "@hop3/core";
 import { nginxError } from "./errors.js";
 import { siteFile, type NginxLayout } from "./layout.js";
 import { renderMainConfig } from "./render-main.js";
@@ -19,17 +19,43 @@ export interface LayoutChange {
 }
 
 /**
- * Creates the prefix's directories and (re)writes nginx.conf and mime.types when their content
- * differs from what the settings give (a new HOP3_HTTP_PORT, a new version of Hop3).
+ * Creates the prefix's directories, or puts their owner and mode right, and (re)writes nginx.conf
+ * and mime.types when their content differs from what the settings give (a new HOP3_HTTP_PORT, a
+ * new version of Hop3).
  */
 export function prepareLayout(layout: NginxLayout, settings: NginxSettings): LayoutChange {
-  for (const dir of [layout.sites, layout.staging, layout.logs, layout.temp]) mkdirSync(dir, { recursive: true });
+  for (const [dir, ownership] of prefixDirs(layout, settings)) ensureDir(dir, ownership);
   if (readText(layout.mimeTypes) !== renderMimeTypes()) writeFileAtomic(layout.mimeTypes, renderMimeTypes());
   const previous = readText(layout.conf);
   const next = renderMainConfig(layout, settings);
   if (previous === next) return { changed: false, restore() {} };
   writeFileAtomic(layout.conf, next);
   return { changed: true, restore: () => (previous === undefined ? undefined : writeFileAtomic(layout.conf, previous)) };
+}
+
+/**
+ * Who may enter the prefix's directories. As root, the workers' group passes through the prefix to
+ * logs/ (workers reopen the logs on SIGUSR1, the master having given the files to their user) and
+ * temp/ (request bodies and large responses are buffered there, in directories the master gives to
+ * their user); the configuration stays root's alone, and no app user may enter at all. Not root,
+ * workers are Hop3's own user: everything is private to it.
+ */
+function prefixDirs(layout: NginxLayout, settings: NginxSettings): Array<[string, DirOwnership]> {
+  const own: DirOwnership = settings.asRoot ? { mode: 0o700, uid: 0, gid: 0 } : { mode: 0o700 };
+  const workers: DirOwnership = settings.asRoot ? { mode: 0o710, uid: 0, gid: workerGid(settings.user) } : own;
+  return [
+    [layout.prefix, workers],
+    [layout.logs, workers],
+    [layout.temp, workers],
+    [layout.sites, own],
+    [layout.staging, own],
+  ];
+}
+
+/** The group nginx gives its workers: the group named like the user (nginx's rule), else the user's own. */
+function workerGid(user: string | undefined): number {
+  if (user === undefined) return 0;
+  return lookupGroup(user)?.gid ?? lookupUser(user)?.gid ?? 0;
 }
 
 /** The live site files (`sites/*.conf`), sorted: what nginx's `include sites/*.conf` reads. */

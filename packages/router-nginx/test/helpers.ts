@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createMemoryLogger, runCommand, type MemoryLogger, type OperationContext } from "@hop3/core";
+import { createMemoryLogger, ensureAppUser, ensureDir, prepareAppDirs, prepareHome, runCommand, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
 import { freePort, caught } from "@hop3/test-support";
 
 export { httpGet, type HttpAnswer } from "@hop3/test-support";
@@ -20,13 +20,18 @@ export function operationContext(home: string): OperationContext & { logger: Mem
 
 const made: string[] = [];
 
-/** A directory of files (path -> content), removed by `removeMadeDirs`. */
+/**
+ * A directory of files (path -> content) that everyone may read, as a Nix store path is; removed
+ * by `removeMadeDirs`. As root, nginx's workers run as the web user: a private temporary directory
+ * (mkdtemp makes them 0700) would answer 404, as it would in production.
+ */
 export function makeDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "hop3-static-"));
   made.push(dir);
+  chmodSync(dir, 0o755);
   for (const [path, content] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), content);
+    mkdirSync(dirname(join(dir, path)), { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, path), content, { mode: 0o644 });
   }
   return dir;
 }
@@ -126,4 +131,51 @@ export function listFiles(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Who a process runs as, from /proc/<pid>/status. */
+export interface Credentials {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+}
+
+export function credentialsOf(pid: number): Credentials {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => (status.split("\n").find((line) => line.startsWith(`${name}:`)) ?? "").slice(name.length + 1).trim().split(/\s+/).filter(Boolean).map(Number);
+  return { uid: field("Uid")[0]!, gid: field("Gid")[0]!, groups: field("Groups") };
+}
+
+/** An nginx master's workers that serve requests (not old ones finishing after a reload). */
+export function servingWorkers(master: number): number[] {
+  return childrenOf(master).filter((pid) => {
+    const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    return line.startsWith("nginx: worker process") && !line.includes("shutting down");
+  });
+}
+
+/**
+ * A release of an app as the Local builder leaves it: the app's own user and group (core's
+ * ensureAppUser, which adds the web user to the group), `<home>/apps/<app>/builds/` root's and the
+ * group's 0750, the release tree the app user's with its umask 027 (group may read, others may
+ * not). Only a member of the app's group reads it: the web user, not `nobody`.
+ */
+export function appRelease(home: string, app: string, files: Record<string, string>): { user: AppUser; dir: string } {
+  const scope = { home, env: process.env };
+  prepareHome(scope);
+  const user = ensureAppUser(scope, app);
+  const { appDir } = prepareAppDirs(scope, app, user);
+  const builds = join(appDir, "builds");
+  ensureDir(builds, { mode: 0o750, uid: 0, gid: user.gid });
+  const dir = join(builds, "r1");
+  ensureDir(dir, { mode: 0o750, uid: user.uid, gid: user.gid });
+  for (const [path, content] of Object.entries(files)) {
+    const file = join(dir, path);
+    const parents: string[] = [];
+    for (let parent = dirname(file); parent !== dir; parent = dirname(parent)) parents.unshift(parent);
+    for (const parent of parents) ensureDir(parent, { mode: 0o750, uid: user.uid, gid: user.gid });
+    writeFileSync(file, content, { mode: 0o640 });
+    chownSync(file, user.uid, user.gid);
+  }
+  return { user, dir };
 }

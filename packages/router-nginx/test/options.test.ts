@@ -1,7 +1,6 @@
-import { userInfo } from "node:os";
 import { describe, expect, it } from "vitest";
 import { createNginxRouter } from "../src/router.js";
-import { resolveNginxSettings } from "../src/options.js";
+import { resolveNginxSettings, settingsForHome } from "../src/options.js";
 import { caught } from "./helpers.js";
 
 describe("router options", () => {
@@ -11,6 +10,7 @@ describe("router options", () => {
       bindAddress: "127.0.0.1",
       nginx: "nginx",
       user: undefined,
+      asRoot: false,
       workerProcesses: "auto",
       reloadTimeoutMs: 10_000,
     });
@@ -22,8 +22,17 @@ describe("router options", () => {
     expect(resolveNginxSettings({ httpPort: 7000, bindAddress: "::1" }, env, false)).toMatchObject({ httpPort: 7000, bindAddress: "::1" });
   });
 
-  it("runs workers as the user running Hop3 when it is root", () => {
-    expect(resolveNginxSettings({}, {}, true).user).toBe(userInfo().username);
+  it("as root, leaves the workers' user to the home (its web user) unless the user option names one", () => {
+    const scope = { home: "/nonexistent/hop3-home", env: {} };
+    expect(resolveNginxSettings({}, {}, true)).toMatchObject({ user: undefined, asRoot: true });
+    const named = resolveNginxSettings({ user: "www-data" }, {}, true);
+    expect(settingsForHome(named, scope).user).toBe("www-data");
+  });
+
+  it("writes no worker user when Hop3 is not root, whatever the options say", () => {
+    const settings = resolveNginxSettings({ user: "www-data" }, {}, false);
+    expect(settings.user).toBeUndefined();
+    expect(settingsForHome(settings, { home: "/nonexistent/hop3-home", env: {} }).user).toBeUndefined();
   });
 
   it.each([

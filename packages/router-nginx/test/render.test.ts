@@ -15,6 +15,7 @@ describe("renderSite", () => {
     expect(site).toContain("server_name docs.localhost docs.example.org;");
     expect(site).toContain('root "/srv/docs site";');
     expect(site).toContain("try_files $uri $uri/ /index.html =404;");
+    expect(site).toContain("disable_symlinks on;");
     expect(site).not.toContain("upstream");
     expect(site).not.toContain("proxy_pass");
   });
@@ -47,11 +48,12 @@ describe("renderSite", () => {
     }
     expect(site).toContain("proxy_http_version 1.1;");
     expect(site).not.toContain("root ");
+    expect(site).not.toContain("disable_symlinks");
   });
 
   it("serves the static files of a web app first and falls back to the app", () => {
     const site = compact(renderSite({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: 5000 }], staticDir: "/srv/shop" }, settings));
-    expect(site).toContain('root "/srv/shop";');
+    expect(site).toContain('root "/srv/shop"; disable_symlinks on;');
     expect(site).toContain("location / { try_files $uri @app; }");
     expect(site).toContain("location ~ /$ { try_files ${uri}index.html @app; }");
     expect(site).toContain("location @app { proxy_pass http://hop3_shop;");

@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRoute } from "../src/route-check.js";
 import { caught } from "./helpers.js";
@@ -79,6 +82,22 @@ describe("checkRoute", () => {
     expect(checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: [], staticDir: "/srv/my site/v1.2+x@y" }).staticDir).toBe(
       "/srv/my site/v1.2+x@y",
     );
+  });
+
+  it("gives nginx the real path of a static directory that is, or goes through, a link; refuses a link to /", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "hop3-route-check-"));
+    try {
+      mkdirSync(join(dir, "release", "public"), { recursive: true });
+      symlinkSync(join(dir, "release"), join(dir, "current"));
+      symlinkSync("/", join(dir, "everything"));
+      const real = checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: [], staticDir: join(dir, "current", "public") }).staticDir;
+      expect(real).toBe(join(dir, "release", "public"));
+      const error = await caught(() => checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: [], staticDir: join(dir, "everything") }));
+      expect(error.code).toBe("ROUTE_PATH_INVALID");
+      expect(error.message).toContain("is a link to the root of the file system");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
