@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, rmdirSync, rmSync, statSync, unlinkSync, type Stats } from "node:fs";
 import { delimiter, dirname, isAbsolute } from "node:path";
-import type { AppUser, CommandRunner, DirOwnership, Logger } from "@hop3/core";
+import { formatLastLines, silentLogger, type AppUser, type CommandRunner, type CommandResult, type DirOwnership, type Logger } from "@hop3/core";
 import { localError } from "./errors.js";
 
 /** Where the system's own programs are (rm, cp, ln): what Hop3 runs as the app for its own chores. */
@@ -44,22 +44,23 @@ export async function removeAppTree(context: AppTreeContext, path: string): Prom
     rmSync(path, { recursive: true, force: true });
     return;
   }
-  const asApp = (file: string, args: readonly string[]) =>
-    context.runAsApp(file, args, { env: { PATH: SYSTEM_PATH }, allowFailure: true, keepLines: 10, signal: new AbortController().signal, purpose: `removing ${path}` });
-  // rm cannot unlink the entry itself (its directory is root's): it fails on that last step only.
-  await asApp("rm", ["-rf", "--", path]);
+  // Not in the build's log: rm always fails on its last step, the entry itself, whose directory is root's.
+  const asApp = (file: string, args: readonly string[]): Promise<CommandResult> =>
+    context.runAsApp(file, args, { env: { PATH: SYSTEM_PATH }, allowFailure: true, keepLines: 10, logger: silentLogger, signal: new AbortController().signal, purpose: `removing ${path}` });
+  let result = await asApp("rm", ["-rf", "--", path]);
   if (!isEmptyDir(path)) {
     // Read-only directories (Go's module cache makes them) keep their files from rm: open them first.
     await asApp("chmod", ["-R", "u+rwX", "--", path]);
-    await asApp("rm", ["-rf", "--", path]);
+    result = await asApp("rm", ["-rf", "--", path]);
   }
   try {
     rmdirSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw localError("LOCAL_CLEANUP_FAILED", `Could not remove ${path}, a directory of app user ${user.name}: ${(error as Error).message}.`, {
+    const lastLines = result.lastLines.filter((line) => !line.includes(`'${path}'`));
+    throw localError("LOCAL_CLEANUP_FAILED", `Could not remove ${path}, a directory of app user ${user.name}: ${(error as Error).message}.${formatLastLines(lastLines)}`, {
       cause: error,
-      details: { path, user: user.name },
+      details: { path, user: user.name, lastLines },
     });
   }
 }

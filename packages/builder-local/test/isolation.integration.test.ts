@@ -200,6 +200,18 @@ describe("removing what the app owns", () => {
     expect(readdirSync(join(home, "apps", "readonly", "builds"))).toEqual([]);
   });
 
+  it("a release holding what the app cannot remove is kept, with LOCAL_CLEANUP_FAILED", async () => {
+    const dir = appDir("stuck", { Procfile: "web: sleep 1000\n", "hop3.toml": '[build]\ntoolchain = "generic"\n' });
+    const { artifact, location } = await build(dir);
+    mkdirSync(join(location, "root-owned")); // another owner's, as after a restore by hand
+    writeFileSync(join(location, "root-owned", "file"), "");
+    const local = distribution.registry.builders().find((b) => b.name === "local")!;
+    const error = await caught(() => local.discard!(artifact, distribution.appContext("stuck")));
+    expect(error.code).toBe("LOCAL_CLEANUP_FAILED");
+    expect(error.message).toContain(location);
+    expect(existsSync(join(location, "root-owned", "file"))).toBe(true);
+  });
+
   it("discard removes the release and nothing a link in it leads to", async () => {
     const outside = mkdtempSync(join(scratch, "outside-"));
     chmodSync(outside, 0o777); // even a directory the app could write to is not emptied by Hop3
