@@ -65,8 +65,10 @@ async function buildApp(context: BuildContext, options: ResolvedDockerOptions): 
     });
   }
   // The docker CLI runs as root and sends the Dockerfile to the engine, whose parse errors quote it:
-  // a Dockerfile that links out of the app (`Dockerfile -> /etc/shadow`) is refused before.
+  // a Dockerfile (or .dockerignore) that links out of the app (`-> /etc/shadow`) is refused before.
   const dockerfileText = readAppFile(app.dir, settings.dockerfile);
+  const dockerignore = join(app.dir, ".dockerignore");
+  if (isFile(dockerignore)) readAppFile(app.dir, dockerignore); // the CLI reads it too
   const docker = requireDocker(options.docker, context.env, app.name);
   const dockerHost = dockerHostOf(context.env);
   const command: DockerCommandContext = { op: context, appName: app.name, docker };
