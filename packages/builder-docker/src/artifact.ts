@@ -25,7 +25,10 @@ export interface DockerBuildResult {
 
 /**
  * Describes the image for the deployer: one `web` worker that runs the container in the
- * foreground (see renderRunCommand). No environment of its own: the deployer applies the app's.
+ * foreground (see renderRunCommand), with `runtime.isolation: "container"`: the container is the
+ * app's box, and the deployer hands the command the app's environment as a file and its limits as
+ * variables instead of running it as the app's user. No environment of its own: the deployer's
+ * env file carries the app's.
  */
 export function dockerArtifact(result: DockerBuildResult): BuildArtifact {
   return {
@@ -56,6 +59,7 @@ export function dockerArtifact(result: DockerBuildResult): BuildArtifact {
       env: {},
       path: [],
       workingDir: result.appDir,
+      isolation: "container",
     },
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findProgram, type AcceptResult, type AppSource, type BuildArtifact, type BuildContext, type Builder, type DiscardContext } from "@hop3/core";
+import { findProgram, readAppFile, type AcceptResult, type AppSource, type BuildArtifact, type BuildContext, type Builder, type DiscardContext } from "@hop3/core";
 import { BUILDER_NAME, dockerArtifact } from "./artifact.js";
 import { classifyDockerFailure } from "./classify.js";
 import { checkEngine, dockerHostOf, removeImage, runDocker, type DockerCommandContext } from "./docker-cli.js";
@@ -64,6 +64,11 @@ async function buildApp(context: BuildContext, options: ResolvedDockerOptions): 
       details: { app: app.name, dockerfile: settings.dockerfile },
     });
   }
+  // The docker CLI runs as root and sends the Dockerfile to the engine, whose parse errors quote it:
+  // a Dockerfile (or .dockerignore) that links out of the app (`-> /etc/shadow`) is refused before.
+  const dockerfileText = readAppFile(app.dir, settings.dockerfile);
+  const dockerignore = join(app.dir, ".dockerignore");
+  if (isFile(dockerignore)) readAppFile(app.dir, dockerignore); // the CLI reads it too
   const docker = requireDocker(options.docker, context.env, app.name);
   const dockerHost = dockerHostOf(context.env);
   const command: DockerCommandContext = { op: context, appName: app.name, docker };
@@ -83,7 +88,7 @@ async function buildApp(context: BuildContext, options: ResolvedDockerOptions): 
     });
     if (result.exitCode !== 0) throw classifyDockerFailure({ lines: result.lastLines, exitCode: result.exitCode, appName: app.name, dockerHost });
     const imageId = readImageId(iidFile, app.name, result.lastLines);
-    const exposed = exposedPorts(readFileSync(settings.dockerfile, "utf8"), settings.target);
+    const exposed = exposedPorts(dockerfileText, settings.target);
     const { port, source } = chooseContainerPort(settings.port, exposed, options.defaultPort, settings.portSource);
     if ((source === "EXPOSE" || source === "default") && exposed.unresolved.length > 0) {
       logger.warn(`EXPOSE ${exposed.unresolved.join(" ")} in ${settings.dockerfileName} is not a plain port; set hop3.toml [docker] port if the app does not listen on ${port}.`);

@@ -8,7 +8,8 @@ import { ensureDockerEngine, fixtureApp, FIXTURES, removeTemps } from "./helpers
 describeBuilderConformance(createDockerBuilder(), {
   env: { ...process.env, DOCKER_HOST: ensureDockerEngine() },
   fixtures: {
-    accepted: [fixtureApp("docker-web")],
+    // Its own app name: lifecycle.integration.test.ts counts the images of docker-web, and the files run in parallel.
+    accepted: [fixtureApp("docker-web", "docker-conformance")],
     declined: [join(FIXTURES, "../local-apps/node-no-deps")],
     failing: [{ dir: fixtureApp("docker-syntax-error"), code: "DOCKERFILE_INVALID" }],
   },

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDistribution, createMemoryLogger, type Distribution } from "@hop3/core";
@@ -86,6 +86,16 @@ describe("Docker builder failures", () => {
     const error = await caught(() => build(dir));
     expect(error.code).toBe("DOCKER_CONFIG_INVALID");
     expect(error.message).toContain("dockerfile");
+  });
+
+  it("a Dockerfile that links out of the app is refused before the root docker CLI reads it", async () => {
+    const dir = fixtureApp("docker-web", "shadow");
+    rmSync(join(dir, "Dockerfile"));
+    symlinkSync("/etc/shadow", join(dir, "Dockerfile"));
+    const error = await caught(() => build(dir));
+    expect(error.code).toBe("CONFIG_FILE_OUTSIDE_APP");
+    for (const line of readFileSync("/etc/shadow", "utf8").split("\n").filter((l) => l.includes(":"))) expect(error.message.includes(line)).toBe(false);
+    expect(imagesOf(dockerHost, "shadow")).toEqual([]);
   });
 
   it("an app with hop3.nix and a Dockerfile builds with Nix in auto mode, with Docker when hop3.toml says so", async () => {

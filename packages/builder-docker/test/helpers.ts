@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Router } from "@hop3/core";
+import type { AppLimits, Router } from "@hop3/core";
 import { testDeployContext } from "@hop3/test-support";
 
 export { httpGet, freePort, caught, waitFor } from "@hop3/test-support";
@@ -35,9 +35,13 @@ export function ensureDockerEngine(): string {
 
 const temps: string[] = [];
 
-/** A fresh, short directory (unix socket paths stay under their limit), removed by `removeTemps`. */
+/**
+ * A fresh, short directory (unix socket paths stay under their limit), removed by `removeTemps`.
+ * Others may pass through it (0711): a HOP3_HOME inside it must be reachable by the app users.
+ */
 export function tempDir(prefix = "h3dk-"): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o711);
   temps.push(dir);
   return dir;
 }
@@ -56,9 +60,9 @@ export function fixtureApp(fixture: string, name = fixture, files: Record<string
   return dir;
 }
 
-/** What the deployer gets: the real command runner, a logger the test reads, the router. */
-export const deployContext = (home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}) =>
-  testDeployContext(home, router, { env, appEnv });
+/** What the deployer gets: the real command runner, a logger the test reads, the router, the app's limits. */
+export const deployContext = (home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}, limits?: AppLimits) =>
+  testDeployContext(home, router, { env, appEnv, ...(limits !== undefined && { limits }) });
 
 /** Runs the docker CLI against the tests' engine. */
 export function docker(dockerHost: string, ...args: string[]): string {

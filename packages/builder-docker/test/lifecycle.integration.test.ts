@@ -28,7 +28,9 @@ describe.sequential("Docker apps, built and run for real", () => {
   let dist: Distribution;
   const artifacts: BuildArtifact[] = [];
 
-  const context = (appEnv: Readonly<Record<string, string>> = {}) => deployContext(home, env, dist.router(), appEnv);
+  /** The app's limits for every deploy: the container gets them, through the deployer's HOP3_LIMIT_* variables. */
+  const limits = { memoryBytes: 256 * 1024 * 1024, cpus: 0.5, processes: 100, openFiles: 2048 };
+  const context = (appEnv: Readonly<Record<string, string>> = {}) => deployContext(home, env, dist.router(), appEnv, limits);
   const get = (app: string, path = "/") => httpGet(httpPort, `${app}.localhost`, path);
   const serving = (app: string, text: string, path = "/") =>
     waitFor(async () => {
@@ -90,6 +92,7 @@ describe.sequential("Docker apps, built and run for real", () => {
     expect(artifact.metadata).toMatchObject({ imageId: artifact.buildId, containerPort: expectWeb.containerPort, portSource: expectWeb.portSource, dockerfile: "Dockerfile", dockerHost });
     expect(docker(dockerHost, "image", "inspect", "--format", "{{.Id}}", artifact.location)).toBe(artifact.buildId);
     expect(artifact.runtime.workers.web).toContain("run --rm --init");
+    expect(artifact.runtime.isolation).toBe("container");
     web.first = artifact;
   });
 
@@ -110,7 +113,15 @@ describe.sequential("Docker apps, built and run for real", () => {
     const seen = Object.fromEntries(page.body.split("\n").filter((l) => l.includes("=")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
     for (const [name, value] of Object.entries(expectWeb.env)) expect(seen[name], name).toBe(value);
     expect(seen.HOME === "/root" && seen.PATH?.includes("/usr/local/bin")).toBe(false);
+    expect(seen.HOP3_HOME, "Hop3's own environment reached the container").toBeUndefined();
     expect(containersOf(dockerHost, "docker-web")).toEqual(["hop3-docker-web-web-1"]);
+  });
+
+  it("boxes the container: the app's limits, no new privileges, nothing mounted", () => {
+    const inspect = (format: string) => docker(dockerHost, "inspect", "--format", format, "hop3-docker-web-web-1");
+    expect(inspect("{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}}")).toBe(`${limits.memoryBytes} ${limits.memoryBytes} 500000000 ${limits.processes}`);
+    expect(JSON.parse(inspect("{{json .HostConfig.Ulimits}}"))).toEqual([{ Name: "nofile", Hard: limits.openFiles, Soft: limits.openFiles }]);
+    expect(inspect("{{.HostConfig.Privileged}} {{json .HostConfig.SecurityOpt}} {{json .Mounts}}")).toBe('false ["no-new-privileges"] []');
   });
 
   it("logs the container's output in the worker's log", async () => {

@@ -1,6 +1,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
+  appProcessEnv,
   HTTP_WORKERS,
   type AcceptResult,
   type AppSource,
@@ -10,12 +11,13 @@ import {
   type Detection,
   type LanguageToolchain,
   type RunOptions,
-  type ToolchainBuildContext,
 } from "@hop3/core";
+import { searchablePath } from "./app-files.js";
+import { createAppCache, type LocalToolchainBuildContext } from "./cache.js";
 import { localError } from "./errors.js";
 import { addContribution, artifactKind, buildCommandEnv, emptyContribution, resolveWorkers, type MergedContribution } from "./merge.js";
 import { resolveLocalOptions, type LocalBuilderOptions, type ResolvedLocalOptions } from "./options.js";
-import { copySources, releaseDir, removeRelease } from "./release-dir.js";
+import { copySources, prepareBuildsDir, releaseDir, removeRelease } from "./release-dir.js";
 import { runStep } from "./toolchains/shared.js";
 
 /** The builder's name, as hop3.toml `[build] builder = "local"` writes it. */
@@ -30,7 +32,9 @@ export interface SelectedToolchain {
 /**
  * Creates the Local builder: it builds the app on this machine with its language toolchains, in
  * a release directory of its own (`<HOP3_HOME>/apps/<app>/builds/<release>`), and describes how
- * the uWSGI (or static) deployer runs it. Options are validated at once.
+ * the uWSGI (or static) deployer runs it. Everything the app ships (its build commands, its
+ * package managers' scripts) runs as the app's own user; the release belongs to that user. Options
+ * are validated at once.
  *
  * @example
  * const builder = createLocalBuilder({ timeoutSeconds: 600 });
@@ -46,7 +50,7 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
     accept: ({ app, toolchains }) => acceptApp(app, toolchains),
     build: (context) => buildApp(context, settings),
     async discard(artifact, context) {
-      if (removeRelease(context.appStateDir, artifact.location)) context.logger.info(`Removed release directory ${artifact.location}.`);
+      if (await removeRelease(context, artifact.location)) context.logger.info(`Removed release directory ${artifact.location}.`);
     },
   };
 }
@@ -99,12 +103,13 @@ async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): 
   const selected = await selectToolchains(app, context.toolchains);
   logger.info(`Toolchains: ${selected.map((s) => `${s.toolchain.name} (${s.detection.reason})`).join(", ")}.`);
 
+  prepareBuildsDir(context.appStateDir, context.appUser);
   const buildDir = releaseDir(context.appStateDir, context.releaseId);
   if (existsSync(buildDir)) {
     throw localError("LOCAL_SOURCE_COPY_FAILED", `The release directory ${buildDir} already exists; release ids must be new.`, { details: { buildDir } });
   }
   const started = Date.now();
-  const files = copySources(app.dir, buildDir, app.config.build.ignore);
+  const files = copySources(app.dir, buildDir, app.config.build.ignore, context.appUser);
   logger.info(`Copied ${files} files of ${app.dir} into ${buildDir}.`);
 
   try {
@@ -137,7 +142,7 @@ async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): 
     };
   } catch (error) {
     // A failed build leaves no release behind; the running one never lived here.
-    removeRelease(context.appStateDir, buildDir);
+    await removeRelease(context, buildDir).catch((cleanup: unknown) => context.logger.warn(`The failed release ${buildDir} was left in place: ${(cleanup as Error).message}`));
     throw error;
   }
 }
@@ -145,7 +150,9 @@ async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): 
 /**
  * The build proper, in the release directory: Procfile prebuild hooks and [build] before-build,
  * each toolchain (seeing what the earlier ones contributed), [build] build, [build] after-build
- * and the Procfile postbuild hooks.
+ * and the Procfile postbuild hooks. Every command runs as the app, with the app's process
+ * environment (PATH, locale, its HOME and TMPDIR: none of Hop3's own variables), the builder's
+ * `env` option, hop3.toml [env] and what the toolchains contributed.
  */
 async function runBuild(
   context: BuildContext,
@@ -153,10 +160,13 @@ async function runBuild(
   selected: readonly SelectedToolchain[],
   buildDir: string,
 ): Promise<MergedContribution> {
-  const { app } = context;
+  const { app, appUser } = context;
   let merged = emptyContribution();
-  const toolchainContext = (): ToolchainBuildContext => {
-    const env = buildCommandEnv(context.env, settings.env, app.config.env, merged);
+  const base = appProcessEnv(appUser, context.env);
+  const cache = createAppCache(context.appStateDir, context);
+  const toolchainContext = (): LocalToolchainBuildContext => {
+    const env = buildCommandEnv(base, settings.env, app.config.env, merged);
+    env.PATH = searchablePath(env.PATH ?? "", appUser);
     return {
       logger: context.logger,
       signal: context.signal,
@@ -164,8 +174,9 @@ async function runBuild(
       env,
       app,
       buildDir,
+      cache,
       run: (file, args, options: RunOptions = {}) =>
-        context.run(file, args, { cwd: buildDir, timeoutMs: settings.timeoutSeconds * 1000, ...options, env: { ...env, ...options.env } }),
+        context.runAsApp(file, args, { cwd: buildDir, timeoutMs: settings.timeoutSeconds * 1000, ...options, env: { ...env, ...options.env } }),
     };
   };
   const shell = async (commands: readonly string[], what: string) => {

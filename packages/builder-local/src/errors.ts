@@ -38,6 +38,10 @@ export const { catalog: localErrorCatalog, error: localError } = defineErrors({
     title: "The app declares nothing to run",
     hint: "Declare a web worker: `web: <command>` in the Procfile (or `[run] start` in hop3.toml), or `static: <directory>` for a static site. The command must listen on $PORT.",
   },
+  LOCAL_CLEANUP_FAILED: {
+    title: "A directory of the app could not be removed",
+    hint: "Look at what is left in the directory the message names (`ls -laR`): a file the app's user cannot remove stays. Remove it by hand as root once the app is stopped, then deploy again.",
+  },
   LOCAL_SOURCE_COPY_FAILED: {
     title: "The app's sources could not be copied into a new release",
     hint: "Check that the app directory is readable and that HOP3_HOME has free space and is writable by the user running Hop3.",

@@ -3,7 +3,9 @@ export { localBuilderPlugin, createLocalPlugin, builtinToolchains, toolchainRequ
 export { resolveLocalOptions, BUILTIN_TOOLCHAINS, type LocalBuilderOptions, type ResolvedLocalOptions, type BuiltinToolchain } from "./options.js";
 export { localErrorCatalog, type LocalErrorCode } from "./errors.js";
 export { compileIgnorePattern, createIgnoreFilter, ALWAYS_IGNORED } from "./ignore.js";
-export { copySources, releaseDir, buildsDir, removeRelease } from "./release-dir.js";
+export { copySources, releaseDir, buildsDir, removeRelease, prepareBuildsDir, releaseDirMode, releaseFileMode } from "./release-dir.js";
+export { removeAppTree, searchablePath, hop3Dir, appDir, type AppTreeContext } from "./app-files.js";
+export { createAppCache, cacheOf, type AppCache, type LocalToolchainBuildContext } from "./cache.js";
 export { addContribution, buildCommandEnv, resolveWorkers, artifactKind, emptyContribution, type MergedContribution } from "./merge.js";
 export * from "./toolchains/index.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */

@@ -36,9 +36,10 @@ export function addContribution(merged: MergedContribution, toolchain: string, c
 }
 
 /**
- * The environment of a build command, later wins: Hop3's own environment, the builder's `env`
- * option, hop3.toml [env], what the toolchains contributed; PATH is the toolchains' directories
- * then the PATH of the layers below.
+ * The environment of a build command, later wins: `base` (the app's process environment: PATH,
+ * locale, its HOME, USER and TMPDIR, never Hop3's own variables), the builder's `env` option,
+ * hop3.toml [env], what the toolchains contributed; PATH is the toolchains' directories then the
+ * PATH of the layers below.
  */
 export function buildCommandEnv(
   base: Readonly<Record<string, string | undefined>>,

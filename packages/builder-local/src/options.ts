@@ -25,8 +25,9 @@ export interface LocalBuilderOptions {
   /** Time limit of each build command in seconds (default 1800). */
   readonly timeoutSeconds?: number;
   /**
-   * Variables set for every build command, over the distribution's environment (e.g. a PATH
-   * holding a particular Go, PIP_INDEX_URL, npm_config_registry). Not passed to the workers.
+   * Variables set for every build command, over the app's process environment (e.g. a PATH
+   * holding a particular Go, PIP_INDEX_URL, npm_config_registry). Build commands run as the app's
+   * user and see nothing else of Hop3's environment. Not passed to the workers.
    */
   readonly env?: Readonly<Record<string, string>>;
   /** Which of this package's toolchains the plugin registers (default: all of them). */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -18,7 +18,10 @@ import {
   localBuilderPlugin,
   localErrorCatalog,
   refersToLocalFiles,
+  releaseDirMode,
+  releaseFileMode,
   resolveWorkers,
+  searchablePath,
 } from "../src/index.js";
 import { FIXTURES } from "./helpers.js";
 
@@ -94,6 +97,31 @@ describe("ignore patterns", () => {
     expect(readdirSync(target).sort()).toEqual(["app.py", "keep", "lib"]);
     expect(readdirSync(join(target, "lib"))).toEqual([]);
     expect(readdirSync(scratch).some((n) => n.includes(".tmp-"))).toBe(false);
+  });
+});
+
+describe("what the app's user gets", () => {
+  it("PATH leaves out the directories the app's user cannot search", () => {
+    const closed = mkdtempSync(join(scratch, "closed-"));
+    mkdirSync(join(closed, "bin"));
+    chmodSync(closed, 0o700);
+    const open = mkdtempSync(join(scratch, "open-"));
+    chmodSync(open, 0o755);
+    chmodSync(scratch, 0o755);
+    const stranger = { name: "h3-test", uid: 54321, gid: 54321, home: "/nonexistent", dedicated: true };
+    const path = `${closed}/bin:${open}:/usr/bin:${scratch}/not-yet:relative`;
+    expect(searchablePath(path, stranger)).toBe(`${open}:/usr/bin:${scratch}/not-yet:relative`);
+    // The owner of a directory passes where others do not; a single-user install keeps PATH as it is.
+    expect(searchablePath(`${closed}/bin`, { ...stranger, uid: process.getuid!() })).toBe(`${closed}/bin`);
+    expect(searchablePath(path, { ...stranger, dedicated: false })).toBe(path);
+  });
+
+  it("modes in a release: never writable by others, no set-id bit, readable by the app's group", () => {
+    expect(releaseFileMode(0o4777).toString(8)).toBe("755");
+    expect(releaseFileMode(0o600).toString(8)).toBe("640");
+    expect(releaseFileMode(0o444).toString(8)).toBe("644");
+    expect(releaseDirMode(0o1777).toString(8)).toBe("755");
+    expect(releaseDirMode(0o500).toString(8)).toBe("750");
   });
 });
 

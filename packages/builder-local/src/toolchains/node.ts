@@ -1,13 +1,15 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { findProgram, type LanguageToolchain, type ToolchainBuildContext, type ToolchainContribution } from "@hop3/core";
+import { findProgram, Hop3Error, readAppFile, type LanguageToolchain, type ToolchainBuildContext, type ToolchainContribution } from "@hop3/core";
+import { lstatOrUndefined, SYSTEM_PATH } from "../app-files.js";
+import { cacheOf, type AppCache } from "../cache.js";
 import { localError } from "../errors.js";
 import { detectByFiles, isFile, requireTool, runStep, type ToolchainSettings } from "./shared.js";
 
 const INSTALL_NODE = "Install Node.js and npm: on Debian or Ubuntu `apt-get install nodejs npm`, or from https://nodejs.org.";
-/** Written into node_modules after an install: what it was installed from. */
-const INSTALL_KEY = ".hop3-install-key";
+/** Records (root's, in `<app>/cache/node/.hop3`) of what a release's node_modules was installed from: `install-<release>`. */
+const INSTALL_RECORD = "install-";
 
 /** How the dependencies are installed, from the lockfile found and the tools installed. */
 export interface NodeInstaller {
@@ -28,7 +30,7 @@ interface PackageJson {
  * Node: installs with the package manager whose lockfile is there (npm ci, pnpm, yarn; else npm
  * install), runs the `build` script, and offers `web: npm start`. An unchanged rebuild (same
  * package.json, lockfile and Node) hard-links the previous release's node_modules instead of
- * installing again.
+ * installing again. npm's download cache is `<app>/cache/node/npm`.
  */
 export function createNodeToolchain(settings: ToolchainSettings = {}): LanguageToolchain {
   return {
@@ -41,13 +43,17 @@ export function createNodeToolchain(settings: ToolchainSettings = {}): LanguageT
   };
 }
 
-/** Reads package.json; anything but a JSON object is LOCAL_MANIFEST_INVALID. */
+/**
+ * Reads package.json, never through a link out of `dir` (CONFIG_FILE_OUTSIDE_APP); anything but a
+ * JSON object is LOCAL_MANIFEST_INVALID.
+ */
 export function readPackageJson(dir: string, appName: string): PackageJson {
   const file = join(dir, "package.json");
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readAppFile(dir, file);
   } catch (error) {
+    if (Hop3Error.is(error)) throw error;
     throw localError("LOCAL_MANIFEST_INVALID", `"${appName}" is built with the node toolchain, and ${file} cannot be read: ${(error as Error).message}.`, {
       hint: "Add a package.json at the root of the app (`npm init -y` makes one), or name another toolchain in hop3.toml [build] toolchain.",
       cause: error,
@@ -95,22 +101,24 @@ async function buildNode(context: ToolchainBuildContext, reuse: boolean): Promis
     if (isFile(join(buildDir, lockfile)) && installer.tool !== wanted) logger.warn(`${lockfile} found, and ${wanted} is not installed: installing with ${installer.tool}.`);
   }
 
+  const cache = cacheOf(context, "node");
+  const npmEnv = context.env.npm_config_cache ? {} : { npm_config_cache: cache.entry("node", "npm") };
   if (hasNothingToInstall(pkg)) {
     logger.info("package.json lists no dependency: nothing to install.");
   } else {
     const key = installKey(buildDir, installer, node);
-    const previous = reuse && installer.lockfile ? findReusableModules(buildDir, key) : undefined;
+    const previous = reuse && installer.lockfile ? findReusableModules(cache, buildDir, key) : undefined;
     if (previous && (await hardLinkCopy(context, previous, join(buildDir, "node_modules")))) {
       logger.info(`${installer.lockfile} unchanged: reusing node_modules of ${previous}.`);
     } else {
-      await runStep(context, "LOCAL_INSTALL_FAILED", `${installer.tool} ${installer.args[0]}`, tool, installer.args);
-      if (existsSync(join(buildDir, "node_modules"))) writeFileSync(join(buildDir, "node_modules", INSTALL_KEY), `${key}\n`);
+      await runStep(context, "LOCAL_INSTALL_FAILED", `${installer.tool} ${installer.args[0]}`, tool, installer.args, { env: npmEnv });
     }
+    if (lstatOrUndefined(join(buildDir, "node_modules"))?.isDirectory()) cache.writeRecord("node", `${INSTALL_RECORD}${basename(buildDir)}`, `${key}\n`);
   }
 
   if (pkg.scripts?.build !== undefined) {
     if (app.config.build.commands.length > 0) logger.info("hop3.toml [build] build is set: it replaces the package.json build script.");
-    else await runStep(context, "LOCAL_BUILD_FAILED", "the package.json build script", tool, ["run", "build"]);
+    else await runStep(context, "LOCAL_BUILD_FAILED", "the package.json build script", tool, ["run", "build"], { env: npmEnv });
   }
 
   const workers: Record<string, string> = {};
@@ -125,36 +133,45 @@ async function buildNode(context: ToolchainBuildContext, reuse: boolean): Promis
 
 /** What an install depends on: the manifest, the lockfile, the tool and the Node binary. */
 function installKey(dir: string, installer: NodeInstaller, node: string): string {
-  const hash = createHash("sha256").update(installer.tool).update("\0").update(readFileSync(join(dir, "package.json")));
-  if (installer.lockfile) hash.update("\0").update(readFileSync(join(dir, installer.lockfile)));
+  const hash = createHash("sha256").update(installer.tool).update("\0").update(readAppFile(dir, join(dir, "package.json")));
+  if (installer.lockfile) hash.update("\0").update(readAppFile(dir, join(dir, installer.lockfile)));
   const binary = realpathSync(node);
   hash.update("\0").update(binary).update(String(statSync(binary).mtimeMs));
   return hash.digest("hex");
 }
 
-/** The newest sibling release whose node_modules was installed with the same key. */
-function findReusableModules(buildDir: string, key: string): string | undefined {
+/**
+ * The newest sibling release whose node_modules was installed with the same key, from root's
+ * records. Records of releases that are gone are dropped on the way.
+ */
+function findReusableModules(cache: AppCache, buildDir: string, key: string): string | undefined {
   const builds = dirname(buildDir);
-  const releases = readdirSync(builds).filter((name) => name !== basename(buildDir) && !name.includes(".tmp-")).sort().reverse();
+  const releases = cache
+    .records("node")
+    .filter((name) => name.startsWith(INSTALL_RECORD))
+    .map((name) => name.slice(INSTALL_RECORD.length))
+    .filter((release) => release !== basename(buildDir))
+    .sort()
+    .reverse();
   for (const release of releases) {
     const modules = join(builds, release, "node_modules");
-    try {
-      if (readFileSync(join(modules, INSTALL_KEY), "utf8").trim() === key) return modules;
-    } catch {
-      // no install there
+    if (lstatOrUndefined(join(builds, release)) === undefined) {
+      cache.removeRecord("node", `${INSTALL_RECORD}${release}`);
+      continue;
     }
+    if (lstatOrUndefined(modules)?.isDirectory() && cache.readRecord("node", `${INSTALL_RECORD}${release}`)?.trim() === key) return modules;
   }
   return undefined;
 }
 
-/** `cp -al`: a copy made of hard links, about as fast as listing the tree. False when it cannot be done. */
+/** `cp -al` as the app: a copy made of hard links, about as fast as listing the tree. False when it cannot be done. */
 async function hardLinkCopy(context: ToolchainBuildContext, from: string, to: string): Promise<boolean> {
   try {
-    await context.run("cp", ["-al", from, to], { keepLines: 5 });
+    await context.run("cp", ["-al", "--", from, to], { env: { PATH: SYSTEM_PATH }, keepLines: 5 });
     return true;
   } catch (error) {
     context.logger.warn(`Could not reuse ${from} (${(error as Error).message}); installing again.`);
-    rmSync(to, { recursive: true, force: true });
+    await context.run("rm", ["-rf", "--", to], { env: { PATH: SYSTEM_PATH }, keepLines: 5 });
     return false;
   }
 }

@@ -35,7 +35,7 @@ export function requireTool(program: string, context: ToolchainBuildContext, too
   const found = findProgram(program, context.env);
   if (found) return found;
   throw localError("LOCAL_TOOL_MISSING", `"${context.app.name}" needs ${program} (${toolchain} toolchain), and ${program} was not found on PATH.`, {
-    hint: `${install} Then make sure ${program} is on the PATH of the user running Hop3 (or set PATH in the Local builder's \`env\` option).`,
+    hint: `${install} Then make sure ${program} is on the PATH of the user running Hop3, in a directory every user may enter (builds run as the app's own user: a program under /root is not found), or set PATH in the Local builder's \`env\` option.`,
     details: { app: context.app.name, toolchain, program, path: context.env.PATH ?? "" },
   });
 }
