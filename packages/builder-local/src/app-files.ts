@@ -1,5 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, rmdirSync, rmSync, statSync, unlinkSync, type Stats } from "node:fs";
-import { delimiter, dirname, isAbsolute } from "node:path";
+import { lstatSync, readdirSync, rmdirSync, rmSync, unlinkSync, type Stats } from "node:fs";
 import { formatLastLines, silentLogger, type AppUser, type CommandRunner, type CommandResult, type DirOwnership, type Logger } from "@hop3/core";
 import { localError } from "./errors.js";
 
@@ -62,39 +61,6 @@ export async function removeAppTree(context: AppTreeContext, path: string): Prom
       cause: error,
       details: { path, user: user.name, lastLines },
     });
-  }
-}
-
-/**
- * PATH without the directories the app's user cannot search (a tool installed under /root, such as
- * pyenv's shims): a program is then found where the app can run it, or reported missing, rather
- * than failing with "Permission denied". Directories that do not exist yet are kept.
- */
-export function searchablePath(path: string, user: AppUser): string {
-  if (!user.dedicated) return path;
-  return path
-    .split(delimiter)
-    .filter((dir) => dir !== "" && (!isAbsolute(dir) || canSearch(dir, user)))
-    .join(delimiter);
-}
-
-function canSearch(dir: string, user: AppUser): boolean {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch {
-    return true; // not there (yet): nothing to judge
-  }
-  for (let current = real; ; current = dirname(current)) {
-    let stat: Stats;
-    try {
-      stat = statSync(current);
-    } catch {
-      return true;
-    }
-    const bit = stat.uid === user.uid ? 0o100 : stat.gid === user.gid ? 0o010 : 0o001;
-    if ((stat.mode & bit) === 0) return false;
-    if (dirname(current) === current) return true;
   }
 }
 

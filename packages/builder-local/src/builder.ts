@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   appProcessEnv,
   HTTP_WORKERS,
+  searchablePath,
   type AcceptResult,
   type AppSource,
   type BuildArtifact,
@@ -12,7 +13,6 @@ import {
   type LanguageToolchain,
   type RunOptions,
 } from "@hop3/core";
-import { searchablePath } from "./app-files.js";
 import { createAppCache, type LocalToolchainBuildContext } from "./cache.js";
 import { localError } from "./errors.js";
 import { addContribution, artifactKind, buildCommandEnv, emptyContribution, resolveWorkers, type MergedContribution } from "./merge.js";

@@ -4,7 +4,7 @@ export { resolveLocalOptions, BUILTIN_TOOLCHAINS, type LocalBuilderOptions, type
 export { localErrorCatalog, type LocalErrorCode } from "./errors.js";
 export { compileIgnorePattern, createIgnoreFilter, ALWAYS_IGNORED } from "./ignore.js";
 export { copySources, releaseDir, buildsDir, removeRelease, prepareBuildsDir, releaseDirMode, releaseFileMode } from "./release-dir.js";
-export { removeAppTree, searchablePath, hop3Dir, appDir, type AppTreeContext } from "./app-files.js";
+export { removeAppTree, hop3Dir, appDir, type AppTreeContext } from "./app-files.js";
 export { createAppCache, cacheOf, type AppCache, type LocalToolchainBuildContext } from "./cache.js";
 export { addContribution, buildCommandEnv, resolveWorkers, artifactKind, emptyContribution, type MergedContribution } from "./merge.js";
 export * from "./toolchains/index.js";

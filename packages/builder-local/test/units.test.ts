@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -21,7 +21,6 @@ import {
   releaseDirMode,
   releaseFileMode,
   resolveWorkers,
-  searchablePath,
 } from "../src/index.js";
 import { FIXTURES } from "./helpers.js";
 
@@ -101,21 +100,6 @@ describe("ignore patterns", () => {
 });
 
 describe("what the app's user gets", () => {
-  it("PATH leaves out the directories the app's user cannot search", () => {
-    const closed = mkdtempSync(join(scratch, "closed-"));
-    mkdirSync(join(closed, "bin"));
-    chmodSync(closed, 0o700);
-    const open = mkdtempSync(join(scratch, "open-"));
-    chmodSync(open, 0o755);
-    chmodSync(scratch, 0o755);
-    const stranger = { name: "h3-test", uid: 54321, gid: 54321, home: "/nonexistent", dedicated: true };
-    const path = `${closed}/bin:${open}:/usr/bin:${scratch}/not-yet:relative`;
-    expect(searchablePath(path, stranger)).toBe(`${open}:/usr/bin:${scratch}/not-yet:relative`);
-    // The owner of a directory passes where others do not; a single-user install keeps PATH as it is.
-    expect(searchablePath(`${closed}/bin`, { ...stranger, uid: process.getuid!() })).toBe(`${closed}/bin`);
-    expect(searchablePath(path, { ...stranger, dedicated: false })).toBe(path);
-  });
-
   it("modes in a release: never writable by others, no set-id bit, readable by the app's group", () => {
     expect(releaseFileMode(0o4777).toString(8)).toBe("755");
     expect(releaseFileMode(0o600).toString(8)).toBe("640");

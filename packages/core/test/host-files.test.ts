@@ -2,10 +2,11 @@ import { closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readd
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appUserName, capLogDirectory, confineStaticDir, readAppFile, rotateByRename, rotatedFiles, rotateInPlace, syncTree, userPrefix, type BuildArtifact } from "@hop3/core";
+import { appUserName, searchablePath, capLogDirectory, confineStaticDir, readAppFile, rotateByRename, rotatedFiles, rotateInPlace, syncTree, userPrefix, type BuildArtifact } from "@hop3/core";
 import { caught } from "./helpers.js";
 
 const temp = (prefix = "hop3-host-") => mkdtempSync(join(tmpdir(), prefix));
+const scratchDir = temp("h3path-");
 
 describe("app user names", () => {
   it("are <prefix>-<app> for the system home, and carry a tag of any other home", () => {
@@ -30,6 +31,24 @@ describe("app user names", () => {
     const error = await caught(() => userPrefix({ home: "/srv/x", env: { HOP3_USER_PREFIX: prefix } }));
     expect(error.code).toBe("HOP3_SETTING_INVALID");
   });
+});
+
+describe("an app's PATH", () => {
+  it("PATH leaves out the directories the app's user cannot search", () => {
+    const closed = mkdtempSync(join(scratchDir, "closed-"));
+    mkdirSync(join(closed, "bin"));
+    chmodSync(closed, 0o700);
+    const open = mkdtempSync(join(scratchDir, "open-"));
+    chmodSync(open, 0o755);
+    chmodSync(scratchDir, 0o755);
+    const stranger = { name: "h3-test", uid: 54321, gid: 54321, home: "/nonexistent", dedicated: true };
+    const path = `${closed}/bin:${open}:/usr/bin:${scratchDir}/not-yet:relative`;
+    expect(searchablePath(path, stranger)).toBe(`${open}:/usr/bin:${scratchDir}/not-yet:relative`);
+    // The owner of a directory passes where others do not; a single-user install keeps PATH as it is.
+    expect(searchablePath(`${closed}/bin`, { ...stranger, uid: process.getuid!() })).toBe(`${closed}/bin`);
+    expect(searchablePath(path, { ...stranger, dedicated: false })).toBe(path);
+  });
+
 });
 
 describe("static directories stay inside the build", () => {

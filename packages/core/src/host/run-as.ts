@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { realpathSync, statSync, type Stats } from "node:fs";
+import { delimiter, dirname, isAbsolute, join } from "node:path";
 import { runCommand, type CommandRunner } from "../command.js";
 import { coreError } from "../error-codes.js";
 import type { Logger } from "../logger.js";
@@ -23,8 +24,41 @@ export function appProcessEnv(user: AppUser, hop3Env: Readonly<Record<string, st
     const value = hop3Env[name];
     if (value !== undefined) env[name] = value;
   }
-  env.PATH ??= SYSTEM_PATH;
+  env.PATH = searchablePath(env.PATH ?? SYSTEM_PATH, user);
   return { ...env, HOME: user.home, USER: user.name, LOGNAME: user.name, TMPDIR: join(user.home, "tmp") };
+}
+
+/**
+ * PATH without the directories the app's user cannot search (a tool installed under /root, such as
+ * pyenv's shims): a program is then found where the app can run it, or reported missing, rather
+ * than failing with "Permission denied". Directories that do not exist yet are kept.
+ */
+export function searchablePath(path: string, user: AppUser): string {
+  if (!user.dedicated) return path;
+  return path
+    .split(delimiter)
+    .filter((dir) => dir !== "" && (!isAbsolute(dir) || canSearch(dir, user)))
+    .join(delimiter);
+}
+
+function canSearch(dir: string, user: AppUser): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return true; // not there (yet): nothing to judge
+  }
+  for (let current = real; ; current = dirname(current)) {
+    let stat: Stats;
+    try {
+      stat = statSync(current);
+    } catch {
+      return true;
+    }
+    const bit = stat.uid === user.uid ? 0o100 : stat.gid === user.gid ? 0o010 : 0o001;
+    if ((stat.mode & bit) === 0) return false;
+    if (dirname(current) === current) return true;
+  }
 }
 
 /** How `runAsUser` runs programs. */
