@@ -1,8 +1,11 @@
+import { symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadApp } from "@hop3/core";
 import createNixBuilderDefault, { createNixBuilder, nixPlugin, resolveNixOptions } from "@hop3/builder-nix";
 import { absoluteInclude } from "../src/options.js";
-import { buildSettings } from "../src/settings.js";
+import { APP_NIX_SETTINGS } from "../src/app-settings.js";
+import { buildSettings, checkCopiedIncludes } from "../src/settings.js";
 import { caught, makeApp } from "./helpers.js";
 
 describe("builder options", () => {
@@ -11,6 +14,7 @@ describe("builder options", () => {
       nixBuild: "nix-build",
       nixInstantiate: "nix-instantiate",
       nixStore: "nix-store",
+      nixDaemon: "nix-daemon",
       timeoutSeconds: 1800,
       include: [],
       options: {},
@@ -63,17 +67,24 @@ describe("builder options", () => {
 });
 
 describe("nix arguments from hop3.toml [nix] and the builder options", () => {
-  const appWith = (toml: string) => loadApp(makeApp({ "hop3.nix": "{}", "hop3.toml": toml }));
+  const appWith = (toml: string, files: Record<string, string> = {}) => loadApp(makeApp({ "hop3.nix": "{}", "hop3.toml": toml, ...files }));
+  const COPY = "/h/apps/demo-app/nix/src/demo-app";
+  const settingsOf = (toml: string, options = {}) => buildSettings(appWith(toml), resolveNixOptions(options), COPY);
 
-  it("passes -I entries relative to the app directory and --option pairs; the builder's win", () => {
-    const app = appWith('[nix]\ninclude = ["nixpkgs=../stand-in"]\noptions = { max-jobs = "1", cores = "2" }\ntimeout = 30\n');
-    const settings = buildSettings(app, resolveNixOptions({ include: ["nixpkgs=/srv/pinned"], options: { cores: "4" } }));
-    expect(settings.cwd).toBe(app.dir);
+  it("restricts evaluation to the copy of the sources and the search path; the builder's entries and options win", () => {
+    const app = appWith('[nix]\ninclude = ["nixpkgs=./vendor/nixpkgs"]\noptions = { max-jobs = "1", cores = "2" }\ntimeout = 30\n');
+    const settings = buildSettings(app, resolveNixOptions({ include: ["nixpkgs=/srv/pinned"], options: { cores: "4" } }), COPY);
+    expect(settings.cwd).toBe(COPY);
     expect(settings.extraArgs).toEqual([
+      "--option",
+      "restrict-eval",
+      "true",
       "-I",
       "nixpkgs=/srv/pinned",
       "-I",
-      `nixpkgs=${app.dir.replace(/\/[^/]+$/, "")}/stand-in`,
+      `nixpkgs=${COPY}/vendor/nixpkgs`,
+      "-I",
+      `hop3-app=${COPY}`,
       "--option",
       "max-jobs",
       "1",
@@ -81,24 +92,88 @@ describe("nix arguments from hop3.toml [nix] and the builder options", () => {
       "cores",
       "4",
     ]);
+    expect(settings.copiedIncludes).toEqual([{ entry: "nixpkgs=./vendor/nixpkgs", path: `${COPY}/vendor/nixpkgs` }]);
     expect(settings.timeoutMs).toBe(30_000);
   });
 
   it("uses the builder's time limit when hop3.toml sets none", () => {
-    expect(buildSettings(appWith(""), resolveNixOptions({ timeoutSeconds: 0.5 })).timeoutMs).toBe(500);
+    expect(settingsOf("", { timeoutSeconds: 0.5 }).timeoutMs).toBe(500);
   });
 
-  it.each(["pre-build-hook", "post-build-hook", "build-users-group", "extra-plugin-files"])(
-    "refuses hop3.toml [nix] options %s, which would run programs as the Hop3 user (NIX_OPTION_NOT_ALLOWED)",
-    async (name) => {
-      const error = await caught(() => buildSettings(appWith(`[nix]\noptions = { ${name} = "/tmp/x" }\n`), resolveNixOptions({})));
+  it.each(APP_NIX_SETTINGS)("lets an app set %s", (name) => {
+    const value = name === "allowed-uris" ? "https://example.org/" : "1";
+    expect(settingsOf(`[nix]\noptions = { ${name} = "${value}" }\n`).extraArgs.slice(-3)).toEqual(["--option", name, value]);
+  });
+
+  it.each([
+    "allow-unsafe-native-code-during-evaluation",
+    "restrict-eval",
+    "sandbox",
+    "extra-sandbox-paths",
+    "pre-build-hook",
+    "post-build-hook",
+    "build-users-group",
+    "extra-plugin-files",
+    "builders",
+    "substituters",
+    "extra-allowed-uris",
+    "trusted-users",
+  ])("refuses hop3.toml [nix] options %s, naming it and the allowed ones (NIX_OPTION_NOT_ALLOWED)", async (name) => {
+    const error = await caught(() => settingsOf(`[nix]\noptions = { ${name} = "true" }\n`));
+    expect(error.code).toBe("NIX_OPTION_NOT_ALLOWED");
+    expect(error.message).toContain(`"${name}"`);
+    expect(error.message).toContain("max-jobs, max-silent-time");
+    expect(error.hint).toContain("cores");
+    expect(error.details).toMatchObject({ option: name, allowed: APP_NIX_SETTINGS });
+  });
+
+  it("lets an app's allowed-uris hold http(s) prefixes only", async () => {
+    expect(settingsOf('[nix]\noptions = { allowed-uris = "https://github.com/NixOS/ http://example.org/x" }\n').extraArgs).toContain("https://github.com/NixOS/ http://example.org/x");
+    for (const value of ["file:///etc", "/etc", "https://ok.org/ file:///"]) {
+      const error = await caught(() => settingsOf(`[nix]\noptions = { allowed-uris = "${value}" }\n`));
       expect(error.code).toBe("NIX_OPTION_NOT_ALLOWED");
-      expect(error.message).toContain(`"${name}"`);
+      expect(error.hint).toContain("http:// and https://");
+    }
+  });
+
+  it("lets the server set any setting in the builder's options, after Hop3's restrict-eval", () => {
+    const settings = settingsOf("", { options: { "post-build-hook": "/srv/upload.sh", "restrict-eval": "false" } });
+    expect(settings.extraArgs.slice(-6)).toEqual(["--option", "post-build-hook", "/srv/upload.sh", "--option", "restrict-eval", "false"]);
+  });
+
+  it("passes URL, channel: and /nix/store entries of the app as they are", () => {
+    const entries = ["nixpkgs=https://example.org/nixpkgs.tar.gz", "nixpkgs=channel:nixos-23.11", "git://example.org/x", "x=/nix/store/xvhnvkqhp0aagb60bq83vq9f54brf0w3-nixpkgs"];
+    const settings = settingsOf(`[nix]\ninclude = ${JSON.stringify(entries)}\n`);
+    expect(settings.extraArgs.filter((_, i, all) => all[i - 1] === "-I")).toEqual([...entries, `hop3-app=${COPY}`]);
+    expect(settings.copiedIncludes).toEqual([]);
+  });
+
+  it.each(["/etc", "nixpkgs=/etc", "../..", "nixpkgs=../../nixpkgs-stand-in", "x=file:///etc", "nixpkgs=", "/nix/storefront"])(
+    "refuses the app's include %j, outside the app and the store (NIX_INCLUDE_NOT_ALLOWED)",
+    async (entry) => {
+      const error = await caught(() => settingsOf(`[nix]\ninclude = [${JSON.stringify(entry)}]\n`));
+      expect(error.code).toBe("NIX_INCLUDE_NOT_ALLOWED");
+      expect(error.message).toContain(`"${entry}"`);
+      expect(error.details.entry).toBe(entry);
     },
   );
 
-  it("lets the server set those settings in the builder's options", () => {
-    const settings = buildSettings(appWith(""), resolveNixOptions({ options: { "post-build-hook": "/srv/upload.sh" } }));
-    expect(settings.extraArgs).toEqual(["--option", "post-build-hook", "/srv/upload.sh"]);
+  it("names an include inside the app by its place in the copy, absolute or relative", () => {
+    const dir = makeApp({ "hop3.nix": "{}" });
+    writeFileSync(join(dir, "hop3.toml"), `[nix]\ninclude = ["a=${dir}/vendor", "b=sub/../vendor", "${dir}"]\n`);
+    const settings = buildSettings(loadApp(dir), resolveNixOptions({}), COPY);
+    expect(settings.extraArgs.filter((_, i, all) => all[i - 1] === "-I")).toEqual([`a=${COPY}/vendor`, `b=${COPY}/vendor`, COPY, `hop3-app=${COPY}`]);
+  });
+
+  it("refuses, once the sources are copied, an include that is a link out of the app", async () => {
+    const copy = makeApp({ "vendor/ok/default.nix": "{}" });
+    symlinkSync("/etc", join(copy, "etc-link"));
+    symlinkSync("ok", join(copy, "vendor", "inner-link"));
+    const app = appWith('[nix]\ninclude = ["a=./vendor/inner-link", "b=./etc-link", "c=./missing"]\n');
+    const settings = buildSettings(app, resolveNixOptions({}), copy);
+    const error = await caught(() => checkCopiedIncludes(app, settings));
+    expect(error.code).toBe("NIX_INCLUDE_NOT_ALLOWED");
+    expect(error.message).toContain(`${join(app.dir, "etc-link")} is a link to /etc`);
+    checkCopiedIncludes(app, { ...settings, copiedIncludes: settings.copiedIncludes.filter((include) => !include.entry.startsWith("b=")) });
   });
 });
