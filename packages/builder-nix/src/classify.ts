@@ -171,7 +171,7 @@ export function classifyNixFailure(failure: NixFailure): Hop3Error {
   const searchPath = last?.line.includes("was not found in the Nix search path");
   return nixError("NIX_EVALUATION_ERROR", `Nix could not evaluate ${what}:\n${body}${warned}`, {
     ...(searchPath && {
-      hint: "The expression imports a path such as <nixpkgs> that is not in the Nix search path: set NIX_PATH for the user running Hop3, or add an entry to hop3.toml [nix] include (e.g. \"nixpkgs=/path/to/nixpkgs\").",
+      hint: "The expression imports a path such as <nixpkgs> that is not in the Nix search path: set NIX_PATH for the user running Hop3 (to a directory the app's user can read, such as a /nix/store path), or add an entry to hop3.toml [nix] include (e.g. \"nixpkgs=./vendor/nixpkgs\", inside the app).",
     }),
     details: details(last),
   });

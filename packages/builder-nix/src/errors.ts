@@ -70,7 +70,7 @@ export const { catalog: nixErrorCatalog, error: nixError } = defineErrors({
   },
   NIX_SOURCE_COPY_FAILED: {
     title: "The app's sources could not be copied where its user builds them",
-    hint: "Check that the disk holding HOP3_HOME has room and that the app directory can be read; the error below says which file failed.",
+    hint: "Check that the disk holding HOP3_HOME has room and that the app directory can be read; the message says which file failed.",
   },
   NIX_RUNTIME_JSON_OUTSIDE_PACKAGE: {
     title: "The built package's hop3/runtime.json is a link out of the package",
