@@ -71,10 +71,13 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   // Checked before anything is copied or started: a refused option or include changes nothing.
   const settings = buildSettings(app, options, sourceCopyDir(context.appStateDir, app.name));
 
+  // Asking the daemon (a socket round trip) overlaps the copy; a copy that fails leaves it unused.
+  const runner = nixRunner(context, options);
+  runner.catch(() => undefined);
   const copy = copyAppSources(app, context.appStateDir, appUser);
   logger.info(`Copied the sources to ${copy.dir} (${copy.files} files, ${copy.copied} changed, ${copy.removed} removed).`);
   checkCopiedIncludes(app, settings);
-  const command: NixCommandContext = { ...(await nixRunner(context, options)), logger, appName: app.name, appDir: app.dir, settings };
+  const command: NixCommandContext = { ...(await runner), logger, appName: app.name, appDir: app.dir, settings };
 
   logger.info(`Building ${nixFile} with nix-build${appUser.dedicated ? ` as ${appUser.name}` : ""}.`);
   // Reading `env` is a separate evaluation; running it alongside the build costs no wall time.
@@ -125,7 +128,7 @@ async function nixRunner(context: BuildContext, options: ResolvedNixOptions): Pr
 }
 
 /** The variables the app user's nix commands get besides its own PATH, HOME, USER and TMPDIR. */
-export function appNixEnv(env: Readonly<Record<string, string | undefined>>, socket: string): Record<string, string> {
+function appNixEnv(env: Readonly<Record<string, string | undefined>>, socket: string): Record<string, string> {
   return {
     NIX_REMOTE: "daemon",
     ...(socket !== daemonSocketPath({}) && { NIX_DAEMON_SOCKET_PATH: socket }),

@@ -61,9 +61,15 @@ export async function ensureNixDaemon(op: Pick<OperationContext, "run" | "env" |
     // Another Hop3 process may have started it while this one waited for the lock.
     if (await daemonAnswers(socket)) return found("running");
     const timeoutMs = options.startTimeoutMs ?? 15_000;
-    if (existsSync("/run/systemd/system") && options.socket === undefined) {
-      const started = await op.run("systemctl", ["start", "nix-daemon.socket"], { allowFailure: true, timeoutMs: 30_000, logger: silentLogger, signal: op.signal });
-      if (started.exitCode === 0 && (await waitForDaemon(socket, timeoutMs, op.signal))) {
+    // nix-daemon.socket listens on the standard socket only.
+    if (existsSync("/run/systemd/system") && socket === daemonSocketPath({})) {
+      const started = await op
+        .run("systemctl", ["start", "nix-daemon.socket"], { allowFailure: true, timeoutMs: 30_000, logger: silentLogger, signal: op.signal })
+        .catch((error: unknown) => {
+          if (Hop3Error.is(error) && error.code === "COMMAND_CANCELLED") throw error;
+          return undefined; // no systemctl, or it hung: start the daemon as elsewhere
+        });
+      if (started?.exitCode === 0 && (await waitForDaemon(socket, timeoutMs, op.signal))) {
         op.logger.info("Started the Nix daemon with systemd (nix-daemon.socket).");
         return found("systemd");
       }
