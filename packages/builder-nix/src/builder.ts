@@ -8,7 +8,7 @@ import { nixError } from "./errors.js";
 import { gcRootPath, gcRootsDir, removeGcRoot } from "./gc-roots.js";
 import { addGcRoot, readNixEnv, runNixBuild, storeHash, type NixCommandContext } from "./nix-cli.js";
 import { resolveNixOptions, type NixBuilderOptions, type ResolvedNixOptions } from "./options.js";
-import { buildSettings, checkCopiedIncludes, NIX_FILE } from "./settings.js";
+import { buildSettings, NIX_FILE, resolveSearchPath, serverNixPath } from "./settings.js";
 
 /**
  * Creates the Nix builder of the specification: it builds `hop3.nix` with
@@ -69,14 +69,14 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   const nixInstantiate = requireProgram(options.nixInstantiate, context.env, app.name);
   const nixStore = options.gcRoots ? requireProgram(options.nixStore, context.env, app.name) : undefined;
   // Checked before anything is copied or started: a refused option or include changes nothing.
-  const settings = buildSettings(app, options, sourceCopyDir(context.appStateDir, app.name));
+  const planned = buildSettings(app, options, sourceCopyDir(context.appStateDir, app.name));
 
   // Asking the daemon (a socket round trip) overlaps the copy; a copy that fails leaves it unused.
   const runner = nixRunner(context, options);
   runner.catch(() => undefined);
   const copy = copyAppSources(app, context.appStateDir, appUser);
   logger.info(`Copied the sources to ${copy.dir} (${copy.files} files, ${copy.copied} changed, ${copy.removed} removed).`);
-  checkCopiedIncludes(app, settings);
+  const settings = resolveSearchPath(app, planned);
   const command: NixCommandContext = { ...(await runner), logger, appName: app.name, appDir: app.dir, settings };
 
   logger.info(`Building ${nixFile} with nix-build${appUser.dedicated ? ` as ${appUser.name}` : ""}.`);
@@ -118,24 +118,21 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
  * but what restricted evaluation keeps them from.
  */
 async function nixRunner(context: BuildContext, options: ResolvedNixOptions): Promise<Pick<NixCommandContext, "run" | "env">> {
-  if (!context.appUser.dedicated) return { run: context.run, env: context.env };
+  const { env } = context;
+  // The server's search path, given explicitly with its links resolved (see serverNixPath).
+  if (!context.appUser.dedicated) return { run: context.run, env: { ...env, NIX_PATH: serverNixPath(env, env.HOME) } };
   const daemon = await ensureNixDaemon(context, { program: options.nixDaemon });
   const { logger, signal } = context;
   return {
-    run: runAsUser(context.appUser, { env: context.env, logger, signal, extraGroups: daemon.groups }),
-    env: appNixEnv(context.env, daemon.socket),
-  };
-}
-
-/** The variables the app user's nix commands get besides its own PATH, HOME, USER and TMPDIR. */
-function appNixEnv(env: Readonly<Record<string, string | undefined>>, socket: string): Record<string, string> {
-  return {
-    NIX_REMOTE: "daemon",
-    ...(socket !== daemonSocketPath({}) && { NIX_DAEMON_SOCKET_PATH: socket }),
-    // An empty list: no nix.conf of the app user's HOME, which the app itself writes.
-    NIX_USER_CONF_FILES: "",
-    ...(env.NIX_PATH !== undefined && { NIX_PATH: env.NIX_PATH }),
-    ...(env.NIX_CONFIG !== undefined && { NIX_CONFIG: env.NIX_CONFIG }),
+    run: runAsUser(context.appUser, { env, logger, signal, extraGroups: daemon.groups }),
+    env: {
+      NIX_REMOTE: "daemon",
+      ...(daemon.socket !== daemonSocketPath({}) && { NIX_DAEMON_SOCKET_PATH: daemon.socket }),
+      // An empty list: no nix.conf of the app user's HOME, which the app itself writes.
+      NIX_USER_CONF_FILES: "",
+      NIX_PATH: serverNixPath(env, env.HOME),
+      ...(env.NIX_CONFIG !== undefined && { NIX_CONFIG: env.NIX_CONFIG }),
+    },
   };
 }
 

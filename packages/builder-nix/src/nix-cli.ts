@@ -11,7 +11,7 @@ import {
 } from "@hop3/core";
 import { buildLogTail, classifyNixFailure } from "./classify.js";
 import { INSTALL_NIX_HINT, nixError } from "./errors.js";
-import { NIX_FILE, type NixBuildSettings } from "./settings.js";
+import { NIX_FILE, nixArguments, type NixBuildSettings } from "./settings.js";
 
 /** What the nix commands of one build need: who runs them, with what, and for which app. */
 export interface NixCommandContext {
@@ -43,7 +43,7 @@ export interface NixBuildOutput {
  * progress, and returns the store path it printed last.
  */
 export async function runNixBuild(nixBuild: string, context: NixCommandContext): Promise<NixBuildOutput> {
-  const args = [NIX_FILE, "-A", "package", "--no-out-link", ...context.settings.extraArgs];
+  const args = [NIX_FILE, "-A", "package", "--no-out-link", ...nixArguments(context.settings)];
   const result = await runNix(nixBuild, args, context, { purpose: `the Nix build of "${context.appName}"` });
   if (result.exitCode !== 0) throw classifyNixFailure({ stderr: shownPaths(result.stderr, context), exitCode: result.exitCode, appName: context.appName, step: "build" });
 
@@ -83,7 +83,7 @@ export function builtDerivation(stderr: string, storePath: string): string | und
  * evaluate computed values, which plain `--eval --json` refuses ("cannot convert a thunk to JSON").
  */
 export async function readNixEnv(nixInstantiate: string, context: NixCommandContext): Promise<Record<string, string>> {
-  const args = ["--eval", "--json", "--strict", NIX_FILE, "-A", "env", ...context.settings.extraArgs];
+  const args = ["--eval", "--json", "--strict", NIX_FILE, "-A", "env", ...nixArguments(context.settings)];
   // Its output is data, not build progress: keep it out of the build log, but let warnings through.
   const { logger } = context;
   const quiet: Logger = {

@@ -18,12 +18,14 @@ export const NIX_STORE = "/nix/store";
  */
 export const SOURCE_SEARCH_PATH_NAME = "hop3-app";
 
-/** What every nix command of one build shares: where it runs, its extra arguments, its time limit. */
+/** What every nix command of one build shares: where it runs, its search path and settings, its time limit. */
 export interface NixBuildSettings {
   /** Where nix runs: the copy of the app's sources its user builds (relative paths in hop3.nix resolve there). */
   readonly cwd: string;
-  /** `--option` and `-I` arguments appended to each nix command. */
-  readonly extraArgs: readonly string[];
+  /** `-I` entries, in order: the server's, the app's (paths inside the app named in the copy), then the copy itself. */
+  readonly searchPath: readonly string[];
+  /** `--option` settings after Hop3's `restrict-eval true`: the app's, then the server's over them. */
+  readonly options: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   /** hop3.toml `[nix] include` entries that name a place in the copy: checked again once the copy is made. */
   readonly copiedIncludes: readonly CopiedInclude[];
@@ -39,34 +41,34 @@ export interface CopiedInclude {
 
 /**
  * Merges hop3.toml `[nix]` with the builder's options, for a build in `sourceDir` (the copy of the
- * app's sources). Evaluation is restricted (`restrict-eval`) to the copy and the search path. The
- * app's options must be on the allow-list (APP_NIX_SETTINGS) and its include paths inside the app or
- * the Nix store; the builder's (the server's) are not checked, and win: its `-I` entries come first
- * (nix takes the first match) and its `--option` values come last (the last one counts), so the
- * server may even turn `restrict-eval` off.
+ * app's sources), before anything is copied or run. Evaluation is restricted (`restrict-eval`) to
+ * the copy and the search path. The app's options must be on the allow-list (APP_NIX_SETTINGS) and
+ * its include paths inside the app or the Nix store; the builder's (the server's) are not checked,
+ * and win: its `-I` entries come first (nix takes the first match) and its `--option` values come
+ * last (the last one counts), so the server may even turn `restrict-eval` off.
  */
 export function buildSettings(app: AppSource, options: ResolvedNixOptions, sourceDir: string): NixBuildSettings {
   const section = app.config.toml.nix ?? {};
   const appOptions = section.options ?? {};
   for (const [name, value] of Object.entries(appOptions)) checkAppOption(app, name, value);
   const appIncludes = (section.include ?? []).map((entry) => appInclude(app, entry, sourceDir));
-  const includes = [...options.include, ...appIncludes.map((include) => include.argument)];
-  const settings = { ...appOptions, ...options.options };
   return {
     cwd: sourceDir,
-    extraArgs: [
-      "--option",
-      "restrict-eval",
-      "true",
-      ...includes.flatMap((entry) => ["-I", entry]),
-      "-I",
-      `${SOURCE_SEARCH_PATH_NAME}=${sourceDir}`,
-      ...Object.entries(settings).flatMap(([name, value]) => ["--option", name, value]),
-    ],
+    searchPath: [...options.include, ...appIncludes.map((include) => include.argument), `${SOURCE_SEARCH_PATH_NAME}=${sourceDir}`],
+    options: { ...appOptions, ...options.options },
     timeoutMs: Math.round((section.timeout ?? options.timeoutSeconds) * 1000),
     copiedIncludes: appIncludes.flatMap((include) => (include.copied ? [{ entry: include.entry, path: include.copied }] : [])),
   };
 }
+
+/** The arguments every nix command of the build gets after its own. */
+export const nixArguments = (settings: NixBuildSettings): string[] => [
+  "--option",
+  "restrict-eval",
+  "true",
+  ...settings.searchPath.flatMap((entry) => ["-I", entry]),
+  ...Object.entries(settings.options).flatMap(([name, value]) => ["--option", name, value]),
+];
 
 function checkAppOption(app: AppSource, name: string, value: string): void {
   const details = { app: app.name, option: name, allowed: APP_NIX_SETTINGS, file: app.config.files.hop3Toml };
@@ -124,10 +126,14 @@ function appInclude(app: AppSource, entry: string, sourceDir: string): { entry: 
 
 /**
  * Once the sources are copied: an include that names a link in the app must not lead out of it
- * (`vendor -> /etc` is refused like `/etc` itself). An entry that does not exist is left to nix,
- * which warns and ignores it.
+ * (`vendor -> /etc` is refused like `/etc` itself; an entry that does not exist is left to nix, which
+ * warns and ignores it). Then every path of the search path, the copy included, is given as its real
+ * path: restricted evaluation allows what the search path names, then checks every file it reads by
+ * its real path, so a link in the search path (a channel, `~/.nix-defexpr/channels`, a HOP3_HOME under
+ * a linked directory) would make its own files forbidden. A /nix/store path also allows what it
+ * refers to.
  */
-export function checkCopiedIncludes(app: AppSource, settings: NixBuildSettings): void {
+export function resolveSearchPath(app: AppSource, settings: NixBuildSettings): NixBuildSettings {
   const root = realPath(settings.cwd) ?? settings.cwd;
   for (const include of settings.copiedIncludes) {
     const real = realPath(include.path);
@@ -137,6 +143,54 @@ export function checkCopiedIncludes(app: AppSource, settings: NixBuildSettings):
       details: { app: app.name, entry: include.entry, target: real, file: app.config.files.hop3Toml },
     });
   }
+  return { ...settings, cwd: root, searchPath: settings.searchPath.map(realEntry) };
+}
+
+/**
+ * The search path the server gives every build (NIX_PATH, else Nix's default: the channels of the
+ * user running Hop3 and root's), each path as its real path (see resolveSearchPath), as a NIX_PATH
+ * value. `ownHome` is the HOME whose `.nix-defexpr/channels` Nix would add by default: Hop3's own,
+ * never an app user's (the app writes it).
+ */
+export function serverNixPath(env: Readonly<Record<string, string | undefined>>, ownHome: string | undefined): string {
+  const entries =
+    env.NIX_PATH !== undefined
+      ? splitNixPath(env.NIX_PATH)
+      : [
+          ...(ownHome ? [join(ownHome, ".nix-defexpr", "channels")] : []),
+          `nixpkgs=${join(env.NIX_STATE_DIR || "/nix/var/nix", "profiles", "per-user", "root", "channels", "nixpkgs")}`,
+          join(env.NIX_STATE_DIR || "/nix/var/nix", "profiles", "per-user", "root", "channels"),
+        ].filter((entry) => realPath(entry.slice(entry.indexOf("=") + 1)) !== undefined);
+  return entries.map(realEntry).join(":");
+}
+
+/** Splits NIX_PATH as Nix does: at `:`, except the one that follows a URL's scheme (`nixpkgs=https://...`, `channel:...`). */
+export function splitNixPath(value: string): string[] {
+  const entries: string[] = [];
+  for (let start = 0; start < value.length; ) {
+    let end = value.indexOf(":", start);
+    if (end < 0) end = value.length;
+    const valueStart = start + value.slice(start, end).lastIndexOf("=") + 1;
+    if (end < value.length && PSEUDO_URL.test(value.slice(valueStart))) {
+      end = value.indexOf(":", end + 1);
+      if (end < 0) end = value.length;
+    }
+    if (end > start) entries.push(value.slice(start, end));
+    start = end + 1;
+  }
+  return entries;
+}
+
+/** What Nix takes for a URL in a search path (its `isPseudoUrl`). */
+const PSEUDO_URL = /^(channel:|(https?|file|git|s3|ssh):\/\/)/;
+
+/** A search path entry with its path, when it is an absolute path that exists, replaced by its real path. */
+function realEntry(entry: string): string {
+  const equals = entry.indexOf("=");
+  const prefix = equals >= 0 ? entry.slice(0, equals + 1) : "";
+  const value = equals >= 0 ? entry.slice(equals + 1) : entry;
+  if (!value.startsWith("/")) return entry;
+  return prefix + (realPath(value) ?? value);
 }
 
 function realPath(path: string): string | undefined {

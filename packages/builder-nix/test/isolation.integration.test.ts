@@ -1,10 +1,10 @@
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDistribution, createMemoryLogger, findAppUser, lookupGroup, silentLogger, type AppUser, type Logger } from "@hop3/core";
 import { nixPlugin } from "@hop3/builder-nix";
 import { daemonAnswers, ensureNixDaemon, socketGroups } from "../src/daemon.js";
-import { caught, derivationNix, makeApp, nonce, tempDir, WRITE_RUNTIME_JSON } from "./helpers.js";
+import { caught, derivationNix, FIXTURES, makeApp, NIXPKGS_STAND_IN, nonce, tempDir, WRITE_RUNTIME_JSON } from "./helpers.js";
 
 // Hop3 runs as root here and in CI: every build below runs as the app's own user, through the
 // real nix-daemon, from a copy of the sources in a temporary HOP3_HOME.
@@ -173,6 +173,17 @@ describe("what evaluation may read", () => {
       expect(error.message).toContain(`"${entry}"`);
       expect(existsSync(copyOf(`include-${entry.length}`))).toBe(false);
     }
+  });
+
+  it("takes a NIX_PATH entry that is a link into the store, as a channel is, though evaluation checks real paths", async () => {
+    // In a directory the app's user cannot even enter: Hop3 gives the link's target.
+    const channels = tempDir("hop3-channels-");
+    const { symlinkSync } = await import("node:fs");
+    symlinkSync(NIXPKGS_STAND_IN, join(channels, "nixpkgs"));
+    const withChannel = createDistribution({ plugins: [nixPlugin()], env: { ...env, NIX_PATH: `nixpkgs=${join(channels, "nixpkgs")}` } });
+    const dir = join(tempDir(), "spec-static");
+    cpSync(join(FIXTURES, "apps", "spec-static"), dir, { recursive: true });
+    expect((await withChannel.build(await withChannel.plan(dir))).kind).toBe("static");
   });
 
   it("passes an include inside the app as its place in the copy, which the app's user reads", async () => {
