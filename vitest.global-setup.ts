@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { sweepStaleHop3Users } from "@hop3/test-support";
 
 /**
@@ -9,6 +10,7 @@ import { sweepStaleHop3Users } from "@hop3/test-support";
 export function setup(): void {
   sweepStaleHop3Users();
   checkCheckoutReachable();
+  provideNixpkgsStandIn();
 }
 
 /**
@@ -27,4 +29,21 @@ function checkCheckoutReachable(): void {
 
 export function teardown(): void {
   sweepStaleHop3Users();
+}
+
+/**
+ * The spec-* fixtures `import <nixpkgs>`, which no channel provides here: the test stand-in is put
+ * in the Nix store, where every app user may read it (the clone may be under /root), and given to
+ * every test with NIX_PATH, as an operator gives nixpkgs to Hop3. Without Nix there is nothing to
+ * do: the Nix tests then fail on their own.
+ */
+function provideNixpkgsStandIn(): void {
+  let storePath: string;
+  try {
+    storePath = execFileSync("nix-store", ["--add", resolve(import.meta.dirname, "test-fixtures/nixpkgs-stand-in")], { encoding: "utf8" }).trim();
+  } catch {
+    return;
+  }
+  process.env.HOP3_TEST_NIXPKGS = storePath;
+  process.env.NIX_PATH = [`nixpkgs=${storePath}`, process.env.NIX_PATH].filter(Boolean).join(":");
 }

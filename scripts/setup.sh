@@ -51,6 +51,10 @@ fi
 
 if $run_main_job; then
   say "deploying the specification's Flask example with hop3"
-  # No binary cache is reachable from these machines; the examples need none.
-  NIX_CONFIG=$'substituters =\n' pnpm --silent hop3 deploy test-fixtures/apps/spec-flask
+  # Its hop3.nix imports <nixpkgs>, which no channel provides here: the repository's stand-in is put in
+  # the Nix store (the app's own user builds it, and may not be able to read this clone) and given
+  # with NIX_PATH, as an operator gives nixpkgs. No binary cache is reachable; the examples need none.
+  stand_in=$(nix-store --add test-fixtures/nixpkgs-stand-in)
+  NIX_PATH="nixpkgs=$stand_in${NIX_PATH:+:$NIX_PATH}" NIX_CONFIG=$'substituters =\n' \
+    pnpm --silent hop3 deploy test-fixtures/apps/spec-flask
 fi

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +13,8 @@ const FIXTURE = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures", 
 
 // Both sides get the same environment; no binary cache is reachable, so none is asked.
 const work = mkdtempSync(join(tmpdir(), "hop3-nix-bench-"));
+// HOP3_HOME lies inside: as root, app users must pass through it to reach their own files.
+chmodSync(work, 0o711);
 const env = { ...process.env, NIX_CONFIG: "substituters =\n", HOP3_HOME: join(work, "home") };
 
 const rawNixBuild = (dir: string) => execFileAsync("nix-build", ["hop3.nix", "-A", "package", "--no-out-link"], { cwd: dir, env });

@@ -1,12 +1,14 @@
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { findProgram, parseRuntimeJson, type AcceptResult, type Builder, type BuildContext } from "@hop3/core";
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { findProgram, Hop3Error, isInside, parseRuntimeJson, runAsUser, type AcceptResult, type Builder, type BuildContext } from "@hop3/core";
+import { copyAppSources, prepareGcRootsDir, sourceCopyDir } from "./app-dirs.js";
 import { BUILDER_NAME, nixArtifact } from "./artifact.js";
+import { daemonSocketPath, ensureNixDaemon } from "./daemon.js";
 import { nixError } from "./errors.js";
-import { gcRootPath, prepareGcRoot, removeGcRoot } from "./gc-roots.js";
+import { gcRootPath, gcRootsDir, removeGcRoot } from "./gc-roots.js";
 import { addGcRoot, readNixEnv, runNixBuild, storeHash, type NixCommandContext } from "./nix-cli.js";
 import { resolveNixOptions, type NixBuilderOptions, type ResolvedNixOptions } from "./options.js";
-import { buildSettings, NIX_FILE } from "./settings.js";
+import { buildSettings, NIX_FILE, resolveSearchPath, serverNixPath } from "./settings.js";
 
 /**
  * Creates the Nix builder of the specification: it builds `hop3.nix` with
@@ -56,7 +58,7 @@ function acceptApp(
 }
 
 async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
-  const { app, logger } = context;
+  const { app, logger, appUser } = context;
   const nixFile = join(app.dir, NIX_FILE);
   if (!isFile(nixFile)) {
     throw nixError("NIX_FILE_MISSING", `The Nix builder was chosen for "${app.name}", and ${nixFile} does not exist.`, {
@@ -66,22 +68,32 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   const nixBuild = requireProgram(options.nixBuild, context.env, app.name);
   const nixInstantiate = requireProgram(options.nixInstantiate, context.env, app.name);
   const nixStore = options.gcRoots ? requireProgram(options.nixStore, context.env, app.name) : undefined;
-  const command: NixCommandContext = { op: context, appName: app.name, settings: buildSettings(app, options) };
+  // Checked before anything is copied or started: a refused option or include changes nothing.
+  const planned = buildSettings(app, options, sourceCopyDir(context.appStateDir, app.name));
 
-  logger.info(`Building ${nixFile} with nix-build.`);
+  // Asking the daemon (a socket round trip) overlaps the copy; a copy that fails leaves it unused.
+  const runner = nixRunner(context, options);
+  runner.catch(() => undefined);
+  const copy = copyAppSources(app, context.appStateDir, appUser);
+  logger.info(`Copied the sources to ${copy.dir} (${copy.files} files, ${copy.copied} changed, ${copy.removed} removed).`);
+  const settings = resolveSearchPath(app, planned);
+  const command: NixCommandContext = { ...(await runner), logger, appName: app.name, appDir: app.dir, settings };
+
+  logger.info(`Building ${nixFile} with nix-build${appUser.dedicated ? ` as ${appUser.name}` : ""}.`);
   // Reading `env` is a separate evaluation; running it alongside the build costs no wall time.
   const [built, nixEnv] = await Promise.allSettled([runNixBuild(nixBuild, command), readNixEnv(nixInstantiate, command)]);
   if (built.status === "rejected") throw built.reason;
   const { storePath, drv } = built.value;
   logger.info(`Built ${storePath}.`);
 
-  const runtime = parseRuntimeJson(readRuntimeJson(storePath, app.name), { file: join(storePath, "hop3", "runtime.json"), baseDir: storePath });
+  const runtimeFile = join(storePath, "hop3", "runtime.json");
+  const runtime = parseRuntimeJson(readRuntimeJson(storePath, app.name), { file: runtimeFile, baseDir: storePath });
   if (nixEnv.status === "rejected") throw nixEnv.reason;
 
   let gcRoot: string | undefined;
   if (nixStore) {
     gcRoot = gcRootPath(context.appStateDir, context.releaseId);
-    await protect(nixStore, gcRoot, storePath, command);
+    await protect(nixStore, gcRoot, storePath, context, app.name);
     logger.info(`Kept ${storePath} from garbage collection with GC root ${gcRoot}.`);
   }
 
@@ -97,27 +109,88 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   });
 }
 
-async function protect(nixStore: string, link: string, storePath: string, command: NixCommandContext): Promise<void> {
-  try {
-    prepareGcRoot(link);
-  } catch (error) {
-    throw nixError("NIX_GC_ROOT_FAILED", `Could not create the directory of GC root ${link}: ${(error as Error).message}.`, {
-      cause: error,
-      details: { app: command.appName, link, storePath },
-    });
-  }
-  await addGcRoot(nixStore, link, storePath, command);
+/**
+ * Who runs nix-build and nix-instantiate. Hop3 as root: the app's own user, without capabilities,
+ * through the Nix daemon (the store is root's; the daemon builds as its nixbld users), with only
+ * the Nix variables of Hop3's environment that matter to a build and no Nix configuration of the
+ * app user's own (its HOME is the app's data, which the app writes). Otherwise (a single-user
+ * install) the user running Hop3, with Hop3's environment, as before: it keeps apps from nothing
+ * but what restricted evaluation keeps them from.
+ */
+async function nixRunner(context: BuildContext, options: ResolvedNixOptions): Promise<Pick<NixCommandContext, "run" | "env">> {
+  const { env } = context;
+  // The server's search path, given explicitly with its links resolved (see serverNixPath).
+  if (!context.appUser.dedicated) return { run: context.run, env: { ...env, NIX_PATH: serverNixPath(env, env.HOME) } };
+  const daemon = await ensureNixDaemon(context, { program: options.nixDaemon });
+  const { logger, signal } = context;
+  return {
+    run: runAsUser(context.appUser, { env, logger, signal, extraGroups: daemon.groups }),
+    env: {
+      NIX_REMOTE: "daemon",
+      ...(daemon.socket !== daemonSocketPath({}) && { NIX_DAEMON_SOCKET_PATH: daemon.socket }),
+      // An empty list: no nix.conf of the app user's HOME, which the app itself writes.
+      NIX_USER_CONF_FILES: "",
+      NIX_PATH: serverNixPath(env, env.HOME),
+      ...(env.NIX_CONFIG !== undefined && { NIX_CONFIG: env.NIX_CONFIG }),
+    },
+  };
 }
 
+async function protect(nixStore: string, link: string, storePath: string, context: BuildContext, appName: string): Promise<void> {
+  try {
+    prepareGcRootsDir(gcRootsDir(context.appStateDir), context.appStateDir, context.appUser);
+  } catch (error) {
+    throw nixError("NIX_GC_ROOT_FAILED", `Could not create the directory of GC root ${link}: ${(error as Error).message}`, {
+      cause: error,
+      details: { app: appName, link, storePath },
+    });
+  }
+  await addGcRoot(nixStore, link, storePath, context, appName);
+}
+
+/**
+ * Reads `<store path>/hop3/runtime.json` as Hop3 (root): the package must be a directory, and the
+ * file (and `hop3/`) may be links only within it, so what is read is always the build's own output,
+ * never a file of the server (`ln -s /etc/shadow $out/hop3/runtime.json`).
+ */
 function readRuntimeJson(storePath: string, appName: string): string {
   const file = join(storePath, "hop3", "runtime.json");
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw nixError("NIX_RUNTIME_JSON_MISSING", `The package of "${appName}" (${storePath}) has no hop3/runtime.json: hop3.nix must create $out/hop3/runtime.json.`, {
+  const missing = (error: unknown) =>
+    nixError("NIX_RUNTIME_JSON_MISSING", `The package of "${appName}" (${storePath}) has no hop3/runtime.json: hop3.nix must create $out/hop3/runtime.json.`, {
       cause: error,
       details: { app: appName, storePath, file },
     });
+  const outside = (what: string, target: string) =>
+    nixError("NIX_RUNTIME_JSON_OUTSIDE_PACKAGE", `The package of "${appName}" (${storePath}) ${what} ${target}, outside the package: Hop3 reads only files the build wrote.`, {
+      details: { app: appName, storePath, file, target },
+    });
+  let real: string;
+  try {
+    if (lstatSync(storePath).isSymbolicLink()) throw outside("is a link to", readlinkSync(storePath));
+    const root = realpathSync(storePath);
+    for (const path of [join(storePath, "hop3"), file]) {
+      if (!lstatSync(path).isSymbolicLink()) continue;
+      // Judged by where the link points, resolved or not: a link to a missing /etc file is no better.
+      const target = realPathOrUndefined(path) ?? resolve(dirname(path), readlinkSync(path));
+      if (!isInside(target, root)) throw outside(`has ${path === file ? "hop3/runtime.json" : "hop3/"} leading to`, target);
+    }
+    real = realpathSync(file);
+  } catch (error) {
+    if (Hop3Error.is(error)) throw error;
+    throw missing(error);
+  }
+  try {
+    return readFileSync(real, "utf8");
+  } catch (error) {
+    throw missing(error);
+  }
+}
+
+function realPathOrUndefined(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
   }
 }
 

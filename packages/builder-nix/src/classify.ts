@@ -27,6 +27,11 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 const BUILDER_FAILED = /^error: builder for '(\/nix\/store\/[^']+\.drv)' failed/;
 // nix 2.8 says "error: building of '/nix/store/...drv!out' from .drv file timed out after 1 seconds".
 const BUILDER_TIMED_OUT = /^error: (builder for|building of) '[^']+'.* timed out after/;
+// Evaluation runs with restrict-eval: "error: access to absolute path '/etc/shadow' is forbidden in
+// restricted mode" (a link is reported by its target, as a "canonical path"), or "access to URI '...'".
+const RESTRICTED_ACCESS = /^error: access to (absolute path|canonical path|URI) '(.+)' is forbidden in restricted mode/;
+// A client that may not use the daemon: its socket is closed to it, refused, or the daemon's allowed-users says no.
+const DAEMON_UNREACHABLE = /^error: (cannot connect to socket at '[^']+'|cannot open connection to remote store|user '[^']+' is not allowed to connect to the Nix daemon)/;
 const DEPENDENCIES_FAILED = /^error: \d+ dependencies of derivation '[^']+' failed to build/;
 const NIX_PROGRESS = [
   /^these \d+ derivations will be built:$/,
@@ -90,7 +95,8 @@ export function classifyNixFailure(failure: NixFailure): Hop3Error {
     app: failure.appName,
     step: failure.step,
     exitCode: failure.exitCode,
-    errorLine: block?.line,
+    // Through the daemon, nix ends a builder's failure line with ";" and its own excerpt of the log.
+    errorLine: block?.line.replace(/;$/, ""),
     ...(block?.location && { location: block.location }),
     ...(warnings.length > 0 && { warnings }),
     ...extra,
@@ -100,6 +106,26 @@ export function classifyNixFailure(failure: NixFailure): Hop3Error {
   const syntax = blocks.find((block) => block.line.startsWith("error: syntax error, "));
   if (syntax) {
     return nixError("NIX_SYNTAX_ERROR", `hop3.nix of ${app} is not valid Nix:\n${quote(syntax)}`, { details: details(syntax) });
+  }
+
+  const forbidden = blocks.map((block) => ({ block, access: RESTRICTED_ACCESS.exec(block.line) })).find((found) => found.access);
+  if (forbidden?.access) {
+    const [, kind, target] = forbidden.access;
+    const uri = kind === "URI";
+    const what = uri ? `fetches ${target}, a URL` : `reads ${target}, a path outside the app and the Nix search path`;
+    return nixError("NIX_ACCESS_FORBIDDEN", `hop3.nix of ${app} ${what}, which its evaluation may not ${uri ? "fetch" : "read"}:\n${quote(forbidden.block)}`, {
+      ...(uri && {
+        hint: `Evaluation may fetch only URLs that \`allowed-uris\` allows: add a prefix of ${target} to hop3.toml [nix] options (allowed-uris = "https://..."), or have whoever runs Hop3 add it to the builder's options.`,
+      }),
+      details: details(forbidden.block, { [uri ? "uri" : "path"]: target! }),
+    });
+  }
+
+  const daemon = blocks.find((block) => DAEMON_UNREACHABLE.test(block.line));
+  if (daemon) {
+    return nixError("NIX_DAEMON_UNAVAILABLE", `The Nix commands of ${app} run as its own user and could not reach the Nix daemon:\n${quote(daemon)}`, {
+      details: details(daemon),
+    });
   }
 
   const noPackage = blocks.find((block) => block.line.startsWith("error: attribute 'package' in selection path 'package' not found"));
@@ -129,7 +155,8 @@ export function classifyNixFailure(failure: NixFailure): Hop3Error {
   if (built || (blocks.length === 0 && failure.step === "build")) {
     const tail = buildLogTail(lines);
     const head = built ? quote(built) : `  nix-build exited with code ${failure.exitCode} without an error line.`;
-    const log = tail.length > 0 ? `\nLast lines of the build log:\n${indent(tail)}` : "";
+    const quoted = built?.context.some((line) => /^last \d+ log lines:$/.test(line)) ?? false;
+    const log = tail.length > 0 && !quoted ? `\nLast lines of the build log:\n${indent(tail)}` : "";
     const drv = built ? BUILDER_FAILED.exec(built.line)?.[1] : undefined;
     return nixError("NIX_BUILD_FAILED", `nix-build could not build the package of ${app}:\n${head}${log}`, {
       ...(drv && { hint: `Read the build log lines shown; fix the build and deploy again. \`nix log ${drv}\` shows the whole log.` }),
@@ -144,7 +171,7 @@ export function classifyNixFailure(failure: NixFailure): Hop3Error {
   const searchPath = last?.line.includes("was not found in the Nix search path");
   return nixError("NIX_EVALUATION_ERROR", `Nix could not evaluate ${what}:\n${body}${warned}`, {
     ...(searchPath && {
-      hint: "The expression imports a path such as <nixpkgs> that is not in the Nix search path: set NIX_PATH for the user running Hop3, or add an entry to hop3.toml [nix] include (e.g. \"nixpkgs=/path/to/nixpkgs\").",
+      hint: "The expression imports a path such as <nixpkgs> that is not in the Nix search path: set NIX_PATH for the user running Hop3 (to a directory the app's user can read, such as a /nix/store path), or add an entry to hop3.toml [nix] include (e.g. \"nixpkgs=./vendor/nixpkgs\", inside the app).",
     }),
     details: details(last),
   });

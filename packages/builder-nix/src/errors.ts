@@ -1,4 +1,5 @@
 import { defineErrors } from "@hop3/core";
+import { APP_NIX_SETTINGS } from "./app-settings.js";
 
 /** How to install Nix, shared by NIX_NOT_INSTALLED and the command-not-found path. */
 export const INSTALL_NIX_HINT =
@@ -52,8 +53,28 @@ export const { catalog: nixErrorCatalog, error: nixError } = defineErrors({
     hint: 'Write `env = { NAME = "value"; };` with string values (quote numbers and booleans) and names made of letters, digits and `_`.',
   },
   NIX_OPTION_NOT_ALLOWED: {
-    title: "hop3.toml [nix] options sets a Nix setting that only the server may set",
-    hint: "Settings that make Nix run programs or change the build user (build hooks, build-users-group, plugin-files) can only be set in the builder's `options` by whoever runs Hop3. Remove it from hop3.toml.",
+    title: "hop3.toml [nix] options sets a Nix setting an app may not set",
+    hint: `An app may set only these Nix settings: ${APP_NIX_SETTINGS.join(", ")}. Remove the others from hop3.toml [nix] options; whoever runs Hop3 can set any setting in the builder's \`options\` or in /etc/nix/nix.conf.`,
+  },
+  NIX_INCLUDE_NOT_ALLOWED: {
+    title: "hop3.toml [nix] include names a path outside the app and the Nix store",
+    hint: "Give a path inside the app directory (\"nixpkgs=./vendor/nixpkgs\"), a /nix/store path, a URL or a channel: (\"nixpkgs=channel:nixos-23.11\"); a path elsewhere on the server can be added by whoever runs Hop3 with NIX_PATH or the builder's `include` option.",
+  },
+  NIX_ACCESS_FORBIDDEN: {
+    title: "hop3.nix reads a path outside the app and the Nix search path",
+    hint: "Evaluation may read only the app's own files and the Nix search path (NIX_PATH, [nix] include). Copy the file into the app and refer to it with a relative path (./file), or have whoever runs Hop3 add its directory to NIX_PATH.",
+  },
+  NIX_DAEMON_UNAVAILABLE: {
+    title: "The Nix daemon, through which apps build as their own users, could not be reached",
+    hint: "Start the Nix daemon as root: `systemctl enable --now nix-daemon.socket` where systemd runs, otherwise `nix-daemon` (Hop3 starts it itself when it can; its log is /nix/var/log/nix/nix-daemon.log). The app users must be allowed to use it (the `allowed-users` Nix setting, and the group of /nix/var/nix/daemon-socket).",
+  },
+  NIX_SOURCE_COPY_FAILED: {
+    title: "The app's sources could not be copied where its user builds them",
+    hint: "Check that the disk holding HOP3_HOME has room and that the app directory can be read; the message says which file failed.",
+  },
+  NIX_RUNTIME_JSON_OUTSIDE_PACKAGE: {
+    title: "The built package's hop3/runtime.json is a link out of the package",
+    hint: "hop3.nix must write $out/hop3/runtime.json as a file inside $out (`mkdir -p $out/hop3` then write the file), not a symbolic link to a file elsewhere, and $out must be a directory.",
   },
   NIX_GC_ROOT_FAILED: {
     title: "The built closure could not be protected from Nix garbage collection",

@@ -1,5 +1,5 @@
-import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname, join, relative, isAbsolute } from "node:path";
+import { lstatSync, unlinkSync } from "node:fs";
+import { join, relative, isAbsolute } from "node:path";
 
 /** Where a release's GC root lives: one symlink per release under the app's state directory. */
 export function gcRootPath(appStateDir: string, releaseId: string): string {
@@ -10,11 +10,6 @@ export function gcRootPath(appStateDir: string, releaseId: string): string {
 
 /** The directory holding an app's GC roots. */
 export const gcRootsDir = (appStateDir: string): string => join(appStateDir, "nix", "gcroots");
-
-/** Creates the directory the GC root link goes into (nix-store does not). */
-export function prepareGcRoot(link: string): void {
-  mkdirSync(dirname(link), { recursive: true });
-}
 
 /**
  * Removes a release's GC root so the next garbage collection may free its closure. Only a symlink

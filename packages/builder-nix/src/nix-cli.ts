@@ -4,18 +4,25 @@ import {
   isValidEnvName,
   silentLogger,
   type CommandResult,
+  type CommandRunner,
   type Logger,
   type OperationContext,
   type RunOptions,
 } from "@hop3/core";
 import { buildLogTail, classifyNixFailure } from "./classify.js";
 import { INSTALL_NIX_HINT, nixError } from "./errors.js";
-import { NIX_FILE, type NixBuildSettings } from "./settings.js";
+import { NIX_FILE, nixArguments, type NixBuildSettings } from "./settings.js";
 
-/** What the nix commands of one build need from the operation that runs them. */
+/** What the nix commands of one build need: who runs them, with what, and for which app. */
 export interface NixCommandContext {
-  readonly op: Pick<OperationContext, "run" | "env" | "logger">;
+  /** Runs nix-build and nix-instantiate: as the app's user when Hop3 is root, else as the user running Hop3. */
+  readonly run: CommandRunner;
+  /** The variables given to them (on top of the app user's own PATH, HOME... when run as the app's user). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logger: Logger;
   readonly appName: string;
+  /** The directory `hop3 deploy` was given: nix's messages name it rather than the copy nix reads. */
+  readonly appDir: string;
   readonly settings: NixBuildSettings;
 }
 
@@ -36,9 +43,9 @@ export interface NixBuildOutput {
  * progress, and returns the store path it printed last.
  */
 export async function runNixBuild(nixBuild: string, context: NixCommandContext): Promise<NixBuildOutput> {
-  const args = [NIX_FILE, "-A", "package", "--no-out-link", ...context.settings.extraArgs];
+  const args = [NIX_FILE, "-A", "package", "--no-out-link", ...nixArguments(context.settings)];
   const result = await runNix(nixBuild, args, context, { purpose: `the Nix build of "${context.appName}"` });
-  if (result.exitCode !== 0) throw classifyNixFailure({ stderr: result.stderr, exitCode: result.exitCode, appName: context.appName, step: "build" });
+  if (result.exitCode !== 0) throw classifyNixFailure({ stderr: shownPaths(result.stderr, context), exitCode: result.exitCode, appName: context.appName, step: "build" });
 
   const printed = result.stdout.split("\n").map((line) => line.trim()).filter(Boolean);
   const storePath = printed.at(-1);
@@ -53,7 +60,7 @@ export async function runNixBuild(nixBuild: string, context: NixCommandContext):
       details: { app: context.appName, stdout: result.stdout },
     });
   }
-  if (printed.length > 1) context.op.logger.warn(`nix-build printed ${printed.length} store paths; Hop3 uses the last one, ${storePath}.`);
+  if (printed.length > 1) context.logger.warn(`nix-build printed ${printed.length} store paths; Hop3 uses the last one, ${storePath}.`);
   const drv = builtDerivation(result.stderr, storePath);
   return { storePath, ...(drv !== undefined && { drv }) };
 }
@@ -76,9 +83,9 @@ export function builtDerivation(stderr: string, storePath: string): string | und
  * evaluate computed values, which plain `--eval --json` refuses ("cannot convert a thunk to JSON").
  */
 export async function readNixEnv(nixInstantiate: string, context: NixCommandContext): Promise<Record<string, string>> {
-  const args = ["--eval", "--json", "--strict", NIX_FILE, "-A", "env", ...context.settings.extraArgs];
+  const args = ["--eval", "--json", "--strict", NIX_FILE, "-A", "env", ...nixArguments(context.settings)];
   // Its output is data, not build progress: keep it out of the build log, but let warnings through.
-  const { logger } = context.op;
+  const { logger } = context;
   const quiet: Logger = {
     info: (message) => logger.info(message),
     warn: (message) => logger.warn(message),
@@ -90,7 +97,7 @@ export async function readNixEnv(nixInstantiate: string, context: NixCommandCont
   const result = await runNix(nixInstantiate, args, context, { purpose: `reading the env of "${context.appName}"`, logger: quiet });
   if (result.exitCode !== 0) {
     if (result.stderr.includes("error: attribute 'env' in selection path 'env' not found")) return {};
-    throw classifyNixFailure({ stderr: result.stderr, exitCode: result.exitCode, appName: context.appName, step: "env" });
+    throw classifyNixFailure({ stderr: shownPaths(result.stderr, context), exitCode: result.exitCode, appName: context.appName, step: "env" });
   }
   return parseNixEnv(result.stdout, context.appName);
 }
@@ -114,30 +121,42 @@ export function parseNixEnv(json: string, appName: string): Record<string, strin
   return value as Record<string, string>;
 }
 
-/** Adds `--indirect` GC root `link` for `storePath`, so the closure survives garbage collection. */
-export async function addGcRoot(nixStore: string, link: string, storePath: string, context: NixCommandContext): Promise<void> {
-  const result = await runNix(nixStore, ["--add-root", link, "--indirect", "-r", storePath], context, {
-    purpose: `adding a GC root for "${context.appName}"`,
+/**
+ * Adds `--indirect` GC root `link` for `storePath`, so the closure survives garbage collection. Run
+ * by Hop3 itself (`op.run`, root on a server): the link is in a directory only Hop3 writes.
+ */
+export async function addGcRoot(nixStore: string, link: string, storePath: string, op: Pick<OperationContext, "run" | "env">, appName: string): Promise<void> {
+  const result = await op.run(nixStore, ["--add-root", link, "--indirect", "-r", storePath], {
+    env: op.env,
+    extendEnv: false,
+    timeoutMs: 60_000,
+    allowFailure: true,
+    notFoundHint: INSTALL_NIX_HINT,
+    purpose: `adding a GC root for "${appName}"`,
     logger: silentLogger,
   });
   if (result.exitCode !== 0) {
     throw nixError("NIX_GC_ROOT_FAILED", `nix-store could not add the GC root ${link} for ${storePath}.${formatLastLines(result.lastLines)}`, {
-      details: { app: context.appName, link, storePath, exitCode: result.exitCode },
+      details: { app: appName, link, storePath, exitCode: result.exitCode },
     });
   }
 }
 
+/** nix names the files it read, in the copy of the sources: show the app directory the user knows instead. */
+const shownPaths = (text: string, context: NixCommandContext): string =>
+  context.settings.cwd === context.appDir ? text : text.replaceAll(context.settings.cwd, context.appDir);
+
 /**
- * Every nix command goes through core's runner, in the app directory, with the environment the
- * distribution was given (the user's NIX_PATH, NIX_CONFIG...) and the build's time limit.
- * Failures come back as results to be classified; a time limit becomes NIX_BUILD_TIMEOUT.
+ * Every nix command of the build goes through the context's runner, in the copy of the sources,
+ * with the context's environment and the build's time limit. Failures come back as results to be
+ * classified; a time limit becomes NIX_BUILD_TIMEOUT.
  */
 async function runNix(program: string, args: readonly string[], context: NixCommandContext, options: RunOptions): Promise<CommandResult> {
-  const { settings, op } = context;
+  const { settings } = context;
   try {
-    return await op.run(program, args, {
+    return await context.run(program, args, {
       cwd: settings.cwd,
-      env: op.env,
+      env: context.env,
       extendEnv: false,
       timeoutMs: settings.timeoutMs,
       allowFailure: true,
@@ -148,7 +167,7 @@ async function runNix(program: string, args: readonly string[], context: NixComm
     if (!Hop3Error.is(error)) throw error;
     if (error.code === "COMMAND_TIMEOUT") {
       // Nix's progress lines and its "interrupted" line say nothing about where the build hung.
-      const lines = buildLogTail((error.details.lastLines as string[] | undefined) ?? []).filter((line) => line !== "error: interrupted by the user");
+      const lines = buildLogTail(((error.details.lastLines as string[] | undefined) ?? []).map((line) => shownPaths(line, context))).filter((line) => line !== "error: interrupted by the user");
       const seconds = Math.round(settings.timeoutMs / 100) / 10;
       const what = options.purpose ?? `\`${[program, ...args].join(" ")}\``;
       const log = lines.length > 0 ? `\nLast lines of the build log:\n${lines.map((line) => `  ${line}`).join("\n")}` : "";

@@ -18,6 +18,7 @@ const NixBuilderOptionsSchema = z
     nixBuild: command.default("nix-build"),
     nixInstantiate: command.default("nix-instantiate"),
     nixStore: command.default("nix-store"),
+    nixDaemon: command.default("nix-daemon"),
     timeoutSeconds: z.number().positive().default(1800),
     include: z.array(z.string().min(1)).default([]),
     options: z.record(settingName, z.string()).default({}),
@@ -34,15 +35,24 @@ export interface NixBuilderOptions {
   readonly nixInstantiate?: string;
   /** The nix-store program, used to add GC roots (default "nix-store"). */
   readonly nixStore?: string;
+  /**
+   * The nix-daemon program Hop3 starts when it runs as root and no daemon answers (default
+   * "nix-daemon"): builds then run as the app's user, through the daemon.
+   */
+  readonly nixDaemon?: string;
   /** Time limit of one build in seconds (default 1800); hop3.toml `[nix] timeout` overrides it per app. */
   readonly timeoutSeconds?: number;
   /**
    * Entries passed as `-I` to every nix command (e.g. "nixpkgs=/srv/nixpkgs"). Relative paths are
    * resolved against the current directory when the builder is created. They come before the
-   * app's own entries, so they win (nix uses the first match).
+   * app's own entries, so they win (nix uses the first match), and, unlike the app's, may name any
+   * path: builds run as the app's user, who must be able to read it (a /nix/store path always is).
    */
   readonly include?: readonly string[];
-  /** Nix settings passed as `--option NAME VALUE`; they win over hop3.toml `[nix] options`. */
+  /**
+   * Nix settings passed as `--option NAME VALUE`, any setting (hop3.toml `[nix] options` may set only
+   * the allowed ones); they win over the app's, and over Hop3's own `restrict-eval true`.
+   */
   readonly options?: Readonly<Record<string, string>>;
   /** Register a GC root per release so its closure survives `nix-collect-garbage` (default true). */
   readonly gcRoots?: boolean;

@@ -132,6 +132,46 @@ describe("classifyNixFailure", () => {
     expect(error.message).toContain("> compilation went wrong");
   });
 
+  it("through the daemon: the log streamed, then nix's excerpt; the error line without its ';', the log not repeated", () => {
+    const stderr = BUILDER_FAILS_QUIET.replace("...\nerror:", "...\nstarting the build\ncompilation went wrong\nerror:");
+    const error = classify(stderr, 100);
+    expect(error.code).toBe("NIX_BUILD_FAILED");
+    expect(error.details.errorLine).toBe("error: builder for '/nix/store/ms8z8ddmadi8jinaihz4m0yfnbyzclhf-nix-builder-fails.drv' failed with exit code 1");
+    expect(error.details.logTail).toEqual(["starting the build", "compilation went wrong"]);
+    expect(error.message).toContain("> compilation went wrong");
+    expect(error.message).not.toContain("Last lines of the build log");
+  });
+
+  it.each([
+    ["error: access to absolute path '/etc/shadow' is forbidden in restricted mode\n", "path", "/etc/shadow"],
+    ["error: access to canonical path '/etc/shadow' is forbidden in restricted mode\n", "path", "/etc/shadow"],
+  ])("reports %j as NIX_ACCESS_FORBIDDEN naming the path", (stderr, key, target) => {
+    for (const step of ["build", "env"] as const) {
+      const error = classify(stderr, 1, step);
+      expect(error.code).toBe("NIX_ACCESS_FORBIDDEN");
+      expect(error.message).toContain(`reads ${target}, a path outside the app and the Nix search path`);
+      expect(error.details[key]).toBe(target);
+      expect(error.hint).toContain("NIX_PATH");
+    }
+  });
+
+  it("reports a URL that restricted evaluation may not fetch as NIX_ACCESS_FORBIDDEN, with allowed-uris as the way out", () => {
+    const error = classify("error: access to URI 'https://example.org/x.tar.gz' is forbidden in restricted mode\n");
+    expect(error.code).toBe("NIX_ACCESS_FORBIDDEN");
+    expect(error.details.uri).toBe("https://example.org/x.tar.gz");
+    expect(error.hint).toContain("allowed-uris");
+  });
+
+  it.each([
+    "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Permission denied",
+    "error: cannot connect to socket at '/nix/var/nix/daemon-socket/socket': Connection refused",
+  ])("reports %j as NIX_DAEMON_UNAVAILABLE", (line) => {
+    const error = classify(`${line}\n`);
+    expect(error.code).toBe("NIX_DAEMON_UNAVAILABLE");
+    expect(error.message).toContain(line);
+    expect(error.hint).toContain("nix-daemon");
+  });
+
   it("names the dependency that failed, not the derivation that depended on it", () => {
     const error = classify(DEPENDENCY_FAILS, 100);
     expect(error.code).toBe("NIX_BUILD_FAILED");

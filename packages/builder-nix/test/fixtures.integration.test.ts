@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { createDistribution, createMemoryLogger, findProgram, Hop3Error, isDirectory } from "@hop3/core";
 import { nixPlugin } from "@hop3/builder-nix";
-import { caught, FIXTURES, makeApp, readExpect, tempDir } from "./helpers.js";
+import { caught, FIXTURES, makeApp, NIXPKGS_STAND_IN, readExpect, tempDir } from "./helpers.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -29,10 +29,9 @@ interface BrokenExpect {
 const apps = readdirSync(join(FIXTURES, "apps")).sort();
 const broken = readdirSync(join(FIXTURES, "broken")).filter((name) => isDirectory(join(FIXTURES, "broken", name))).sort();
 
-/** What the raw command prints for the same app: the store path the builder must report. */
+/** What the raw command prints for the same app (as root, in its own directory): the store path the builder must report. */
 async function rawNixBuild(dir: string): Promise<string> {
-  const include = readdirSync(dir).includes("hop3.toml") ? ["-I", `nixpkgs=${join(FIXTURES, "nixpkgs-stand-in")}`] : [];
-  const { stdout } = await execFileAsync("nix-build", ["hop3.nix", "-A", "package", "--no-out-link", ...include], { cwd: dir });
+  const { stdout } = await execFileAsync("nix-build", ["hop3.nix", "-A", "package", "--no-out-link"], { cwd: dir });
   return stdout.trim().split("\n").at(-1)!;
 }
 
@@ -146,7 +145,7 @@ describe("Nix errors outside the fixtures", () => {
     expect(error.message).toContain("error: file 'nixpkgs' was not found in the Nix search path");
     expect(error.hint).toContain("NIX_PATH");
 
-    const withPath = createDistribution({ plugins: [nixPlugin()], env: { ...env, NIX_PATH: `nixpkgs=${join(FIXTURES, "nixpkgs-stand-in")}` } });
+    const withPath = createDistribution({ plugins: [nixPlugin()], env: { ...env, NIX_PATH: `nixpkgs=${NIXPKGS_STAND_IN}` } });
     const artifact = await withPath.build(await withPath.plan(dir));
     expect(artifact.kind).toBe("static");
   });

@@ -9,6 +9,12 @@ export { caught };
 /** The repository's fixtures, proven against the real nix-build. */
 export const FIXTURES = resolve(import.meta.dirname, "..", "..", "..", "test-fixtures");
 
+/**
+ * The test stand-in for nixpkgs, in the Nix store (vitest's global setup adds it and puts it in
+ * NIX_PATH): readable by every app user, wherever the repository is cloned.
+ */
+export const NIXPKGS_STAND_IN: string = process.env.HOP3_TEST_NIXPKGS ?? "(the global setup found no nix-store)";
+
 /** A fresh temporary directory. */
 export const tempDir = (prefix = "hop3-nix-"): string => mkdtempSync(join(tmpdir(), prefix));
 

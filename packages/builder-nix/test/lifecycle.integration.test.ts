@@ -79,7 +79,7 @@ describe("GC roots", () => {
     const noRoots = createDistribution({ plugins: [nixPlugin({ gcRoots: false })], env });
     const artifact = await noRoots.build(await noRoots.plan(dir));
     expect(artifact.metadata.gcRoot).toBeUndefined();
-    expect(existsSync(join(home, "apps", "no-gc-app"))).toBe(false);
+    expect(existsSync(join(home, "apps", "no-gc-app", "nix", "gcroots"))).toBe(false);
   });
 });
 

@@ -50,10 +50,10 @@ export function syncTree(source: string, target: string): SyncResult {
       } else if (stat.isFile()) {
         files++;
         const existing = lstatOrUndefined(toPath);
-        if (!(existing?.isFile() && existing.size === stat.size && Math.floor(existing.mtimeMs) === Math.floor(stat.mtimeMs))) {
+        if (!(existing?.isFile() && existing.size === stat.size && sameTime(existing.mtimeMs, stat.mtimeMs))) {
           if (existing !== undefined) rmSync(toPath, { recursive: true, force: true });
           copyFileSync(fromPath, toPath, constants.COPYFILE_FICLONE);
-          utimesSync(toPath, stat.atime, stat.mtime);
+          utimesSync(toPath, stat.atimeMs / 1000, stat.mtimeMs / 1000);
           copied++;
         }
         chmodSync(toPath, safeMode(stat.mode) | 0o600);
@@ -69,6 +69,12 @@ export function syncTree(source: string, target: string): SyncResult {
   walk(source, target, lstatSync(source));
   return { copied, removed, files };
 }
+
+/**
+ * Times set with utimes (seconds, as a double) come back a fraction of a millisecond off, on
+ * either side: compare within a millisecond, or half the unchanged files would be copied again.
+ */
+const sameTime = (a: number, b: number): boolean => Math.abs(a - b) < 1;
 
 /** Execute and read bits as they were; write for the owner only; no setuid, setgid or sticky bit. */
 const safeMode = (mode: number): number => mode & 0o755;
