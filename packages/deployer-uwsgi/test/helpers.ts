@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { CGROUP_ROOT, detectCgroups, findAppUser, type BuildArtifact, type Router } from "@hop3/core";
+import { CGROUP_ROOT, detectCgroups, findAppUser, isValidAppName, removeCgroups, type BuildArtifact, type Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
 import { freePort, caught, httpGet, waitFor, processesUnder, testDeployContext } from "@hop3/test-support";
 
@@ -35,9 +35,26 @@ export function reportDir(home: string): string {
   return dir;
 }
 
-/** Removes the homes this test file made (after its checks, so a failure leaves them to look at). */
+/**
+ * Removes the homes this test file made (after its checks, so a failure leaves them to look at),
+ * and the cgroups of their apps (empty once their emperor stopped; the kernel keeps them otherwise).
+ */
 export function removeTempHomes(): void {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  for (const home of homes.splice(0)) {
+    for (const app of listApps(home)) {
+      const user = findAppUser({ home, env: process.env }, app);
+      if (user?.dedicated) removeCgroups(detectCgroups(), user.name);
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function listApps(home: string): string[] {
+  try {
+    return readdirSync(join(home, "apps")).filter((name) => isValidAppName(name));
+  } catch {
+    return [];
+  }
 }
 
 /**
