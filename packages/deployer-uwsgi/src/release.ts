@@ -97,6 +97,7 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
   const surplus = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot && !wanted.has(`${vassal.worker}.${vassal.index}`));
   const saved = writeState(layout, { ...state, routed });
   await stopVassals(op, surplus, { forget: true });
+  removeLegacyRunDir(op); // an app stopped by an earlier version left its launchers there
   return saved;
 }
 
