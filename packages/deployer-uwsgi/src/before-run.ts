@@ -1,11 +1,11 @@
-import { formatLastLines, Hop3Error, type DeployContext } from "@hop3/core";
+import { appProcessEnv, formatLastLines, Hop3Error, runAsUser, type AppUser, type DeployContext } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
 
 /** What before-run commands run with: a worker's environment, without a PORT. */
 export interface BeforeRunSpec {
   readonly app: string;
   readonly commands: readonly string[];
-  /** Inherited variables, then the merged app environment. */
+  /** The merged app environment (on top of the app user's own: PATH, locale, HOME, USER, LOGNAME, TMPDIR). */
   readonly env: Readonly<Record<string, string>>;
   readonly pathPrepend: readonly string[];
   readonly workingDir: string;
@@ -14,18 +14,19 @@ export interface BeforeRunSpec {
 
 /**
  * Runs the release's before-run commands (migrations...) once, in order, before any worker is
- * touched: when one fails, the running release keeps serving (UWSGI_BEFORE_RUN_FAILED).
+ * touched, as the app's user (no capability, no way back to root, umask 027): when one fails, the
+ * running release keeps serving (UWSGI_BEFORE_RUN_FAILED).
  */
-export async function runBeforeRun(spec: BeforeRunSpec, context: DeployContext): Promise<void> {
+export async function runBeforeRun(spec: BeforeRunSpec, context: DeployContext, user: AppUser): Promise<void> {
   const env: Record<string, string> = { ...spec.env };
-  if (spec.pathPrepend.length > 0) env.PATH = [...spec.pathPrepend, ...(env.PATH ? [env.PATH] : [])].join(":");
+  if (spec.pathPrepend.length > 0) env.PATH = [...spec.pathPrepend, env.PATH ?? appProcessEnv(user, context.env).PATH!].join(":");
+  const run = runAsUser(user, { env: context.env, logger: context.logger, signal: context.signal });
   for (const command of spec.commands) {
     context.logger.info(`Running before-run command: ${command}`);
     try {
-      await context.run("/bin/sh", ["-c", command], {
+      await run("/bin/sh", ["-c", command], {
         cwd: spec.workingDir,
         env,
-        extendEnv: false,
         timeoutMs: spec.timeoutMs,
         signal: context.signal,
         logger: context.logger,

@@ -1,29 +1,37 @@
-import { readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import {
   coreErrorCatalog,
+  detectCgroups,
   Hop3Error,
   isValidAppName,
+  removeCgroups,
+  runAsUser,
   validateArtifact,
+  type AppUser,
   type BuildArtifact,
   type DeployContext,
   type Deployer,
   type DeploymentStatus,
 } from "@hop3/core";
 import { runBeforeRun } from "./before-run.js";
+import { limitWarnings } from "./box.js";
 import { uwsgiError } from "./errors.js";
+import { checkContainerEnv } from "./launcher.js";
+import { maintainLogs } from "./maintenance.js";
 import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } from "./options.js";
 import { planInstances, type InstancePlan } from "./plan.js";
-import { recordedSessions, sweepOrphans } from "./orphans.js";
-import { isAlive, readPid, signalGroup } from "./process.js";
-import { appOperation, applyRelease, repairInterruptedSwitch, replaceRelease, stopVassals, type AppOperation } from "./release.js";
+import { appSessions, sweepOrphans } from "./orphans.js";
+import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
+import { isAlive } from "./process.js";
+import { appOperation, applyRelease, boxOf, killer, repairInterruptedSwitch, replaceRelease, stopVassals, userOf, type AppOperation } from "./release.js";
 import { readStoredApp, writeState, type StoredApp } from "./state.js";
 import { logFiles, serviceStatus, startService, stopService } from "./services.js";
 import { appStatus } from "./status.js";
 import { listVassals } from "./vassal.js";
 import { waitUntilStopped } from "./wait.js";
-import { inheritedEnv, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
+import { ASSIGNED_NAMES, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
 
 /** The deployer's name in a distribution. */
 export const DEPLOYER_NAME = "uwsgi";
@@ -88,6 +96,7 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
     startService: (context) => startService(context, emperorSettingsOf(settings)),
     stopService: (context) => stopService(context),
     serviceStatus: (context) => serviceStatus(context),
+    maintain: (context) => maintainLogs(context),
   };
 }
 
@@ -104,19 +113,22 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
     assigned: { BIND_ADDRESS: context.bindAddress },
   });
   for (const name of overridden) context.logger.warn(`${name} is assigned by Hop3; the value set for the app is ignored.`);
+  if (artifact.runtime.isolation === "container") checkContainerEnv(Object.fromEntries(Object.entries(env).filter(([name]) => !(ASSIGNED_NAMES as readonly string[]).includes(name))));
   const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
   const previous = readPreviousRelease(op);
 
+  const box = boxOf(op);
+  for (const warning of limitWarnings(box)) context.logger.warn(warning);
   if (artifact.runtime.beforeRun?.length) {
     const spec = {
       app,
       commands: artifact.runtime.beforeRun,
-      env: { ...inheritedEnv(context.env, settings.inheritEnv), ...env },
+      env,
       pathPrepend,
       workingDir: artifact.runtime.workingDir,
       timeoutMs: settings.beforeRunTimeoutSeconds * 1000,
     };
-    await runBeforeRun(spec, context);
+    await runBeforeRun(spec, context, box.user);
   }
   if (previous && !previous.state.stopped) {
     // A running release keeps serving until the new one has passed its health gate beside it.
@@ -200,19 +212,50 @@ async function scale(op: AppOperation): Promise<DeploymentStatus> {
   return appStatus(op);
 }
 
-/** Removes everything the deployer made for the app: route, vassals, processes, launchers, logs, state. */
+/**
+ * Removes everything the deployer made for the app: route, vassals, processes, launchers, logs,
+ * state, its socket directory and its cgroups. Its data directory and user are the CLI's to remove.
+ */
 async function destroy(op: AppOperation): Promise<void> {
-  await op.context.router.remove(op.app, op.context);
+  const { layout, context } = op;
+  await context.router.remove(op.app, context);
   await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: true });
-  // Instances whose vassal was already gone but whose process was not (killed emperor...).
-  const leftovers = pidFiles(op.layout.runDir).map(readPid).filter((pid): pid is number => pid !== undefined && isAlive(pid));
-  for (const pid of leftovers) signalGroup(pid, "SIGTERM");
-  await waitUntilStopped(op.emperor, leftovers, [], op.settings.stopTimeoutSeconds * 1000);
-  await sweepOrphans(recordedSessions(op.layout.runDir, op.app));
-  rmSync(op.layout.deployDir, { recursive: true, force: true });
-  rmSync(op.layout.logsDir, { recursive: true, force: true });
-  removeIfEmpty(op.layout.appDir); // other plugins' files (a GC root...) are theirs to remove
-  op.context.logger.info(`Destroyed ${op.app}: no process, vassal, route or state left.`);
+  // Instances whose vassal was already gone but whose process was not (killed emperor...); a pid
+  // the app wrote is believed only when the process is the app's.
+  const user = userOf(op);
+  const leftovers = [...pidFiles(layout.runDir), ...pidFiles(layout.legacyRunDir)]
+    .flatMap((file) => readPidFile(file) ?? [])
+    .filter((target: InstancePid) => isAlive(target.pid) && isOwnedPid(target, user));
+  for (const target of leftovers) signalInstance(user, target, "SIGTERM", true);
+  await waitUntilStopped(op.emperor, leftovers, [], op.settings.stopTimeoutSeconds * 1000, killer(user));
+  await sweepOrphans(appSessions(layout), user);
+  for (const dir of [layout.deployDir, layout.runDir, layout.logsDir]) rmSync(dir, { recursive: true, force: true });
+  await removeSocketDir(op, user);
+  for (const file of listDir(op.emperor.sockets).filter((name) => name.startsWith(`${op.app}_`))) rmSync(join(op.emperor.sockets, file), { force: true });
+  if (user?.dedicated) removeCgroups(detectCgroups(), user.name);
+  removeIfEmpty(layout.appDir); // other plugins' files (a GC root...) and the app's data are not the deployer's
+  context.logger.info(`Destroyed ${op.app}: no process, vassal, route or state left.`);
+}
+
+/**
+ * The app's socket directory is its own: what is left in it (a socket of a killed vassal) is
+ * removed as the app's user, never by root following names the app chose; root then removes the
+ * empty directory from its own.
+ */
+async function removeSocketDir(op: AppOperation, user: AppUser | undefined): Promise<void> {
+  const dir = op.layout.socketDir;
+  if (!existsSync(dir) || removeIfEmpty(dir)) return;
+  if (user?.dedicated) {
+    const run = runAsUser(user, { env: op.context.env, logger: op.context.logger, signal: op.context.signal });
+    try {
+      await run("find", [dir, "-mindepth", "1", "-delete"], { cwd: "/", purpose: `emptying ${dir}` });
+    } catch (error) {
+      op.context.logger.warn(`${dir} could not be emptied: ${(error as Error).message}`);
+    }
+    if (!removeIfEmpty(dir)) op.context.logger.warn(`${dir} is not empty; it was left in place.`);
+  } else {
+    rmSync(dir, { recursive: true, force: true }); // no user of its own: every file in it is Hop3's user's
+  }
 }
 
 function requireDeployed(op: AppOperation): StoredApp {
@@ -261,17 +304,25 @@ function withNote(error: Hop3Error, note: string, details: Record<string, unknow
 }
 
 function pidFiles(dir: string): string[] {
+  return listDir(dir)
+    .filter((file) => file.endsWith(".pid"))
+    .map((file) => join(dir, file));
+}
+
+function listDir(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((file) => file.endsWith(".pid")).map((file) => join(dir, file));
+    return readdirSync(dir);
   } catch {
     return [];
   }
 }
 
-function removeIfEmpty(dir: string): void {
+/** True when the directory was removed (it was empty). */
+function removeIfEmpty(dir: string): boolean {
   try {
     rmdirSync(dir);
+    return true;
   } catch {
-    // Not empty, or already gone.
+    return false; // not empty, or already gone
   }
 }

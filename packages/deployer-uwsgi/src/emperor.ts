@@ -1,14 +1,16 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { formatLastLines, writeFileAtomic, type Logger } from "@hop3/core";
+import { detectCgroups, findAppUser, findProgram, formatLastLines, isValidAppName, prepareCgroup, readHop3Config, writeFileAtomic, type AppLimits, type Logger } from "@hop3/core";
+import { ensureEmperorDirs } from "./box.js";
 import { uwsgiError } from "./errors.js";
-import { findProgram } from "@hop3/core";
-import { appLayout, emperorLayout, type EmperorLayout } from "./layout.js";
+import { appLayout, emperorLayout, parseVassalFileName, type EmperorLayout } from "./layout.js";
 import { withLockFile } from "./lock.js";
-import { recordedSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
+import { ensureMaintenanceSchedule } from "./maintenance.js";
+import { appSessions, sweepOrphans } from "./orphans.js";
 import { tail } from "./log-tail.js";
 import { commandLine, isAlive, readPid, sleep } from "./process.js";
+import { readStoredApp } from "./state.js";
 import { inheritedEnv } from "./worker-env.js";
 
 /** How to run the emperor. */
@@ -26,6 +28,8 @@ export interface EmperorContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
+  /** How to run Hop3's CLI: when given, the emperor also runs Hop3's own schedule (`server maintain` every minute). */
+  readonly hop3Command?: readonly string[];
 }
 
 /** One vassal as the emperor's stats socket reports it. */
@@ -57,20 +61,24 @@ export function emperorPid(layout: EmperorLayout): number | undefined {
 /**
  * Starts the emperor of a HOP3_HOME unless it runs, detached so it outlives this process, and
  * waits until it answers on its stats socket. A stale pid file is replaced; an emperor that runs
- * without its pid file is found through its socket. Two callers at once start one emperor.
+ * without its pid file is found through its socket. Two callers at once start one emperor. With
+ * `context.hop3Command`, Hop3's own schedule is written (or updated) first (see maintenance.ts).
  */
 export async function ensureEmperor(home: string, settings: EmperorSettings, context: EmperorContext): Promise<{ pid: number; started: boolean }> {
   const layout = emperorLayout(home);
+  ensureEmperorDirs(layout);
+  const scheduled = ensureMaintenanceSchedule(layout, context);
   const running = emperorPid(layout);
-  if (running !== undefined) return { pid: running, started: false };
+  if (running !== undefined) {
+    if (scheduled) await pokeEmperor(layout);
+    return { pid: running, started: false };
+  }
   const program = findProgram(settings.uwsgi, context.env);
   if (program === undefined) {
     throw uwsgiError("UWSGI_NOT_INSTALLED", `${settings.uwsgi} was not found on PATH; it is needed to run the app's workers.`, {
       details: { program: settings.uwsgi },
     });
   }
-  mkdirSync(layout.vassals, { recursive: true });
-  mkdirSync(layout.sockets, { recursive: true });
   return withLockFile(
     layout.lockFile,
     async () => {
@@ -93,8 +101,9 @@ async function adoptRunningEmperor(layout: EmperorLayout): Promise<number | unde
 async function startEmperor(program: string, layout: EmperorLayout, settings: EmperorSettings, context: EmperorContext): Promise<number> {
   // The new emperor starts every vassal at once and their launchers overwrite the pid files:
   // what the previous emperor left running must be found before that.
-  const swept = await sweepOrphans(allRecordedSessions(layout.home));
-  if (swept.length > 0) context.logger?.warn(`Stopped ${swept.length} worker process(es) left behind by the previous uWSGI emperor.`);
+  const swept = await sweepAllOrphans(layout.home, context);
+  if (swept > 0) context.logger?.warn(`Stopped ${swept} worker process(es) left behind by the previous uWSGI emperor.`);
+  restoreCgroups(layout, context);
   rmSync(layout.pidFile, { force: true });
   rmSync(layout.statsSocket, { force: true });
   const args = [
@@ -107,7 +116,7 @@ async function startEmperor(program: string, layout: EmperorLayout, settings: Em
     // No --log-maxsize: it makes uWSGI fork a master above the emperor, which then respawns it.
   ];
   // Output before --logto takes effect (a bad option) lands in the same log.
-  const logFd = openSync(layout.log, "a");
+  const logFd = openSync(layout.log, "a", 0o600);
   let exited: string | undefined;
   try {
     const child = spawn(program, args, {
@@ -198,13 +207,50 @@ export function emperorStatus(home: string): { running: boolean; pid?: number } 
   return pid === undefined ? { running: false } : { running: true, pid };
 }
 
-/** The worker sessions recorded by every app of a HOP3_HOME. */
-function allRecordedSessions(home: string): InstanceSession[] {
-  let apps: string[];
+/** Stops what the instances of every app of a HOP3_HOME left behind; returns how many processes. */
+async function sweepAllOrphans(home: string, context: EmperorContext): Promise<number> {
+  let swept = 0;
+  for (const app of appsOf(home)) {
+    const sessions = appSessions(appLayout(home, app));
+    if (sessions.length > 0) swept += (await sweepOrphans(sessions, findAppUser({ home, env: context.env }, app))).length;
+  }
+  return swept;
+}
+
+/**
+ * Makes again the cgroups the vassals in the folder join (they are gone after a reboot, and a
+ * vassal whose cgroup is missing fails to start rather than run unlimited), with the limits each
+ * release was started with (Hop3's config for a state from before limits). A failure is a warning:
+ * the other apps still start.
+ */
+function restoreCgroups(layout: EmperorLayout, context: EmperorContext): void {
+  const support = detectCgroups();
+  if (!support.writable) return;
+  let files: string[];
   try {
-    apps = readdirSync(`${home}/apps`);
+    files = readdirSync(layout.vassals);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    const vassal = parseVassalFileName(file);
+    if (vassal === undefined) continue;
+    try {
+      const user = findAppUser({ home: layout.home, env: context.env }, vassal.app);
+      if (!user?.dedicated) continue;
+      const state = readStoredApp(layout.home, vassal.app)?.state;
+      const limits: AppLimits = (state?.pending?.slot === vassal.slot ? state.pending.limits : state?.limits) ?? readHop3Config(context.env).limits;
+      prepareCgroup(support, user.name, vassal.slot, limits);
+    } catch (error) {
+      context.logger?.warn(`The cgroup of ${file} could not be made again: ${(error as Error).message}`);
+    }
+  }
+}
+
+function appsOf(home: string): string[] {
+  try {
+    return readdirSync(`${home}/apps`).filter((app) => isValidAppName(app));
   } catch {
     return [];
   }
-  return apps.flatMap((app) => recordedSessions(appLayout(home, app).runDir, app));
 }

@@ -68,6 +68,17 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
     title: "The app's deployment state cannot be read",
     hint: "Deploy the app again: it rewrites HOP3_HOME/apps/<app>/deploy/. Remove that directory first if the error persists.",
   },
+  UWSGI_CONTAINER_ENV_VALUE_INVALID: {
+    title: "A variable's value cannot be passed to a container",
+    hint:
+      "A container gets the app's variables through Docker's --env-file, one `NAME=value` line each: remove the newline " +
+      "(or carriage return) from the value of the variable named, for instance by encoding it (base64) or by putting the " +
+      "content in a file the image reads, then deploy again.",
+  },
+  UWSGI_SYSTEM_PROGRAM_MISSING: {
+    title: "A system program the deployer needs is missing",
+    hint: "Install util-linux and coreutils (`apt-get install util-linux coreutils`; both are part of every Debian and Ubuntu system): every worker starts through setpriv (and env, or prlimit where no pids cgroup limits processes).",
+  },
   UWSGI_CANCELLED: {
     title: "The operation was cancelled",
     hint: "Nothing to do: it stopped on request. Run it again when ready; `hop3 app status` shows what runs.",

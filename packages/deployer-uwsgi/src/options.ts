@@ -19,7 +19,6 @@ const UwsgiDeployerOptionsSchema = z
     stopTimeoutSeconds: z.number().positive().default(10),
     drainSeconds: z.number().min(0).max(600).default(10),
     beforeRunTimeoutSeconds: z.number().positive().default(600),
-    logMaxBytes: z.number().int().min(0).default(10 * 1024 * 1024),
     inheritEnv: z.array(z.string().regex(new RegExp(ENV_NAME_PATTERN), "must be an environment variable name")).default([...DEFAULT_INHERITED_ENV]),
   })
   .strict();
@@ -45,8 +44,6 @@ export interface UwsgiDeployerOptions {
   readonly drainSeconds?: number;
   /** Time limit of each before-run command, in seconds (default 600). */
   readonly beforeRunTimeoutSeconds?: number;
-  /** A worker log is rotated past this size in bytes (default 10 MiB; 0 never rotates). */
-  readonly logMaxBytes?: number;
   /**
    * Variables of the Hop3 process that the emperor, and so every worker, inherits (default PATH,
    * HOME, USER, LOGNAME, LANG, LC_ALL, LC_CTYPE, TZ). Read when the emperor starts.

@@ -1,5 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { AppUser } from "@hop3/core";
+import type { AppLayout } from "./layout.js";
+import { isRootsFile, signalInstance } from "./pids.js";
 import { isAlive, readPid, sleep } from "./process.js";
 
 /** The variable every worker process carries, naming its instance: `<app>_<worker>.<n>`, like its vassal. */
@@ -9,6 +12,8 @@ export const INSTANCE_VARIABLE = "HOP3_INSTANCE";
 export interface InstanceSession {
   readonly sid: number;
   readonly instance: string;
+  /** Read from a file only root writes (see InstancePid): its processes may be signalled without checking their user. */
+  readonly trusted?: boolean;
 }
 
 /**
@@ -16,23 +21,25 @@ export interface InstanceSession {
  * emperor was killed, the OOM killer), uWSGI kills the launcher but not the launcher's children,
  * which keep running and holding the port. They still carry the launcher's session id and the
  * instance's HOP3_INSTANCE: both must match, so a pid reused by an unrelated program is never hit.
- * SIGTERM, then SIGKILL after a grace period. Returns the pids it signalled.
+ * The session comes from a pid file the app may write: unless it is trusted, each process is
+ * signalled only if it is the app's (`user`). SIGTERM, then SIGKILL after a grace period. Returns
+ * the pids it signalled.
  */
-export async function sweepOrphans(sessions: readonly InstanceSession[], graceMs = 2_000): Promise<number[]> {
-  const wanted = new Map(sessions.filter((session) => !isAlive(session.sid)).map((session) => [session.sid, session.instance]));
+export async function sweepOrphans(sessions: readonly InstanceSession[], user: AppUser | undefined, graceMs = 2_000): Promise<number[]> {
+  const wanted = new Map(sessions.filter((session) => !isAlive(session.sid)).map((session) => [session.sid, session]));
   if (wanted.size === 0) return [];
-  const orphans = listProcesses().filter((proc) => {
-    const instance = wanted.get(proc.sid);
-    return instance !== undefined && environHas(proc.pid, `${INSTANCE_VARIABLE}=${instance}`);
+  const orphans = listProcesses().flatMap((proc) => {
+    const session = wanted.get(proc.sid);
+    return session !== undefined && environHas(proc.pid, `${INSTANCE_VARIABLE}=${session.instance}`) ? [{ pid: proc.pid, trusted: session.trusted ?? false }] : [];
   });
-  for (const orphan of orphans) signal(orphan.pid, "SIGTERM");
+  const signalled = orphans.filter((orphan) => signalInstance(user, orphan, "SIGTERM", false));
   const deadline = Date.now() + graceMs;
-  while (orphans.some((orphan) => isAlive(orphan.pid)) && Date.now() < deadline) await sleep(25);
-  for (const orphan of orphans) if (isAlive(orphan.pid)) signal(orphan.pid, "SIGKILL");
-  return orphans.map((orphan) => orphan.pid);
+  while (signalled.some((orphan) => isAlive(orphan.pid)) && Date.now() < deadline) await sleep(25);
+  for (const orphan of signalled) if (isAlive(orphan.pid)) signalInstance(user, orphan, "SIGKILL", false);
+  return signalled.map((orphan) => orphan.pid);
 }
 
-/** The sessions recorded in an app's run directory (`<worker>.<n>.pid` files). */
+/** The sessions recorded in a run directory (`<worker>.<n>.pid` files). */
 export function recordedSessions(runDir: string, app: string): InstanceSession[] {
   let files: string[];
   try {
@@ -41,10 +48,15 @@ export function recordedSessions(runDir: string, app: string): InstanceSession[]
     return [];
   }
   return files.flatMap((file) => {
-    const sid = readPid(join(runDir, file));
-    return sid === undefined ? [] : [{ sid, instance: `${app}_${file.slice(0, -".pid".length)}` }];
+    const path = join(runDir, file);
+    const trusted = isRootsFile(path);
+    const sid = trusted === undefined ? undefined : readPid(path);
+    return sid === undefined ? [] : [{ sid, instance: `${app}_${file.slice(0, -".pid".length)}`, trusted: trusted ?? false }];
   });
 }
+
+/** The sessions an app's instances recorded, where they are now and where they were before apps had users. */
+export const appSessions = (layout: AppLayout): InstanceSession[] => [...recordedSessions(layout.runDir, layout.app), ...recordedSessions(layout.legacyRunDir, layout.app)];
 
 function listProcesses(): Array<{ pid: number; sid: number }> {
   let entries: string[];
@@ -71,13 +83,5 @@ function environHas(pid: number, entry: string): boolean {
     return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(entry);
   } catch {
     return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
   }
 }

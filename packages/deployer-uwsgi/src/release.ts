@@ -1,21 +1,22 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { basename } from "node:path";
-import type { BuildArtifact, DeployContext } from "@hop3/core";
+import { appProcessEnv, testCrashPoint, type AppLimits, type AppUser, type BuildArtifact, type DeployContext } from "@hop3/core";
+import { appOwner, existingAppUser, prepareBox, preparePidFile, processLimitFallback, releaseCgroup, rootOwner, SYSTEM_PATH, writeOwnedFile, type AppBox } from "./box.js";
 import { drainConnections } from "./drain.js";
 import { ensureEmperor, pokeEmperor } from "./emperor.js";
-import { testCrashPoint } from "@hop3/core";
-import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Slot } from "./layout.js";
-import { writeLauncher } from "./launcher.js";
+import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Isolation, type Slot } from "./layout.js";
+import { renderContainerLauncher, renderEnvFile, renderLauncher } from "./launcher.js";
 import { emperorSettingsOf, type ResolvedUwsgiOptions } from "./options.js";
 import type { InstancePlan, PlannedInstance } from "./plan.js";
+import { instanceRuns, readInstancePid, readPidFile, currentPidFile, signalInstance, type InstancePid } from "./pids.js";
 import { assignPorts } from "./ports.js";
-import { connectHost, isAlive, readPid } from "./process.js";
+import { connectHost } from "./process.js";
 import { pendingArtifactFile, readPendingArtifact, readStoredApp, reservedPorts, writeArtifact, writePendingArtifact, writeState, type DeployState } from "./state.js";
 import { planInstances } from "./plan.js";
-import { listVassals, removeVassal, renderVassal, writeVassal } from "./vassal.js";
-import { recordedSessions, sweepOrphans } from "./orphans.js";
+import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeVassal } from "./vassal.js";
+import { appSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
-import { mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
+import { ASSIGNED_NAMES, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
 
 /** Everything an operation on one app works with. */
 export interface AppOperation {
@@ -24,10 +25,27 @@ export interface AppOperation {
   readonly settings: ResolvedUwsgiOptions;
   readonly emperor: EmperorLayout;
   readonly layout: AppLayout;
+  /** The app's box, made by the first step of the operation that starts processes (see boxOf). */
+  box?: AppBox;
+  /** The app's user as found (not made) by an operation that starts nothing; null when it has none. */
+  foundUser?: AppUser | null;
 }
 
 export function appOperation(app: string, context: DeployContext, settings: ResolvedUwsgiOptions): AppOperation {
   return { app, context, settings, emperor: emperorLayout(context.home), layout: appLayout(context.home, app) };
+}
+
+/** The app's box (user, directories, limits), made once per operation; only operations that start processes call it. */
+export function boxOf(op: AppOperation): AppBox {
+  op.box ??= prepareBox(op.context, op.emperor, op.layout);
+  return op.box;
+}
+
+/** The app's user, to check pids against; never made here (stop, status and destroy do not make users). */
+export function userOf(op: AppOperation): AppUser | undefined {
+  if (op.box) return op.box.user;
+  if (op.foundUser === undefined) op.foundUser = existingAppUser(op.context, op.app) ?? null;
+  return op.foundUser ?? undefined;
 }
 
 /** What a release is made of, and how to bring it up. */
@@ -52,9 +70,10 @@ export interface ReleaseRequest {
 export async function applyRelease(op: AppOperation, request: ReleaseRequest): Promise<DeployState> {
   const { context, settings, emperor, layout, app } = op;
   const { artifact, plan } = request;
+  const box = boxOf(op);
   await ensureEmperor(context.home, emperorSettingsOf(settings), context);
   // Children of a launcher that died abruptly would keep the port the new instance needs.
-  await sweepOrphans(recordedSessions(layout.runDir, app));
+  await sweepOrphans(appSessions(layout), box.user);
 
   const slot: Slot = request.previous?.slot ?? "a";
   const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
@@ -63,16 +82,14 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
     previous: request.previous?.ports ?? {},
     bindAddress: context.bindAddress,
     reserved: reservedPorts(context.home, app),
-    isRunning: (key) => isRunningPid(paths.get(key)?.pidFile),
+    isRunning: (key) => instanceRuns(paths.get(key)!, box.user),
   });
   for (const key of moved) context.logger.warn(`The port of ${app} ${key} was taken by another program; it now listens on ${ports[key]}.`);
 
-  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
-  mkdirSync(layout.logsDir, { recursive: true }); // uWSGI refuses to start a vassal whose log it cannot open
-  const starting = plan.instances.map((instance) => writeInstance(op, request, instance, paths.get(instance.key)!, ports[instance.key], pathPrepend));
+  const starting = await writeInstances(op, request, slot, paths, ports);
   writeArtifact(layout, artifact);
   // Saved before waiting, so a release that fails to start can still be seen, stopped and destroyed.
-  const state = writeState(layout, { scale: { ...plan.scale }, ports, stopped: false, routed: request.previous?.routed ?? false, slot });
+  const state = writeState(layout, { scale: { ...plan.scale }, ports, stopped: false, routed: request.previous?.routed ?? false, slot, limits: box.limits });
   await pokeEmperor(emperor);
   const routed = await waitAndRoute(op, plan, ports, starting, state);
 
@@ -80,34 +97,80 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
   const surplus = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot && !wanted.has(`${vassal.worker}.${vassal.index}`));
   const saved = writeState(layout, { ...state, routed });
   await stopVassals(op, surplus, { forget: true });
+  removeLegacyRunDir(op); // an app stopped by an earlier version left its launchers there
   return saved;
 }
 
 /**
- * Writes an instance's launcher, and its vassal unless it runs and may stay (start, scale). The
- * pid before the change tells the new process from the old one.
+ * Writes the launchers (and container env files) of a release's instances, and their vassals
+ * unless they run and may stay (start, scale; deploy when nothing changed). A running vassal that
+ * must change is stopped first and written anew, never edited: uWSGI reloads an edited vassal in
+ * place, in a master that already dropped to the app's user, so what only root can do (joining
+ * cgroups, max-fd) would not happen again. The pid before the change tells the new process from
+ * the old one.
  */
-function writeInstance(op: AppOperation, request: ReleaseRequest, instance: PlannedInstance, files: InstancePaths, port: number | undefined, pathPrepend: readonly string[]): StartingInstance {
-  const { app, settings } = op;
-  const changed = writeInstanceLauncher(op, request.artifact, instance, files, port, pathPrepend);
-  const watch = { app, key: instance.key, pidFile: files.pidFile, log: files.log, port, vassal: files.vassal, emperorLog: op.emperor.log };
-  const keep = request.reload === "never" || (request.reload === "changed" && !changed && isRunningPid(files.pidFile));
-  if (keep && existsSync(files.vassal)) return watch;
-  const previousPid = readPid(files.pidFile);
-  writeVassal(
-    files.vassal,
-    renderVassal({
+async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: Slot, paths: ReadonlyMap<string, InstancePaths>, ports: Readonly<Record<string, number>>): Promise<StartingInstance[]> {
+  const { app, settings, emperor } = op;
+  const box = boxOf(op);
+  const { artifact, plan } = request;
+  const isolation: Isolation = artifact.runtime.isolation ?? "user";
+  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
+  const cgroupProcs = releaseCgroup(box, slot);
+  const decisions = plan.instances.map((instance) => {
+    const files = paths.get(instance.key)!;
+    const changed = writeInstanceFiles(op, artifact, instance, files, ports[instance.key], pathPrepend, isolation);
+    const vassal = renderVassal({
       app,
       worker: instance.worker,
       index: instance.index,
-      socket: files.socket,
+      socket: isolation === "container" ? files.rootSocket : files.socket,
       log: files.log,
       launcher: files.launcher,
-      logMaxBytes: settings.logMaxBytes,
       stopTimeoutSeconds: settings.stopTimeoutSeconds,
-    }),
-  );
-  return { ...watch, previousPid };
+      cgroupProcs,
+      ...(box.limits.openFiles !== undefined && { openFiles: box.limits.openFiles }),
+      ...(isolation === "user" && box.user.dedicated && { user: { uid: box.user.uid, gid: box.user.gid } }),
+    });
+    const existing = readVassal(files.vassal);
+    const write = existing === undefined || mustReplace(request.reload, existing, vassal, changed, () => instanceRuns(files, box.user));
+    const watch: StartingInstance = {
+      app,
+      key: instance.key,
+      currentPid: () => readInstancePid(files, box.user)?.pid,
+      log: files.log,
+      ...(ports[instance.key] !== undefined && { port: ports[instance.key] }),
+      vassal: files.vassal,
+      emperorLog: emperor.log,
+    };
+    return { instance, files, vassal, existing, write, watch, owner: isolation === "container" ? rootOwner() : appOwner(box.user) };
+  });
+  const replaced = decisions.filter((d) => d.write && d.existing !== undefined);
+  if (replaced.length > 0) {
+    await stopVassals(
+      op,
+      replaced.map((d) => ({ file: d.files.vassal, worker: d.instance.worker, index: d.instance.index, slot })),
+      { forget: false },
+    );
+  }
+  return decisions.map((d) => {
+    if (!d.write) return d.watch;
+    preparePidFile(d.files.pidFile, d.owner);
+    const previousPid = readInstancePid(d.files, box.user)?.pid;
+    writeVassal(d.files.vassal, d.vassal);
+    return { ...d.watch, ...(previousPid !== undefined && { previousPid }) };
+  });
+}
+
+/**
+ * Whether an existing vassal is written anew: always on restart; on deploy when its launcher or
+ * its own content changed or it does not run; on start and scale only when it is from before apps
+ * had users (it runs as root: the next start moves it into its box).
+ */
+function mustReplace(reload: ReleaseRequest["reload"], existing: string, vassal: string, changed: boolean, runs: () => boolean): boolean {
+  if (isLegacyVassal(existing)) return true;
+  if (reload === "always") return true;
+  if (reload === "never") return false;
+  return changed || existing !== vassal || !runs();
 }
 
 /**
@@ -150,8 +213,9 @@ export interface ReplaceRequest {
 export async function replaceRelease(op: AppOperation, request: ReplaceRequest): Promise<DeployState> {
   const { context, settings, emperor, layout, app } = op;
   const { artifact, plan, live } = request;
+  const box = boxOf(op);
   await ensureEmperor(context.home, emperorSettingsOf(settings), context);
-  await sweepOrphans(recordedSessions(layout.runDir, app));
+  await sweepOrphans(appSessions(layout), box.user);
   const slot = otherSlot(live.slot);
   // What an interrupted deploy left in that slot is not the release being deployed now.
   await stopVassals(op, listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot), { forget: true });
@@ -164,9 +228,7 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
     reserved: new Set([...reservedPorts(context.home, app), ...Object.values(live.ports)]),
     isRunning: () => false,
   });
-  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
-  mkdirSync(layout.logsDir, { recursive: true });
-  const starting = plan.instances.map((instance) => writeInstance(op, { artifact, plan, reload: "always" }, instance, paths.get(instance.key)!, ports[instance.key], pathPrepend));
+  const starting = await writeInstances(op, { artifact, plan, reload: "always" }, slot, paths, ports);
   await pokeEmperor(emperor);
   testCrashPoint(context.env, "after-vassal");
   try {
@@ -178,7 +240,7 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
     throw error;
   }
   writePendingArtifact(layout, artifact);
-  const pending = writeState(layout, { ...live, pending: { slot, ports, scale: { ...plan.scale } } });
+  const pending = writeState(layout, { ...live, pending: { slot, ports, scale: { ...plan.scale }, limits: box.limits } });
   testCrashPoint(context.env, "before-switch");
   return finishSwitch(op, artifact, plan, pending, settings.drainSeconds * 1000);
 }
@@ -194,7 +256,7 @@ async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: Ins
   const routed = await applyRoute(op, plan, pending.ports, state.routed);
   testCrashPoint(context.env, "after-switch");
   writeArtifact(layout, artifact);
-  const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, stopped: false, routed, slot: pending.slot });
+  const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, stopped: false, routed, slot: pending.slot, ...(pending.limits && { limits: pending.limits }) });
   rmSync(pendingArtifactFile(layout), { force: true });
   const old = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== pending.slot);
   const newPorts = new Set(Object.values(pending.ports));
@@ -225,7 +287,7 @@ export async function repairInterruptedSwitch(op: AppOperation): Promise<boolean
     const pending = state.pending;
     const artifact = readPendingArtifact(layout);
     const plan = artifact && planInstances(artifact, pending.scale, false);
-    const up = plan?.instances.every((instance) => isRunningPid(instancePaths(emperor, layout, instance.worker, instance.index, pending.slot).pidFile)) ?? false;
+    const up = plan?.instances.every((instance) => instanceRuns(instancePaths(emperor, layout, instance.worker, instance.index, pending.slot), userOf(op))) ?? false;
     if (artifact && plan && up) {
       context.logger.warn(`A switch of ${app} to build ${artifact.buildId} was interrupted; finishing it.`);
       await finishSwitch(op, artifact, plan, state, 0);
@@ -268,51 +330,80 @@ export async function applyRoute(op: AppOperation, plan: InstancePlan, ports: Re
 
 /**
  * Removes vassals and waits until their workers are gone. With `forget` (scale down, a worker
- * dropped by a redeploy) their launchers and pid files go too; stop keeps them.
+ * dropped by a redeploy) their launchers, pid files and env files go too; stop keeps them. Pids
+ * come from files the app may write: each is signalled only if it is the app's (signalInstance).
  */
 export async function stopVassals(op: AppOperation, vassals: ReadonlyArray<{ file: string; worker: string; index: number; slot: Slot }>, options: { forget: boolean }): Promise<void> {
   if (vassals.length === 0) return;
+  const user = userOf(op);
   const files = vassals.map((vassal) => instancePaths(op.emperor, op.layout, vassal.worker, vassal.index, vassal.slot));
-  const sessions = files.flatMap((file) => {
-    const sid = readPid(file.pidFile);
-    return sid === undefined ? [] : [{ sid, instance: `${op.app}_${file.stem}` }];
+  const sessions: InstanceSession[] = files.flatMap((file) => {
+    const found = readPidFile(currentPidFile(file));
+    return found === undefined ? [] : [{ sid: found.pid, instance: `${op.app}_${file.stem}`, trusted: found.trusted }];
   });
+  const running = files.flatMap((file) => readInstancePid(file, user) ?? []);
   for (const vassal of vassals) removeVassal(vassal.file);
   await pokeEmperor(op.emperor);
-  const pids = sessions.map((session) => session.sid).filter(isAlive);
-  await waitUntilStopped(op.emperor, pids, vassals.map((vassal) => basename(vassal.file)), op.settings.stopTimeoutSeconds * 1000 + 3_000);
-  await sweepOrphans(sessions); // a vassal that died abruptly leaves its worker's children behind
+  await waitUntilStopped(op.emperor, running, vassals.map((vassal) => basename(vassal.file)), op.settings.stopTimeoutSeconds * 1000 + 3_000, killer(user));
+  await sweepOrphans(sessions, user); // a vassal that died abruptly leaves its worker's children behind
   for (const file of files) {
-    rmSync(file.socket, { force: true }); // uWSGI removes it itself (vacuum) unless it was killed
-    if (options.forget) {
-      rmSync(file.launcher, { force: true });
-      rmSync(file.pidFile, { force: true });
-    }
+    // uWSGI removes its socket itself (vacuum) unless it was killed; one left in the app's own directory is bound over next time.
+    rmSync(file.rootSocket, { force: true });
+    if (options.forget) for (const path of [file.launcher, file.pidFile, file.envFile, file.legacy.launcher, file.legacy.pidFile]) rmSync(path, { force: true });
   }
+  removeLegacyRunDir(op);
 }
 
-/** Writes the launcher; true when its content changed (or it is new). */
-function writeInstanceLauncher(op: AppOperation, artifact: BuildArtifact, instance: PlannedInstance, files: InstancePaths, port: number | undefined, pathPrepend: readonly string[]): boolean {
+/** How a stop kills what outlived its time: the process group, only when the pid may be signalled (see signalInstance). */
+export const killer =
+  (user: AppUser | undefined) =>
+  (target: InstancePid, signal: NodeJS.Signals): void => {
+    signalInstance(user, target, signal, true);
+  };
+
+/** Launchers and pid files from before apps had users (`deploy/run/`) go once no vassal of the app runs from them. */
+export function removeLegacyRunDir(op: AppOperation): void {
+  const legacy = listVassals(op.emperor.vassals, op.app).some((vassal) => {
+    const content = readVassal(vassal.file);
+    return content !== undefined && isLegacyVassal(content);
+  });
+  if (!legacy) rmSync(op.layout.legacyRunDir, { recursive: true, force: true });
+}
+
+/**
+ * Writes an instance's launcher (and, for a container, its env file); true when one changed (or
+ * is new). As the app's user: the launcher exports HOME, USER, LOGNAME and TMPDIR of the app's
+ * user, then its merged environment, and is the app's own (0600: it holds the app's secrets). As
+ * a container: the launcher, run as root, exports no variable of the app; they go to the env file
+ * (root 0600), which the container gets through HOP3_ENV_FILE, with the limits as HOP3_LIMIT_*.
+ */
+function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance: PlannedInstance, files: InstancePaths, port: number | undefined, pathPrepend: readonly string[], isolation: Isolation): boolean {
   const { context } = op;
-  const { env } = mergeWorkerEnv({
-    artifact: artifact.runtime.env,
-    app: context.appEnv,
-    user: context.userEnv,
-    assigned: { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) },
-  });
-  return writeLauncher(files.launcher, {
-    app: op.app,
-    worker: instance.worker,
-    index: instance.index,
-    command: instance.command,
-    env,
-    pathPrepend,
-    workingDir: artifact.runtime.workingDir,
-    pidFile: files.pidFile,
-  });
+  const box = boxOf(op);
+  const assigned = { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) };
+  const { env } = mergeWorkerEnv({ artifact: artifact.runtime.env, app: context.appEnv, user: context.userEnv, assigned });
+  const common = { app: op.app, worker: instance.worker, index: instance.index, command: instance.command, workingDir: artifact.runtime.workingDir, pidFile: files.pidFile, setpriv: box.setpriv };
+  if (isolation === "container") {
+    const appVariables = Object.fromEntries(Object.entries(env).filter(([name]) => !(ASSIGNED_NAMES as readonly string[]).includes(name)));
+    const envChanged = writeOwnedFile(files.envFile, renderEnvFile(appVariables), rootOwner());
+    const exported = { PATH: SYSTEM_PATH, ...assigned, HOP3_ENV_FILE: files.envFile, ...limitVariables(box.limits) };
+    const launcherChanged = writeOwnedFile(files.launcher, renderContainerLauncher({ ...common, env: exported, envProgram: box.env }), rootOwner());
+    return envChanged || launcherChanged;
+  }
+  rmSync(files.envFile, { force: true }); // from a container release of the app, if any: root's, in root's directory
+  const base = appProcessEnv(box.user, context.env);
+  const identity = { HOME: base.HOME!, USER: base.USER!, LOGNAME: base.LOGNAME!, TMPDIR: base.TMPDIR! };
+  const processLimit = processLimitFallback(box);
+  const content = renderLauncher({ ...common, env: { ...identity, ...env }, pathPrepend, ...(processLimit !== undefined && { processLimit }) });
+  return writeOwnedFile(files.launcher, content, appOwner(box.user));
 }
 
-const isRunningPid = (pidFile: string | undefined): boolean => {
-  const pid = pidFile === undefined ? undefined : readPid(pidFile);
-  return pid !== undefined && isAlive(pid);
-};
+/** The limits as a container's run command reads them (each only when set). */
+export function limitVariables(limits: AppLimits): Record<string, string> {
+  return {
+    ...(limits.memoryBytes !== undefined && { HOP3_LIMIT_MEMORY: String(limits.memoryBytes) }),
+    ...(limits.cpus !== undefined && { HOP3_LIMIT_CPUS: String(limits.cpus) }),
+    ...(limits.processes !== undefined && { HOP3_LIMIT_PROCESSES: String(limits.processes) }),
+    ...(limits.openFiles !== undefined && { HOP3_LIMIT_OPEN_FILES: String(limits.openFiles) }),
+  };
+}

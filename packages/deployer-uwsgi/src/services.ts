@@ -4,16 +4,15 @@ import type { OperationContext, ServiceStatus, WorkerLog } from "@hop3/core";
 import { emperorStatus, ensureEmperor, pokeEmperor, stopEmperor, type EmperorSettings } from "./emperor.js";
 import { uwsgiError } from "./errors.js";
 import { appLayout, emperorLayout } from "./layout.js";
+import { WORKER_LOG_FILE } from "./maintenance.js";
 import { readStoredApp } from "./state.js";
 
 /** The name `hop3 server` shows for the emperor. */
 export const SERVICE_NAME = "uWSGI emperor";
 
-const LOG_FILE = /^([A-Za-z][A-Za-z0-9_-]*)\.([1-9][0-9]*)\.log$/;
-
 /**
  * The log files of an app's instances, current or scaled away, sorted by worker and instance
- * (rotated files, `<worker>.<n>.log.<time>`, are left out). UWSGI_APP_NOT_DEPLOYED when the app
+ * (rotated files, `<worker>.<n>.log.<n>`, are left out). UWSGI_APP_NOT_DEPLOYED when the app
  * has neither a release nor a log.
  */
 export async function logFiles(home: string, app: string): Promise<WorkerLog[]> {
@@ -25,7 +24,7 @@ export async function logFiles(home: string, app: string): Promise<WorkerLog[]> 
     // No log yet.
   }
   const logs = files.flatMap((file) => {
-    const match = LOG_FILE.exec(file);
+    const match = WORKER_LOG_FILE.exec(file);
     return match ? [{ worker: match[1]!, instance: Number(match[2]), path: join(layout.logsDir, file) }] : [];
   });
   if (logs.length === 0 && readStoredApp(home, app) === undefined) {
@@ -44,13 +43,17 @@ export async function serviceStatus(context: OperationContext): Promise<ServiceS
   return { name: SERVICE_NAME, running: true, pid, detail: `watching ${layout.vassals}${vassals}` };
 }
 
-/** Starts the emperor unless it runs; it starts every vassal in its folder. */
+/** Starts the emperor unless it runs; it starts every vassal in its folder (and Hop3's schedule, given `hop3Command`). */
 export async function startService(context: OperationContext, settings: EmperorSettings): Promise<ServiceStatus> {
   await ensureEmperor(context.home, settings, context);
   return serviceStatus(context);
 }
 
-/** Stops the emperor and, with it, every app's workers (their vassals stay, for the next start). */
+/**
+ * Stops the emperor and, with it, every app's workers and Hop3's schedule. Their vassals stay, for
+ * the next start: the schedule too, so an emperor started again without `hop3Command` (by a
+ * deploy from a library) still keeps the logs within bounds.
+ */
 export async function stopService(context: OperationContext): Promise<ServiceStatus> {
   await stopEmperor(context.home);
   return serviceStatus(context);

@@ -5,6 +5,16 @@ import { z } from "zod";
 import { uwsgiError } from "./errors.js";
 import { appLayout, type AppLayout } from "./layout.js";
 
+/** The limits a release was started with (AppLimits), kept so its cgroups can be made again after a reboot. */
+const LimitsSchema = z
+  .object({
+    memoryBytes: z.number().int().positive().optional(),
+    cpus: z.number().positive().optional(),
+    processes: z.number().int().positive().optional(),
+    openFiles: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const DeployStateSchema = z
   .object({
     version: z.literal(1),
@@ -23,7 +33,12 @@ const DeployStateSchema = z
      * before the route changes, cleared once the switch is recorded. Found on the next operation,
      * it tells an interrupted switch to finish (see repairInterruptedSwitch).
      */
-    pending: z.object({ slot: z.enum(["a", "b"]), ports: z.record(z.string(), z.number().int().min(1).max(65535)), scale: z.record(z.string(), z.number().int().min(0)) }).strict().optional(),
+    pending: z
+      .object({ slot: z.enum(["a", "b"]), ports: z.record(z.string(), z.number().int().min(1).max(65535)), scale: z.record(z.string(), z.number().int().min(0)), limits: LimitsSchema.optional() })
+      .strict()
+      .optional(),
+    /** The limits of the live release (absent in states written before limits existed). */
+    limits: LimitsSchema.optional(),
     updatedAt: z.string(),
   })
   .strict();

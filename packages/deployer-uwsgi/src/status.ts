@@ -3,14 +3,16 @@ import type { DeploymentStatus, WorkerStatus } from "@hop3/core";
 import { emperorPid } from "./emperor.js";
 import { instancePaths } from "./layout.js";
 import { planInstances } from "./plan.js";
-import { connectHost, isAlive, readPid, tcpAccepts } from "./process.js";
-import type { AppOperation } from "./release.js";
+import { readInstancePid } from "./pids.js";
+import { connectHost, isAlive, tcpAccepts } from "./process.js";
+import { userOf, type AppOperation } from "./release.js";
 import { readStoredApp } from "./state.js";
 
 /**
  * The state of each instance: its process (pid file, alive and not a zombie) and, for a web
  * instance, a TCP connection to its port. An instance whose vassal exists but whose process is
- * gone is `failed` (uWSGI is about to respawn it, or it crash-loops).
+ * gone is `failed` (uWSGI is about to respawn it, or it crash-loops); so is one whose pid file names
+ * a process that is not the app's.
  */
 export async function appStatus(op: AppOperation): Promise<DeploymentStatus> {
   const { app, context } = op;
@@ -19,6 +21,7 @@ export async function appStatus(op: AppOperation): Promise<DeploymentStatus> {
   const plan = planInstances(stored.artifact, stored.state.scale, false);
   const emperorRuns = emperorPid(op.emperor) !== undefined;
   const host = connectHost(context.bindAddress);
+  const user = userOf(op);
   const workers = await Promise.all(
     plan.instances.map(async (instance): Promise<WorkerStatus> => {
       const files = instancePaths(op.emperor, op.layout, instance.worker, instance.index, stored.state.slot);
@@ -26,7 +29,7 @@ export async function appStatus(op: AppOperation): Promise<DeploymentStatus> {
       const base = { worker: instance.worker, instance: instance.index, ...(instance.web && port !== undefined && { port }) };
       if (stored.state.stopped || !existsSync(files.vassal)) return { ...base, state: "stopped" };
       if (!emperorRuns) return { ...base, state: "stopped", detail: "the uWSGI emperor is not running" };
-      const pid = readPid(files.pidFile);
+      const pid = readInstancePid(files, user)?.pid;
       if (pid === undefined || !isAlive(pid)) return { ...base, state: "failed", detail: `no process; see ${files.log}` };
       if (instance.web && port !== undefined && !(await tcpAccepts(host, port, 500))) {
         return { ...base, pid, state: "starting", detail: `not accepting connections on ${host}:${port} yet` };

@@ -1,10 +1,13 @@
-import { readdirSync, rmSync, statSync, utimesSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@hop3/core";
 import { iniPath } from "./ini.js";
 import { parseVassalFileName, type Slot } from "./layout.js";
 
-/** What goes into one vassal file: only paths under HOP3_HOME, never a user value. */
+/** Marks the vassals written for apps with users of their own; one without it is from an earlier version and runs as root. */
+export const VASSAL_LAYOUT_MARK = "(layout 2)";
+
+/** What goes into one vassal file: only paths under HOP3_HOME, numbers and cgroup files, never a user value. */
 export interface VassalSpec {
   readonly app: string;
   readonly worker: string;
@@ -13,33 +16,64 @@ export interface VassalSpec {
   readonly socket: string;
   readonly log: string;
   readonly launcher: string;
-  /** Rotate the log past this many bytes; 0 never. */
-  readonly logMaxBytes: number;
   /** Seconds uWSGI waits for the worker after SIGTERM before SIGKILL. */
   readonly stopTimeoutSeconds: number;
+  /** The `cgroup.procs` files the master joins, as root, before it drops privileges (empty: none). */
+  readonly cgroupProcs: readonly string[];
+  /** RLIMIT_NOFILE of the master and so of every process under it, set as root (`max-fd`). */
+  readonly openFiles?: number;
+  /** The app's user: the master drops to it before it starts anything. Absent: the vassal keeps the emperor's user (container isolation, single-user installs). */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /**
  * Renders a vassal. Values go through `iniPath` (an allow-list, `%` doubled); the command that
  * runs is the launcher script, which holds the app's command and variables shell-quoted.
- * `attach-daemon2` runs it in a new session and respawns it when it exits; `stopsignal=15` and
- * `reload-mercy` make stop a SIGTERM to the whole process group, then SIGKILL.
+ * As root the master opens the log, joins the release's cgroups (`exec-as-root`: uWSGI's own
+ * `cgroup` option writes `tasks`, which cgroup v2 lacks) and sets `max-fd`; then it drops to the
+ * app's uid and gid (numeric: a name can silently fail) and binds its socket as the app.
+ * `attach-daemon2` runs the launcher in a new session and respawns it when it exits;
+ * `stopsignal=15` and `reload-mercy` make stop a SIGTERM to the whole process group, then SIGKILL.
+ * No `log-maxsize`: it sends the worker's output through a non-blocking socket (a burst killed a
+ * worker with EAGAIN), and would rotate as the app's user in root's directory; `maintain` rotates.
  */
 export function renderVassal(spec: VassalSpec): string {
+  const joinCgroups = spec.cgroupProcs.map((file) => `echo "$PPID" > ${iniPath(file, "The cgroup file")}`).join(" && ");
   const lines = [
-    `; Written by @hop3/deployer-uwsgi for app ${spec.app}, worker ${spec.worker}, instance ${spec.index}.`,
+    `; Written by @hop3/deployer-uwsgi ${VASSAL_LAYOUT_MARK} for app ${spec.app}, worker ${spec.worker}, instance ${spec.index}.`,
     "[uwsgi]",
     "master = true",
     `socket = ${iniPath(spec.socket, "The vassal socket")}`,
     "vacuum = true",
     "cheap = true",
     `logto = ${iniPath(spec.log, "The worker log")}`,
-    ...(spec.logMaxBytes > 0 ? [`log-maxsize = ${spec.logMaxBytes}`] : []),
+    ...(joinCgroups === "" ? [] : [`exec-as-root = ${joinCgroups}`]),
+    ...(spec.openFiles === undefined ? [] : [`max-fd = ${positiveInteger(spec.openFiles, "open files")}`]),
+    ...(spec.user === undefined ? [] : [`uid = ${positiveInteger(spec.user.uid, "uid")}`, `gid = ${positiveInteger(spec.user.gid, "gid")}`]),
     `reload-mercy = ${Math.max(1, Math.ceil(spec.stopTimeoutSeconds))}`,
     `attach-daemon2 = cmd=exec /bin/sh ${iniPath(spec.launcher, "The launcher")},stopsignal=15`,
     "",
   ];
   return lines.join("\n");
+}
+
+/** True for a vassal written before apps had users (no layout mark): its master runs as root. */
+export function isLegacyVassal(content: string): boolean {
+  return !content.split("\n", 1)[0]!.includes(VASSAL_LAYOUT_MARK);
+}
+
+/** Reads a vassal file; undefined when there is none. */
+export function readVassal(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function positiveInteger(value: number, what: string): string {
+  if (!Number.isSafeInteger(value) || value < 1) throw new Error(`A vassal's ${what} must be a positive integer, not ${value}.`);
+  return String(value);
 }
 
 /**

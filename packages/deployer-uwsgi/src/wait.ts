@@ -4,13 +4,15 @@ import { pokeEmperor } from "./emperor.js";
 import { uwsgiError } from "./errors.js";
 import type { EmperorLayout } from "./layout.js";
 import { tail } from "./log-tail.js";
-import { isAlive, readPid, signalGroup, sleep, tcpAccepts, throwIfCancelled } from "./process.js";
+import type { InstancePid } from "./pids.js";
+import { isAlive, sleep, tcpAccepts, throwIfCancelled } from "./process.js";
 
 /** An instance a deploy, start or restart waits for. */
 export interface StartingInstance {
   readonly app: string;
   readonly key: string;
-  readonly pidFile: string;
+  /** The instance's session leader now, from its pid file (see readInstancePid). */
+  readonly currentPid: () => number | undefined;
   readonly log: string;
   /** Web instances must also accept TCP here. */
   readonly port?: number;
@@ -45,7 +47,7 @@ async function waitForInstance(instance: StartingInstance, host: string, deadlin
   const firstSeen = new Map<number, number>();
   for (;;) {
     throwIfCancelled(signal);
-    const pid = readPid(instance.pidFile);
+    const pid = instance.currentPid();
     if (pid !== undefined && pid !== instance.previousPid) {
       if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
       if (!isAlive(pid)) exited.add(pid);
@@ -80,20 +82,27 @@ function startFailure(code: "UWSGI_WORKER_CRASHED" | "UWSGI_WORKER_START_TIMEOUT
 /**
  * Waits until the given worker processes are gone and the emperor no longer lists their
  * vassals (a vassal written again while its old self is still dying could be missed). uWSGI
- * sends SIGTERM to each process group; what still runs at the time limit is killed.
+ * sends SIGTERM to each process group; what still runs at the time limit is killed with `kill`
+ * (which signals only what the pid file may name: see signalInstance).
  */
-export async function waitUntilStopped(emperor: EmperorLayout, pids: readonly number[], vassalIds: readonly string[], timeoutMs: number): Promise<void> {
+export async function waitUntilStopped(
+  emperor: EmperorLayout,
+  processes: readonly InstancePid[],
+  vassalIds: readonly string[],
+  timeoutMs: number,
+  kill: (target: InstancePid, signal: NodeJS.Signals) => void,
+): Promise<void> {
   let deadline = Date.now() + timeoutMs;
   let killed = false;
   const ids = new Set(vassalIds);
   for (;;) {
-    const running = pids.filter(isAlive);
+    const running = processes.filter((target) => isAlive(target.pid));
     const stats = ids.size > 0 ? await pokeEmperor(emperor, 500) : undefined;
     const listed = stats?.vassals.some((vassal) => ids.has(vassal.id)) ?? false;
     if (running.length === 0 && !listed) return;
     if (Date.now() >= deadline) {
       if (killed) return;
-      for (const pid of running) signalGroup(pid, "SIGKILL");
+      for (const target of running) kill(target, "SIGKILL");
       killed = true;
       deadline = Date.now() + 2_000;
     }

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Router } from "@hop3/core";
 import { createUwsgiDeployer, stopEmperor } from "@hop3/deployer-uwsgi";
-import { PYTHON, SERVER_PY, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, tempHome, writeApp } from "./helpers.js";
+import { PYTHON, SERVER_PY, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, reportDir, tempHome, writeApp } from "./helpers.js";
 
 const CRASH = `${PYTHON} -c "import sys; print('boom: DATABASE_URL is not set', flush=True); sys.exit(3)"`;
 
@@ -47,7 +48,7 @@ describe("uWSGI deployer: failed starts and checks", () => {
     const quick = createUwsgiDeployer({ startTimeoutSeconds: 2 });
     const started = Date.now();
     const error = await caught(() =>
-      quick.deploy(makeArtifact("deaf", dir, { workers: { web: `${PYTHON} ${dir}/worker.py` }, env: { REPORT_FILE: join(dir, "r.json") } }), context()),
+      quick.deploy(makeArtifact("deaf", dir, { workers: { web: `${PYTHON} ${dir}/worker.py` }, env: { REPORT_FILE: join(reportDir(home), "deaf.json") } }), context()),
     );
     expect(error.code).toBe("UWSGI_WORKER_START_TIMEOUT");
     expect(error.message).toMatch(/Worker web\.1 of deaf was not accepting connections on 127\.0\.0\.1:\d+ after 2 s/);
@@ -72,15 +73,18 @@ describe("uWSGI deployer: failed starts and checks", () => {
     expect((await getReport(httpPort, "/", "resilient.localhost")).name).toBe("v1");
   });
 
-  it("runs before-run commands once, in the working directory with the app's environment, before the workers", async () => {
+  it("runs before-run commands once, as the app's user, in the working directory with the app's environment, before the workers", async () => {
     const dir = writeApp(home, "migrating");
     const artifact = makeArtifact("migrating", dir, {
       env: { APP_LABEL: "v1", GREETING: "it's migrated" },
-      beforeRun: ['printf "%s|%s|%s" "$GREETING" "$PWD" "${PORT:-no port}" > ran.txt', "touch second.txt"],
+      beforeRun: ['printf "%s|%s|%s|%s|%s" "$GREETING" "$PWD" "${PORT:-no port}" "$(id -un)" "$(umask)" > "$HOME/ran.txt"', 'touch "$TMPDIR/second.txt"'],
     });
     const status = await deployer.deploy(artifact, context());
-    expect(readFileSync(join(dir, "ran.txt"), "utf8")).toBe(`it's migrated|${dir}|no port`);
-    expect(existsSync(join(dir, "second.txt"))).toBe(true);
+    const data = join(home, "apps", "migrating", "data");
+    const user = statSync(data).uid;
+    expect(user).not.toBe(0);
+    expect(readFileSync(join(data, "ran.txt"), "utf8")).toBe(`it's migrated|${dir}|no port|${execFileSync("id", ["-un", String(user)], { encoding: "utf8" }).trim()}|0027`);
+    expect(statSync(join(data, "tmp", "second.txt")).uid).toBe(user);
     expect(status.state).toBe("running");
   });
 

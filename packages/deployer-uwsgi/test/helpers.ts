@@ -1,18 +1,19 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { BuildArtifact, Router } from "@hop3/core";
+import { CGROUP_ROOT, detectCgroups, findAppUser, isValidAppName, removeCgroups, type BuildArtifact, type Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
 import { freePort, caught, httpGet, waitFor, processesUnder, testDeployContext } from "@hop3/test-support";
 
 export { freePort, caught, httpGet, waitFor, processesUnder };
 
 /**
- * The real Python interpreter (not a version manager's shim, which rewrites PATH and costs a
- * fork or two), so what the app reports is what the deployer gave it.
+ * The system's Python interpreter: the workers run as their app's own user, who cannot reach an
+ * interpreter installed under /root (a version manager's), and not a shim either (it rewrites PATH
+ * and costs a fork or two), so what the app reports is what the deployer gave it.
  */
-export const PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+export const PYTHON = execFileSync("/usr/bin/python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
 
 const homes: string[] = [];
 
@@ -23,9 +24,37 @@ export function tempHome(prefix = "h3uw-"): string {
   return home;
 }
 
-/** Removes the homes this test file made (after its checks, so a failure leaves them to look at). */
+/**
+ * A directory every app's user may write to (1777, like /tmp), for what test workers report: each
+ * app runs as its own user, which may write nowhere else in the home but its data directory.
+ */
+export function reportDir(home: string): string {
+  const dir = join(home, "reports");
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+
+/**
+ * Removes the homes this test file made (after its checks, so a failure leaves them to look at),
+ * and the cgroups of their apps (empty once their emperor stopped; the kernel keeps them otherwise).
+ */
 export function removeTempHomes(): void {
-  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+  for (const home of homes.splice(0)) {
+    for (const app of listApps(home)) {
+      const user = findAppUser({ home, env: process.env }, app);
+      if (user?.dedicated) removeCgroups(detectCgroups(), user.name);
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function listApps(home: string): string[] {
+  try {
+    return readdirSync(join(home, "apps")).filter((name) => isValidAppName(name));
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -129,3 +158,12 @@ export const portOf = (status: { workers: readonly { worker: string; instance: n
   if (port === undefined) throw new Error(`no port for web.${instance}`);
   return port;
 };
+
+/** The cgroup directories of an app of this home (`hop3/<user>`), one per hierarchy that holds a controller Hop3 uses. */
+export function cgroupDirsOf(home: string, app: string): string[] {
+  const user = findAppUser({ home, env: process.env }, app);
+  if (user === undefined) throw new Error(`${app} has no user in ${home}`);
+  const support = detectCgroups();
+  const roots = Object.values(support.controllers).flatMap((controller) => (controller === undefined ? [] : [controller.version === "v1" ? controller.mount : support.unified!]));
+  return [...new Set(roots)].map((root) => join(root, CGROUP_ROOT, user.name));
+}

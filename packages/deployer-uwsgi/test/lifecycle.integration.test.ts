@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hop3Error, type Router } from "@hop3/core";
 import { createUwsgiDeployer, stopEmperor } from "@hop3/deployer-uwsgi";
-import { PYTHON, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, tempHome, waitFor, writeApp } from "./helpers.js";
+import { PYTHON, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, reportDir, tempHome, waitFor, writeApp } from "./helpers.js";
 
 // The real uWSGI emperor and the real nginx router: deploy, serve, respawn, stop, start, restart.
 describe("uWSGI deployer life cycle", () => {
@@ -13,7 +13,7 @@ describe("uWSGI deployer life cycle", () => {
   const workingDir = join(dir, "wd");
   mkdirSync(join(dir, "bin"), { recursive: true });
   mkdirSync(workingDir, { recursive: true });
-  const report = join(home, "worker-report.json");
+  const report = join(reportDir(home), "worker-report.json");
   const deployer = createUwsgiDeployer({ startTimeoutSeconds: 20 });
   let router: Router;
   let httpPort: number;
@@ -182,7 +182,8 @@ describe("uWSGI deployer life cycle", () => {
     process.kill(emperorPid, "SIGKILL");
     // The vassals die with their emperor and uWSGI kills each launcher, but usually not the
     // launcher's child, which keeps the port (how often depends on timing: not asserted here).
-    await waitFor(() => processesUnder(home).every((p) => !p.includes("uwsgi")), 15_000, "the vassals to die with their emperor");
+    // (A uWSGI program, not any line that says "uwsgi": a checkout's path may.)
+    await waitFor(() => processesUnder(home).every((p) => !/\/uwsgi(-core)? --/.test(p)), 15_000, "the vassals to die with their emperor");
 
     const down = await deployer.status("demo", context());
     expect(down.state).toBe("stopped");
@@ -214,12 +215,24 @@ describe("uWSGI deployer life cycle", () => {
     expect((await caught(() => deployer.stop("../etc", context()))).code).toBe("APP_NAME_INVALID");
   });
 
-  it("writes its launchers owner-only and keeps every file of the app under the app's directory", () => {
-    const run = join(home, "apps", "demo", "deploy", "run");
-    for (const file of readdirSync(run).filter((f) => f.endsWith(".sh"))) {
-      expect(execFileSync("stat", ["-c", "%a", join(run, file)], { encoding: "utf8" }).trim()).toBe("700");
-    }
-    expect(readdirSync(join(home, "apps", "demo", "logs")).sort()).toEqual(["web.1.log", "worker.1.log"]);
+  it("lays the app's files out for its user: its own launchers, pid files and socket directory in root's directories", () => {
+    const app = join(home, "apps", "demo");
+    const user = statSync(join(app, "data"));
+    expect(user.uid).not.toBe(0);
+    const mode = (path: string) => ({ mode: (statSync(path).mode & 0o7777).toString(8), uid: statSync(path).uid, gid: statSync(path).gid });
+    const root = (octal: string) => ({ mode: octal, uid: 0, gid: 0 });
+    const own = (octal: string) => ({ mode: octal, uid: user.uid, gid: user.gid });
+    expect(mode(join(app, "run"))).toEqual(root("711"));
+    expect(readdirSync(join(app, "run")).sort()).toEqual(["web.1.pid", "web.1.sh", "worker.1.pid", "worker.1.sh"]);
+    for (const file of readdirSync(join(app, "run"))) expect(mode(join(app, "run", file)), file).toEqual(own("600"));
+    expect(mode(join(app, "deploy"))).toEqual(root("700"));
+    expect(readdirSync(join(app, "deploy")).sort()).toEqual(["artifact.json", "state.json"]);
+    for (const file of ["artifact.json", "state.json"]) expect(mode(join(app, "deploy", file))).toEqual(root("600"));
+    expect(mode(join(app, "logs"))).toEqual(root("700"));
+    expect(readdirSync(join(app, "logs")).sort()).toEqual(["web.1.log", "worker.1.log"]);
+    expect(mode(join(home, "uwsgi", "sockets", "demo"))).toEqual(own("700"));
+    expect(mode(join(home, "uwsgi"))).toEqual(root("711"));
+    expect(mode(join(home, "uwsgi", "vassals"))).toEqual(root("700"));
   });
 });
 

@@ -11,7 +11,6 @@ describe("options", () => {
       stopTimeoutSeconds: 10,
       drainSeconds: 10,
       beforeRunTimeoutSeconds: 600,
-      logMaxBytes: 10 * 1024 * 1024,
       inheritEnv: [...DEFAULT_INHERITED_ENV],
     });
   });
@@ -23,6 +22,8 @@ describe("options", () => {
     [{ uwsgi: " " }, "uwsgi"],
     [{ inheritEnv: ["PATH", "NOT VALID"] }, "inheritEnv.1"],
     [{ colour: "blue" }, "colour"],
+    // Rotation moved to maintain(), which follows Hop3's config (logs.maxSize): the option is gone, not silently ignored.
+    [{ logMaxBytes: 1024 }, "logMaxBytes"],
   ])("are refused at once when invalid (%o)", async (options, key) => {
     const error = await caught(() => createUwsgiDeployer(options as never));
     expect(error.code).toBe("OPTIONS_INVALID");

@@ -6,7 +6,7 @@ const readme = readFileSync(join(resolve(import.meta.dirname, ".."), "README.md"
 
 describe("the README of @hop3/deployer-uwsgi", () => {
   it("documents every option in its README", () => {
-    for (const option of ["uwsgi", "emperorFrequency", "startTimeoutSeconds", "stopTimeoutSeconds", "beforeRunTimeoutSeconds", "logMaxBytes", "inheritEnv"]) {
+    for (const option of ["uwsgi", "emperorFrequency", "startTimeoutSeconds", "stopTimeoutSeconds", "drainSeconds", "beforeRunTimeoutSeconds", "inheritEnv"]) {
       expect(readme, option).toContain(`| \`${option}\` |`);
     }
   });

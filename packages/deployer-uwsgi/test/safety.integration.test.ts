@@ -8,7 +8,8 @@ import { createUwsgiDeployer, stopEmperor } from "@hop3/deployer-uwsgi";
 import { PYTHON, caught, deployContext, getReport, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, tempHome, writeApp } from "./helpers.js";
 
 /** The only lines a vassal may hold: nothing a user wrote can add another. */
-const VASSAL_LINE = /^(; Written by @hop3\/deployer-uwsgi .*|\[uwsgi\]|master = true|socket = \S+|vacuum = true|cheap = true|logto = \S+|log-maxsize = \d+|reload-mercy = \d+|attach-daemon2 = cmd=exec \/bin\/sh \S+,stopsignal=15|)$/;
+const VASSAL_LINE =
+  /^(; Written by @hop3\/deployer-uwsgi .*|\[uwsgi\]|master = true|socket = \S+|vacuum = true|cheap = true|logto = \S+|exec-as-root = echo "\$PPID" > \/sys\/fs\/cgroup\/\S+\/cgroup\.procs( && echo "\$PPID" > \/sys\/fs\/cgroup\/\S+\/cgroup\.procs)*|max-fd = \d+|uid = \d+|gid = \d+|reload-mercy = \d+|attach-daemon2 = cmd=exec \/bin\/sh \S+,stopsignal=15|)$/;
 
 // Hostile values, through every way a user can set one, against the real emperor.
 describe("uWSGI deployer: no value can reach the vassal file", () => {

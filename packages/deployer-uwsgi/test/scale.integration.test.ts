@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Router } from "@hop3/core";
 import { createUwsgiDeployer, stopEmperor } from "@hop3/deployer-uwsgi";
-import { PYTHON, caught, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, tempHome, writeApp } from "./helpers.js";
+import { PYTHON, caught, cgroupDirsOf, deployContext, getReport, httpGet, makeArtifact, nginxRouter, pgrep, pidOf, portOf, processesUnder, removeTempHomes, reportDir, tempHome, writeApp } from "./helpers.js";
 
 // Scaling, apps side by side, redeploys and destroy, against the real emperor and nginx.
 describe("uWSGI deployer: scale, several apps, destroy", () => {
@@ -15,7 +15,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
   const vassals = (app: string) => readdirSync(join(home, "uwsgi", "vassals")).filter((file) => file.startsWith(`${app}_`)).sort();
   const app = (name: string, label = name) => {
     const dir = writeApp(home, name);
-    return makeArtifact(name, dir, { env: { APP_LABEL: label, REPORT_FILE: join(dir, "report.json") } });
+    return makeArtifact(name, dir, { env: { APP_LABEL: label, REPORT_FILE: join(reportDir(home), `${name}.json`) } });
   };
 
   beforeAll(async () => {
@@ -53,7 +53,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     expect(vassals("scaled")).toEqual(["scaled_web.1.ini"]);
     for (const port of ports.slice(1)) await expect(httpGet(port, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
     for (let i = 0; i < 5; i++) expect((await getReport(httpPort, "/", "scaled.localhost")).pid).toBe(pids[0]);
-    expect(readdirSync(join(home, "apps", "scaled", "deploy", "run")).sort()).toEqual(["web.1.pid", "web.1.sh"]);
+    expect(readdirSync(join(home, "apps", "scaled", "run")).sort()).toEqual(["web.1.pid", "web.1.sh"]);
   });
 
   it("refuses to scale a worker the app does not have, or to a silly count", async () => {
@@ -74,13 +74,19 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     expect((await getReport(portOf(two))).name).toBe("second");
   });
 
-  it("destroy of rdrand leaves rdrand2 serving, and leaves nothing of rdrand: no file, vassal, process or route", async () => {
+  it("destroy of rdrand leaves rdrand2 serving, and leaves nothing of rdrand: no file, vassal, process, socket, cgroup or route", async () => {
     const before = await deployer.status("rdrand2", context());
     const rdrandDir = join(home, "src", "rdrand");
     const port = portOf(await deployer.status("rdrand", context()));
+    const cgroups = cgroupDirsOf(home, "rdrand");
+    expect(cgroups.length).toBeGreaterThan(0);
     await deployer.destroy("rdrand", context());
 
-    expect(existsSync(join(home, "apps", "rdrand"))).toBe(false);
+    // Its data directory is the app's own: the CLI removes it, with the app's user, once nothing runs as it.
+    expect(readdirSync(join(home, "apps", "rdrand"))).toEqual(["data"]);
+    expect(existsSync(join(home, "uwsgi", "sockets", "rdrand"))).toBe(false);
+    expect(cgroups.filter((dir) => existsSync(dir))).toEqual([]);
+    expect(cgroupDirsOf(home, "rdrand2").every((dir) => existsSync(dir))).toBe(true);
     expect(vassals("rdrand")).toEqual([]);
     expect(vassals("rdrand2")).toEqual(["rdrand2_web.1.ini"]);
     expect(processesUnder(home).filter((p) => p.includes(`${rdrandDir}/`))).toEqual([]);
@@ -98,7 +104,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     const dir = writeApp(home, "redeploy");
     const withWorker = makeArtifact("redeploy", dir, {
       workers: { web: `${PYTHON} ${dir}/server.py`, worker: `${PYTHON} ${dir}/worker.py` },
-      env: { APP_LABEL: "v1", REPORT_FILE: join(dir, "report.json") },
+      env: { APP_LABEL: "v1", REPORT_FILE: join(reportDir(home), "redeploy.json") },
     });
     const v1 = await deployer.deploy(withWorker, context());
     const port = portOf(v1);
@@ -120,7 +126,7 @@ describe("uWSGI deployer: scale, several apps, destroy", () => {
     await deployer.destroy("scaled", context());
     await deployer.destroy("redeploy", context());
     await deployer.destroy("redeploy", context()); // destroying twice is harmless
-    expect(readdirSync(join(home, "apps")).sort()).toEqual(["rdrand2"]);
+    for (const app of ["scaled", "redeploy"]) expect(readdirSync(join(home, "apps", app)), app).toEqual(["data"]);
     expect(readdirSync(join(home, "uwsgi", "vassals"))).toEqual(["rdrand2_web.1.ini"]);
     expect(processesUnder(home).filter((p) => p.includes("/src/scaled/") || p.includes("/src/redeploy/"))).toEqual([]);
   });

@@ -2,49 +2,70 @@ import { mkdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseVassalFileName, renderVassal, vassalFileName } from "@hop3/deployer-uwsgi";
-import { listVassals, removeVassal, touchVassal, writeVassal } from "../src/vassal.js";
+import { isLegacyVassal, listVassals, removeVassal, touchVassal, writeVassal } from "../src/vassal.js";
 import { caught, removeTempHomes, tempHome } from "./helpers.js";
 
 const spec = {
   app: "blog",
   worker: "web",
   index: 2,
-  socket: "/var/lib/hop3/uwsgi/sockets/blog_web.2.sock",
+  socket: "/var/lib/hop3/uwsgi/sockets/blog/web.2.sock",
   log: "/var/lib/hop3/apps/blog/logs/web.2.log",
-  launcher: "/var/lib/hop3/apps/blog/deploy/run/web.2.sh",
-  logMaxBytes: 1024,
+  launcher: "/var/lib/hop3/apps/blog/run/web.2.sh",
   stopTimeoutSeconds: 7.5,
+  cgroupProcs: ["/sys/fs/cgroup/memory/hop3/hop3-blog/a/cgroup.procs", "/sys/fs/cgroup/pids/hop3/hop3-blog/a/cgroup.procs"],
+  openFiles: 16384,
+  user: { uid: 998, gid: 997 },
 };
 
 describe("renderVassal", () => {
-  it("holds only fixed keys and paths: the launcher runs the command", () => {
+  it("holds only fixed keys, paths and numbers: it joins the cgroups and sets max-fd as root, then drops to the app's uid and gid", () => {
     expect(renderVassal(spec)).toBe(
       [
-        "; Written by @hop3/deployer-uwsgi for app blog, worker web, instance 2.",
+        "; Written by @hop3/deployer-uwsgi (layout 2) for app blog, worker web, instance 2.",
         "[uwsgi]",
         "master = true",
-        "socket = /var/lib/hop3/uwsgi/sockets/blog_web.2.sock",
+        "socket = /var/lib/hop3/uwsgi/sockets/blog/web.2.sock",
         "vacuum = true",
         "cheap = true",
         "logto = /var/lib/hop3/apps/blog/logs/web.2.log",
-        "log-maxsize = 1024",
+        'exec-as-root = echo "$PPID" > /sys/fs/cgroup/memory/hop3/hop3-blog/a/cgroup.procs && echo "$PPID" > /sys/fs/cgroup/pids/hop3/hop3-blog/a/cgroup.procs',
+        "max-fd = 16384",
+        "uid = 998",
+        "gid = 997",
         "reload-mercy = 8",
-        "attach-daemon2 = cmd=exec /bin/sh /var/lib/hop3/apps/blog/deploy/run/web.2.sh,stopsignal=15",
+        "attach-daemon2 = cmd=exec /bin/sh /var/lib/hop3/apps/blog/run/web.2.sh,stopsignal=15",
         "",
       ].join("\n"),
     );
   });
 
-  it("leaves rotation out when logMaxBytes is 0, and doubles % in paths", () => {
-    const text = renderVassal({ ...spec, logMaxBytes: 0, log: "/tmp/h3-%d/web.2.log" });
-    expect(text).not.toContain("log-maxsize");
-    expect(text).toContain("logto = /tmp/h3-%%d/web.2.log\n");
+  it("never rotates by itself (no log-maxsize): Hop3's maintenance rotates in place", () => {
+    expect(renderVassal(spec)).not.toContain("log-maxsize");
   });
 
-  it("refuses a path that could add a directive", async () => {
+  it("leaves out what is not given: no cgroup to join, no limit, no user (a container's vassal keeps root)", () => {
+    const text = renderVassal({ ...spec, cgroupProcs: [], openFiles: undefined, user: undefined } as never);
+    for (const key of ["exec-as-root", "max-fd", "uid =", "gid ="]) expect(text).not.toContain(key);
+    expect(text).toContain("attach-daemon2 = cmd=exec /bin/sh /var/lib/hop3/apps/blog/run/web.2.sh,stopsignal=15\n");
+  });
+
+  it("doubles % in paths", () => {
+    expect(renderVassal({ ...spec, log: "/tmp/h3-%d/web.2.log" })).toContain("logto = /tmp/h3-%%d/web.2.log\n");
+  });
+
+  it("refuses a path that could add a directive, and a uid that is not a positive integer", async () => {
     const error = await caught(() => renderVassal({ ...spec, launcher: "/tmp/x.sh\nattach-daemon = touch /tmp/pwned" }));
     expect(error.code).toBe("UWSGI_PATH_UNSAFE");
     expect(error.message).toMatch(/^The launcher /);
+    const cgroup = await caught(() => renderVassal({ ...spec, cgroupProcs: ["/sys/fs/cgroup/x\nuid = 0"] }));
+    expect(cgroup.code).toBe("UWSGI_PATH_UNSAFE");
+    expect(() => renderVassal({ ...spec, user: { uid: 0, gid: 0 } })).toThrow(/uid must be a positive integer/);
+  });
+
+  it("tells its own vassals from those written before apps had users (which run as root)", () => {
+    expect(isLegacyVassal(renderVassal(spec))).toBe(false);
+    expect(isLegacyVassal("; Written by @hop3/deployer-uwsgi for app blog, worker web, instance 2.\n[uwsgi]\n")).toBe(true);
   });
 });
 
