@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppLimits, BuildArtifact, DeployContext, Deployer, Distribution, Logger, ResolvedLimits } from "@hop3/core";
-import { appStateDir, detectCgroups, findAppUser, Hop3Error, newReleaseId, processesOfUid, readHop3Config, removeAppUser, resolveLimits, testCrashPoint, unenforceableLimits, type UserScope } from "@hop3/core";
+import { appStateDir, findAppUser, Hop3Error, newReleaseId, processesOfUid, readHop3Config, removeAppUser, resolveLimits, testCrashPoint, type UserScope } from "@hop3/core";
 import type { CliIO } from "../io.js";
 import type { StepReporter } from "../reporter.js";
 import { readAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
@@ -174,12 +174,12 @@ export async function checkHealth(
 
 /**
  * The limits a release runs with: its hop3.toml's, else the server's defaults, within the server's
- * maximum; and the warnings about them, including each limit this host cannot enforce.
+ * maximum, and the notes about them. Which of them this host cannot enforce is the deployer's to
+ * say: it knows how it enforces each (cgroups, rlimits, a container's flags).
  */
 export function appLimits(requested: AppLimits, env: Readonly<Record<string, string | undefined>>): ResolvedLimits {
   const config = readHop3Config(env);
-  const resolved = resolveLimits(requested, config.limits, config.maxLimits);
-  return { limits: resolved.limits, notes: [...resolved.notes, ...unenforceableLimits(resolved.limits, detectCgroups())] };
+  return resolveLimits(requested, config.limits, config.maxLimits);
 }
 
 /** The user of an app that never ran, unless something of it still runs (then destroy removes it). */
