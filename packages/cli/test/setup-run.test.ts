@@ -13,6 +13,7 @@ const plan = (steps: SetupStep[], checks: SetupStep[] = []): SetupPlan => ({
   nixMode: undefined,
   nixDaemon: undefined,
   bootUnit: undefined,
+  bootCommand: undefined,
   components: [],
   supported: true,
   manualSteps: [],

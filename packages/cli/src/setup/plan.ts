@@ -72,6 +72,8 @@ export interface SetupPlan {
   readonly nixDaemon: NixDaemonStarter | undefined;
   /** The unit that starts Hop3 at boot (systemd), when setup knows how to run this Hop3. */
   readonly bootUnit: string | undefined;
+  /** Without systemd: the shell line the init system must run at boot to start this Hop3. */
+  readonly bootCommand: string | undefined;
   readonly components: readonly PlannedComponent[];
   /** False where setup cannot install (not Debian/Ubuntu, or no apt): `manualSteps` says what to do. */
   readonly supported: boolean;
@@ -144,7 +146,8 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
   const nixMode: NixMode | undefined = withNix ? (facts.systemd || deploysAsRoot(facts) ? "multi-user" : "single-user") : undefined;
   const nixDaemon: NixDaemonStarter | undefined = nixMode === "multi-user" ? (facts.systemd ? "systemd" : "hop3") : undefined;
   const bootUnit = install && facts.systemd ? install.unitName : undefined;
-  const base = { platform: facts.platform, root: facts.root, systemd: facts.systemd, deployUser: facts.deployUserName, nixMode, nixDaemon, bootUnit, components };
+  const bootCommand = install && !facts.systemd ? bootCommandLine(install, hop3Program(install, facts)) : undefined;
+  const base = { platform: facts.platform, root: facts.root, systemd: facts.systemd, deployUser: facts.deployUserName, nixMode, nixDaemon, bootUnit, bootCommand, components };
   const checks = checkSteps(selected, facts, nixMode, install);
 
   if (!facts.platform.debianFamily || !facts.apt) {
@@ -157,6 +160,13 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
         nixMode === "multi-user"
           ? `Nix: use the multi-user (daemon) install${facts.systemd ? ", as systemd runs here" : "; without systemd, Hop3's Nix builder starts the nix-daemon when none answers"}: each app builds as its own user, through the daemon.`
           : "Nix: use the single-user install (no systemd here), with /nix owned by the user who deploys.",
+      );
+    }
+    if (install) {
+      manualSteps.push(
+        facts.systemd
+          ? `Boot: a systemd unit (Type=oneshot, RemainAfterExit=yes) whose ExecStart runs ${install.command.join(" ")} server start with HOP3_HOME=${install.home}; docs/guides/setting-up-a-server.md shows the one setup writes on Debian.`
+          : `Boot: have your init system run ${bootCommand}.`,
       );
     }
     return { ...base, supported: false, manualSteps: [`hop3 setup installs packages only on Debian and Ubuntu (${why}). Install by hand:`, ...manualSteps], steps: [], checks, notes: [] };
@@ -276,7 +286,7 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
   }
   if (install) {
     steps.push(...pathSteps(install, facts, notes));
-    steps.push(...bootSteps(install, facts, notes, nixDaemon));
+    steps.push(...bootSteps(install, facts, notes, nixDaemon, bootCommand));
   }
   if (facts.deployUser === undefined) notes.push(`There is no user "${facts.deployUserName}": setup gives nothing to them (--user names who deploys).`);
   return { ...base, supported: true, manualSteps: [], steps, checks, notes };
@@ -330,10 +340,10 @@ function pathSteps(install: Hop3Install, facts: MachineFacts, notes: string[]): 
  * Hop3's services at boot: with systemd, a unit enabled (and started now); without, a note saying
  * what the init system must run. Apps need no build to start, so the nix-daemon is not part of it.
  */
-function bootSteps(install: Hop3Install, facts: MachineFacts, notes: string[], nixDaemon: NixDaemonStarter | undefined): SetupStep[] {
+function bootSteps(install: Hop3Install, facts: MachineFacts, notes: string[], nixDaemon: NixDaemonStarter | undefined, bootCommand: string | undefined): SetupStep[] {
   if (!facts.systemd) {
     notes.push(
-      `No systemd here: nothing starts Hop3 at boot. Have your init system run, at boot: ${bootCommandLine(install, hop3Program(install, facts))}` +
+      `No systemd here: nothing starts Hop3 at boot. Have your init system run, at boot: ${bootCommand}` +
         (nixDaemon === "hop3" ? " (the nix-daemon is started again by the first build after it)." : "."),
     );
     return [];

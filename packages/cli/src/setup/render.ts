@@ -22,6 +22,7 @@ export function describePlan(plan: SetupPlan) {
     nixMode: plan.nixMode ?? null,
     nixDaemon: plan.nixDaemon ?? null,
     bootUnit: plan.bootUnit ?? null,
+    bootCommand: plan.bootCommand ?? null,
     supported: plan.supported,
     components: plan.components,
     steps: plan.steps.map(step),
