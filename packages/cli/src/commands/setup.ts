@@ -57,7 +57,7 @@ export const setupCommand = defineCommand({
       const error = cliError("SETUP_NEEDS_ROOT", `hop3 setup must change ${plan.steps.length} thing(s) on this machine, which needs root.`, { details: { steps: plan.steps.map((s) => s.id) } });
       writeError(io, error);
       const commands = plan.steps.flatMap((s) => [...(s.files ?? []).map((f) => renderFile(f, "sudo")), ...s.commands.map((c) => renderCommand(c, "sudo"))]);
-      return { data: { ...planData, error: error.toJSON() }, text: ["Run as root, or run these commands:", ...commands.flatMap((c) => c.split("\n").map((line, i) => (i === 0 ? `  ${line}` : `    ${line}`)))], exitCode: 1 };
+      return { data: { ...planData, error: error.toJSON() }, text: ["Run as root, or run these commands:", ...commands.flatMap((c) => c.split("\n").map((line, i) => (i === 0 ? `  ${line}` : line)))], exitCode: 1 };
     }
     if (plan.steps.length > 0 && !args.values.yes) {
       if (!json) io.stdout.write(`${planText(plan, "").join("\n")}\n`);

@@ -57,7 +57,8 @@ export function planText(plan: SetupPlan, prefix: string): string[] {
     lines.push("Would change:");
     for (const s of plan.steps) {
       lines.push(`  ${s.title}${s.optional ? " (optional)" : ""}`);
-      for (const f of s.files ?? []) lines.push(...renderFile(f, prefix).split("\n").map((line, i) => (i === 0 ? `    $ ${line}` : `      ${line}`)));
+      // The here-document's lines are not indented: the command can be copied as it is.
+      for (const f of s.files ?? []) lines.push(...renderFile(f, prefix).split("\n").map((line, i) => (i === 0 ? `    $ ${line}` : line)));
       for (const c of s.commands) lines.push(`    $ ${renderCommand(c, prefix)}`);
     }
   }
