@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { userInfo } from "node:os";
 import {
   detectCgroups,
-  formatSize,
   Hop3Error,
   hop3ConfigFile,
   legacyRootHome,
@@ -105,21 +104,6 @@ export function limitsReport(config: Hop3Config, support: CgroupSupport = detect
           : { by: `cgroup ${controller.version} ${CONTROLLER_OF[key]}` };
   }
   return { enforcement, cgroupsWritable: support.writable, defaults: config.limits, maximum: config.maxLimits, warnings: unenforceableLimits(config.limits, support) };
-}
-
-/** Limits in words: "memory 1G, processes 512, open files 16384". */
-export const limitsText = (limits: AppLimits): string =>
-  (Object.keys(LIMIT_NAMES) as Array<keyof AppLimits>)
-    .filter((key) => limits[key] !== undefined)
-    .map((key) => `${LIMIT_NAMES[key]} ${key === "memoryBytes" ? readableSize(limits[key]!) : key === "cpus" ? `${limits[key]} core(s)` : limits[key]}`)
-    .join(", ") || "none";
-
-/** Bytes for people: exact when a whole number of a unit (1G), else rounded (18.8G, from 80% of the RAM). */
-function readableSize(bytes: number): string {
-  const exact = formatSize(bytes);
-  if (/[KMGT]$/.test(exact) || bytes < 1024) return exact;
-  const [unit, size] = ([["T", 1024 ** 4], ["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]] as const).find(([, size]) => bytes >= size)!;
-  return `${(bytes / size).toFixed(1)}${unit}`;
 }
 
 /** Hop3's config file: which one is read, or why it cannot be. */
