@@ -231,9 +231,15 @@ describe("detectNixMode", () => {
   const user = (daemonAnswers: boolean) => ({ root: false, daemonAnswers });
 
   it("says multi-user where a daemon answers, usable when this user may use its socket", () => {
-    expect(detectNixMode({}, user(true), probes({ "/nix/store": "dir", [socket]: "socket" }, [socket]))).toMatchObject({ mode: "multi-user", usable: true, daemon: "answering" });
+    expect(detectNixMode({}, user(true), probes({ "/nix/store": "dir", "/nix/var/nix/daemon-socket": "dir", [socket]: "socket" }, ["/nix/var/nix/daemon-socket", socket]))).toMatchObject({ mode: "multi-user", usable: true, daemon: "answering" });
     expect(detectNixMode({}, user(true), probes({ "/nix/store": "dir", [socket]: "socket" }, []))).toMatchObject({ mode: "multi-user", usable: false });
     expect(detectNixMode({ NIX_REMOTE: "daemon" }, user(false), probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]))).toMatchObject({ mode: "multi-user", usable: false, daemon: "absent" });
+  });
+
+  it("says so when this user may not enter the socket's directory (not in nix-users)", () => {
+    const report = detectNixMode({}, user(false), probes({ "/nix/store": "dir", "/nix/var/nix/daemon-socket": "dir" }, ["/nix/store", "/nix/var/nix/db"]));
+    expect(report).toMatchObject({ mode: "multi-user", usable: false });
+    expect(report.detail).toContain("join the group nix-users");
   });
 
   it("tells a socket left by a daemon that is gone from one that answers", () => {

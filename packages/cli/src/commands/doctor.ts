@@ -103,7 +103,8 @@ function isolationText(isolation: IsolationReport): string[] {
 
 function limitsLines(limits: LimitsReport): string[] {
   const enforced = Object.entries(limits.enforcement).map(([key, how]) => `${LIMIT_NAMES[key as keyof typeof LIMIT_NAMES]} ${how.by === null ? "not enforced" : `by ${how.by}`}`);
-  return [`ok   limits: ${enforced.join(", ")}; defaults: ${limitsText(limits.defaults)}; maximum: ${limitsText(limits.maximum)}`, ...limits.warnings.map((warning) => `warn limits: ${warning}`)];
+  const mark = limits.warnings.length > 0 ? "warn" : "ok  ";
+  return [`${mark} limits: ${enforced.join(", ")}; defaults: ${limitsText(limits.defaults)}; maximum: ${limitsText(limits.maximum)}`, ...limits.warnings.map((warning) => `warn limits: ${warning}`)];
 }
 
 function bootText(boot: BootReport): string {

@@ -28,6 +28,8 @@ export interface NixModeFacts {
 }
 
 export const NIX_DAEMON_SOCKET = "/nix/var/nix/daemon-socket/socket";
+/** Its directory: only root and the group nix-users may enter it (Debian's nix-setup-systemd). */
+const NIX_DAEMON_SOCKET_DIR = "/nix/var/nix/daemon-socket";
 const NIX_STORE = "/nix/store";
 const NIX_DB = "/nix/var/nix/db";
 
@@ -50,6 +52,10 @@ export function detectNixMode(env: Readonly<Record<string, string | undefined>>,
         : `no nix-daemon answers on ${NIX_DAEMON_SOCKET}; Hop3's Nix builder starts one at the next build (each app builds as its own user, through it)`,
       daemon,
     };
+  }
+  // A directory this user may not enter hides the socket itself: the daemon may well be there.
+  if (probes.exists(NIX_DAEMON_SOCKET_DIR) && !probes.canWrite(NIX_DAEMON_SOCKET_DIR) && !socket) {
+    return { mode: "multi-user", usable: false, detail: `this user may not enter ${NIX_DAEMON_SOCKET_DIR}, where the nix-daemon listens: join the group nix-users`, daemon };
   }
   if (env.NIX_REMOTE === "daemon" || socket || facts.daemonAnswers) {
     const usable = facts.daemonAnswers && probes.canWrite(NIX_DAEMON_SOCKET);
