@@ -135,7 +135,10 @@ describe("planSetup", () => {
       const plan = planSetup(requirements, facts({ nixDaemonAnswers: false }), none);
       expect(plan).toMatchObject({ nixMode: "multi-user", nixDaemon: "hop3" });
       expect(ids(plan)).toEqual(["nix-daemon-start"]);
-      expect(plan.steps[0]!.commands[0]!.argv).toEqual(["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--startas", "/usr/bin/nix-daemon", "--", "--daemon"]);
+      expect(plan.steps[0]!.commands.map((c) => c.argv)).toEqual([
+        ["mkdir", "-p", "/nix/var/log/nix"],
+        ["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--chdir", "/", "--output", "/nix/var/log/nix/nix-daemon.log", "--startas", "/usr/bin/nix-daemon", "--", "--daemon"],
+      ]);
       // The check builds as an unprivileged user with the group that opens the daemon's socket, as an app would.
       expect(plan.checks.at(-1)!.commands[0]!.argv.slice(0, 9)).toEqual(["runuser", "-u", "nobody", "-G", "nix-users", "--", "env", "NIX_REMOTE=daemon", "nix-build"]);
       expect(plan.checks.at(-1)!.commands[0]!.argv).toContain("substitute");

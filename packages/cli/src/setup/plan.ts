@@ -99,6 +99,9 @@ const NIX_ID = "nix";
 const DOCKER_ID = "docker";
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" } as const;
 
+/** Where the nix-daemon's output goes when Hop3 starts it (Nix's own log directory). */
+const NIX_LOG_DIR = "/nix/var/log/nix";
+
 /** Who stands for an app user in setup's Nix check: it has no rights of its own. */
 const APP_USER_STAND_IN = "nobody";
 /** The group that may open the nix-daemon's socket (Debian's nix-setup-systemd makes it). */
@@ -221,8 +224,12 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       kind: "service",
       component: NIX_ID,
       optional: false,
-      commands: [{ argv: ["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--startas", facts.nixDaemonPath ?? "/usr/bin/nix-daemon", "--", "--daemon"] }],
-      hint: "Run nix-daemon by hand to see why it stops; after a reboot, Hop3's Nix builder starts it again at the first build.",
+      // As Hop3's Nix builder starts it: detached, from /, its output in Nix's log directory. --oknodo: one already running is left alone.
+      commands: [
+        { argv: ["mkdir", "-p", NIX_LOG_DIR] },
+        { argv: ["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--chdir", "/", "--output", `${NIX_LOG_DIR}/nix-daemon.log`, "--startas", facts.nixDaemonPath ?? "/usr/bin/nix-daemon", "--", "--daemon"] },
+      ],
+      hint: `Read ${NIX_LOG_DIR}/nix-daemon.log; after a reboot, Hop3's Nix builder starts the daemon again at the first build.`,
     });
   }
   if (nixDaemon === "systemd") {
