@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,8 @@ import { publishedPackages, ROOT } from "../src/index.js";
 // file (installed in the project, found from where the distribution is installed).
 const THIRD_PARTY = "test-fixtures/plugins/hop3-plugin-markdown";
 const work = mkdtempSync(join(tmpdir(), "hop3-packed-"));
+// HOP3_HOME lives inside: as root, each app's user must pass through to reach its own files.
+chmodSync(work, 0o711);
 const tarballs = join(work, "tarballs");
 const project = join(work, "project");
 const home = join(work, "home");
