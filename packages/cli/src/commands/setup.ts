@@ -8,7 +8,7 @@ const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [
 
 export const setupCommand = defineCommand({
   name: ["setup"],
-  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker)",
+  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot",
   usage: USAGE,
   options: {
     "dry-run": { type: "boolean" },
