@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up a machine for this repository, then runs the main job.
-#   bash scripts/setup.sh           build hop3, `hop3 setup --yes`, deploy an example app, print its URL
+#   bash scripts/setup.sh           build hop3, `hop3 setup --yes` (which puts `hop3` on PATH), deploy an example app, print its URL
 #   bash scripts/setup.sh --no-run  the same without the example (what CI uses before `pnpm test`)
 # Idempotent: what is already installed is left alone. Needs Node.js 20.19+ and, to install, root.
 set -euo pipefail
@@ -11,9 +11,10 @@ PNPM_VERSION=10.34.9
 # What hop3 itself needs (nginx, uWSGI, Nix, Docker) is installed by `hop3 setup`, from the plugins'
 # declared requirements. The Local builder's toolchains are opt-in there; this repository's tests use
 # them all. Below: what only the tests and the example apps use from the host (Flask and Gunicorn
-# through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl).
+# through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl, and
+# systemd-analyze, which checks the boot unit `hop3 setup` writes, where systemd is not PID 1).
 SETUP_WITH=(--with python --with node --with go --with ruby)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false
@@ -31,8 +32,9 @@ pnpm install --frozen-lockfile --reporter=append-only
 say "building every package"
 pnpm exec turbo run build --output-logs=errors-only
 
-say "hop3 setup: nginx, uWSGI, Nix, Docker and the toolchains"
-# Without root it prints the exact commands to run and exits 1.
+say "hop3 setup: nginx, uWSGI, Nix, Docker and the toolchains; hop3 on PATH; Hop3 at boot"
+# Without root it prints the exact commands to run and exits 1. From here on, `hop3` is on PATH
+# (/usr/local/bin/hop3, running this checkout) unless another install of it was there first.
 pnpm --silent hop3 setup --yes "${SETUP_WITH[@]}"
 
 missing=()
@@ -56,5 +58,5 @@ if $run_main_job; then
   # with NIX_PATH, as an operator gives nixpkgs. No binary cache is reachable; the examples need none.
   stand_in=$(nix-store --add test-fixtures/nixpkgs-stand-in)
   NIX_PATH="nixpkgs=$stand_in${NIX_PATH:+:$NIX_PATH}" NIX_CONFIG=$'substituters =\n' \
-    pnpm --silent hop3 deploy test-fixtures/apps/spec-flask
+    hop3 deploy test-fixtures/apps/spec-flask
 fi

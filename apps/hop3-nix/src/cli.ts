@@ -3,8 +3,8 @@ import { createNixDistribution, distributionVersion, PROGRAM } from "./distribut
 
 /**
  * The `hop3-nix` program: the built-in commands of @hop3/cli over the Nix-only distribution.
- * Plugins named at run time (package.json `hop3.plugins`, HOP3_PLUGINS) resolve from the project,
- * then from where this package is installed.
+ * Plugins named at run time (Hop3's config file `plugins`, HOP3_PLUGINS) resolve from the config
+ * file's directory, then from where this package is installed.
  */
 export function createNixCli(env: Readonly<Record<string, string | undefined>> = process.env): Cli {
   return createCli(async () => createNixDistribution(env), {

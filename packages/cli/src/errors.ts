@@ -40,7 +40,8 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
   },
   PLUGIN_SETTING_INVALID: {
     title: "A setting that names plugins is not a list of package names",
-    hint: 'Write the plugins as a JSON list of npm package names: "hop3": { "plugins": ["hop3-plugin-x"] } in package.json, { "plugins": [...] } in the user config file.',
+    // No longer raised: plugins are named only in Hop3's config file (HOP3_CONFIG_INVALID) and HOP3_PLUGINS. Kept: codes are never reused.
+    hint: 'Name plugins in Hop3\'s config file as a JSON list of npm package names, { "plugins": ["hop3-plugin-x"] }, or in HOP3_PLUGINS; a package.json names none.',
   },
   STATE_WRITE_FAILED: {
     title: "Hop3 could not write a file it keeps",

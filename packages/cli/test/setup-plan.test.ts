@@ -3,11 +3,19 @@ import { createDistribution, type SystemRequirement } from "@hop3/core";
 import { describe, expect, it } from "vitest";
 import {
   collectRequirements,
+  describeInstall,
   detectNixMode,
   gatherFacts,
+  isPathWrapper,
   parseOsRelease,
+  PATH_WRAPPER,
   planSetup,
+  renderBootUnit,
   renderCommand,
+  renderFile,
+  renderPathWrapper,
+  systemdQuote,
+  type Hop3Install,
   type MachineFacts,
   type NixModeProbes,
   type SetupProbes,
@@ -40,7 +48,12 @@ function facts(overrides: Partial<MachineFacts> = {}): MachineFacts {
     deployUser: { name: "root", uid: 0, groups: ["root"] },
     deployUserName: "root",
     nixStoreOwner: 0,
+    nixDaemonAnswers: true,
+    nixDaemonPath: "/usr/bin/nix-daemon",
     units: { "nix-daemon.socket": { enabled: true, active: true }, "docker.service": { enabled: true, active: true } },
+    files: {},
+    hop3OnPath: undefined,
+    pathDirs: ["/usr/local/bin", "/usr/bin", "/bin"],
     ...overrides,
   };
 }
@@ -118,12 +131,27 @@ describe("planSetup", () => {
       expect(planSetup(requirements, facts({ deployUser: deployer, deployUserName: "deploy", nixStoreOwner: 1000 }), none).steps).toEqual([]);
     });
 
-    it("is single-user without systemd for root with nothing to give, and says the Docker engine is not started", () => {
-      const plan = planSetup(requirements, facts(), none);
-      expect(plan.nixMode).toBe("single-user");
-      expect(plan.checks.at(-1)!.commands[0]!.argv[0]).toBe("nix-build");
+    it("is multi-user without systemd when root deploys: each app builds as its own user through a daemon, which setup starts when none answers", () => {
+      const plan = planSetup(requirements, facts({ nixDaemonAnswers: false }), none);
+      expect(plan).toMatchObject({ nixMode: "multi-user", nixDaemon: "hop3" });
+      expect(ids(plan)).toEqual(["nix-daemon-start"]);
+      expect(plan.steps[0]!.commands.map((c) => c.argv)).toEqual([
+        ["mkdir", "-p", "/nix/var/log/nix"],
+        ["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--chdir", "/", "--output", "/nix/var/log/nix/nix-daemon.log", "--startas", "/usr/bin/nix-daemon", "--", "--daemon"],
+      ]);
+      // The check builds as an unprivileged user with the group that opens the daemon's socket, as an app would.
+      expect(plan.checks.at(-1)!.commands[0]!.argv.slice(0, 9)).toEqual(["runuser", "-u", "nobody", "-G", "nix-users", "--", "env", "NIX_REMOTE=daemon", "nix-build"]);
       expect(plan.checks.at(-1)!.commands[0]!.argv).toContain("substitute");
       expect(plan.notes.join(" ")).toMatch(/Docker engine is installed but not started/);
+      // A daemon that answers already is left alone.
+      expect(ids(planSetup(requirements, facts(), none))).toEqual([]);
+    });
+
+    it("checks the app users' way with systemd too, when root deploys", () => {
+      const plan = planSetup(requirements, facts({ systemd: true }), none);
+      expect(plan).toMatchObject({ nixMode: "multi-user", nixDaemon: "systemd" });
+      expect(plan.checks.at(-1)!.title).toBe("nix-build works for app users, through the nix-daemon (multi-user)");
+      expect(ids(plan)).toEqual([]);
     });
   });
 
@@ -134,7 +162,9 @@ describe("planSetup", () => {
     expect(plan.manualSteps[0]).toContain("Fedora Linux 40");
     expect(plan.manualSteps.join("\n")).toContain("nix-build (apps with a hop3.nix): Install Nix.");
     expect(plan.manualSteps.join("\n")).not.toContain("nginx (");
-    expect(plan.manualSteps.at(-1)).toContain("single-user");
+    expect(plan.manualSteps.at(-1)).toContain("multi-user (daemon) install; without systemd, Hop3's Nix builder starts the nix-daemon");
+    const asUser = planSetup(requirements, facts({ platform: parseOsRelease(FEDORA), apt: false, deployUser: deployer, deployUserName: "deploy" }), none);
+    expect(asUser.manualSteps.at(-1)).toContain("single-user");
   });
 
   it("treats a Debian machine without apt-get like an unsupported one", () => {
@@ -157,6 +187,11 @@ describe("gatherFacts", () => {
     user: async (name) => (name === "deploy" ? deployer : undefined),
     ownerUid: () => undefined,
     unitState: async (unit) => ({ enabled: unit === "docker.service", active: false }),
+    programPath: (name) => (name === "nginx" ? "/usr/sbin/nginx" : undefined),
+    pathDirs: () => ["/usr/bin"],
+    readFile: () => undefined,
+    realPath: (path) => path,
+    nixDaemonAnswers: async () => false,
     ...overrides,
   });
 
@@ -196,16 +231,38 @@ describe("detectNixMode", () => {
   });
   const socket = "/nix/var/nix/daemon-socket/socket";
 
-  it("says multi-user where a daemon socket is, usable when this user may use it", () => {
-    expect(detectNixMode({}, probes({ "/nix/store": "dir", [socket]: "socket" }, [socket]))).toMatchObject({ mode: "multi-user", usable: true });
-    expect(detectNixMode({}, probes({ "/nix/store": "dir", [socket]: "socket" }, []))).toMatchObject({ mode: "multi-user", usable: false });
-    expect(detectNixMode({ NIX_REMOTE: "daemon" }, probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]))).toMatchObject({ mode: "multi-user", usable: false });
+  const user = (daemonAnswers: boolean) => ({ root: false, daemonAnswers });
+
+  it("says multi-user where a daemon answers, usable when this user may use its socket", () => {
+    expect(detectNixMode({}, user(true), probes({ "/nix/store": "dir", "/nix/var/nix/daemon-socket": "dir", [socket]: "socket" }, ["/nix/var/nix/daemon-socket", socket]))).toMatchObject({ mode: "multi-user", usable: true, daemon: "answering" });
+    expect(detectNixMode({}, user(true), probes({ "/nix/store": "dir", [socket]: "socket" }, []))).toMatchObject({ mode: "multi-user", usable: false });
+    expect(detectNixMode({ NIX_REMOTE: "daemon" }, user(false), probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]))).toMatchObject({ mode: "multi-user", usable: false, daemon: "absent" });
+  });
+
+  it("says so when this user may not enter the socket's directory (not in nix-users)", () => {
+    const report = detectNixMode({}, user(false), probes({ "/nix/store": "dir", "/nix/var/nix/daemon-socket": "dir" }, ["/nix/store", "/nix/var/nix/db"]));
+    expect(report).toMatchObject({ mode: "multi-user", usable: false });
+    expect(report.detail).toContain("join the group nix-users");
+  });
+
+  it("tells a socket left by a daemon that is gone from one that answers", () => {
+    const report = detectNixMode({}, user(false), probes({ "/nix/store": "dir", [socket]: "socket" }, [socket]));
+    expect(report).toMatchObject({ mode: "multi-user", usable: false, daemon: "not answering" });
+    expect(report.detail).toContain("no nix-daemon answers");
   });
 
   it("says single-user without a daemon, usable when this user writes the store", () => {
-    expect(detectNixMode({}, probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]))).toMatchObject({ mode: "single-user", usable: true });
-    expect(detectNixMode({}, probes({ "/nix/store": "dir" }, []))).toMatchObject({ mode: "single-user", usable: false });
-    expect(detectNixMode({}, probes({}, []))).toMatchObject({ mode: "none", usable: false });
+    expect(detectNixMode({}, user(false), probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]))).toMatchObject({ mode: "single-user", usable: true });
+    expect(detectNixMode({}, user(false), probes({ "/nix/store": "dir" }, []))).toMatchObject({ mode: "single-user", usable: false });
+    expect(detectNixMode({}, user(false), probes({}, []))).toMatchObject({ mode: "none", usable: false });
+  });
+
+  it("says multi-user as root, where apps build as their own users, whether or not a daemon answers yet", () => {
+    const answering = detectNixMode({}, { root: true, daemonAnswers: true }, probes({ "/nix/store": "dir", [socket]: "socket" }, [socket]));
+    expect(answering).toMatchObject({ mode: "multi-user", usable: true, daemon: "answering" });
+    const none = detectNixMode({}, { root: true, daemonAnswers: false }, probes({ "/nix/store": "dir" }, ["/nix/store", "/nix/var/nix/db"]));
+    expect(none).toMatchObject({ mode: "multi-user", usable: true, daemon: "absent" });
+    expect(none.detail).toContain("Hop3's Nix builder starts one at the next build");
   });
 });
 
@@ -222,5 +279,106 @@ describe("hop3 setup's options", () => {
     expect(await cli.run(["setup", "--dry-run", ...args], io)).toBe(2);
     expect(io.err()).toContain(message);
     expect(io.out()).toBe("");
+  });
+});
+
+describe("this Hop3 at boot and on PATH", () => {
+  const command = ["/usr/bin/node", "/usr/lib/node_modules/@hop3/cli/dist/bin.js"];
+  const install: Hop3Install = describeInstall(command, { HOP3_HTTP_PORT: "80", DOCKER_HOST: "unix:///run/docker.sock", HOP3_TEST_CRASH_AT: "after-build", PATH: "/usr/bin", HOME: "/root" });
+  const unitPath = "/etc/systemd/system/hop3.service";
+
+  it("describes the install from setup's environment: HOP3_HOME, the config file, Hop3's settings and the engine's address", () => {
+    expect(install).toEqual({
+      command,
+      home: "/var/lib/hop3",
+      configFile: "/root/.config/hop3/config.json",
+      settings: { DOCKER_HOST: "unix:///run/docker.sock", HOP3_HTTP_PORT: "80" },
+      unitName: "hop3.service",
+    });
+    // Another HOP3_HOME gets a unit of its own, named like its users.
+    expect(describeInstall(command, { HOP3_HOME: "/srv/staging", HOME: "/root" }).unitName).toMatch(/^hop3-h3[0-9a-f]{6}\.service$/);
+    expect(describeInstall(command, { HOP3_HOME: "/srv/staging", HOP3_USER_PREFIX: "stg", HOME: "/root" }).unitName).toBe("hop3-stg.service");
+  });
+
+  it("renders a oneshot unit that runs `server start` and `server stop` with the settings, sandboxed", () => {
+    const unit = renderBootUnit(install);
+    expect(unit).toContain("\nType=oneshot\nRemainAfterExit=yes\n");
+    expect(unit).toContain('\nEnvironment=HOP3_HOME=/var/lib/hop3\nEnvironment=HOP3_CONFIG=/root/.config/hop3/config.json\nEnvironment=DOCKER_HOST=unix:///run/docker.sock\nEnvironment=HOP3_HTTP_PORT=80\n');
+    expect(unit).toContain("\nExecStart=/usr/bin/node /usr/lib/node_modules/@hop3/cli/dist/bin.js server start\nExecStop=/usr/bin/node /usr/lib/node_modules/@hop3/cli/dist/bin.js server stop\n");
+    expect(unit).not.toContain("HOP3_TEST_CRASH_AT");
+    for (const option of ["NoNewPrivileges=yes", "ProtectSystem=true", "ProtectHome=read-only", "ReadWritePaths=-/var/lib/hop3", "PrivateTmp=yes", "ProtectProc=invisible"]) expect(unit).toContain(`\n${option}\n`);
+    // The emperor writes cgroups and creates users: these would break it.
+    for (const option of ["ProtectControlGroups=", "ProtectKernelTunables=yes", "ProtectSystem=full", "ProtectSystem=strict", "MemoryDenyWriteExecute=yes", "CapabilityBoundingSet="]) expect(unit).not.toMatch(new RegExp(`^${option}`, "m"));
+    expect(unit).toContain("\n[Install]\nWantedBy=multi-user.target\n");
+  });
+
+  it("quotes for systemd, and leaves PrivateTmp= out when a path it uses is under /tmp", () => {
+    expect(systemdQuote("/a b/c", { command: true })).toBe('"/a b/c"');
+    expect(systemdQuote("100%", { command: true })).toBe("100%%");
+    expect(systemdQuote("$HOME", { command: true })).toBe("$$HOME");
+    expect(systemdQuote("$HOME")).toBe("$HOME");
+    expect(systemdQuote('say "hi"\\')).toBe('"say \\"hi\\"\\\\"');
+    const temporary = renderBootUnit(describeInstall(["/usr/bin/node", "/tmp/x y/bin.js"], { HOP3_HOME: "/var/tmp/hop3", HOME: "/root" }));
+    expect(temporary).not.toMatch(/^PrivateTmp=/m);
+    expect(temporary).toContain("# No PrivateTmp=: it would hide /var/tmp/hop3");
+    expect(temporary).toContain('ExecStart=/usr/bin/node "/tmp/x y/bin.js" server start');
+  });
+
+  it("with systemd, writes the unit, enables and starts it, then changes nothing once it runs", () => {
+    const plan = planSetup(requirements, facts({ systemd: true }), none, install);
+    expect(plan.bootUnit).toBe("hop3.service");
+    const boot = plan.steps.find((s) => s.id === "boot")!;
+    expect(boot.files).toEqual([{ path: unitPath, content: renderBootUnit(install), mode: 0o644 }]);
+    expect(boot.commands.map((c) => c.argv)).toEqual([["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "hop3.service"]]);
+    expect(renderFile(boot.files![0]!, "sudo")).toMatch(/^sudo install -m 0644 \/dev\/stdin \/etc\/systemd\/system\/hop3.service <<'HOP3_EOF'\n# Made by `hop3 setup`/);
+
+    const installed = facts({ systemd: true, files: { [unitPath]: renderBootUnit(install), [PATH_WRAPPER]: renderPathWrapper(install) }, hop3OnPath: { path: PATH_WRAPPER, sameInstall: true } });
+    expect(planSetup(requirements, { ...installed, units: { ...installed.units, "hop3.service": { enabled: true, active: true } } }, none, install).steps).toEqual([]);
+    // Installed but disabled: enabled again, nothing rewritten.
+    const disabled = planSetup(requirements, { ...installed, units: { ...installed.units, "hop3.service": { enabled: false, active: false } } }, none, install);
+    expect(disabled.steps.map((s) => [s.id, s.files, s.commands.map((c) => c.argv.join(" "))])).toEqual([["boot", [], ["systemctl enable --now hop3.service"]]]);
+    // Changed while it runs: rewritten, and the note says how to apply it now.
+    const running = planSetup(requirements, { ...installed, files: { ...installed.files, [unitPath]: "old" }, units: { ...installed.units, "hop3.service": { enabled: true, active: true } } }, none, install);
+    expect(running.notes.join(" ")).toContain("systemctl restart hop3.service");
+  });
+
+  it("without systemd, says what the init system must run at boot", () => {
+    const plan = planSetup(requirements, facts({ nixDaemonAnswers: false }), none, install);
+    expect(plan.bootUnit).toBeUndefined();
+    expect(plan.steps.map((s) => s.id)).toEqual(["nix-daemon-start", "hop3-on-path"]);
+    expect(plan.notes).toContain(
+      "No systemd here: nothing starts Hop3 at boot. Have your init system run, at boot: HOP3_HOME=/var/lib/hop3 HOP3_CONFIG=/root/.config/hop3/config.json DOCKER_HOST=unix:///run/docker.sock HOP3_HTTP_PORT=80 /usr/local/bin/hop3 server start (the nix-daemon is started again by the first build after it).",
+    );
+  });
+
+  it("puts hop3 on PATH only where none is, or rewrites its own wrapper, and checks it runs", () => {
+    const wrapper = renderPathWrapper(install);
+    expect(wrapper).toBe("#!/bin/sh\n# Made by `hop3 setup`: runs this install's hop3. hop3 setup rewrites this file; delete it to undo.\nexec /usr/bin/node /usr/lib/node_modules/@hop3/cli/dist/bin.js \"$@\"\n");
+    expect(isPathWrapper(wrapper)).toBe(true);
+    expect(isPathWrapper("#!/bin/sh\nexec something\n")).toBe(false);
+    const pathStep = (overrides: Partial<MachineFacts>) => planSetup(requirements, facts(overrides), none, install);
+
+    const missing = pathStep({});
+    expect(missing.steps.find((s) => s.id === "hop3-on-path")!.files).toEqual([{ path: PATH_WRAPPER, content: wrapper, mode: 0o755 }]);
+    expect(missing.checks.at(-1)).toMatchObject({ id: "check-hop3-on-path", program: "hop3", commands: [{ argv: ["hop3", "--version"] }] });
+    // Its own wrapper, from another install: rewritten.
+    expect(ids(pathStep({ files: { [PATH_WRAPPER]: renderPathWrapper({ command: ["/opt/node", "/old/bin.js"] }) }, hop3OnPath: { path: PATH_WRAPPER, sameInstall: false } }))).toEqual(["hop3-on-path"]);
+    expect(ids(pathStep({ files: { [PATH_WRAPPER]: wrapper }, hop3OnPath: { path: PATH_WRAPPER, sameInstall: true } }))).toEqual([]);
+    // npm's own link to this install: nothing to do, nothing to say.
+    const npm = pathStep({ hop3OnPath: { path: "/usr/bin/hop3", sameInstall: true } });
+    expect([ids(npm), npm.notes.filter((n) => n.includes("PATH"))]).toEqual([[], []]);
+    // Another install on PATH, or a file of someone else's where the wrapper would go: left alone, said.
+    const other = pathStep({ hop3OnPath: { path: "/usr/bin/hop3", sameInstall: false } });
+    expect(ids(other)).toEqual([]);
+    expect(other.notes.join(" ")).toContain("`hop3` on PATH is /usr/bin/hop3, another install than this one");
+    const foreign = pathStep({ files: { [PATH_WRAPPER]: "#!/bin/sh\necho mine\n" } });
+    expect(ids(foreign)).toEqual([]);
+    expect(foreign.notes.join(" ")).toContain("/usr/local/bin/hop3 was not made by hop3 setup");
+    expect(pathStep({ pathDirs: ["/usr/bin"] }).notes.join(" ")).toContain("/usr/local/bin is not on this PATH");
+  });
+
+  it("makes neither for a distribution that cannot say how to run itself", () => {
+    const plan = planSetup(requirements, facts({ systemd: true }), none);
+    expect([plan.bootUnit, plan.steps.map((s) => s.id), plan.checks.map((c) => c.id)]).toEqual([undefined, [], ["check-nix", "check-docker", "check-uwsgi", "check-nginx", "check-nix-build"]]);
   });
 });

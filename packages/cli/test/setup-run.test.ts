@@ -1,4 +1,4 @@
-import type { CommandResult, CommandRunner } from "@hop3/core";
+import { silentLogger, type CommandResult, type CommandRunner, type Logger } from "@hop3/core";
 import { describe, expect, it } from "vitest";
 import { runSetup, type SetupPlan, type SetupStep } from "../src/setup/index.js";
 
@@ -11,6 +11,9 @@ const plan = (steps: SetupStep[], checks: SetupStep[] = []): SetupPlan => ({
   systemd: false,
   deployUser: "root",
   nixMode: undefined,
+  nixDaemon: undefined,
+  bootUnit: undefined,
+  bootCommand: undefined,
   components: [],
   supported: true,
   manualSteps: [],
@@ -28,7 +31,7 @@ function fakeRunner() {
     const result: CommandResult = { command: file, exitCode: failed ? 100 : 0, stdout: "", stderr: "", lastLines: failed ? ["E: Unable to locate package", "E: giving up"] : [], durationMs: 1 };
     return result;
   };
-  return { ran, runner: { run, hasProgram: (name: string) => name === "nginx", env: {}, signal: new AbortController().signal, step: <T>(_: string, action: (logger: never) => Promise<T>) => action(undefined as never) } };
+  return { ran, runner: { run, hasProgram: (name: string) => name === "nginx", env: {}, signal: new AbortController().signal, step: <T>(_: string, action: (logger: Logger) => Promise<T>) => action(silentLogger) } };
 }
 
 describe("runSetup", () => {
@@ -55,6 +58,23 @@ describe("runSetup", () => {
     expect(ran).toEqual(["fail"]);
     expect(report.steps.map((s) => s.status)).toEqual(["failed", "skipped"]);
     expect(report.checks[0]).toMatchObject({ status: "failed", failure: { command: "which uwsgi", message: "uwsgi is not on PATH.", hint: "install uwsgi" } });
+  });
+
+  it("writes a step's files before its commands, and reports a file it cannot write like a failed command", async () => {
+    const { runner, ran } = fakeRunner();
+    const written: string[] = [];
+    const writeFile = (file: { path: string }) => {
+      if (file.path.startsWith("/ro/")) throw new Error("EROFS: read-only file system");
+      written.push(file.path);
+      ran.push(`write ${file.path}`);
+    };
+    const boot: SetupStep = { ...step("boot", ["systemctl", "enable", "--now", "hop3.service"]), files: [{ path: "/etc/systemd/system/hop3.service", content: "[Unit]\n", mode: 0o644 }] };
+    const report = await runSetup(plan([boot]), { ...runner, writeFile });
+    expect(ran).toEqual(["write /etc/systemd/system/hop3.service", "systemctl enable --now hop3.service"]);
+    expect(report.steps[0]).toMatchObject({ status: "done", files: ["/etc/systemd/system/hop3.service"] });
+
+    const failed = await runSetup(plan([{ ...boot, files: [{ path: "/ro/hop3.service", content: "", mode: 0o644 }] }]), { ...runner, writeFile });
+    expect(failed.steps[0]).toMatchObject({ status: "failed", failure: { command: "write /ro/hop3.service", message: "EROFS: read-only file system" } });
   });
 
   it("reports changed when every step passed", async () => {

@@ -138,7 +138,7 @@ export function create${Pascal}Builder(options?: ${Pascal}PluginOptions): Builde
   };
 }
 
-/** The plugin factory; run-time loading (HOP3_PLUGINS, package.json hop3.plugins) calls it with no options. */
+/** The plugin factory; run-time loading (the plugins of Hop3's config file, HOP3_PLUGINS) calls it with no options. */
 export function ${camel}Plugin(options?: ${Pascal}PluginOptions): Hop3Plugin {
   const builder = create${Pascal}Builder(options);
   return definePlugin({
@@ -177,8 +177,8 @@ A Hop3 plugin: the \`${builder}\` builder, for apps that have a \`${marker}\`. I
 static site served by Hop3's static deployer.
 
 \`\`\`sh
-npm install ${name}
-npm pkg set 'hop3.plugins[0]=${name}'   # or HOP3_PLUGINS=${name}
+npm install --prefix ~/.config/hop3 ${name}
+echo '{ "plugins": ["${name}"] }' > ~/.config/hop3/config.json   # or HOP3_PLUGINS=${name}
 hop3 plan ./myapp                      # builder: ${builder} (${marker} found)
 \`\`\`
 

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,9 +8,12 @@ import { publishedPackages, ROOT } from "../src/index.js";
 
 // What a user gets from the registry: every published package packed with `pnpm pack`, installed
 // with npm into an empty directory outside the repository (no workspace, no source condition),
-// then run: `hop3`, the Nix-only `hop3-nix`, and the example third-party plugin through hop3.plugins.
+// then run: `hop3`, the Nix-only `hop3-nix`, and the example third-party plugin named in Hop3's config
+// file (installed in the project, found from where the distribution is installed).
 const THIRD_PARTY = "test-fixtures/plugins/hop3-plugin-markdown";
 const work = mkdtempSync(join(tmpdir(), "hop3-packed-"));
+// HOP3_HOME lives inside: as root, each app's user must pass through to reach its own files.
+chmodSync(work, 0o711);
 const tarballs = join(work, "tarballs");
 const project = join(work, "project");
 const home = join(work, "home");
@@ -61,8 +64,11 @@ beforeAll(async () => {
   const dependencies = Object.fromEntries(packed);
   writeFileSync(
     join(project, "package.json"),
-    `${JSON.stringify({ name: "packed-site", private: true, dependencies, overrides: dependencies, hop3: { plugins: ["hop3-plugin-markdown"] } }, null, 2)}\n`,
+    `${JSON.stringify({ name: "packed-site", private: true, dependencies, overrides: dependencies }, null, 2)}\n`,
   );
+  // The operator names the plugin in Hop3's config file: a project's package.json names none.
+  mkdirSync(join(work, "config", "hop3"), { recursive: true });
+  writeFileSync(join(work, "config", "hop3", "config.json"), `${JSON.stringify({ plugins: ["hop3-plugin-markdown"] }, null, 2)}\n`);
   const install = await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: project, env, timeout: 600_000 });
   if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr}`);
 
@@ -90,11 +96,11 @@ describe.sequential("packed packages, installed with npm outside the repository"
     expect(result.stdout).toMatch(/^hop3 \d+\.\d+\.\d+\n$/);
   });
 
-  it("npx hop3 plugins: the default distribution plus the third-party plugin from package.json", async () => {
+  it("npx hop3 plugins: the default distribution plus the third-party plugin from Hop3's config file", async () => {
     const result = await npx("hop3", "plugins", "--json");
     expect(result.code, result.stderr).toBe(0);
     const data = JSON.parse(result.stdout);
-    expect(data.plugins.at(-1)).toMatchObject({ name: "hop3-plugin-markdown", origin: `${join(project, "package.json")} (hop3.plugins)` });
+    expect(data.plugins.at(-1)).toMatchObject({ name: "hop3-plugin-markdown", origin: `${join(work, "config", "hop3", "config.json")} (plugins)` });
     expect(data.builders.map((b: { name: string }) => b.name)).toEqual(["nix", "docker", "markdown", "local"]);
   });
 

@@ -22,18 +22,46 @@ export function lockApp(home: string, app: string, command: string, { create = f
     if (created) rmSync(dir, { recursive: true, force: true });
     throw error;
   };
+  let taken: LockAttempt;
+  try {
+    taken = takeLockFile(path, command);
+  } catch (error) {
+    return undo(error);
+  }
+  if ("release" in taken) return taken.release;
+  if (taken.owner !== undefined) {
+    const { owner } = taken;
+    throw cliError("APP_BUSY", `${app} is being changed by \`hop3 ${owner.command}\` (pid ${owner.pid}, since ${owner.since}).`, {
+      details: { app, pid: owner.pid, command: owner.command },
+    });
+  }
+  throw cliError("APP_BUSY", `The lock of ${app} (${path}) could not be taken.`, { details: { app } });
+}
+
+/** Who holds a lock file. */
+export interface LockOwner {
+  readonly pid: number;
+  readonly command: string;
+  readonly since: string;
+}
+
+/** A lock taken (`release` frees it), or held by a live process (`owner`; undefined when it could not be read twice). */
+export type LockAttempt = { readonly release: () => void } | { readonly owner: LockOwner | undefined };
+
+/**
+ * Takes a lock file holding this process's pid, created exclusively; a lock whose process is gone
+ * is taken over. Raises what the file system raises (a full disk) with nothing left behind.
+ */
+export function takeLockFile(path: string, command: string): LockAttempt {
+  let owner: LockOwner | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
       fd = openSync(path, "wx", 0o600);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") return undo(error);
-      const owner = readOwner(path);
-      if (owner && isAlive(owner.pid)) {
-        throw cliError("APP_BUSY", `${app} is being changed by \`hop3 ${owner.command}\` (pid ${owner.pid}, since ${owner.since}).`, {
-          details: { app, pid: owner.pid, command: owner.command },
-        });
-      }
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      owner = readOwner(path);
+      if (owner && isAlive(owner.pid)) return { owner };
       rmSync(path, { force: true }); // its owner is gone
       continue;
     }
@@ -41,16 +69,16 @@ export function lockApp(home: string, app: string, command: string, { create = f
       writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
     } catch (error) {
       rmSync(path, { force: true });
-      return undo(error);
+      throw error;
     } finally {
       closeSync(fd);
     }
-    return () => rmSync(path, { force: true });
+    return { release: () => rmSync(path, { force: true }) };
   }
-  throw cliError("APP_BUSY", `The lock of ${app} (${path}) could not be taken.`, { details: { app } });
+  return { owner: undefined };
 }
 
-function readOwner(path: string): { pid: number; command: string; since: string } | undefined {
+function readOwner(path: string): LockOwner | undefined {
   try {
     return JSON.parse(readFileSync(path, "utf8"));
   } catch {

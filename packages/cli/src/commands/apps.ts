@@ -18,8 +18,8 @@ export const appsCommand = defineCommand({
     const dist = await distribution();
     const apps = listAppRecords(dist.home).map((record) =>
       "corrupt" in record
-        ? { name: record.name, source: null, liveRelease: null, url: null, problem: record.corrupt }
-        : { name: record.name, source: record.source, liveRelease: record.liveRelease ?? null, url: record.liveRelease ? dist.router().urlFor(record.name) : null },
+        ? { name: record.name, source: null, liveRelease: null, url: null, limits: null, problem: record.corrupt }
+        : { name: record.name, source: record.source, liveRelease: record.liveRelease ?? null, url: record.liveRelease ? dist.router().urlFor(record.name) : null, limits: record.limits ?? null },
     );
     const text =
       apps.length === 0

@@ -1,6 +1,10 @@
-import { Hop3Error, runCommand } from "@hop3/core";
+import { statSync } from "node:fs";
+import { Hop3Error, LIMIT_NAMES, runCommand, runsAsRoot } from "@hop3/core";
 import { defineCommand } from "../command.js";
-import { detectNixMode } from "../setup/nix-mode.js";
+import { limitsText } from "../apps/limits-text.js";
+import { bootReport, isolationReport, legacyHomeReport, limitsReport, MOVING_HOME_PAGE, readConfig, type BootReport, type IsolationReport, type LimitsReport } from "../doctor/host.js";
+import { bootUnitName } from "../setup/boot.js";
+import { detectNixMode, nixDaemonAnswers } from "../setup/nix-mode.js";
 
 interface Check {
   readonly name: string;
@@ -21,36 +25,111 @@ const CHECKS: readonly Check[] = [
   { name: "docker", file: "docker", args: ["version", "--format", "{{.Server.Version}}"], version: firstMatch(/^(\S+)/), neededFor: "apps with a Dockerfile", install: "apt-get install docker.io, then start the engine (systemctl start docker)" },
 ];
 
+type Env = Readonly<Record<string, string | undefined>>;
+
+async function programChecks(env: Env) {
+  return Promise.all(
+    CHECKS.map(async (check) => {
+      try {
+        const result = await runCommand(check.file, check.args, { timeoutMs: 5_000, allowFailure: true, env, extendEnv: false });
+        const output = `${result.stdout}\n${result.stderr}`.trim();
+        const ok = result.exitCode === 0;
+        return { name: check.name, ok, version: ok ? check.version(output) ?? output.split("\n")[0] : undefined, problem: ok ? undefined : output.split("\n").at(-1), neededFor: check.neededFor, install: check.install };
+      } catch (error) {
+        const problem = Hop3Error.is(error) && error.code === "COMMAND_NOT_FOUND" ? "not installed" : (error as Error).message;
+        return { name: check.name, ok: false, version: undefined, problem, neededFor: check.neededFor, install: check.install };
+      }
+    }),
+  );
+}
+
 export const doctorCommand = defineCommand({
   name: ["doctor"],
-  summary: "Check what is installed and what each kind of app needs",
+  summary: "Check what is installed, how apps are isolated and limited, and what starts at boot",
   usage: "hop3 doctor [--json]",
   async run({ io }) {
-    const results = await Promise.all(
-      CHECKS.map(async (check) => {
-        try {
-          const result = await runCommand(check.file, check.args, { timeoutMs: 5_000, allowFailure: true, env: io.env, extendEnv: false });
-          const output = `${result.stdout}\n${result.stderr}`.trim();
-          const ok = result.exitCode === 0;
-          return { name: check.name, ok, version: ok ? check.version(output) ?? output.split("\n")[0] : undefined, problem: ok ? undefined : output.split("\n").at(-1), neededFor: check.neededFor, install: check.install };
-        } catch (error) {
-          const problem = Hop3Error.is(error) && error.code === "COMMAND_NOT_FOUND" ? "not installed" : (error as Error).message;
-          return { name: check.name, ok: false, version: undefined, problem, neededFor: check.neededFor, install: check.install };
-        }
-      }),
-    );
+    // Works without loading the plugins: it is what to run when they do not load.
+    const env = io.env;
+    const root = runsAsRoot();
+    const [results, daemonAnswers] = await Promise.all([programChecks(env), nixDaemonAnswers()]);
     const node = { name: "node", ok: true, version: process.versions.node, neededFor: "hop3 itself" };
     const text = [`ok   node ${node.version}`];
     for (const r of results) {
       text.push(r.ok ? `ok   ${r.name} ${r.version ?? ""}`.trimEnd() : `miss ${r.name}: ${r.problem}; needed for ${r.neededFor}. Install: ${r.install}`);
     }
-    // Which Nix mode is in place (hop3 setup chooses it: multi-user with systemd, single-user without).
-    const nix = detectNixMode(io.env);
+    // Which Nix mode is in place: as root each app builds as its own user, through a daemon.
+    const nix = detectNixMode(env, { root, daemonAnswers });
     if (results.some((r) => r.name === "nix-build" && r.ok)) {
-      text.push(`${nix.usable ? "ok  " : "warn"} nix mode: ${nix.mode === "multi-user" ? "multi-user (daemon)" : nix.mode}, ${nix.detail}`);
+      text.push(`${nix.usable ? "ok  " : "warn"} nix mode: ${nix.mode}, ${nix.detail}`);
     }
-    // nginx and uWSGI serve every app: without them nothing can be deployed.
+
+    const isolation = isolationReport(env, root);
+    text.push(...isolationText(isolation));
+    const { report: config, config: hop3Config } = readConfig(env);
+    text.push(config.problem ? `fail config: ${config.problem.message} (${config.problem.hint})` : `ok   config: ${config.file ?? `no file (defaults; looked for ${config.path ?? "none: no HOME"})`}`);
+    const limits = hop3Config ? limitsReport(hop3Config) : null;
+    if (limits) text.push(...limitsLines(limits));
+    const legacyHome = legacyHomeReport(env);
+    if (legacyHome) {
+      text.push(
+        `warn old home: ${legacyHome.path} holds ${legacyHome.apps.length} app(s) (${legacyHome.apps.join(", ")}) from before root's HOP3_HOME became ${legacyHome.to}; this Hop3 does not see them. To move them: ${legacyHome.steps.join("; ")} (${MOVING_HOME_PAGE}).`,
+      );
+    }
+    let unit: string | undefined;
+    try {
+      unit = bootUnitName(isolation.home, env);
+    } catch {
+      unit = undefined; // a bad HOP3_USER_PREFIX, reported with the isolation
+    }
+    const boot = await bootReport(unit, isDirectory("/run/systemd/system"), unitState(env));
+    text.push(bootText(boot));
+
+    // nginx and uWSGI serve every app, and a config file that cannot be read stops every command.
     const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
-    return { data: { checks: [node, ...results], nix }, text, exitCode: required.length > 0 ? 1 : 0 };
+    const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined;
+    return { data: { checks: [node, ...results], nix, isolation, config, limits, legacyHome, boot }, text, exitCode: failed ? 1 : 0 };
   },
 });
+
+function isolationText(isolation: IsolationReport): string[] {
+  if (isolation.problem) return [`fail isolation: ${isolation.problem.message} (${isolation.problem.hint})`];
+  if (isolation.mode === "user-per-app") {
+    return [`ok   isolation: a user per app (${isolation.appUsers}), nginx's workers as ${isolation.webUser}; HOP3_HOME ${isolation.home}`];
+  }
+  return [
+    `warn isolation: single-user: not root, so every app runs as ${isolation.user}, like Hop3 itself. Not protected: ${isolation.notProtected.join("; ")}. Run Hop3 as root (sudo) for a user per app.`,
+  ];
+}
+
+function limitsLines(limits: LimitsReport): string[] {
+  const enforced = Object.entries(limits.enforcement).map(([key, how]) => `${LIMIT_NAMES[key as keyof typeof LIMIT_NAMES]} ${how.by === null ? "not enforced" : `by ${how.by}`}`);
+  const mark = limits.warnings.length > 0 ? "warn" : "ok  ";
+  return [`${mark} limits: ${enforced.join(", ")}; defaults: ${limitsText(limits.defaults)}; maximum: ${limitsText(limits.maximum)}`, ...limits.warnings.map((warning) => `warn limits: ${warning}`)];
+}
+
+function bootText(boot: BootReport): string {
+  if (!boot.systemd) return "warn boot: no systemd here: nothing starts Hop3 at boot unless your init system runs `hop3 server start` (hop3 setup prints the line)";
+  if (boot.enabled) return `ok   boot: ${boot.unit} is enabled${boot.active ? " and active" : " (not active now: systemctl start " + boot.unit + ")"}`;
+  return `warn boot: ${boot.unit ?? "no unit"} is not enabled: nothing starts Hop3 at boot (sudo hop3 setup --yes installs and enables it)`;
+}
+
+function unitState(env: Env) {
+  return async (unit: string) => {
+    const ask = async (verb: string) => {
+      try {
+        return (await runCommand("systemctl", [verb, "--quiet", unit], { timeoutMs: 5_000, allowFailure: true, env, extendEnv: false })).exitCode === 0;
+      } catch {
+        return false;
+      }
+    };
+    return { enabled: await ask("is-enabled"), active: await ask("is-active") };
+  };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

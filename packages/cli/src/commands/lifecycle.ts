@@ -2,6 +2,7 @@ import type { DeploymentStatus, Distribution } from "@hop3/core";
 import { requireAppRecord, writeAppRecord, type AppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
 import { lockApp } from "../apps/lock.js";
+import { limitsText } from "../apps/limits-text.js";
 import { currentRelease, listReleases } from "../apps/releases.js";
 import { cliError } from "../errors.js";
 import { defineCommand, type Command, type CommandInput } from "../command.js";
@@ -65,10 +66,19 @@ export const statusCommand = defineCommand({
     const record = requireAppRecord(distribution.home, appArgument(input, this.usage));
     // A failed first deploy has no live release, but its (stopped) workers still have a status.
     const release = currentRelease(distribution.home, record.name, record.liveRelease);
-    if (!release) return { data: { app: record.name, state: "absent", workers: [], release: null }, text: `${record.name}: never deployed` };
+    if (!release) return { data: { app: record.name, state: "absent", workers: [], release: null, limits: null }, text: `${record.name}: never deployed` };
     const status = await distribution.deployerFor(release.artifact.kind).status(record.name, deployContext(distribution, record, input.io));
     const live = release.id === record.liveRelease;
-    return { data: { ...status, release: live ? release.id : null }, text: [...statusText(status), ...(live ? [] : [`no live release: the last deploy (${release.id}) failed: ${release.error?.message.split("\n")[0] ?? "unknown error"}`])] };
+    // What the release runs with: resolved at its deploy (hop3.toml within the server's maximum, else the defaults).
+    const limits = release.limits ?? record.limits ?? null;
+    return {
+      data: { ...status, release: live ? release.id : null, limits },
+      text: [
+        ...statusText(status),
+        ...(limits ? [`  limits: ${limitsText(limits)}`] : []),
+        ...(live ? [] : [`no live release: the last deploy (${release.id}) failed: ${release.error?.message.split("\n")[0] ?? "unknown error"}`]),
+      ],
+    };
   },
 });
 

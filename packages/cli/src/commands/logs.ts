@@ -1,9 +1,8 @@
-import { existsSync, statSync } from "node:fs";
 import type { WorkerLog } from "@hop3/core";
 import { requireAppRecord } from "../apps/app-record.js";
 import { deployContext } from "../apps/context.js";
 import { currentRelease } from "../apps/releases.js";
-import { readRange, tailLines } from "../apps/worker-logs.js";
+import { LogFollower, tailLines } from "../apps/worker-logs.js";
 import { defineCommand } from "../command.js";
 import { UsageError } from "../usage-error.js";
 
@@ -40,23 +39,11 @@ export const logsCommand = defineCommand({
   },
 });
 
-/** Prints what is appended to the logs until Ctrl-C. */
+/** Prints what is appended to the logs until Ctrl-C, across rotations (see LogFollower). */
 async function follow(logs: readonly WorkerLog[], label: (log: WorkerLog) => string, io: { stdout: { write(t: string): unknown }; signal: AbortSignal }): Promise<void> {
-  const offsets = new Map(logs.map((log) => [log.path, existsSync(log.path) ? statSync(log.path).size : 0]));
-  const partial = new Map<string, string>();
+  const followers = logs.map((log) => ({ log, follower: new LogFollower(log.path) }));
   while (!io.signal.aborted) {
-    for (const log of logs) {
-      if (!existsSync(log.path)) continue;
-      const size = statSync(log.path).size;
-      let offset = offsets.get(log.path) ?? 0;
-      if (size < offset) offset = 0; // the log was rotated or truncated
-      if (size === offset) continue;
-      const text = (partial.get(log.path) ?? "") + readRange(log.path, offset, size);
-      offsets.set(log.path, size);
-      const lines = text.split("\n");
-      partial.set(log.path, lines.pop() ?? "");
-      for (const line of lines) io.stdout.write(`${label(log)} | ${line}\n`);
-    }
+    for (const { log, follower } of followers) for (const line of follower.poll()) io.stdout.write(`${label(log)} | ${line}\n`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,5 +1,8 @@
-import type { Distribution, ServiceStatus } from "@hop3/core";
-import type { CliIO } from "../io.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Hop3Error, type Distribution, type ServiceStatus } from "@hop3/core";
+import { takeLockFile } from "../apps/lock.js";
+import { colors, type CliIO } from "../io.js";
 import { defineCommand, type Command } from "../command.js";
 
 interface ServerState {
@@ -41,8 +44,72 @@ function serverCommand(action: "start" | "stop" | "status", summary: string): Co
   });
 }
 
+/** What one deployer or the router did when asked to keep its files within bounds. */
+export interface MaintenanceReport {
+  readonly name: string;
+  readonly role: "deployer" | "router";
+  /** One line per thing done; empty when there was nothing to do. */
+  readonly lines: readonly string[];
+  /** Set when it failed: the others were still asked. */
+  readonly error?: { readonly code: string; readonly message: string; readonly hint: string };
+}
+
+export interface MaintenanceResult {
+  readonly maintained: readonly MaintenanceReport[];
+  /** Set when another `server maintain` of this HOP3_HOME was running: nothing was asked. */
+  readonly skipped?: string;
+}
+
+/**
+ * Asks every deployer, then the router, to keep what its processes pile up within bounds (logs
+ * rotated and capped). One at a time per HOP3_HOME: a run that finds another one still going
+ * (large logs take longer than the minute between runs) leaves it to finish.
+ */
+export async function maintainServer(dist: Distribution, io: CliIO): Promise<MaintenanceResult> {
+  // A home that does not exist yet holds nothing to rotate; creating it here would skip its layout.
+  if (!existsSync(dist.home)) return { maintained: [] };
+  const lock = takeLockFile(join(dist.home, "maintain.lock"), "server maintain");
+  if (!("release" in lock)) return { maintained: [], skipped: `another hop3 server maintain is running${lock.owner ? ` (pid ${lock.owner.pid}, since ${lock.owner.since})` : ""}` };
+  try {
+    const context = dist.operationContext({ signal: io.signal });
+    const parts: Array<{ name: string; role: MaintenanceReport["role"]; maintain: () => Promise<readonly string[]> }> = [];
+    for (const deployer of dist.registry.deployers()) if (deployer.maintain) parts.push({ name: deployer.name, role: "deployer", maintain: () => deployer.maintain!(context) });
+    const router = dist.router();
+    if (router.maintain) parts.push({ name: router.name, role: "router", maintain: () => router.maintain!(context) });
+    const maintained: MaintenanceReport[] = [];
+    for (const part of parts) {
+      try {
+        maintained.push({ name: part.name, role: part.role, lines: [...(await part.maintain())] });
+      } catch (error) {
+        // One part failing (a log it cannot read) must not keep the others' logs growing.
+        if (!Hop3Error.is(error)) throw error;
+        maintained.push({ name: part.name, role: part.role, lines: [], error: { code: error.code, message: error.message, hint: error.hint } });
+      }
+    }
+    return { maintained };
+  } finally {
+    lock.release();
+  }
+}
+
+export const serverMaintainCommand = defineCommand({
+  name: ["server", "maintain"],
+  summary: "Rotate and cap the logs of the apps, the supervisor and the router (Hop3 runs it every minute)",
+  usage: "hop3 server maintain [--json]",
+  async run({ io, distribution }) {
+    const result = await maintainServer(await distribution(), io);
+    const c = colors(io.stderr, io.env);
+    const failed = result.maintained.filter((part) => part.error !== undefined);
+    for (const { name, error } of failed) io.stderr.write(`${c.red(`error[${error!.code}]`)}: ${name}: ${error!.message}\n${c.bold("hint")}: ${error!.hint}\n`);
+    const lines = result.maintained.flatMap((part) => part.lines.map((line) => `${part.name}: ${line}`));
+    const text = result.skipped !== undefined ? [`nothing done: ${result.skipped}`] : lines.length > 0 ? lines : failed.length > 0 ? [] : ["nothing to do"];
+    return { data: result, text, exitCode: failed.length > 0 ? 1 : 0 };
+  },
+});
+
 export const serverCommands: readonly Command[] = [
   serverCommand("start", "Start the router and the process supervisor of this HOP3_HOME"),
   serverCommand("stop", "Stop them (every app stops with them)"),
   serverCommand("status", "Show whether they run"),
+  serverMaintainCommand,
 ];

@@ -8,7 +8,7 @@ const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [
 
 export const setupCommand = defineCommand({
   name: ["setup"],
-  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker)",
+  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot",
   usage: USAGE,
   options: {
     "dry-run": { type: "boolean" },
@@ -19,8 +19,14 @@ export const setupCommand = defineCommand({
   },
   async run({ args, io, json, distribution, reporter }) {
     // Loaded on use: every other command starts without it.
-    const { collectRequirements, defaultDeployUser, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, runSetup, describePlan, planText, reportText } = await import("../setup/index.js");
-    const requirements = collectRequirements((await distribution()).plugins);
+    const { collectRequirements, defaultDeployUser, describeInstall, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, renderFile, runSetup, describePlan, planText, reportText } = await import(
+      "../setup/index.js"
+    );
+    const dist = await distribution();
+    const requirements = collectRequirements(dist.plugins);
+    // The boot unit and the PATH wrapper run this very install; a distribution that cannot say how to run itself gets neither.
+    const hop3Command = dist.operationContext().hop3Command;
+    const install = hop3Command && hop3Command.length > 0 ? describeInstall(hop3Command, io.env) : undefined;
     const known = requirements.map((r) => r.id);
     const list = (name: "with" | "without") => {
       const ids = ((args.values[name] as string[] | undefined) ?? []).flatMap((value) => value.split(",")).filter(Boolean);
@@ -36,8 +42,9 @@ export const setupCommand = defineCommand({
       packages: [...new Set(requirements.flatMap(packagesOf))],
       programs: requirements.map((r) => r.program),
       deployUser,
+      ...(install && { install }),
     });
-    const plan = planSetup(requirements, facts, choices);
+    const plan = planSetup(requirements, facts, choices, install);
     const planData = describePlan(plan);
 
     if (!plan.supported) {
@@ -49,7 +56,8 @@ export const setupCommand = defineCommand({
     if (plan.steps.length > 0 && !plan.root) {
       const error = cliError("SETUP_NEEDS_ROOT", `hop3 setup must change ${plan.steps.length} thing(s) on this machine, which needs root.`, { details: { steps: plan.steps.map((s) => s.id) } });
       writeError(io, error);
-      return { data: { ...planData, error: error.toJSON() }, text: ["Run as root, or run these commands:", ...plan.steps.flatMap((s) => s.commands.map((c) => `  ${renderCommand(c, "sudo")}`))], exitCode: 1 };
+      const commands = plan.steps.flatMap((s) => [...(s.files ?? []).map((f) => renderFile(f, "sudo")), ...s.commands.map((c) => renderCommand(c, "sudo"))]);
+      return { data: { ...planData, error: error.toJSON() }, text: ["Run as root, or run these commands:", ...commands.flatMap((c) => c.split("\n").map((line, i) => (i === 0 ? `  ${line}` : line)))], exitCode: 1 };
     }
     if (plan.steps.length > 0 && !args.values.yes) {
       if (!json) io.stdout.write(`${planText(plan, "").join("\n")}\n`);

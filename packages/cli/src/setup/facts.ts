@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
+import { delimiter, isAbsolute } from "node:path";
 import { findProgram } from "@hop3/core";
+import { PATH_WRAPPER, UNIT_DIR, type Hop3Install } from "./boot.js";
+import { nixDaemonAnswers, NIX_DAEMON_SOCKET } from "./nix-mode.js";
 import { parseOsRelease, type Platform } from "./platform.js";
 
 /** A user who will deploy, as `id` describes them. */
@@ -29,6 +32,16 @@ export interface SetupProbes {
   /** Whether systemd is the init system (PID 1): sd_booted()'s test, /run/systemd/system exists. */
   systemdIsInit(): boolean;
   hasProgram(name: string): boolean;
+  /** Where a program is on PATH, or undefined. */
+  programPath(name: string): string | undefined;
+  /** The directories of PATH. */
+  pathDirs(): readonly string[];
+  /** A file's text, or undefined when it does not exist or cannot be read. */
+  readFile(path: string): string | undefined;
+  /** A path with every link resolved, or undefined when it does not exist. */
+  realPath(path: string): string | undefined;
+  /** Whether a nix-daemon accepts connections on its socket. */
+  nixDaemonAnswers(): Promise<boolean>;
   /** Which of these Debian packages dpkg has installed. */
   installedPackages(names: readonly string[]): Promise<ReadonlySet<string>>;
   /** The named user, or undefined when there is none. */
@@ -53,19 +66,40 @@ export interface MachineFacts {
   readonly deployUserName: string;
   /** Owner of /nix/store (undefined before Nix is installed). */
   readonly nixStoreOwner: number | undefined;
+  /** Whether a nix-daemon answers on /nix/var/nix/daemon-socket/socket. */
+  readonly nixDaemonAnswers: boolean;
+  /** Where nix-daemon is, when it is on PATH. */
+  readonly nixDaemonPath: string | undefined;
   /** States of the units setup manages, by unit name. */
   readonly units: Readonly<Record<string, UnitState>>;
+  /** The files setup may write (the boot unit, the PATH wrapper), by path: their text, undefined when absent. */
+  readonly files: Readonly<Record<string, string | undefined>>;
+  /** The `hop3` found on PATH, and whether it is the install setup runs from (the same file, links resolved). */
+  readonly hop3OnPath: { readonly path: string; readonly sameInstall: boolean } | undefined;
+  /** The directories of PATH. */
+  readonly pathDirs: readonly string[];
 }
 
 /** Units whose state setup reads (only where systemd runs). */
 export const MANAGED_UNITS = ["nix-daemon.socket", "docker.service"] as const;
 
-export async function gatherFacts(probes: SetupProbes, wanted: { packages: readonly string[]; programs: readonly string[]; deployUser: string }): Promise<MachineFacts> {
+/** What setup is asked to look at. */
+export interface WantedFacts {
+  readonly packages: readonly string[];
+  readonly programs: readonly string[];
+  readonly deployUser: string;
+  /** This Hop3: its boot unit and PATH wrapper are looked at. */
+  readonly install?: Hop3Install;
+}
+
+export async function gatherFacts(probes: SetupProbes, wanted: WantedFacts): Promise<MachineFacts> {
   const platform = parseOsRelease(probes.osRelease());
   const apt = probes.hasProgram("apt-get") && probes.hasProgram("dpkg-query");
   const systemd = probes.systemdIsInit();
   const units: Record<string, UnitState> = {};
-  for (const unit of MANAGED_UNITS) units[unit] = systemd ? await probes.unitState(unit) : { enabled: false, active: false };
+  for (const unit of [...MANAGED_UNITS, ...(wanted.install ? [wanted.install.unitName] : [])]) units[unit] = systemd ? await probes.unitState(unit) : { enabled: false, active: false };
+  const files: Record<string, string | undefined> = {};
+  if (wanted.install) for (const path of [`${UNIT_DIR}/${wanted.install.unitName}`, PATH_WRAPPER]) files[path] = probes.readFile(path);
   return {
     platform,
     root: probes.uid() === 0,
@@ -76,8 +110,21 @@ export async function gatherFacts(probes: SetupProbes, wanted: { packages: reado
     deployUser: await probes.user(wanted.deployUser),
     deployUserName: wanted.deployUser,
     nixStoreOwner: probes.ownerUid("/nix/store"),
+    nixDaemonAnswers: await probes.nixDaemonAnswers(),
+    nixDaemonPath: probes.programPath("nix-daemon"),
     units,
+    files,
+    hop3OnPath: hop3OnPath(probes, wanted.install),
+    pathDirs: probes.pathDirs(),
   };
+}
+
+function hop3OnPath(probes: SetupProbes, install: Hop3Install | undefined): MachineFacts["hop3OnPath"] {
+  const path = probes.programPath("hop3");
+  if (path === undefined) return undefined;
+  const script = install?.command.findLast((word) => isAbsolute(word));
+  const resolved = probes.realPath(path);
+  return { path, sameInstall: script !== undefined && resolved !== undefined && resolved === probes.realPath(script) };
 }
 
 /** Who deploys by default: the user behind sudo, else whoever runs setup. */
@@ -106,6 +153,17 @@ export function machineProbes(env: Readonly<Record<string, string | undefined>>)
     uid: () => process.getuid?.() ?? -1,
     systemdIsInit: () => isDirectory("/run/systemd/system"),
     hasProgram: (name) => findProgram(name, env) !== undefined,
+    programPath: (name) => findProgram(name, env),
+    pathDirs: () => (env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""),
+    readFile: readText,
+    realPath(path) {
+      try {
+        return realpathSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+    nixDaemonAnswers: () => nixDaemonAnswers(NIX_DAEMON_SOCKET),
     async installedPackages(names) {
       if (names.length === 0) return new Set();
       // One dpkg-query for all: unknown packages only add lines on stderr.

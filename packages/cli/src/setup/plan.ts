@@ -1,11 +1,22 @@
 import type { RequirementLevel, SystemRequirement } from "@hop3/core";
+import { bootCommandLine, isPathWrapper, PATH_WRAPPER, renderBootUnit, renderPathWrapper, UNIT_DIR, type Hop3Install } from "./boot.js";
 import type { MachineFacts } from "./facts.js";
 import type { Platform } from "./platform.js";
+import { shellQuote } from "./quote.js";
+
+export { shellQuote };
 
 /** One program run of a step: argv plus the variables it needs. Never a shell string. */
 export interface SetupCommand {
   readonly argv: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A file a step writes, whole, before it runs its commands. */
+export interface SetupFile {
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
 }
 
 /**
@@ -21,14 +32,22 @@ export interface SetupStep {
   /** A failure does not stop the steps after it. */
   readonly optional: boolean;
   readonly commands: readonly SetupCommand[];
+  /** Files written (atomically) before the commands run. */
+  readonly files?: readonly SetupFile[];
   /** Checks only: the program that must be on PATH (looked up, not run). */
   readonly program?: string;
   /** What to do when it fails. */
   readonly hint: string;
 }
 
-/** How Nix runs: a daemon that builds for every user (systemd), or each build in the user's process. */
+/**
+ * How Nix runs for the deploying user: through a daemon that builds for every user, or each build in
+ * the user's own process (a user other than root, deploying as themselves, without systemd).
+ */
 export type NixMode = "multi-user" | "single-user";
+
+/** What starts the nix-daemon in multi-user mode: systemd's socket unit, or Hop3 (no systemd). */
+export type NixDaemonStarter = "systemd" | "hop3";
 
 export interface PlannedComponent {
   readonly id: string;
@@ -49,6 +68,12 @@ export interface SetupPlan {
   readonly deployUser: string;
   /** The Nix mode setup puts in place; undefined without Nix. */
   readonly nixMode: NixMode | undefined;
+  /** Who starts the daemon in multi-user mode; undefined otherwise. */
+  readonly nixDaemon: NixDaemonStarter | undefined;
+  /** The unit that starts Hop3 at boot (systemd), when setup knows how to run this Hop3. */
+  readonly bootUnit: string | undefined;
+  /** Without systemd: the shell line the init system must run at boot to start this Hop3. */
+  readonly bootCommand: string | undefined;
   readonly components: readonly PlannedComponent[];
   /** False where setup cannot install (not Debian/Ubuntu, or no apt): `manualSteps` says what to do. */
   readonly supported: boolean;
@@ -74,6 +99,14 @@ const NIX_ID = "nix";
 const DOCKER_ID = "docker";
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" } as const;
 
+/** Where the nix-daemon's output goes when Hop3 starts it (Nix's own log directory). */
+const NIX_LOG_DIR = "/nix/var/log/nix";
+
+/** Who stands for an app user in setup's Nix check: it has no rights of its own. */
+const APP_USER_STAND_IN = "nobody";
+/** The group that may open the nix-daemon's socket (Debian's nix-setup-systemd makes it). */
+export const NIX_SOCKET_GROUP = "nix-users";
+
 /** A derivation with no inputs: building it proves the store, the build users and the daemon work. */
 export const NIX_CHECK_EXPRESSION =
   'derivation { name = "hop3-setup-check"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo ok > $out" ]; }';
@@ -95,7 +128,7 @@ export function packagesOf(requirement: SystemRequirement): readonly string[] {
  * Decides what setup does on this machine: pure, from facts gathered beforehand, so each decision
  * (systemd or not, root or not, Debian or not, what is installed) is tested with plain objects.
  */
-export function planSetup(requirements: readonly SystemRequirement[], facts: MachineFacts, choices: SetupChoices): SetupPlan {
+export function planSetup(requirements: readonly SystemRequirement[], facts: MachineFacts, choices: SetupChoices, install?: Hop3Install): SetupPlan {
   const components: PlannedComponent[] = requirements.map((requirement) => {
     const level = requirement.level ?? "required";
     const packages = packagesOf(requirement);
@@ -112,16 +145,33 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
   });
   const selected = components.filter((c) => c.selected);
   const withNix = selected.some((c) => c.id === NIX_ID);
-  const nixMode: NixMode | undefined = withNix ? (facts.systemd ? "multi-user" : "single-user") : undefined;
-  const base = { platform: facts.platform, root: facts.root, systemd: facts.systemd, deployUser: facts.deployUserName, nixMode, components };
-  const checks = checkSteps(selected, facts, nixMode);
+  // Root's Hop3 builds each app as its own user, which only a daemon allows; a user deploying as themselves without systemd builds alone.
+  const nixMode: NixMode | undefined = withNix ? (facts.systemd || deploysAsRoot(facts) ? "multi-user" : "single-user") : undefined;
+  const nixDaemon: NixDaemonStarter | undefined = nixMode === "multi-user" ? (facts.systemd ? "systemd" : "hop3") : undefined;
+  const bootUnit = install && facts.systemd ? install.unitName : undefined;
+  const bootCommand = install && !facts.systemd ? bootCommandLine(install, hop3Program(install, facts)) : undefined;
+  const base = { platform: facts.platform, root: facts.root, systemd: facts.systemd, deployUser: facts.deployUserName, nixMode, nixDaemon, bootUnit, bootCommand, components };
+  const checks = checkSteps(selected, facts, nixMode, install);
 
   if (!facts.platform.debianFamily || !facts.apt) {
     const why = facts.platform.debianFamily ? "apt-get is not available" : `${facts.platform.name} is not Debian or Ubuntu`;
     const manualSteps = selected
       .filter((c) => !c.programFound)
       .map((c) => `${c.program} (${c.enables}): ${requirements.find((r) => r.id === c.id)?.manualInstall ?? `install ${c.program}`}`);
-    if (withNix) manualSteps.push(facts.systemd ? "Nix: use the multi-user (daemon) install, as systemd runs here." : "Nix: use the single-user install (no systemd here), with /nix owned by the user who deploys.");
+    if (withNix) {
+      manualSteps.push(
+        nixMode === "multi-user"
+          ? `Nix: use the multi-user (daemon) install${facts.systemd ? ", as systemd runs here" : "; without systemd, Hop3's Nix builder starts the nix-daemon when none answers"}: each app builds as its own user, through the daemon.`
+          : "Nix: use the single-user install (no systemd here), with /nix owned by the user who deploys.",
+      );
+    }
+    if (install) {
+      manualSteps.push(
+        facts.systemd
+          ? `Boot: a systemd unit (Type=oneshot, RemainAfterExit=yes) whose ExecStart runs ${install.command.join(" ")} server start with HOP3_HOME=${install.home}; docs/guides/setting-up-a-server.md shows the one setup writes on Debian.`
+          : `Boot: have your init system run ${bootCommand}.`,
+      );
+    }
     return { ...base, supported: false, manualSteps: [`hop3 setup installs packages only on Debian and Ubuntu (${why}). Install by hand:`, ...manualSteps], steps: [], checks, notes: [] };
   }
 
@@ -143,7 +193,7 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
     });
   }
   // Waits for another apt or dpkg run to finish instead of failing at once on its lock.
-  const install = (packages: readonly string[]): SetupCommand => ({ argv: ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "--no-install-recommends", ...packages], env: APT_ENV });
+  const aptInstall = (packages: readonly string[]): SetupCommand => ({ argv: ["apt-get", "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", "--no-install-recommends", ...packages], env: APT_ENV });
   if (requiredMissing.length > 0) {
     steps.push({
       id: "packages",
@@ -151,7 +201,7 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       kind: "packages",
       component: selected.filter((c) => c.level === "required" && c.missingPackages.length > 0).map((c) => c.id).join(","),
       optional: false,
-      commands: [install(requiredMissing)],
+      commands: [aptInstall(requiredMissing)],
       hint: "Read apt's last lines above; `apt-get install` of the same packages by hand shows the whole story.",
     });
   }
@@ -162,12 +212,27 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       kind: "packages",
       component: component.id,
       optional: true,
-      commands: [install(component.missingPackages)],
+      commands: [aptInstall(component.missingPackages)],
       hint: `Read apt's last lines above, or leave ${component.id} out with --without ${component.id}.`,
     });
   }
 
-  if (nixMode === "multi-user") {
+  if (nixDaemon === "hop3" && !facts.nixDaemonAnswers) {
+    steps.push({
+      id: "nix-daemon-start",
+      title: "start a nix-daemon (no systemd here: each app builds as its own user, through it)",
+      kind: "service",
+      component: NIX_ID,
+      optional: false,
+      // As Hop3's Nix builder starts it: detached, from /, its output in Nix's log directory. --oknodo: one already running is left alone.
+      commands: [
+        { argv: ["mkdir", "-p", NIX_LOG_DIR] },
+        { argv: ["start-stop-daemon", "--start", "--background", "--oknodo", "--name", "nix-daemon", "--chdir", "/", "--output", `${NIX_LOG_DIR}/nix-daemon.log`, "--startas", facts.nixDaemonPath ?? "/usr/bin/nix-daemon", "--", "--daemon"] },
+      ],
+      hint: `Read ${NIX_LOG_DIR}/nix-daemon.log; after a reboot, Hop3's Nix builder starts the daemon again at the first build.`,
+    });
+  }
+  if (nixDaemon === "systemd") {
     const unit = facts.units["nix-daemon.socket"];
     if (!unit?.enabled || !unit.active) {
       steps.push({
@@ -226,11 +291,91 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       notes.push("No systemd here: the Docker engine is installed but not started. Start one (e.g. `bash scripts/start-dockerd.sh` in this repository) and set DOCKER_HOST.");
     }
   }
+  if (install) {
+    steps.push(...pathSteps(install, facts, notes));
+    steps.push(...bootSteps(install, facts, notes, nixDaemon, bootCommand));
+  }
   if (facts.deployUser === undefined) notes.push(`There is no user "${facts.deployUserName}": setup gives nothing to them (--user names who deploys).`);
   return { ...base, supported: true, manualSteps: [], steps, checks, notes };
 }
 
-function checkSteps(selected: readonly PlannedComponent[], facts: MachineFacts, nixMode: NixMode | undefined): SetupStep[] {
+/** How people run this install after setup, as a shell word: `hop3` on PATH when it is this install, else its command. */
+function hop3Program(install: Hop3Install, facts: MachineFacts): string {
+  const onPath = facts.hop3OnPath;
+  if (onPath !== undefined && onPath.path !== PATH_WRAPPER) return onPath.sameInstall ? shellQuote(onPath.path) : install.command.map(shellQuote).join(" ");
+  const existing = facts.files[PATH_WRAPPER];
+  return existing === undefined || isPathWrapper(existing) ? PATH_WRAPPER : install.command.map(shellQuote).join(" ");
+}
+
+/** Root deploys (the default on a server): Hop3 then runs each app as its own user. */
+const deploysAsRoot = (facts: MachineFacts): boolean => (facts.deployUser?.uid ?? (facts.deployUserName === "root" ? 0 : -1)) === 0;
+
+/**
+ * `hop3` on PATH after setup: a small script at /usr/local/bin/hop3 that runs this install, made
+ * when no `hop3` is on PATH, rewritten when it is setup's own; anything else is left alone.
+ */
+function pathSteps(install: Hop3Install, facts: MachineFacts, notes: string[]): SetupStep[] {
+  const content = renderPathWrapper(install);
+  const existing = facts.files[PATH_WRAPPER];
+  const onPath = facts.hop3OnPath;
+  const ours = isPathWrapper(existing);
+  if (onPath !== undefined && onPath.path !== PATH_WRAPPER) {
+    if (!onPath.sameInstall) notes.push(`\`hop3\` on PATH is ${onPath.path}, another install than this one (${install.command.at(-1)}): setup leaves it as it is.`);
+    return [];
+  }
+  if (existing !== undefined && !ours) {
+    notes.push(`${PATH_WRAPPER} was not made by hop3 setup: it is left as it is.`);
+    return [];
+  }
+  if (existing === content) return [];
+  if (onPath === undefined && !facts.pathDirs.includes("/usr/local/bin")) notes.push(`/usr/local/bin is not on this PATH: add it to find \`hop3\` there.`);
+  return [
+    {
+      id: "hop3-on-path",
+      title: `put hop3 on PATH (${PATH_WRAPPER}, running this install)`,
+      kind: "files",
+      component: "hop3",
+      optional: false,
+      commands: [],
+      files: [{ path: PATH_WRAPPER, content, mode: 0o755 }],
+      hint: `Write ${PATH_WRAPPER} by hand (its content is shown by hop3 setup --dry-run), or run hop3 by its full path.`,
+    },
+  ];
+}
+
+/**
+ * Hop3's services at boot: with systemd, a unit enabled (and started now); without, a note saying
+ * what the init system must run. Apps need no build to start, so the nix-daemon is not part of it.
+ */
+function bootSteps(install: Hop3Install, facts: MachineFacts, notes: string[], nixDaemon: NixDaemonStarter | undefined, bootCommand: string | undefined): SetupStep[] {
+  if (!facts.systemd) {
+    notes.push(
+      `No systemd here: nothing starts Hop3 at boot. Have your init system run, at boot: ${bootCommand}` +
+        (nixDaemon === "hop3" ? " (the nix-daemon is started again by the first build after it)." : "."),
+    );
+    return [];
+  }
+  const path = `${UNIT_DIR}/${install.unitName}`;
+  const content = renderBootUnit(install);
+  const state = facts.units[install.unitName];
+  const changed = facts.files[path] !== content;
+  if (!changed && state?.enabled && state.active) return [];
+  if (changed && state?.active) notes.push(`${install.unitName} already runs: its new settings apply at the next boot, or now with \`systemctl restart ${install.unitName}\` (every app restarts).`);
+  return [
+    {
+      id: "boot",
+      title: `start Hop3 at boot (${install.unitName}, enabled and started)`,
+      kind: "service",
+      component: "hop3",
+      optional: false,
+      files: changed ? [{ path, content, mode: 0o644 }] : [],
+      commands: [...(changed ? [{ argv: ["systemctl", "daemon-reload"] }] : []), { argv: ["systemctl", "enable", "--now", install.unitName] }],
+      hint: `\`systemctl status ${install.unitName}\` and \`journalctl -u ${install.unitName}\` say why it does not start.`,
+    },
+  ];
+}
+
+function checkSteps(selected: readonly PlannedComponent[], facts: MachineFacts, nixMode: NixMode | undefined, install: Hop3Install | undefined): SetupStep[] {
   const checks: SetupStep[] = selected.map((c) => ({
     id: `check-${c.id}`,
     title: `${c.program} is on PATH, for ${c.enables}`,
@@ -244,22 +389,54 @@ function checkSteps(selected: readonly PlannedComponent[], facts: MachineFacts, 
   if (nixMode !== undefined) {
     const user = facts.deployUser;
     const build = ["nix-build", "--no-out-link", "--option", "substitute", "false", "-E", NIX_CHECK_EXPRESSION];
-    const asOther = user !== undefined && facts.root && user.uid !== 0;
+    if (deploysAsRoot(facts)) {
+      // Root's Hop3 builds as each app's user, through the daemon: an unprivileged user with the group
+      // that opens the daemon's socket stands for them.
+      checks.push({
+        id: "check-nix-build",
+        title: "nix-build works for app users, through the nix-daemon (multi-user)",
+        kind: "check",
+        component: NIX_ID,
+        optional: false,
+        commands: [{ argv: ["runuser", "-u", APP_USER_STAND_IN, "-G", NIX_SOCKET_GROUP, "--", "env", "NIX_REMOTE=daemon", ...build] }],
+        hint: `A nix-daemon must answer on /nix/var/nix/daemon-socket/socket (${facts.systemd ? "systemctl status nix-daemon.socket" : "hop3 doctor says whether one does"}), and its directory let the group ${NIX_SOCKET_GROUP} in.`,
+      });
+    } else {
+      const asOther = user !== undefined && facts.root && user.uid !== 0;
+      checks.push({
+        id: "check-nix-build",
+        title: `nix-build works for ${user?.name ?? facts.deployUserName} (${nixMode})`,
+        kind: "check",
+        component: NIX_ID,
+        optional: false,
+        // As that user, from a directory they can read, so their own store access is what is tested.
+        commands: [{ argv: asOther ? ["runuser", "-u", user.name, "--", ...build] : build }],
+        hint:
+          nixMode === "multi-user"
+            ? "The daemon must run (systemctl status nix-daemon.socket) and the user be in nix-users (log in again after setup added them)."
+            : "Without a daemon the user who builds must own /nix (chown -R USER: /nix), or build as root.",
+      });
+    }
+  }
+  if (install) {
     checks.push({
-      id: "check-nix-build",
-      title: `nix-build works for ${user?.name ?? facts.deployUserName} (${nixMode})`,
+      id: "check-hop3-on-path",
+      title: "hop3 is on PATH and runs",
       kind: "check",
-      component: NIX_ID,
+      component: "hop3",
       optional: false,
-      // As that user, from a directory they can read, so their own store access is what is tested.
-      commands: [{ argv: asOther ? ["runuser", "-u", user.name, "--", ...build] : build }],
-      hint:
-        nixMode === "multi-user"
-          ? "The daemon must run (systemctl status nix-daemon.socket) and the user be in nix-users (log in again after setup added them)."
-          : "Without a daemon the user who builds must own /nix (chown -R USER: /nix), or build as root.",
+      commands: [{ argv: ["hop3", "--version"] }],
+      program: "hop3",
+      hint: `Put ${PATH_WRAPPER}'s directory on PATH, or run hop3 by its full path.`,
     });
   }
   return checks;
+}
+
+/** A file write as people would type it: a here-document into `install`, which sets the mode. */
+export function renderFile(file: SetupFile, prefix = ""): string {
+  const mode = file.mode.toString(8).padStart(4, "0");
+  return `${prefix ? `${prefix} ` : ""}install -m ${mode} /dev/stdin ${shellQuote(file.path)} <<'HOP3_EOF'\n${file.content.replace(/\n$/, "")}\nHOP3_EOF`;
 }
 
 /** A command as people would type it, quoted for a POSIX shell. */
@@ -267,8 +444,4 @@ export function renderCommand(command: SetupCommand, prefix = ""): string {
   const env = Object.entries(command.env ?? {}).map(([key, value]) => `${key}=${shellQuote(value)}`);
   // sudo refuses most VAR=value words (env_reset); `env` passes them on.
   return [prefix, ...(prefix && env.length > 0 ? ["env"] : []), ...env, ...command.argv.map(shellQuote)].filter(Boolean).join(" ");
-}
-
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,16 +1,28 @@
 import { colors, type CliIO } from "../io.js";
-import { renderCommand, type SetupPlan, type SetupStep } from "./plan.js";
+import { renderCommand, renderFile, type SetupPlan, type SetupStep } from "./plan.js";
 import type { SetupReport, StepResult } from "./run.js";
 
 /** The plan as data (`--json`), commands rendered as people would type them. */
 export function describePlan(plan: SetupPlan) {
-  const step = (s: SetupStep) => ({ id: s.id, title: s.title, kind: s.kind, component: s.component, optional: s.optional, commands: s.commands.map((c) => renderCommand(c)), ...(s.program && { program: s.program }) });
+  const step = (s: SetupStep) => ({
+    id: s.id,
+    title: s.title,
+    kind: s.kind,
+    component: s.component,
+    optional: s.optional,
+    commands: s.commands.map((c) => renderCommand(c)),
+    ...(s.files && s.files.length > 0 && { files: s.files.map((f) => ({ path: f.path, mode: f.mode.toString(8).padStart(4, "0"), content: f.content })) }),
+    ...(s.program && { program: s.program }),
+  });
   return {
     platform: plan.platform,
     root: plan.root,
     systemd: plan.systemd,
     deployUser: plan.deployUser,
     nixMode: plan.nixMode ?? null,
+    nixDaemon: plan.nixDaemon ?? null,
+    bootUnit: plan.bootUnit ?? null,
+    bootCommand: plan.bootCommand ?? null,
     supported: plan.supported,
     components: plan.components,
     steps: plan.steps.map(step),
@@ -26,8 +38,15 @@ function header(plan: SetupPlan): string[] {
   return [
     `platform: ${plan.platform.name}; ${plan.root ? "root" : "not root"}; ${plan.systemd ? "systemd" : "no systemd"}; deploying user: ${plan.deployUser}`,
     `components: ${selected.join(", ") || "none"}${left.length > 0 ? `; left out: ${left.join(", ")}` : ""}`,
-    ...(plan.nixMode ? [`nix: ${plan.nixMode === "multi-user" ? "multi-user (nix-daemon, systemd)" : "single-user (no daemon)"}`] : []),
+    ...(plan.nixMode ? [`nix: ${nixModeText(plan)}`] : []),
   ];
+}
+
+function nixModeText(plan: SetupPlan): string {
+  if (plan.nixMode === "single-user") return `single-user (no daemon): ${plan.deployUser} builds by writing the store`;
+  return plan.nixDaemon === "systemd"
+    ? "multi-user (nix-daemon.socket, systemd)"
+    : "multi-user: no systemd here, so a nix-daemon is started by setup and, when none answers, by the Nix builder; each app builds as its own user, through it";
 }
 
 /** The plan for people: what setup found, what it would change (each command), what it checks. */
@@ -38,6 +57,8 @@ export function planText(plan: SetupPlan, prefix: string): string[] {
     lines.push("Would change:");
     for (const s of plan.steps) {
       lines.push(`  ${s.title}${s.optional ? " (optional)" : ""}`);
+      // The here-document's lines are not indented: the command can be copied as it is.
+      for (const f of s.files ?? []) lines.push(...renderFile(f, prefix).split("\n").map((line, i) => (i === 0 ? `    $ ${line}` : line)));
       for (const c of s.commands) lines.push(`    $ ${renderCommand(c, prefix)}`);
     }
   }

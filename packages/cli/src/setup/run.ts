@@ -1,5 +1,6 @@
-import { Hop3Error, type CommandRunner, type Logger } from "@hop3/core";
-import { renderCommand, type SetupPlan, type SetupStep } from "./plan.js";
+import { chmodSync } from "node:fs";
+import { Hop3Error, writeFileAtomic, type CommandRunner, type Logger } from "@hop3/core";
+import { renderCommand, type SetupFile, type SetupPlan, type SetupStep } from "./plan.js";
 
 /** What became of one step. `ok`: a check that passed; `skipped`: not run, a required step before it failed. */
 export type StepStatus = "done" | "ok" | "failed" | "skipped";
@@ -13,6 +14,8 @@ export interface StepResult {
   readonly status: StepStatus;
   readonly seconds: number;
   readonly commands: readonly string[];
+  /** Paths of the files it writes. */
+  readonly files?: readonly string[];
   /** On failure: the command that failed, its last output lines, and what to do. */
   readonly failure?: { readonly command: string; readonly message: string; readonly lastLines: readonly string[]; readonly hint: string };
 }
@@ -32,6 +35,13 @@ export interface SetupRunner {
   readonly signal: AbortSignal;
   /** Shows progress: the reporter's `step`, or a plain call in tests. */
   readonly step: <T>(name: string, action: (logger: Logger) => Promise<T>) => Promise<T>;
+  /** Writes a step's file (default: atomically, then its mode set whatever the umask). */
+  readonly writeFile?: (file: SetupFile) => void;
+}
+
+function writeSetupFile(file: SetupFile): void {
+  writeFileAtomic(file.path, file.content, file.mode);
+  chmodSync(file.path, file.mode);
 }
 
 /** Per command; an apt install of Docker on a slow mirror takes minutes. */
@@ -64,10 +74,18 @@ async function runStep(step: SetupStep, runner: SetupRunner): Promise<StepResult
   const seconds = () => Math.round(performance.now() - started) / 1000;
   try {
     // A PATH check runs nothing: no progress to show.
-    const show: SetupRunner["step"] = step.commands.length > 0 ? runner.step : (_name, action) => action(quiet);
+    const show: SetupRunner["step"] = step.commands.length > 0 || (step.files?.length ?? 0) > 0 ? runner.step : (_name, action) => action(quiet);
     await show(step.title, async (logger) => {
       if (step.program !== undefined && !runner.hasProgram(step.program)) {
         throw new StepFailure(`which ${step.program}`, `${step.program} is not on PATH.`, []);
+      }
+      for (const file of step.files ?? []) {
+        try {
+          (runner.writeFile ?? writeSetupFile)(file);
+        } catch (error) {
+          throw new StepFailure(`write ${file.path}`, (error as Error).message, []);
+        }
+        logger.info(`wrote ${file.path}`);
       }
       for (const command of step.commands) {
         const [file, ...args] = command.argv;
@@ -119,4 +137,5 @@ const result = (step: SetupStep, status: StepStatus, seconds: number): StepResul
   status,
   seconds,
   commands: step.commands.map((c) => renderCommand(c)),
+  ...(step.files && step.files.length > 0 && { files: step.files.map((f) => f.path) }),
 });

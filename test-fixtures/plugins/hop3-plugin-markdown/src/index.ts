@@ -112,7 +112,7 @@ export function createMarkdownBuilder(options?: MarkdownPluginOptions): Builder 
   };
 }
 
-/** The plugin factory, as run-time loading (package.json `hop3.plugins`, HOP3_PLUGINS) calls it. */
+/** The plugin factory, as run-time loading (Hop3's config file `plugins`, HOP3_PLUGINS) calls it. */
 export function markdownPlugin(options?: MarkdownPluginOptions): Hop3Plugin {
   const builder = createMarkdownBuilder(options);
   return definePlugin({
