@@ -22,7 +22,16 @@ export interface CliOptions {
    * Default: where @hop3/cli is installed. `false` turns run-time plugins off.
    */
   readonly pluginsFrom?: string | URL | false;
+  /**
+   * How to run this program again (`runningProgram()` in a bin script), for the work Hop3 schedules
+   * for itself, such as rotating logs every minute (OperationContext.hop3Command). Absent: the
+   * distribution's own, if any; nothing is scheduled without one.
+   */
+  readonly hop3Command?: readonly string[];
 }
+
+/** The argv that started this process again: node, its flags (a loader such as tsx's), the script. */
+export const runningProgram = (): string[] => [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : [])];
 
 type ResolvedCliOptions = CliOptions & { readonly commands: readonly Command[] };
 
@@ -45,7 +54,11 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
     async run(argv, io = processIO()) {
       const json = argv.includes("--json");
       let loaded: Promise<Distribution> | undefined;
-      const load = () => (loaded ??= withRunTimePlugins(typeof distribution === "function" ? distribution() : Promise.resolve(distribution), io, pluginsFrom));
+      const base = async () => {
+        const composed = await (typeof distribution === "function" ? distribution() : distribution);
+        return options.hop3Command ? composed.withHop3Command(options.hop3Command) : composed;
+      };
+      const load = () => (loaded ??= withRunTimePlugins(base(), io, pluginsFrom));
       try {
         if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
           io.stdout.write(`${await helpText(options, load)}\n`);

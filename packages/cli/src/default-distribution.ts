@@ -5,7 +5,7 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * public API any other distribution uses. Plugins are imported here, lazily, so `hop3 --version`
  * never loads them.
  */
-export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env, hop3Command?: readonly string[]): Promise<Distribution> {
+export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
   const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
@@ -17,6 +17,5 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
   return createDistribution({
     plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin(), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
     env,
-    ...(hop3Command && { hop3Command }),
   });
 }

@@ -1,4 +1,4 @@
-export { createCli, EXIT, type Cli, type CliOptions } from "./create-cli.js";
+export { createCli, runningProgram, EXIT, type Cli, type CliOptions } from "./create-cli.js";
 export { builtInCommands } from "./commands/index.js";
 export { defineCommand, type Command, type CommandInput, type CommandOutcome } from "./command.js";
 export { loadDefaultDistribution } from "./default-distribution.js";

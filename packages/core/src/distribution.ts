@@ -89,6 +89,8 @@ export interface Distribution {
    * from HOP3_PLUGINS or package.json). This one is left as it is.
    */
   withPlugins(extra: readonly AddedPlugin[]): Distribution;
+  /** A new distribution that tells its plugins how to run its command-line program (OperationContext.hop3Command). */
+  withHop3Command(command: readonly string[]): Distribution;
 }
 
 /** Composes core with the given plugins. Invalid or duplicate plugins are coded errors naming them. */
@@ -213,6 +215,7 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
     operationContext,
     appContext,
     withPlugins: (extra) => compose([...entries, ...extra], env, hop3Command),
+    withHop3Command: (command) => compose(entries, env, command),
   };
 }
 
