@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { coreErrorCatalog, DEFAULT_LOG_SETTINGS, findProgram, Hop3Error, readHop3Config, rotateInPlace, silentLogger, type OperationContext } from "@hop3/core";
+import { withLockFile, coreErrorCatalog, DEFAULT_LOG_SETTINGS, findProgram, Hop3Error, readHop3Config, rotateInPlace, silentLogger, type OperationContext } from "@hop3/core";
 import { nixError } from "./errors.js";
 
 /** Where the Nix daemon is, and what it takes to reach it. */
@@ -57,7 +57,7 @@ export async function ensureNixDaemon(op: Pick<OperationContext, "run" | "env" |
   if (await daemonAnswers(socket)) return found("running");
 
   const lockFile = options.lockFile ?? join(stateDir(op.env), "hop3-daemon.lock");
-  return withLockFile(lockFile, op.signal, async () => {
+  return withLockFile(lockFile, async () => {
     // Another Hop3 process may have started it while this one waited for the lock.
     if (await daemonAnswers(socket)) return found("running");
     const timeoutMs = options.startTimeoutMs ?? 15_000;
@@ -79,7 +79,7 @@ export async function ensureNixDaemon(op: Pick<OperationContext, "run" | "env" |
     const pid = await startDaemon(op, options.program, socket, logFile, timeoutMs);
     op.logger.info(`Started the Nix daemon (pid ${pid}, log ${logFile}).`);
     return found("started", { pid, logFile });
-  });
+  }, { signal: op.signal, timeoutMs: 60_000 });
 }
 
 async function startDaemon(op: Pick<OperationContext, "env" | "signal">, program: string, socket: string, logFile: string, timeoutMs: number): Promise<number> {
@@ -212,53 +212,6 @@ async function waitForDaemon(socket: string, timeoutMs: number, signal: AbortSig
   return false;
 }
 
-/**
- * Runs `action` holding a lock file (created exclusively, holding the owner's pid), so two Hop3
- * processes never start two daemons. A lock whose owner is gone is taken over.
- */
-async function withLockFile<T>(path: string, signal: AbortSignal, action: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  mkdirSync(dirname(path), { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, "wx", 0o600);
-      try {
-        writeSync(fd, `${process.pid}\n`);
-      } finally {
-        closeSync(fd);
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (signal.aborted) throw cancelled("Waiting for another Hop3 process to start the Nix daemon");
-      if (lockIsStale(path) || Date.now() > deadline) rmSync(path, { force: true });
-      else await sleep(50);
-    }
-  }
-  try {
-    return await action();
-  } finally {
-    rmSync(path, { force: true });
-  }
-}
-
-function lockIsStale(path: string): boolean {
-  try {
-    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch (error) {
-        return (error as NodeJS.ErrnoException).code !== "EPERM";
-      }
-    }
-    // Created but its pid not written yet, unless it has been like that for a while.
-    return Date.now() - statSync(path).mtimeMs > 2_000;
-  } catch {
-    return false;
-  }
-}
 
 /** The last lines of what the daemon wrote to its log from `start` (a byte offset) on. */
 function lastLines(file: string, start: number, count = 10): string {

@@ -42,6 +42,7 @@ export { rotateInPlace, rotateByRename, capLogDirectory, rotatedFiles, type Rota
 export { confineStaticDir, readAppFile, isInside } from "./host/confine.js";
 export { syncTree, type SyncResult } from "./host/copy-tree.js";
 export { processUid, processesOfUid, signalAppProcess, killAppProcesses } from "./host/processes.js";
+export { withLockFile, type LockFileOptions } from "./host/lock-file.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
 

@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { detectCgroups, findAppUser, findProgram, formatLastLines, isValidAppName, prepareCgroup, readHop3Config, writeFileAtomic, type AppLimits, type Logger } from "@hop3/core";
+import { withLockFile, detectCgroups, findAppUser, findProgram, formatLastLines, isValidAppName, prepareCgroup, readHop3Config, writeFileAtomic, type AppLimits, type Logger } from "@hop3/core";
 import { ensureEmperorDirs } from "./box.js";
 import { uwsgiError } from "./errors.js";
 import { appLayout, emperorLayout, parseVassalFileName, type EmperorLayout } from "./layout.js";
-import { withLockFile } from "./lock.js";
 import { ensureMaintenanceSchedule } from "./maintenance.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { tail } from "./log-tail.js";
@@ -86,7 +85,7 @@ export async function ensureEmperor(home: string, settings: EmperorSettings, con
       if (pid !== undefined) return { pid, started: false };
       return { pid: await startEmperor(program, layout, settings, context), started: true };
     },
-    context.signal,
+    { ...(context.signal && { signal: context.signal }) },
   );
 }
 
