@@ -79,7 +79,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
 /** Live nginx masters started for this HOP3_HOME (found by their command line, not the pid file). */
 export function mastersOf(home: string): number[] {
   const conf = join(home, "nginx", "nginx.conf");
-  return livePids().filter((pid) => {
+  const titled = livePids().filter((pid) => {
     try {
       const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
       return line.startsWith("nginx: master process") && line.includes(` -c ${conf} `);
@@ -87,6 +87,17 @@ export function mastersOf(home: string): number[] {
       return false; // gone meanwhile
     }
   });
+  // A worker the master has just forked still carries the master's title for a moment.
+  return titled.filter((pid) => !titled.includes(parentOf(pid)));
+}
+
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
 }
 
 /** True when the process exists and is not a zombie. */
