@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -81,6 +81,55 @@ async function failedRequestsDuringRedeploys(count: number): Promise<{ failed: n
   return { failed: result.errors + result.timeouts + result.non2xx, total: result.requests.total };
 }
 
+/** Resident memory of a process, in KiB (0 when it is gone). */
+const rssKiB = (pid: number): number => {
+  try {
+    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+
+/** Every process whose session is `sid`, with its parent (the vassal's uWSGI master). */
+function instanceProcesses(sid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1]!.split(" ");
+      if (Number(fields[3]) === sid) found.push(Number(entry));
+      if (Number(entry) === sid) found.push(Number(fields[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * What an idle app costs once deployed, isolation included (its uWSGI master drops to the app's
+ * user; the launcher execs setpriv, which execs the worker: no process is added), against the same
+ * worker started raw.
+ */
+async function idleMemory(): Promise<{ app: number; appMiB: number; rawMiB: number }> {
+  const { stdout } = await run(process.execPath, [bin, "status", "nix-web", "--json"], { env });
+  const sid = (JSON.parse(stdout) as { workers: Array<{ pid?: number }> }).workers[0]!.pid!;
+  const processes = instanceProcesses(sid);
+  const appKiB = processes.reduce((sum, pid) => sum + rssKiB(pid), 0);
+  const built = (await run("nix-build", ["hop3.nix", "-A", "package", "--no-out-link"], { cwd: app, env })).stdout.trim().split("\n").at(-1)!;
+  const runtime = JSON.parse(readFileSync(join(built, "hop3/runtime.json"), "utf8"));
+  const workerPort = await freePort();
+  const child = spawn("/bin/sh", ["-c", `exec ${runtime.workers.web}`], {
+    env: { ...env, PATH: `${(runtime.path ?? []).join(":")}:${env.PATH}`, PORT: String(workerPort), BIND_ADDRESS: "127.0.0.1" },
+    detached: true,
+    stdio: "ignore",
+  });
+  while (!(await ok(workerPort))) await new Promise((r) => setTimeout(r, 5));
+  const rawKiB = instanceProcesses(child.pid!).filter((pid) => pid !== process.pid).reduce((sum, pid) => sum + rssKiB(pid), 0);
+  process.kill(-child.pid!, "SIGTERM");
+  return { app: processes.length, appMiB: appKiB / 1024, rawMiB: rawKiB / 1024 };
+}
+
 export default defineBench({
   name: "cli",
   async setup() {
@@ -119,10 +168,12 @@ export default defineBench({
     },
   ],
   async notes() {
+    const idle = await idleMemory();
     const { stderr } = await run(process.execPath, ["--import", join(import.meta.dirname, "report-rss.mjs"), bin, "deploy", app], { env });
     const kib = Number(/hop3-bench-maxrss-kib (\d+)/.exec(stderr)?.[1]);
     const load = await failedRequestsDuringRedeploys(10);
     return [
+      `idle memory of the deployed app (uWSGI master, launcher chain and worker, in its own box): ${idle.app} processes, ${idle.appMiB.toFixed(1)} MiB RSS; the worker alone, started raw: ${idle.rawMiB.toFixed(1)} MiB`,
       `peak memory of \`hop3 deploy\` (unchanged Nix app): ${(kib / 1024).toFixed(1)} MiB`,
       `requests failed during 10 redeploys under 200 requests/s through nginx: ${load.failed} of ${load.total} (goal: 0)`,
     ];
