@@ -1,11 +1,9 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCli } from "@hop3/cli";
 import { createDistribution, rotateInPlace } from "@hop3/core";
-import { writeAppRecord } from "../src/apps/app-record.js";
-import { writeRelease } from "../src/apps/releases.js";
+import { writeLiveApp } from "./live-app.js";
 import { stubPlugin } from "./stub-plugin.js";
 
 const waitFor = async (done: () => boolean, timeoutMs: number) => {
@@ -15,20 +13,9 @@ const waitFor = async (done: () => boolean, timeoutMs: number) => {
 
 describe("hop3 logs --follow", () => {
   it("keeps following a worker's log rotated in place, and loses no line across the rotation", async () => {
-    const home = mkdtempSync(join(tmpdir(), "hop3-logs-"));
+    const home = writeLiveApp("hop3-logs-");
     const log = join(home, "web.1.log");
     writeFileSync(log, "started\n");
-    writeAppRecord(home, { name: "blog", source: home, appEnv: {}, userEnv: {}, scale: {}, domains: [], liveRelease: "20250101T000000Z-abcd" });
-    writeRelease(home, {
-      id: "20250101T000000Z-abcd",
-      app: "blog",
-      createdAt: new Date().toISOString(),
-      source: home,
-      builder: "test",
-      deployer: "stub",
-      status: "live",
-      artifact: { apiVersion: 1, kind: "generic", location: home, builder: "test", appName: "blog", buildId: "1", builtAt: new Date().toISOString(), metadata: {}, runtime: { workers: { web: "serve" }, env: {}, path: [], workingDir: home } },
-    });
     const env = { HOP3_HOME: home, HOP3_PLUGINS: "", HOP3_CONFIG: join(home, "none.json") };
     const cli = createCli(async () => createDistribution({ plugins: [stubPlugin({ logFiles: [{ worker: "web", instance: 1, path: log }] })], env }), { name: "hop3", version: "0.0.0", pluginsFrom: false });
     const controller = new AbortController();

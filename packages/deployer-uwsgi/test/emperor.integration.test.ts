@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createUwsgiDeployer, emperorStatus, ensureEmperor, stopEmperor } from "@hop3/deployer-uwsgi";
-import { caught, deployContext, getReport, makeArtifact, nginxRouter, pgrep, portOf, processesUnder, removeTempHomes, tempHome, writeApp } from "./helpers.js";
+import { caught, deployContext, getReport, makeArtifact, nginxRouter, pgrep, portOf, processesUnder, removeTempHomes, tempHome, unusedRouter, writeApp } from "./helpers.js";
 
 const settings = { uwsgi: "uwsgi", frequency: 1, inheritEnv: ["PATH", "HOME"] };
 const context = { env: process.env };
@@ -137,16 +137,5 @@ describe("when uWSGI cannot run", () => {
     expect(emperorStatus(home)).toEqual({ running: false });
   });
 });
-
-const unusedRouter = {
-  apiVersion: 1 as const,
-  name: "unused",
-  ensureRunning: () => Promise.reject(new Error("not expected")),
-  apply: () => Promise.reject(new Error("not expected")),
-  remove: () => Promise.reject(new Error("not expected")),
-  urlFor: (app: string) => `http://${app}.localhost/`,
-  status: () => Promise.reject(new Error("not expected")),
-  stop: () => Promise.resolve(),
-};
 
 afterAll(removeTempHomes);

@@ -167,3 +167,15 @@ export function cgroupDirsOf(home: string, app: string): string[] {
   const roots = Object.values(support.controllers).flatMap((controller) => (controller === undefined ? [] : [controller.version === "v1" ? controller.mount : support.unified!]));
   return [...new Set(roots)].map((root) => join(root, CGROUP_ROOT, user.name));
 }
+
+/** A router for tests whose apps are never routed: any use of it fails the test. */
+export const unusedRouter = {
+  apiVersion: 1 as const,
+  name: "unused",
+  ensureRunning: () => Promise.reject(new Error("not expected")),
+  apply: () => Promise.reject(new Error("not expected")),
+  remove: () => Promise.reject(new Error("not expected")),
+  urlFor: (app: string) => `http://${app}.localhost/`,
+  status: () => Promise.reject(new Error("not expected")),
+  stop: () => Promise.resolve(),
+};

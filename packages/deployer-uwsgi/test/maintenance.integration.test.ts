@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createUwsgiDeployer, MAINTENANCE_VASSAL, pokeEmperor, emperorLayout, stopEmperor } from "@hop3/deployer-uwsgi";
-import { deployContext, processesUnder, removeTempHomes, tempHome, waitFor } from "./helpers.js";
+import { deployContext, processesUnder, removeTempHomes, tempHome, unusedRouter, waitFor } from "./helpers.js";
 
 // Hop3's own schedule, against the real emperor: `<hop3Command> server maintain` every minute, as root.
 describe("Hop3's schedule under the emperor", () => {
@@ -48,16 +48,5 @@ describe("Hop3's schedule under the emperor", () => {
     expect(existsSync(join(emperorLayout(home).vassals, MAINTENANCE_VASSAL))).toBe(true);
   });
 });
-
-const unusedRouter = {
-  apiVersion: 1 as const,
-  name: "unused",
-  ensureRunning: () => Promise.reject(new Error("not expected")),
-  apply: () => Promise.reject(new Error("not expected")),
-  remove: () => Promise.reject(new Error("not expected")),
-  urlFor: (app: string) => `http://${app}.localhost/`,
-  status: () => Promise.reject(new Error("not expected")),
-  stop: () => Promise.resolve(),
-};
 
 afterAll(removeTempHomes);
