@@ -17,6 +17,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
+          // Some unit tests start a shell or the CLI itself; beside four integration files, that can take seconds.
+          testTimeout: 20_000,
           include: ["packages/*/{src,test}/**/*.test.ts", "apps/*/{src,test}/**/*.test.ts", "test-fixtures/plugins/*/test/**/*.test.ts", "tools/release-check/test/**/*.test.ts", "tools/create-plugin/test/**/*.test.ts"],
           exclude: ["**/node_modules/**", "**/*.integration.test.ts"],
         },

@@ -197,7 +197,8 @@ describe("plugins named at run time", () => {
   });
 });
 
-describe("an app that names and ships its own plugin", () => {
+// Each case starts the real `hop3` (tsx compiles it): seconds on a loaded machine.
+describe("an app that names and ships its own plugin", { timeout: 60_000 }, () => {
   // The attack: an app directory whose package.json names a plugin it ships in its node_modules,
   // with `hop3` started from that directory. Were the plugin imported, its module would run as root.
   const marker = join(mkdtempSync(join(tmpdir(), "hop3-marker-")), "imported");

@@ -70,7 +70,8 @@ describe("hop3 server maintain", () => {
   });
 });
 
-describe("hop3 server maintain as Hop3's schedule runs it", () => {
+// It starts the real `hop3` twice (tsx compiles it): seconds on a loaded machine.
+describe("hop3 server maintain as Hop3's schedule runs it", { timeout: 60_000 }, () => {
   // The uWSGI emperor runs the distribution's hop3Command with `server maintain` every minute: no
   // terminal, not this directory, HOP3_HOME from its environment. A plugin's maintain reports the
   // hop3Command it was given, which is then run exactly so.
