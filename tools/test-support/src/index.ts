@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 
 export interface HttpAnswer {
@@ -111,10 +112,12 @@ export function testDeployContext(home: string, router: Router, overrides: Parti
 }
 
 /**
- * Removes the system users Hop3 made for HOP3_HOMEs that no longer exist (a test removed its
- * home): app users (`Hop3 app ...`, HOME `<home>/apps/<app>/data`) and web users (`Hop3 web ...`,
- * HOME `<home>`). Tests make a home per file, and each home its own users: without this every run
- * would leave some behind, and Debian has only 900 system user ids. Returns the names removed.
+ * Removes the system users Hop3 made for test homes: app users (`Hop3 app ...`, HOME
+ * `<home>/apps/<app>/data`) and web users (`Hop3 web ...`, HOME `<home>`) whose HOP3_HOME no longer
+ * exists, or lies in the temporary directory (where tests make theirs, and many leave them to be
+ * looked at) with nothing running as the user. Tests make a home per file, and each home its own
+ * users: without this every run would leave some behind, and Debian has only 900 system user ids.
+ * Run before and after the test run, when no test is running. Returns the names removed.
  */
 export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
   if (process.getuid?.() !== 0) return [];
@@ -124,11 +127,13 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
   } catch {
     return [];
   }
+  const temporary = `${realpathSync(tmpdir())}/`;
   const stale = text.split("\n").flatMap((line) => {
-    const [name, , , , gecos, home] = line.split(":");
+    const [name, , uid, , gecos, home] = line.split(":");
     if (!name || !gecos?.startsWith("Hop3 ") || !home) return [];
     const homeOfHop3 = gecos.startsWith("Hop3 app") ? home.replace(/\/apps\/[^/]+\/data$/, "") : home;
-    return existsSync(homeOfHop3) ? [] : [name];
+    if (!existsSync(homeOfHop3)) return [name];
+    return homeOfHop3.startsWith(temporary) && !runsAnything(Number(uid)) ? [name] : [];
   });
   // Web users last: an app user's group lists the web user as a member.
   stale.sort((a, b) => Number(a.includes("_web")) - Number(b.includes("_web")));
@@ -144,4 +149,16 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
     .filter((name) => /^(hop3|h3[0-9a-f]{6})[-_]/.test(name) && !users.has(name));
   for (const name of orphans) spawnSync("groupdel", [name], { stdio: "ignore" });
   return [...stale, ...orphans];
+}
+
+/** Whether any live process has this real uid. */
+function runsAnything(uid: number): boolean {
+  return readdirSync("/proc").some((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return new RegExp(`^Uid:\\s+${uid}\\s`, "m").test(readFileSync(`/proc/${entry}/status`, "utf8"));
+    } catch {
+      return false;
+    }
+  });
 }
