@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -58,8 +59,11 @@ const betaPlugin = definePlugin({
   register: (registry) => registry.addBuilder(markerBuilder("beta", "beta.txt", 20)),
 });
 
+// As root, a build makes the app's system user in HOP3_HOME: every distribution here gets a home of its own, in the temporary directory.
+const testEnv = { ...process.env, HOP3_HOME: mkdtempSync(join(tmpdir(), "hop3-core-dist-")) };
+
 describe("a distribution composed from two plugins", () => {
-  const distribution = createDistribution({ plugins: [betaPlugin, alphaPlugin], env: { HOP3_HOME: "/tmp/hop3-test-home" } });
+  const distribution = createDistribution({ plugins: [betaPlugin, alphaPlugin], env: testEnv });
 
   it("lists its plugins and asks builders in priority order", () => {
     expect(distribution.plugins.map((p) => p.name)).toEqual(["test/beta", "test/alpha"]);
@@ -116,34 +120,34 @@ describe("a distribution composed from two plugins", () => {
 
 describe("plugin loading", () => {
   it("refuses two plugins with the same name", async () => {
-    const error = await caught(() => createDistribution({ plugins: [alphaPlugin, { ...alphaPlugin }] }));
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [alphaPlugin, { ...alphaPlugin }] }));
     expect(error.code).toBe("PLUGIN_DUPLICATE_NAME");
     expect(error.message).toContain('"test/alpha"');
   });
 
   it("refuses a plugin written for an unsupported apiVersion, naming it", async () => {
-    const error = await caught(() => createDistribution({ plugins: [{ ...betaPlugin, name: "test/future", apiVersion: 2 }] }));
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [{ ...betaPlugin, name: "test/future", apiVersion: 2 }] }));
     expect(error.code).toBe("PLUGIN_API_VERSION_UNSUPPORTED");
     expect(error.message).toContain('"test/future"');
     expect(error.message).toContain("apiVersion 2");
   });
 
   it("refuses an object that is not a plugin", async () => {
-    const error = await caught(() => createDistribution({ plugins: [{ name: "test/empty", apiVersion: 1 } as never] }));
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [{ name: "test/empty", apiVersion: 1 } as never] }));
     expect(error.code).toBe("PLUGIN_INVALID");
     expect(error.message).toContain("register");
   });
 
   it("reports a plugin whose register throws as a bug of that plugin", async () => {
     const broken = definePlugin({ name: "test/broken", apiVersion: 1, register: () => { throw new TypeError("boom"); } });
-    const error = await caught(() => createDistribution({ plugins: [broken] }));
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [broken] }));
     expect(error.code).toBe("PLUGIN_REGISTER_FAILED");
     expect(error.message).toContain('"test/broken"');
   });
 
   it("keeps the system requirements a plugin declares, for hop3 setup", () => {
     const needy = definePlugin({ name: "test/needy", apiVersion: 1, requirements: [{ id: "nginx", program: "nginx", debianPackages: ["nginx"], enables: "routing" }], register: () => {} });
-    const distribution = createDistribution({ plugins: [alphaPlugin, needy] });
+    const distribution = createDistribution({ env: testEnv, plugins: [alphaPlugin, needy] });
     expect(distribution.plugins.map((p) => p.requirements)).toEqual([undefined, needy.requirements]);
   });
 
@@ -154,7 +158,7 @@ describe("plugin loading", () => {
     [{ id: "x", program: "x", enables: "" }, "does not say what it enables"],
     [{ id: "x", program: "x", enables: "y", level: "sometimes" }, "invalid level"],
   ])("refuses a plugin whose requirement %j is invalid, before anything reaches a shell", async (requirement, why) => {
-    const error = await caught(() => createDistribution({ plugins: [{ name: "test/needy", apiVersion: 1, requirements: [requirement as never], register: () => {} }] }));
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [{ name: "test/needy", apiVersion: 1, requirements: [requirement as never], register: () => {} }] }));
     expect(error.code).toBe("PLUGIN_INVALID");
     expect(error.message).toContain(why);
     expect(error.message).toContain('"test/needy"');
@@ -162,7 +166,7 @@ describe("plugin loading", () => {
 
   it("refuses two builders with the same name from different plugins", async () => {
     const twin = definePlugin({ name: "test/twin", apiVersion: 1, register: (r) => r.addBuilder(markerBuilder("alpha", "x")) });
-    const distribution = createDistribution({ plugins: [alphaPlugin, twin] });
+    const distribution = createDistribution({ env: testEnv, plugins: [alphaPlugin, twin] });
     const error = await caught(() => distribution.registry.builders());
     expect(error.code).toBe("CONTRIBUTION_DUPLICATE_NAME");
     expect(error.message).toContain('"test/alpha"');
@@ -175,7 +179,7 @@ describe("plugin loading", () => {
       apiVersion: 1,
       register: (r) => r.addBuilder({ apiVersion: 1, name: "bad", usesToolchains: false, accept: () => ({ accepted: true, reason: "" }) } as never),
     });
-    const error = await caught(() => createDistribution({ plugins: [bad] }).registry.builders());
+    const error = await caught(() => createDistribution({ env: testEnv, plugins: [bad] }).registry.builders());
     expect(error.code).toBe("CONTRIBUTION_INVALID");
     expect(error.message).toContain("build()");
   });
@@ -183,7 +187,7 @@ describe("plugin loading", () => {
 
 describe("the boundary with third-party builders", () => {
   const withBuilder = (builder: Builder) =>
-    createDistribution({ plugins: [definePlugin({ name: "test/third", apiVersion: 1, register: (r) => r.addBuilder(builder) })] });
+    createDistribution({ env: testEnv, plugins: [definePlugin({ name: "test/third", apiVersion: 1, register: (r) => r.addBuilder(builder) })] });
 
   it("rejects an invalid artifact, naming the builder and the field", async () => {
     const sloppy: Builder = {
@@ -236,7 +240,7 @@ describe("toolchains go only to builders that use them", () => {
         registry.addBuilder(markerBuilder("plain", "plain.txt"));
       },
     });
-    const distribution = createDistribution({ plugins: [plugin] });
+    const distribution = createDistribution({ env: testEnv, plugins: [plugin] });
     const plan = await distribution.plan(makeApp({ "plain.txt": "" }));
     await distribution.build(plan);
     expect(plan.toolchains).toEqual([]);
@@ -268,6 +272,7 @@ describe("toolchains go only to builders that use them", () => {
       },
     };
     const distribution = createDistribution({
+      env: testEnv,
       plugins: [definePlugin({ name: "test/local", apiVersion: 1, register: (r) => { r.addToolchain(python); r.addBuilder(local); } })],
     });
     const plan = await distribution.plan(makeApp({ "requirements.txt": "" }));
@@ -301,6 +306,7 @@ describe("dependency injection for plugin classes", () => {
       }
     }
     const distribution = createDistribution({
+      env: testEnv,
       plugins: [definePlugin({ name: "test/di", apiVersion: 1, register: (r) => { r.provide(RUNNER, recordingRunner); r.addBuilder(InjectedBuilder); } })],
     });
     expect(distribution.registry.builders()[0]).toBe(distribution.registry.builders()[0]);
@@ -319,6 +325,7 @@ describe("a builder that answers accept() with a coded error", () => {
     },
   };
   const distribution = createDistribution({
+    env: testEnv,
     plugins: [alphaPlugin, betaPlugin, definePlugin({ name: "test/tool", apiVersion: 1, register: (r) => r.addBuilder(missingTool) })],
   });
 

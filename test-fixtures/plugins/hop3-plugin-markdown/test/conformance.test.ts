@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { createDistribution, Hop3Error } from "@hop3/core";
@@ -15,7 +16,7 @@ describeBuilderConformance(createMarkdownBuilder(), {
 });
 
 it("renders every page, with links to .md pages pointing at their .html", async () => {
-  const home = join(import.meta.dirname, "..", "node_modules", ".cache", `home-${process.pid}`);
+  const home = mkdtempSync(join(tmpdir(), "hop3-markdown-"));
   const hop3 = createDistribution({ plugins: [markdownPlugin({ siteTitle: "Docs" })], env: { ...process.env, HOP3_HOME: home } });
   const plan = await hop3.plan(join(apps, "markdown-handbook"));
   expect(plan.builder).toMatchObject({ name: "markdown", reason: "index.md found" });
