@@ -1,6 +1,7 @@
 export { Hop3Error, defineErrors, type ErrorCatalog, type ErrorCodeInfo, type ErrorFactory, type ErrorOptions, type Hop3ErrorInit } from "./errors.js";
 export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
 export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
+export { createSteps, ignoreSteps, type StepEvent, type StepSink, type Steps } from "./pipeline/events.js";
 export { runCommand, formatLastLines, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
 export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
 export { CRASH_AT_VARIABLE, CRASH_POINTS, testCrashPoint, type CrashPoint } from "./crash-points.js";
