@@ -31,6 +31,8 @@ describe.sequential("Docker apps, built and run for real", () => {
   /** The app's limits for every deploy: the container gets them, through the deployer's HOP3_LIMIT_* variables. */
   const limits = { memoryBytes: 256 * 1024 * 1024, cpus: 0.5, processes: 100, openFiles: 2048 };
   const context = (appEnv: Readonly<Record<string, string>> = {}) => deployContext(home, env, dist.router(), appEnv, limits);
+  /** Docker images run under the uWSGI deployer, as every artifact with command workers does. */
+  const uwsgiDeployer = () => dist.registry.deployers().find((deployer) => deployer.name === "uwsgi")!;
   const get = (app: string, path = "/") => httpGet(httpPort, `${app}.localhost`, path);
   const serving = (app: string, text: string, path = "/") =>
     waitFor(async () => {
@@ -48,7 +50,7 @@ describe.sequential("Docker apps, built and run for real", () => {
 
   /** What `hop3 destroy` does: the deployer removes processes and routes, the builder each release's image. */
   async function destroy(app: string, releases: readonly BuildArtifact[]) {
-    await dist.deployerFor("docker-image").destroy(app, context());
+    await uwsgiDeployer().destroy(app, context());
     const builder = dist.registry.builders().find((b) => b.name === "docker")!;
     for (const artifact of releases) await builder.discard!(artifact, dist.appContext(app));
   }
@@ -106,7 +108,7 @@ describe.sequential("Docker apps, built and run for real", () => {
 
   it("deploys it under the uWSGI emperor and serves it through nginx, with the app's env", async () => {
     const app = dist.loadApp(web.dir);
-    const status = await dist.deployerFor("docker-image").deploy(web.first!, context(app.config.env));
+    const status = await uwsgiDeployer().deploy(web.first!, context(app.config.env));
     expect(status.state).toBe("running");
     await serving("docker-web", expectWeb.body);
     const page = await serving("docker-web", "GREETING=", expectWeb.envPath);
@@ -125,7 +127,7 @@ describe.sequential("Docker apps, built and run for real", () => {
   });
 
   it("logs the container's output in the worker's log", async () => {
-    const logs = await dist.deployerFor("docker-image").logFiles!("docker-web", dist.operationContext());
+    const logs = await uwsgiDeployer().logFiles!("docker-web", dist.operationContext());
     const web = logs.find((log) => log.worker === "web")!;
     const log = () => readFileSync(web.path, "utf8");
     await waitFor(() => log().includes("docker-web listening on 8080"), 10_000, "the container's first line in the worker's log");
@@ -146,7 +148,7 @@ describe.sequential("Docker apps, built and run for real", () => {
   });
 
   it("redeploys a new release", async () => {
-    const status = await dist.deployerFor("docker-image").deploy(web.second!, context(dist.loadApp(web.dir).config.env));
+    const status = await uwsgiDeployer().deploy(web.second!, context(dist.loadApp(web.dir).config.env));
     expect(status.state).toBe("running");
     await serving("docker-web", expectWeb.body);
     await waitFor(() => {
@@ -156,10 +158,10 @@ describe.sequential("Docker apps, built and run for real", () => {
   });
 
   it("stops it: no container is left", async () => {
-    const status = await dist.deployerFor("docker-image").stop("docker-web", context());
+    const status = await uwsgiDeployer().stop("docker-web", context());
     expect(status.state).toBe("stopped");
     await waitFor(() => containersOf(dockerHost, "docker-web").length === 0, 20_000, "no container of docker-web");
-    await dist.deployerFor("docker-image").start("docker-web", context());
+    await uwsgiDeployer().start("docker-web", context());
     await serving("docker-web", expectWeb.body);
   });
 
@@ -177,7 +179,7 @@ describe.sequential("Docker apps, built and run for real", () => {
     const { artifact } = await build(dir, "r1");
     expect(artifact.metadata).toMatchObject({ containerPort: expected.containerPort, portSource: expected.portSource });
     expect(artifact.runtime.workers.web).toContain(`:${expected.containerPort}"`);
-    await dist.deployerFor("docker-image").deploy(artifact, context());
+    await uwsgiDeployer().deploy(artifact, context());
     await serving("docker-port", expected.body);
     await destroy("docker-port", [artifact]);
     await waitFor(() => containersOf(dockerHost, "docker-port").length === 0, 20_000, "no container of docker-port");
@@ -192,7 +194,7 @@ describe.sequential("Docker apps, built and run for real", () => {
     expect(plan.warnings).toEqual([expect.stringContaining("[[provider]] (postgres)"), expect.stringContaining("[storage]")]);
     expect(artifact.metadata).toMatchObject({ containerPort: expected.containerPort, portSource: expected.portSource });
     expect(artifact.runtime.workers.web).toContain(`:${expected.containerPort}"`);
-    await dist.deployerFor("docker-image").deploy(artifact, context());
+    await uwsgiDeployer().deploy(artifact, context());
     await serving("docker-catalogue", expected.body);
     await destroy("docker-catalogue", [artifact]);
     await waitFor(() => containersOf(dockerHost, "docker-catalogue").length === 0, 20_000, "no container of docker-catalogue");

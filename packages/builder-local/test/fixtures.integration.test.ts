@@ -25,7 +25,7 @@ async function buildAndDeploy(d: Distribution, fixture: string, appName: string)
   const logger = createMemoryLogger();
   const plan = await d.plan(join(FIXTURES, fixture), { appName });
   const artifact = await d.build(plan, { logger });
-  await d.deployerFor(artifact.kind).deploy(artifact, {
+  await d.deployerFor(artifact).deploy(artifact, {
     ...d.operationContext({ logger }),
     appEnv: plan.app.config.env,
     userEnv: {},

@@ -1,4 +1,4 @@
-import type { Distribution } from "@hop3/core";
+import type { Distribution, StepSink } from "@hop3/core";
 import type { OptionSpec, ParsedArgs } from "./args.js";
 import type { CliIO } from "./io.js";
 import type { StepReporter } from "./reporter.js";
@@ -11,6 +11,8 @@ export interface CommandInput {
   readonly distribution: () => Promise<Distribution>;
   /** Progress of long steps, on stderr. */
   readonly reporter: StepReporter;
+  /** Where core's step events go: rendered on stderr (nothing of them reaches stdout, so --json stays one object). */
+  readonly onStep: StepSink;
 }
 
 /** A command's result: data for `--json`, lines for people, and the exit code (0 unless said). */

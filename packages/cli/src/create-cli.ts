@@ -1,11 +1,11 @@
-import { Hop3Error, loadPlugins, type CliCommand, type Distribution } from "@hop3/core";
+import { createSteps, Hop3Error, loadPlugins, type CliCommand, type Distribution } from "@hop3/core";
 import { parseCommandArgs } from "./args.js";
 import type { Command } from "./command.js";
 import { builtInCommands } from "./commands/index.js";
 import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
 import { readPluginSettings } from "./plugin-settings.js";
-import { createReporter } from "./reporter.js";
+import { createReporter, renderSteps } from "./reporter.js";
 import { UsageError } from "./usage-error.js";
 
 export interface CliOptions {
@@ -105,7 +105,9 @@ async function runBuiltIn(command: Command, argv: readonly string[], io: CliIO, 
     io.stdout.write(`${command.summary}\n\nusage: ${programName(command.usage, options.name)}\n`);
     return EXIT.ok;
   }
-  const outcome = await command.run({ args, io, json, distribution: load, reporter: createReporter(io) });
+  const onStep = renderSteps(io);
+  const steps = createSteps(onStep);
+  const outcome = await command.run({ args, io, json, distribution: load, onStep, reporter: { step: steps.run, note: steps.note } });
   if (json) io.stdout.write(`${JSON.stringify(outcome.data)}\n`);
   else {
     const lines = typeof outcome.text === "string" ? [outcome.text] : outcome.text;

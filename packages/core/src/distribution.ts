@@ -72,8 +72,8 @@ export interface Distribution {
   plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
   /** Builds the app the plan names and returns the validated artifact. */
   build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
-  /** The deployer that runs artifacts of this kind (the first registered that takes it). */
-  deployerFor(kind: string): Deployer;
+  /** The deployer that runs this artifact (the first registered that takes it). */
+  deployerFor(artifact: BuildArtifact): Deployer;
   /** The proxy of this distribution. */
   router(): Router;
   /** What a plugin operation gets: logger, signal, home, env, and a runner using them. */
@@ -197,7 +197,8 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
       }
       return valid;
     },
-    deployerFor(kind) {
+    deployerFor(artifact) {
+      const { kind } = artifact;
       const deployer = registry.deployers().find((d) => d.kinds.includes(kind));
       if (!deployer) {
         const available = registry.deployers().map((d) => `${d.name} (${d.kinds.join(", ")})`);

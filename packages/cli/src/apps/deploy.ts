@@ -50,7 +50,7 @@ export async function deployApp(distribution: Distribution, io: CliIO, reporter:
     for (const note of limits.notes) reporter.note(note);
     const releaseId = newReleaseId();
     const artifact = await reporter.step(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal: io.signal, releaseId }), (a) => a.location);
-    const deployer = distribution.deployerFor(artifact.kind);
+    const deployer = distribution.deployerFor(artifact);
     const previous = readPreviousRecord(home, app.name, reporter);
     const record: Omit<AppRecord, "updatedAt"> = {
       name: app.name,
@@ -215,7 +215,7 @@ async function restorePrevious(distribution: Distribution, io: CliIO, reporter: 
   // and never stops it when the new one fails beside it (`kept`).
   if (Hop3Error.is(cause) && (cause.details.restored !== undefined || cause.details.kept !== undefined)) return;
   try {
-    const deployer = distribution.deployerFor(live.artifact.kind);
+    const deployer = distribution.deployerFor(live.artifact);
     await reporter.step(`restore release ${live.id}`, (logger) => deployer.deploy(live.artifact, deployContext(distribution, previous, io, logger)));
     if (deployer !== failedDeployer) await failedDeployer.destroy(previous.name, deployContext(distribution, previous, io)).catch(() => undefined);
   } catch (error) {

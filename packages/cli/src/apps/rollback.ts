@@ -42,7 +42,7 @@ export async function rollbackApp(distribution: Distribution, io: CliIO, reporte
       ...(target.healthcheck && { healthcheck: target.healthcheck }),
       ...(target.limits && { limits: target.limits }),
     };
-    const deployer = distribution.deployerFor(target.artifact.kind);
+    const deployer = distribution.deployerFor(target.artifact);
     const health = await startRelease(distribution, io, reporter, record, target.artifact, deployer);
     markLive(home, app, target.id);
     writeAppRecord(home, record);

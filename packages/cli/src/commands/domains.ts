@@ -86,7 +86,7 @@ function changeCommand(verb: "add" | "remove", summary: string): Command {
 async function reroute(distribution: Distribution, io: CliIO, reporter: StepReporter, record: AppRecord): Promise<boolean> {
   const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
   if (!live) return false;
-  const deployer = distribution.deployerFor(live.artifact.kind);
+  const deployer = distribution.deployerFor(live.artifact);
   const status = await deployer.status(record.name, deployContext(distribution, record, io));
   if (status.state !== "running" && status.state !== "partial") return false;
   await reporter.step(`route ${record.name}`, (logger) => deployer.start(record.name, deployContext(distribution, record, io, logger)));

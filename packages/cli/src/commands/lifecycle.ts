@@ -12,7 +12,7 @@ import { UsageError } from "../usage-error.js";
 function liveDeployer(distribution: Distribution, record: AppRecord) {
   const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
   if (!live) throw cliError("APP_NOT_LIVE", `${record.name} has no live release: its last deploy failed, or it was never deployed.`, { details: { app: record.name } });
-  return distribution.deployerFor(live.artifact.kind);
+  return distribution.deployerFor(live.artifact);
 }
 
 function appArgument(input: CommandInput, usage: string): string {
@@ -67,7 +67,7 @@ export const statusCommand = defineCommand({
     // A failed first deploy has no live release, but its (stopped) workers still have a status.
     const release = currentRelease(distribution.home, record.name, record.liveRelease);
     if (!release) return { data: { app: record.name, state: "absent", workers: [], release: null, limits: null }, text: `${record.name}: never deployed` };
-    const status = await distribution.deployerFor(release.artifact.kind).status(record.name, deployContext(distribution, record, input.io));
+    const status = await distribution.deployerFor(release.artifact).status(record.name, deployContext(distribution, record, input.io));
     const live = release.id === record.liveRelease;
     // What the release runs with: resolved at its deploy (hop3.toml within the server's maximum, else the defaults).
     const limits = release.limits ?? record.limits ?? null;

@@ -21,7 +21,7 @@ export const logsCommand = defineCommand({
     const dist = await distribution();
     const record = requireAppRecord(dist.home, name);
     const release = currentRelease(dist.home, name, record.liveRelease);
-    const deployer = release ? dist.deployerFor(release.artifact.kind) : undefined;
+    const deployer = release ? dist.deployerFor(release.artifact) : undefined;
     const all = (await deployer?.logFiles?.(name, deployContext(dist, record, io))) ?? [];
     const logs = all.filter((log) => args.values.worker === undefined || log.worker === args.values.worker);
     if (args.values.worker !== undefined && logs.length === 0) {
