@@ -42,8 +42,23 @@ export { detectCgroups, prepareCgroup, cgroupPids, removeCgroups, unenforceableL
 export { rotateInPlace, rotateByRename, capLogDirectory, rotatedFiles, type RotationPolicy } from "./host/logs.js";
 export { confineStaticDir, readAppFile, isInside } from "./host/confine.js";
 export { syncTree, type SyncResult } from "./host/copy-tree.js";
-export { processUid, processesOfUid, signalAppProcess, killAppProcesses } from "./host/processes.js";
-export { withLockFile, type LockFileOptions } from "./host/lock-file.js";
+export {
+  processUid,
+  processesOfUid,
+  signalAppProcess,
+  killAppProcesses,
+  processStat,
+  isAlive,
+  commandLine,
+  livePids,
+  childrenOf,
+  readPid,
+  type ProcessStat,
+} from "./host/processes.js";
+export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type LockHolder } from "./host/lock-file.js";
+export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
+export { shellQuote } from "./host/shell-quote.js";
+export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
 
