@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { shellQuote } from "@hop3/deployer-uwsgi";
+import { shellQuote } from "@hop3/core";
 
 /** A small seeded generator (mulberry32): the same cases on every run, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -30,10 +30,18 @@ function roundTrip(values: readonly string[]): string[] {
 }
 
 describe("shellQuote", () => {
-  it("single-quotes, closing and escaping embedded quotes", () => {
-    expect(shellQuote("plain")).toBe("'plain'");
+  it("leaves plain words bare, single-quotes the rest, closing and escaping embedded quotes", () => {
+    expect(shellQuote("plain")).toBe("plain");
+    expect(shellQuote("/usr/bin/setpriv")).toBe("/usr/bin/setpriv");
+    expect(shellQuote("--port=8000")).toBe("--port=8000");
     expect(shellQuote("")).toBe("''");
+    expect(shellQuote("a b")).toBe("'a b'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");
+  });
+
+  it("quotes what a shell would read as an assignment", () => {
+    expect(shellQuote("FOO=bar")).toBe("'FOO=bar'");
+    expect(shellQuote("-e=x")).toBe("-e=x");
   });
 
   it("round-trips awkward values through a real /bin/sh unchanged", () => {
