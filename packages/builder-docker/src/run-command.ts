@@ -1,3 +1,5 @@
+import { shellQuote } from "@hop3/core";
+
 /** What the `web` worker of a docker-image artifact runs. */
 export interface RunCommandSpec {
   readonly appName: string;
@@ -25,9 +27,6 @@ export const CONTAINER_VARIABLES = {
   /** Open files: `--ulimit nofile=N:N`. */
   openFiles: "HOP3_LIMIT_OPEN_FILES",
 } as const;
-
-/** Single-quotes a value for /bin/sh: nothing inside is expanded. */
-export const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 
 /** The container name of one worker instance, from HOP3_INSTANCE (`<app>_web.<n>` gives `hop3-<app>-web-<n>`). */
 export const containerNameExpression = (appName: string): string => `hop3-$(printf %s "\${HOP3_INSTANCE:-${appName}_web.1}" | tr _. --)`;

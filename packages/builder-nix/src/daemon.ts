@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { withLockFile, coreErrorCatalog, DEFAULT_LOG_SETTINGS, findProgram, Hop3Error, readHop3Config, rotateInPlace, silentLogger, type OperationContext } from "@hop3/core";
+import { withLockFile, coreErrorCatalog, DEFAULT_LOG_SETTINGS, findProgram, Hop3Error, readHop3Config, rotateInPlace, silentLogger, waitUntil, type OperationContext } from "@hop3/core";
 import { nixError } from "./errors.js";
 
 /** Where the Nix daemon is, and what it takes to reach it. */
@@ -79,7 +79,16 @@ export async function ensureNixDaemon(op: Pick<OperationContext, "run" | "env" |
     const pid = await startDaemon(op, options.program, socket, logFile, timeoutMs);
     op.logger.info(`Started the Nix daemon (pid ${pid}, log ${logFile}).`);
     return found("started", { pid, logFile });
-  }, { signal: op.signal, timeoutMs: 60_000 });
+  }, {
+    purpose: "starting the Nix daemon",
+    // Its holder may wait on systemctl (30 s), then on a daemon of its own: a live one is never cut short.
+    timeoutMs: 60_000,
+    signal: op.signal,
+    busy: (holder) =>
+      nixError("NIX_DAEMON_UNAVAILABLE", `No Nix daemon answers on ${socket}, and another Hop3 process${holder ? ` (pid ${holder.pid}, since ${holder.since})` : ""} has been starting one for a minute.`, {
+        details: { socket, lockFile, ...(holder && { pid: holder.pid }) },
+      }),
+  });
 }
 
 async function startDaemon(op: Pick<OperationContext, "env" | "signal">, program: string, socket: string, logFile: string, timeoutMs: number): Promise<number> {
@@ -106,12 +115,8 @@ async function startDaemon(op: Pick<OperationContext, "env" | "signal">, program
   } finally {
     closeSync(log);
   }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && exit === undefined) {
-    if (op.signal.aborted) throw cancelled("Waiting for the Nix daemon to start");
-    if (await daemonAnswers(socket)) return pid!;
-    await sleep(50);
-  }
+  const answered = await waitUntil(async () => exit === undefined && (await daemonAnswers(socket)), { timeoutMs, pollMs: 50, signal: op.signal, cancelled: startCancelled });
+  if (answered === true) return pid!;
   const tail = lastLines(logFile, logStart);
   throw unavailable(`${daemon} was started and ${exit ?? `did not answer within ${timeoutMs / 1000} s`}${tail ? `. Its log (${logFile}) ends with:\n${tail}` : ""}`);
 }
@@ -204,12 +209,7 @@ const u64 = (value: bigint): Buffer => {
 };
 
 async function waitForDaemon(socket: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !signal.aborted) {
-    if (await daemonAnswers(socket)) return true;
-    await sleep(50);
-  }
-  return false;
+  return (await waitUntil(() => daemonAnswers(socket), { timeoutMs, pollMs: 50, signal, cancelled: startCancelled })) === true;
 }
 
 
@@ -226,7 +226,5 @@ function lastLines(file: string, start: number, count = 10): string {
   }
 }
 
-const cancelled = (what: string) =>
-  new Hop3Error({ code: "COMMAND_CANCELLED", message: `${what} was cancelled.`, hint: coreErrorCatalog.COMMAND_CANCELLED.hint, details: {} });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const startCancelled = () =>
+  new Hop3Error({ code: "COMMAND_CANCELLED", message: "Waiting for the Nix daemon to start was cancelled.", hint: coreErrorCatalog.COMMAND_CANCELLED.hint, details: {} });

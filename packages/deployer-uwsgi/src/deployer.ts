@@ -14,6 +14,7 @@ import {
   type DeployContext,
   type Deployer,
   type DeploymentStatus,
+  isAlive,
 } from "@hop3/core";
 import { runBeforeRun } from "./before-run.js";
 import { limitWarnings } from "./box.js";
@@ -24,7 +25,6 @@ import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } fro
 import { planInstances, type InstancePlan } from "./plan.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
-import { isAlive } from "./process.js";
 import { appOperation, applyRelease, boxOf, killer, repairInterruptedSwitch, replaceRelease, stopVassals, userOf, type AppOperation } from "./release.js";
 import { readStoredApp, writeState, type StoredApp } from "./state.js";
 import { logFiles, serviceStatus, startService, stopService } from "./services.js";

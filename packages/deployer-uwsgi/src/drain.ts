@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { sleep } from "./process.js";
+import { sleep, tcpSockets } from "@hop3/core";
+import { cancellable } from "./process.js";
 
-const ESTABLISHED = "01";
 const POLL_MS = 50;
 
 /**
@@ -9,21 +8,7 @@ const POLL_MS = 50;
  * After a switch only the old nginx workers, finishing their requests, still talk to old ports.
  */
 export function openConnections(ports: ReadonlySet<number>): number {
-  let count = 0;
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue; // no IPv6 table on this machine
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state !== ESTABLISHED || local === undefined) continue;
-      if (ports.has(Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16))) count++;
-    }
-  }
-  return count;
+  return tcpSockets().filter((socket) => socket.state === "established" && ports.has(socket.localPort)).length;
 }
 
 /**
@@ -34,6 +19,6 @@ export function openConnections(ports: ReadonlySet<number>): number {
 export async function drainConnections(ports: ReadonlySet<number>, maxMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + maxMs;
   while (ports.size > 0 && openConnections(ports) > 0 && Date.now() < deadline) {
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), signal);
+    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), cancellable(signal));
   }
 }

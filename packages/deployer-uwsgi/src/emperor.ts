@@ -1,14 +1,31 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
-import { withLockFile, detectCgroups, findAppUser, findProgram, formatLastLines, isValidAppName, prepareCgroup, readHop3Config, writeFileAtomic, type AppLimits, type Logger } from "@hop3/core";
+import {
+  withLockFile,
+  commandLine,
+  detectCgroups,
+  findAppUser,
+  findProgram,
+  formatLastLines,
+  isAlive,
+  isValidAppName,
+  prepareCgroup,
+  readHop3Config,
+  readPid,
+  sleep,
+  waitUntil,
+  writeFileAtomic,
+  type AppLimits,
+  type Logger,
+} from "@hop3/core";
 import { ensureEmperorDirs } from "./box.js";
 import { uwsgiError } from "./errors.js";
 import { appLayout, emperorLayout, parseVassalFileName, type EmperorLayout } from "./layout.js";
 import { ensureMaintenanceSchedule } from "./maintenance.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { tail } from "./log-tail.js";
-import { commandLine, isAlive, readPid, sleep } from "./process.js";
+import { cancellable } from "./process.js";
 import { readStoredApp } from "./state.js";
 import { inheritedEnv } from "./worker-env.js";
 
@@ -85,7 +102,16 @@ export async function ensureEmperor(home: string, settings: EmperorSettings, con
       if (pid !== undefined) return { pid, started: false };
       return { pid: await startEmperor(program, layout, settings, context), started: true };
     },
-    { ...(context.signal && { signal: context.signal }) },
+    {
+      purpose: "starting the uWSGI emperor",
+      // Its holder waits up to START_TIMEOUT_MS for the emperor, after sweeping orphans: more than that is a stuck process.
+      timeoutMs: 3 * START_TIMEOUT_MS,
+      ...cancellable(context.signal),
+      busy: (holder) =>
+        uwsgiError("UWSGI_EMPEROR_BUSY", `Another Hop3 process${holder ? ` (pid ${holder.pid}, since ${holder.since})` : ""} is still starting the uWSGI emperor of ${home}.`, {
+          details: { lockFile: layout.lockFile, ...(holder && { pid: holder.pid }) },
+        }),
+    },
   );
 }
 
@@ -137,7 +163,7 @@ async function startEmperor(program: string, layout: EmperorLayout, settings: Em
         writeFileAtomic(layout.pidFile, `${stats.pid}\n`);
         return stats.pid;
       }
-      await sleep(10, context.signal);
+      await sleep(10, cancellable(context.signal));
     }
     if (exited === undefined) process.kill(child.pid!, "SIGKILL");
   } finally {
@@ -191,8 +217,7 @@ export async function stopEmperor(home: string, options: { timeoutMs?: number } 
   const pid = emperorPid(layout);
   if (pid !== undefined) {
     process.kill(pid, "SIGINT");
-    const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-    while (isAlive(pid) && Date.now() < deadline) await sleep(25);
+    await waitUntil(() => !isAlive(pid), { timeoutMs: options.timeoutMs ?? 20_000 });
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
   }
   rmSync(layout.pidFile, { force: true });

@@ -16,6 +16,10 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
     title: "The uWSGI emperor did not start",
     hint: "Read the last lines of the emperor log shown (HOP3_HOME/uwsgi/emperor.log): a bad option, a directory it cannot write or a socket it cannot bind are the usual causes.",
   },
+  UWSGI_EMPEROR_BUSY: {
+    title: "Another Hop3 process kept the uWSGI emperor's start locked for too long",
+    hint: "Another hop3 command is starting the emperor (the message names its pid): wait for it and run this again. A process stuck there can be stopped with `kill <pid>`; its lock is then taken over.",
+  },
   UWSGI_WORKER_START_TIMEOUT: {
     title: "A worker did not start in time",
     hint: "Read the worker's last log lines shown: a web worker must listen on $BIND_ADDRESS:$PORT. Fix the command or the app and deploy again, or give it longer: hop3.toml [run] start-timeout (or the deployer's `startTimeoutSeconds`).",

@@ -9,7 +9,6 @@ export { renderLauncher, renderContainerLauncher, renderEnvFile, type LauncherSp
 export { renderVassal, type VassalSpec } from "./vassal.js";
 export { renderMaintenanceScript, renderMaintenanceVassal, maintainLogs } from "./maintenance.js";
 export { planInstances, MAX_INSTANCES, type InstancePlan, type PlannedInstance } from "./plan.js";
-export { shellQuote } from "./shell.js";
 export { iniPath, isIniSafePath } from "./ini.js";
 export { SERVICE_NAME } from "./services.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */

@@ -1,6 +1,5 @@
-import { APP_UMASK } from "@hop3/core";
+import { APP_UMASK, shellQuote } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
-import { shellQuote } from "./shell.js";
 import { checkVariable } from "./worker-env.js";
 
 /** What one worker instance runs, and how (the artifact's default isolation: as the app's own user). */

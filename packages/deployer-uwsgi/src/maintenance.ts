@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { capLogDirectory, isValidAppName, readHop3Config, rotateInPlace, writeFileAtomic, type OperationContext, type RotationPolicy } from "@hop3/core";
+import { capLogDirectory, isValidAppName, shellQuote, readHop3Config, rotateInPlace, writeFileAtomic, type OperationContext, type RotationPolicy } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
 import { iniPath } from "./ini.js";
 import { appLayout, emperorLayout, type EmperorLayout } from "./layout.js";
-import { shellQuote } from "./shell.js";
 import { writeVassal } from "./vassal.js";
 
 /** The log of an instance, `<worker>.<n>.log`; rotated copies (`.log.1`...) do not match. */

@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AppUser } from "@hop3/core";
+import { isAlive, livePids, processStat, readPid, waitUntil, type AppUser } from "@hop3/core";
 import type { AppLayout } from "./layout.js";
 import { isRootsFile, signalInstance } from "./pids.js";
-import { isAlive, readPid, sleep } from "./process.js";
 
 /** The variable every worker process carries, naming its instance: `<app>_<worker>.<n>`, like its vassal. */
 export const INSTANCE_VARIABLE = "HOP3_INSTANCE";
@@ -28,13 +27,12 @@ export interface InstanceSession {
 export async function sweepOrphans(sessions: readonly InstanceSession[], user: AppUser | undefined, graceMs = 2_000): Promise<number[]> {
   const wanted = new Map(sessions.filter((session) => !isAlive(session.sid)).map((session) => [session.sid, session]));
   if (wanted.size === 0) return [];
-  const orphans = listProcesses().flatMap((proc) => {
-    const session = wanted.get(proc.sid);
-    return session !== undefined && environHas(proc.pid, `${INSTANCE_VARIABLE}=${session.instance}`) ? [{ pid: proc.pid, trusted: session.trusted ?? false }] : [];
+  const orphans = livePids().flatMap((pid) => {
+    const session = wanted.get(processStat(pid)?.session ?? 0);
+    return session !== undefined && environHas(pid, `${INSTANCE_VARIABLE}=${session.instance}`) ? [{ pid, trusted: session.trusted ?? false }] : [];
   });
   const signalled = orphans.filter((orphan) => signalInstance(user, orphan, "SIGTERM", false));
-  const deadline = Date.now() + graceMs;
-  while (signalled.some((orphan) => isAlive(orphan.pid)) && Date.now() < deadline) await sleep(25);
+  await waitUntil(() => !signalled.some((orphan) => isAlive(orphan.pid)), { timeoutMs: graceMs });
   for (const orphan of signalled) if (isAlive(orphan.pid)) signalInstance(user, orphan, "SIGKILL", false);
   return signalled.map((orphan) => orphan.pid);
 }
@@ -57,26 +55,6 @@ export function recordedSessions(runDir: string, app: string): InstanceSession[]
 
 /** The sessions an app's instances recorded, where they are now and where they were before apps had users. */
 export const appSessions = (layout: AppLayout): InstanceSession[] => [...recordedSessions(layout.runDir, layout.app), ...recordedSessions(layout.legacyRunDir, layout.app)];
-
-function listProcesses(): Array<{ pid: number; sid: number }> {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return []; // no procfs: nothing to sweep with
-  }
-  return entries.flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after "(comm)": state ppid pgrp session ...
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return [{ pid: Number(entry), sid: Number(fields[3]) }];
-    } catch {
-      return [];
-    }
-  });
-}
 
 function environHas(pid: number, entry: string): boolean {
   try {

@@ -1,7 +1,6 @@
 import { lstatSync } from "node:fs";
-import { processUid, runsAsRoot, signalAppProcess, type AppUser } from "@hop3/core";
+import { isAlive, processUid, readPid, runsAsRoot, signalAppProcess, type AppUser } from "@hop3/core";
 import type { InstancePaths } from "./layout.js";
-import { isAlive, readPid } from "./process.js";
 
 /** A pid read from an instance's pid file, and whether the file can be believed. */
 export interface InstancePid {

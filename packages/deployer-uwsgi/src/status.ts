@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import type { DeploymentStatus, WorkerStatus } from "@hop3/core";
+import { isAlive, type DeploymentStatus, type WorkerStatus } from "@hop3/core";
 import { emperorPid } from "./emperor.js";
 import { instancePaths } from "./layout.js";
 import { planInstances } from "./plan.js";
 import { readInstancePid } from "./pids.js";
-import { connectHost, isAlive, tcpAccepts } from "./process.js";
+import { connectHost, tcpAccepts } from "./process.js";
 import { userOf, type AppOperation } from "./release.js";
 import { readStoredApp } from "./state.js";
 

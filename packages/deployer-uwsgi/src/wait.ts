@@ -1,11 +1,11 @@
 import { basename } from "node:path";
-import { formatLastLines } from "@hop3/core";
+import { formatLastLines, isAlive, sleep, throwIfCancelled } from "@hop3/core";
 import { pokeEmperor } from "./emperor.js";
 import { uwsgiError } from "./errors.js";
 import type { EmperorLayout } from "./layout.js";
 import { tail } from "./log-tail.js";
 import type { InstancePid } from "./pids.js";
-import { isAlive, sleep, tcpAccepts, throwIfCancelled } from "./process.js";
+import { cancellable, tcpAccepts } from "./process.js";
 
 /** An instance a deploy, start or restart waits for. */
 export interface StartingInstance {
@@ -46,7 +46,7 @@ async function waitForInstance(instance: StartingInstance, host: string, deadlin
   const exited = new Set<number>();
   const firstSeen = new Map<number, number>();
   for (;;) {
-    throwIfCancelled(signal);
+    throwIfCancelled(cancellable(signal));
     const pid = instance.currentPid();
     if (pid !== undefined && pid !== instance.previousPid) {
       if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
@@ -60,7 +60,7 @@ async function waitForInstance(instance: StartingInstance, host: string, deadlin
       const what = instance.port === undefined ? "was not running" : `was not accepting connections on ${host}:${instance.port}`;
       throw startFailure("UWSGI_WORKER_START_TIMEOUT", instance, `${what} after ${timeoutMs / 1000} s`);
     }
-    await sleep(POLL_MS, signal);
+    await sleep(POLL_MS, cancellable(signal));
   }
 }
 

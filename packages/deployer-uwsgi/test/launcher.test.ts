@@ -52,7 +52,7 @@ describe("renderLauncher", () => {
   it("runs the command with umask 027 and no_new_privs, through setpriv given by its absolute path", () => {
     const { spec } = setup({ command: 'umask; grep NoNewPrivs /proc/self/status; grep NoNewPrivs "/proc/$PPID/status" || true' });
     const text = renderLauncher(spec);
-    expect(text).toContain(`exec '${SETPRIV}' --no-new-privs /bin/sh -c `);
+    expect(text).toContain(`exec ${SETPRIV} --no-new-privs /bin/sh -c `);
     const output = execFileSync("/bin/sh", ["-c", text], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } });
     expect(output.split("\n").slice(0, 2)).toEqual(["0027", "NoNewPrivs:\t1"]);
   });

@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findAppUser, processUid, type BuildArtifact, type Router } from "@hop3/core";
-import { createUwsgiDeployer, ensureEmperor, pokeEmperor, emperorLayout, shellQuote, stopEmperor } from "@hop3/deployer-uwsgi";
+import { shellQuote } from "@hop3/core";
+import { createUwsgiDeployer, ensureEmperor, pokeEmperor, emperorLayout, stopEmperor } from "@hop3/deployer-uwsgi";
 import { deployContext, freePort, getReport, makeArtifact, nginxRouter, pidOf, portOf, processesUnder, removeTempHomes, tempHome, waitFor, writeApp } from "./helpers.js";
 
 /** True while the process runs (a zombie waiting for PID 1 to reap it does not). */

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { isAlive } from "@hop3/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { recordedSessions, sweepOrphans } from "../src/orphans.js";
-import { isAlive } from "../src/process.js";
 import { removeTempHomes, tempHome } from "./helpers.js";
 
 const leftovers: number[] = [];
