@@ -52,6 +52,7 @@ export {
   commandLine,
   livePids,
   childrenOf,
+  openFiles,
   readPid,
   type ProcessStat,
 } from "./host/processes.js";

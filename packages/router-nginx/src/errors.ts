@@ -36,7 +36,7 @@ export const { catalog: nginxErrorCatalog, error: nginxError } = defineErrors({
   },
   NGINX_BUSY: {
     title: "Another Hop3 process kept the nginx configuration locked for too long",
-    hint: "Wait for the other deploy to finish and try again; if none runs, remove <HOP3_HOME>/nginx/.lock.",
+    hint: "Wait for the other deploy to finish and try again (the message names its pid). A Hop3 process stuck there can be stopped with `kill <pid>`: a lock whose holder is gone is taken over at once.",
   },
   ROUTE_HOST_INVALID: {
     title: "A host name of the route is not valid",

@@ -1,7 +1,6 @@
-import { readdirSync, readlinkSync } from "node:fs";
-import { formatSize, rotateByRename, type RotationPolicy } from "@hop3/core";
+import { childrenOf, formatSize, isAlive, openFiles, rotateByRename, waitUntil, type RotationPolicy } from "@hop3/core";
 import type { NginxLayout } from "./layout.js";
-import { childrenOf, commandLine, isAlive, sendSignal, sleep } from "./procfs.js";
+import { processTitle, sendSignal } from "./procfs.js";
 
 /** nginx's own logs, in the order they are rotated. */
 const logsOf = (layout: NginxLayout): string[] => [layout.accessLog, layout.errorLog];
@@ -32,31 +31,9 @@ export function rotatedLine(log: string, policy: RotationPolicy): string {
 export async function reopenLogs(master: number, rotated: readonly string[], timeoutMs = 5_000): Promise<boolean> {
   if (!sendSignal(master, "SIGUSR1")) return true; // gone: the next nginx opens new files
   const stale = new Set(rotated.flatMap((log) => [`${log}.1`, `${log} (deleted)`]));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const holders = [master, ...servingProcesses(master)].filter((pid) => openFiles(pid).some((file) => stale.has(file)));
-    if (holders.length === 0 || !isAlive(master)) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(5);
-  }
+  const reopened = () => !isAlive(master) || ![master, ...servingProcesses(master)].some((pid) => openFiles(pid).some((file) => stale.has(file)));
+  return (await waitUntil(reopened, { timeoutMs, pollMs: 5 })) === true;
 }
 
 /** The master's workers, less the old ones finishing their requests after a reload (they exit soon). */
-const servingProcesses = (master: number): number[] => childrenOf(master).filter((pid) => !(commandLine(pid) ?? "").includes("shutting down"));
-
-/** The files a process holds open (the targets of /proc/<pid>/fd/*). */
-function openFiles(pid: number): string[] {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return [];
-  }
-  return fds.flatMap((fd) => {
-    try {
-      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
-    } catch {
-      return [];
-    }
-  });
-}
+const servingProcesses = (master: number): number[] => childrenOf(master).filter((pid) => !processTitle(pid).includes("shutting down"));

@@ -1,13 +1,13 @@
-import { closeSync, openSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import type { OperationContext } from "@hop3/core";
+import { childrenOf, isAlive, livePids, readPid, sleep, waitUntil, type OperationContext } from "@hop3/core";
 import { nginxError } from "./errors.js";
 import type { NginxLayout } from "./layout.js";
 import { prefixArgs, runNginx } from "./nginx-cli.js";
 import { findProblem, isAddressInUse, masterEmergLines, severeLogLines } from "./nginx-messages.js";
 import { listenAddress, type NginxSettings } from "./options.js";
 import { orphanWorkersOn } from "./orphans.js";
-import { childrenOf, commandLine, isAlive, livePids, sendSignal, sleep } from "./procfs.js";
+import { processTitle, sendSignal } from "./procfs.js";
 
 /**
  * The nginx master serving this prefix, or undefined. The pid file is trusted only when its
@@ -16,24 +16,15 @@ import { childrenOf, commandLine, isAlive, livePids, sendSignal, sleep } from ".
  * found by its command line.
  */
 export function findMaster(layout: NginxLayout): number | undefined {
-  const fromFile = readPidFile(layout.pidFile);
+  const fromFile = readPid(layout.pidFile);
   if (fromFile !== undefined && isOurMaster(fromFile, layout)) return fromFile;
   return livePids().find((pid) => isOurMaster(pid, layout));
 }
 
 function isOurMaster(pid: number, layout: NginxLayout): boolean {
-  const line = commandLine(pid);
-  if (line === undefined || !line.startsWith("nginx: master process") || !isAlive(pid)) return false;
+  const line = processTitle(pid);
+  if (!line.startsWith("nginx: master process") || !isAlive(pid)) return false;
   return line.includes(` -c ${layout.conf} `) || line.endsWith(` -c ${layout.conf}`);
-}
-
-function readPidFile(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path, "utf8").trim());
-    return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -61,12 +52,11 @@ export async function startNginx(context: OperationContext, nginx: string, layou
     });
   }
   // The daemon writes its pid file just after the foreground process returns.
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
+  const master = await waitUntil(() => {
     const pid = findMaster(layout);
-    if (pid !== undefined && childrenOf(pid).length > 0) return pid;
-    await sleep(5);
-  }
+    return pid !== undefined && childrenOf(pid).length > 0 && pid;
+  }, { timeoutMs: 5_000, pollMs: 5 });
+  if (master !== undefined) return master;
   throw nginxError("NGINX_START_FAILED", `nginx started but no master process was found within 5 s.${tail(layout.errorLog)}`, {
     details: { listen },
   });
@@ -79,9 +69,7 @@ async function stopOrphans(context: OperationContext, port: number): Promise<voi
   context.logger.warn(`Stopping nginx workers left behind by a master that died (pids ${orphans.join(", ")}): they hold port ${port}.`);
   for (const [signal, waitMs] of [["SIGTERM", 2_000], ["SIGKILL", 2_000]] as const) {
     for (const pid of orphans) if (isAlive(pid)) sendSignal(pid, signal);
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && orphans.some(isAlive)) await sleep(5);
-    if (!orphans.some(isAlive)) return;
+    if (await waitUntil(() => !orphans.some((pid) => isAlive(pid)), { timeoutMs: waitMs, pollMs: 5 })) return;
   }
 }
 
@@ -118,7 +106,7 @@ export async function reloadNginx(master: number, layout: NginxLayout, timeoutMs
     if (!isAlive(master)) break;
     const workers = childrenOf(master);
     const started = workers.some((pid) => !oldWorkers.has(pid));
-    const oldDone = [...oldWorkers].every((pid) => !isAlive(pid) || (commandLine(pid) ?? "").includes("shutting down"));
+    const oldDone = [...oldWorkers].every((pid) => !isAlive(pid) || processTitle(pid).includes("shutting down"));
     if (started && oldDone) return;
   }
   throw nginxError(
@@ -144,9 +132,7 @@ export async function stopNginx(master: number, layout: NginxLayout): Promise<vo
   for (const [signal, waitMs] of steps) {
     const targets = signal === "SIGKILL" ? [master, ...workers] : [master];
     for (const pid of targets) if (isAlive(pid)) sendSignal(pid, signal);
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && [master, ...workers].some(isAlive)) await sleep(5);
-    if (![master, ...workers].some(isAlive)) {
+    if (await waitUntil(() => ![master, ...workers].some((pid) => isAlive(pid)), { timeoutMs: waitMs, pollMs: 5 })) {
       rmSync(layout.pidFile, { force: true });
       return;
     }

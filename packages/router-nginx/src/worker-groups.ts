@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { childrenOf, commandLine } from "./procfs.js";
+import { childrenOf } from "@hop3/core";
+import { processTitle } from "./procfs.js";
 
 /**
  * True when nginx's serving workers lack a group their user has gained since they started. nginx
@@ -16,7 +17,7 @@ export function workersLackGroups(master: number, user: string, groupFile = "/et
 }
 
 /** The master's workers that serve (not the old ones finishing their requests after a reload). */
-const servingWorkers = (master: number): number[] => childrenOf(master).filter((pid) => (commandLine(pid) ?? "").startsWith("nginx: worker process") && !(commandLine(pid) ?? "").includes("shutting down"));
+const servingWorkers = (master: number): number[] => childrenOf(master).filter((pid) => processTitle(pid).startsWith("nginx: worker process") && !processTitle(pid).includes("shutting down"));
 
 /** The ids of the groups whose member list names the user, from /etc/group. */
 function groupsListing(user: string, groupFile: string): number[] {

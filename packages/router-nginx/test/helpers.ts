@@ -3,8 +3,10 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { createMemoryLogger, ensureAppUser, ensureDir, prepareAppDirs, prepareHome, runCommand, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
+import { childrenOf, commandLine, createMemoryLogger, ensureAppUser, livePids, processStat, ensureDir, prepareAppDirs, prepareHome, runCommand, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
 import { freePort, caught } from "@hop3/test-support";
+
+export { childrenOf, isAlive } from "@hop3/core";
 
 export { httpGet, type HttpAnswer } from "@hop3/test-support";
 
@@ -80,56 +82,11 @@ export async function startUpstream(name: string): Promise<Upstream> {
 export function mastersOf(home: string): number[] {
   const conf = join(home, "nginx", "nginx.conf");
   const titled = livePids().filter((pid) => {
-    try {
-      const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
-      return line.startsWith("nginx: master process") && line.includes(` -c ${conf} `);
-    } catch {
-      return false; // gone meanwhile
-    }
+    const line = commandLine(pid).join(" ");
+    return line.startsWith("nginx: master process") && line.includes(` -c ${conf} `);
   });
   // A worker the master has just forked still carries the master's title for a moment.
-  return titled.filter((pid) => !titled.includes(parentOf(pid)));
-}
-
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return 0;
-  }
-}
-
-/** True when the process exists and is not a zombie. */
-export function isAlive(pid: number): boolean {
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
-    return state !== undefined && state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-function livePids(): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter(isAlive);
-}
-
-/** The children of a process (an nginx master's workers). */
-export function childrenOf(pid: number): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .map(Number)
-    .filter((child) => {
-      try {
-        const fields = readFileSync(`/proc/${child}/stat`, "utf8").split(") ")[1]!.split(" ");
-        return fields[0] !== "Z" && Number(fields[1]) === pid;
-      } catch {
-        return false;
-      }
-    });
+  return titled.filter((pid) => !titled.includes(processStat(pid)?.ppid ?? 0));
 }
 
 /** The files under a directory, relative, sorted (missing directory: none). */
@@ -160,7 +117,7 @@ export function credentialsOf(pid: number): Credentials {
 /** An nginx master's workers that serve requests (not old ones finishing after a reload). */
 export function servingWorkers(master: number): number[] {
   return childrenOf(master).filter((pid) => {
-    const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    const line = commandLine(pid).join(" ");
     return line.startsWith("nginx: worker process") && !line.includes("shutting down");
   });
 }

@@ -73,11 +73,11 @@ describe("nginx router: process life", { timeout: 30_000 }, () => {
     const workers = childrenOf(pid!);
     process.kill(pid!, "SIGKILL");
     while (isAlive(pid!)) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(workers.every(isAlive)).toBe(true); // nginx workers outlive their master
+    expect(workers.every((pid) => isAlive(pid))).toBe(true); // nginx workers outlive their master
 
     const status = await router.ensureRunning(context);
     expect(status.pid).not.toBe(pid);
-    expect(workers.some(isAlive)).toBe(false);
+    expect(workers.some((pid) => isAlive(pid))).toBe(false);
     expect(mastersOf(home)).toEqual([status.pid]);
     expect(context.logger.entries.some((e) => e.level === "warn" && e.text.includes("left behind by a master that died"))).toBe(true);
     expect((await httpGet(port, "kept.localhost")).body).toBe("kept\n");

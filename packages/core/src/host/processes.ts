@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import type { AppUser } from "./users.js";
 import { sleep } from "./waiting.js";
 
@@ -117,6 +117,23 @@ export function commandLine(pid: number): string[] {
   } catch {
     return [];
   }
+}
+
+/** What a process holds open: the targets of /proc/<pid>/fd/* (`/var/log/x.log`, `socket:[1234]`); empty when it is gone or not ours to read. */
+export function openFiles(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+    } catch {
+      return []; // closed meanwhile
+    }
+  });
 }
 
 /** Every live process (not zombies), by pid; empty without /proc. */

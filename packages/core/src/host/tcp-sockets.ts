@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { openFiles } from "./processes.js";
 
 /** The kernel's TCP states, as /proc/net/tcp numbers them. */
 const TCP_STATES: Record<string, TcpState> = {
@@ -53,19 +54,4 @@ export function tcpSockets(): TcpSocket[] {
 const portOf = (address: string): number => Number.parseInt(address.slice(address.lastIndexOf(":") + 1), 16);
 
 /** The inodes of the sockets a process holds open (see TcpSocket.inode); empty when it is gone or not ours to read. */
-export function socketInodesOf(pid: number): string[] {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return [];
-  }
-  return fds.flatMap((fd) => {
-    try {
-      const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
-      return inode === undefined ? [] : [inode];
-    } catch {
-      return [];
-    }
-  });
-}
+export const socketInodesOf = (pid: number): string[] => openFiles(pid).flatMap((file) => /^socket:\[(\d+)\]$/.exec(file)?.[1] ?? []);
