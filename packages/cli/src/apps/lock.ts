@@ -1,13 +1,13 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, isValidAppName } from "@hop3/core";
+import { appStateDir, isValidAppName, tryLockFile } from "@hop3/core";
 import { cliError } from "../errors.js";
 
 /**
- * One command changes an app at a time, across processes: a lock file holding the owner's pid,
- * created exclusively. A lock whose process is gone (killed, crashed) is taken over. Only a deploy
- * (`create`) makes the app's directory; any other command on an unknown or invalid name is
- * APP_NOT_FOUND before anything is written (a name such as `../x` never becomes a path).
+ * One command changes an app at a time, across processes: core's lock file, holding the owner's pid
+ * and start time. A lock whose process is gone (killed, crashed) is taken over; a live one's never.
+ * Only a deploy (`create`) makes the app's directory; any other command on an unknown or invalid
+ * name is APP_NOT_FOUND before anything is written (a name such as `../x` never becomes a path).
  */
 export function lockApp(home: string, app: string, command: string, { create = false }: { create?: boolean } = {}): () => void {
   const dir = appStateDir(home, app);
@@ -45,52 +45,17 @@ export interface LockOwner {
   readonly since: string;
 }
 
-/** A lock taken (`release` frees it), or held by a live process (`owner`; undefined when it could not be read twice). */
+/** A lock taken (`release` frees it), or held by a live process (`owner`; undefined while a takeover from a dead holder is under way). */
 export type LockAttempt = { readonly release: () => void } | { readonly owner: LockOwner | undefined };
 
 /**
- * Takes a lock file holding this process's pid, created exclusively; a lock whose process is gone
- * is taken over. Raises what the file system raises (a full disk) with nothing left behind.
+ * Takes a lock file for `command` without waiting (core's tryLockFile: the holder's pid and start
+ * time; a dead holder's lock is taken over by exactly one of the commands that find it, a live
+ * one's never). Raises what the file system raises (a full disk) with nothing left behind.
  */
 export function takeLockFile(path: string, command: string): LockAttempt {
-  let owner: LockOwner | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(path, "wx", 0o600);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      owner = readOwner(path);
-      if (owner && isAlive(owner.pid)) return { owner };
-      rmSync(path, { force: true }); // its owner is gone
-      continue;
-    }
-    try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, command, since: new Date().toISOString() }));
-    } catch (error) {
-      rmSync(path, { force: true });
-      throw error;
-    } finally {
-      closeSync(fd);
-    }
-    return { release: () => rmSync(path, { force: true }) };
-  }
-  return { owner: undefined };
-}
-
-function readOwner(path: string): LockOwner | undefined {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  const attempt = tryLockFile(path, command);
+  if ("release" in attempt) return attempt;
+  const { holder } = attempt;
+  return { owner: holder && { pid: holder.pid, command: holder.purpose, since: holder.since } };
 }

@@ -147,8 +147,8 @@ const generationOf = (holder: LockHolder | undefined, inode: number): string =>
 
 function createExclusive(path: string, holder: LockHolder): boolean {
   const draft = `${path}.new.${holder.pid}-${holder.startTime ?? "unknown"}`;
-  writeFileSync(draft, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
   try {
+    writeFileSync(draft, `${JSON.stringify(holder)}\n`, { mode: 0o600 });
     linkSync(draft, path);
     return true;
   } catch (error) {
