@@ -20,7 +20,7 @@ export const setupCommand = defineCommand({
   async run({ args, io, json, distribution, reporter }) {
     // Loaded on use: every other command starts without it.
     const { collectRequirements, defaultDeployUser, describeInstall, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, renderFile, runSetup, describePlan, planText, reportText } = await import(
-      "../setup/index.js"
+      "@hop3/server-setup"
     );
     const dist = await distribution();
     const requirements = collectRequirements(dist.plugins);
@@ -71,7 +71,7 @@ export const setupCommand = defineCommand({
       signal: io.signal,
       step: json ? (_name, action) => action(silent) : (name, action) => reporter.step(name, action),
     });
-    return { data: { ...planData, result: report }, text: reportText(plan, report, io), exitCode: report.status === "failed" ? 1 : 0 };
+    return { data: { ...planData, result: report }, text: reportText(plan, report, colors(io.stdout, io.env)), exitCode: report.status === "failed" ? 1 : 0 };
   },
 });
 

@@ -1,6 +1,6 @@
 import { silentLogger, type CommandResult, type CommandRunner, type Logger } from "@hop3/core";
 import { describe, expect, it } from "vitest";
-import { runSetup, type SetupPlan, type SetupStep } from "../src/setup/index.js";
+import { runSetup, type SetupPlan, type SetupStep } from "../src/index.js";
 
 const step = (id: string, argv: string[], optional = false): SetupStep => ({ id, title: id, kind: "packages", component: id, optional, commands: [{ argv }], hint: `hint for ${id}` });
 const check = (id: string, program: string): SetupStep => ({ id, title: id, kind: "check", component: id, optional: false, commands: [], program, hint: `install ${program}` });

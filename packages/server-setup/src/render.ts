@@ -1,4 +1,3 @@
-import { colors, type CliIO } from "../io.js";
 import { renderCommand, renderFile, type SetupPlan, type SetupStep } from "./plan.js";
 import type { SetupReport, StepResult } from "./run.js";
 
@@ -67,9 +66,15 @@ export function planText(plan: SetupPlan, prefix: string): string[] {
   return lines;
 }
 
+/** How the caller paints status words (the CLI's colors: plain text when its output is no terminal). */
+export interface TextColors {
+  readonly green: (text: string) => string;
+  readonly red: (text: string) => string;
+  readonly yellow: (text: string) => string;
+}
+
 /** A run for people: each step with its status and time, failures with command, output and hint. */
-export function reportText(plan: SetupPlan, report: SetupReport, io: CliIO): string[] {
-  const c = colors(io.stdout, io.env);
+export function reportText(plan: SetupPlan, report: SetupReport, c: TextColors): string[] {
   const mark = { done: c.green("done"), ok: c.green("ok  "), failed: c.red("FAIL"), skipped: c.yellow("skip") } as const;
   const line = (r: StepResult) => {
     const lines = [`${mark[r.status]} ${r.title}${r.status === "skipped" ? "" : ` (${r.seconds.toFixed(1)} s)`}`];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { findProgram } from "@hop3/core";
-import { describeInstall, renderBootUnit, type Hop3Install } from "../src/setup/index.js";
+import { describeInstall, renderBootUnit, type Hop3Install } from "../src/index.js";
 
 // The unit `hop3 setup` writes, checked by systemd's own parser: `systemd-analyze verify` loads it
 // as systemd would and reports every unknown or malformed setting (it needs no systemd running).

@@ -1,6 +1,5 @@
 import { isAbsolute } from "node:path";
-import { hop3ConfigFile, resolveHop3Home, SYSTEM_HOME, userPrefix } from "@hop3/core";
-import { shellQuote } from "./quote.js";
+import { hop3ConfigFile, resolveHop3Home, shellQuote, SYSTEM_HOME, userPrefix } from "@hop3/core";
 
 /** Where setup puts the units it makes, and the `hop3` it puts on PATH. */
 export const UNIT_DIR = "/etc/systemd/system";

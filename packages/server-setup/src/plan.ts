@@ -1,10 +1,7 @@
-import type { RequirementLevel, SystemRequirement } from "@hop3/core";
+import { shellQuote, type RequirementLevel, type SystemRequirement } from "@hop3/core";
 import { bootCommandLine, isPathWrapper, PATH_WRAPPER, renderBootUnit, renderPathWrapper, UNIT_DIR, type Hop3Install } from "./boot.js";
 import type { MachineFacts } from "./facts.js";
 import type { Platform } from "./platform.js";
-import { shellQuote } from "./quote.js";
-
-export { shellQuote };
 
 /** One program run of a step: argv plus the variables it needs. Never a shell string. */
 export interface SetupCommand {
