@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { createMemoryLogger, runCommand, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { commandLine, createMemoryLogger, livePids, processesOfUid, runCommand, waitUntil, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 
 export interface HttpAnswer {
   readonly status: number;
@@ -62,35 +62,29 @@ export async function caught(action: () => unknown): Promise<CaughtError> {
 
 /** Polls until `check` gives a value (not undefined or false), or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, what = "the condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const value = await waitUntil(async () => {
     try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
+      return await check();
     } catch {
-      // not yet
+      return undefined; // not yet
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  }, { timeoutMs });
+  if (value === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  return value;
 }
 
 /** Live processes (not zombies) whose command line names `dir` or that run inside it: what a test must leave none of. */
 export function processesUnder(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  return livePids().flatMap((pid) => {
+    if (pid === process.pid) return [];
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim();
-      const cwd = readlinkSync(`/proc/${entry}/cwd`);
-      if (cmd.includes(dir) || cwd === dir || cwd.startsWith(`${dir}/`)) found.push(`${entry} ${cmd} (in ${cwd})`);
+      const cmd = commandLine(pid).join(" ");
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      return cmd.includes(dir) || cwd === dir || cwd.startsWith(`${dir}/`) ? [`${pid} ${cmd} (in ${cwd})`] : [];
     } catch {
-      // gone meanwhile
+      return []; // gone meanwhile
     }
-  }
-  return found;
+  });
 }
 
 /** What a deployer is given in tests: the real command runner, a logger the test reads, defaults for the rest. */
@@ -152,13 +146,4 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
 }
 
 /** Whether any live process has this real uid. */
-function runsAnything(uid: number): boolean {
-  return readdirSync("/proc").some((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
-    try {
-      return new RegExp(`^Uid:\\s+${uid}\\s`, "m").test(readFileSync(`/proc/${entry}/status`, "utf8"));
-    } catch {
-      return false;
-    }
-  });
-}
+const runsAnything = (uid: number): boolean => processesOfUid(uid).length > 0;
