@@ -3,11 +3,9 @@ import { builtInCommands, createCli } from "@hop3/cli";
 import { createDistribution, type SystemRequirement } from "@hop3/core";
 import { memoryIO } from "./memory-io.js";
 
+// Only what the options name: the plans themselves are @hop3/server-setup's tests.
 const requirements: SystemRequirement[] = [
-  { id: "nix", program: "nix-build", debianPackages: ["nix-bin"], enables: "apps with a hop3.nix", manualInstall: "Install Nix." },
   { id: "docker", program: "docker", debianPackages: ["docker.io"], enables: "apps with a Dockerfile", level: "optional" },
-  { id: "uwsgi", program: "uwsgi", debianPackages: ["uwsgi-core", "uwsgi-plugin-python3"], enables: "processes" },
-  { id: "nginx", program: "nginx", debianPackages: ["nginx"], enables: "every app" },
   { id: "go", program: "go", debianPackages: ["golang-go"], enables: "Go apps", level: "opt-in" },
 ];
 
@@ -16,7 +14,7 @@ describe("hop3 setup's options", () => {
   const cli = createCli(async () => createDistribution({ plugins: [plugin] }), { name: "hop3", version: "0.0.0", commands: builtInCommands });
 
   it.each([
-    [["--with", "nope"], 'this distribution needs no "nope"; known: nix, docker, uwsgi, nginx, go'],
+    [["--with", "nope"], 'this distribution needs no "nope"; known: docker, go'],
     [["--without", "docker,nope"], '--without nope'],
     [["--user", "root; reboot"], '--user "root; reboot" is not a user name'],
   ])("refuses %j as bad usage, before looking at the machine", async (args, message) => {

@@ -128,6 +128,16 @@ describe("tryLockFile", () => {
     expect(readdirSync(home)).toEqual([]);
   });
 
+  it("takes over a lock with no readable holder, and never an older Hop3's lock whose pid lives", () => {
+    const path = join(dir(), "lock");
+    writeFileSync(path, "");
+    const taken = tryLockFile(path, "deploy");
+    expect("release" in taken).toBe(true);
+    if ("release" in taken) taken.release();
+    writeFileSync(path, JSON.stringify({ pid: process.pid, command: "deploy", since: "then" }));
+    expect(tryLockFile(path, "restart")).toEqual({ holder: { pid: process.pid, purpose: "deploy", since: "then" } });
+  });
+
   it("does not take a lock of its own process twice, and a second release frees nothing", () => {
     const path = join(dir(), "lock");
     const first = tryLockFile(path, "deploy");

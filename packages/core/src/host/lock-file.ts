@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { isAlive, processStat } from "./processes.js";
 import { sleep, type WaitOptions } from "./waiting.js";
@@ -172,18 +172,12 @@ function releaser(path: string, me: LockHolder): () => void {
 
 /** Reads a lock file; undefined when there is none. Accepts the formats of older Hop3 versions: `{pid, command, since}`, or a bare pid. */
 function readLockFile(path: string): LockFileState | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, "r");
+    const holder = parseHolder(readFileSync(path, "utf8"));
+    // A file without a readable holder is named by its inode (a file replaced meanwhile gets another name: no harm, it is read again).
+    return { holder, generation: generationOf(holder, holder === undefined ? statSync(path).ino : 0) };
   } catch {
-    return undefined;
-  }
-  try {
-    const inode = fstatSync(fd).ino;
-    const holder = parseHolder(readFileSync(fd, "utf8"));
-    return { holder, generation: generationOf(holder, inode) };
-  } finally {
-    closeSync(fd);
+    return undefined; // none, or removed meanwhile
   }
 }
 
