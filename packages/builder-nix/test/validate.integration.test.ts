@@ -1,5 +1,6 @@
+import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCli } from "@hop3/cli-kit";
 import { createDistribution, isDirectory } from "@hop3/core";
@@ -103,6 +104,31 @@ describe("hop3 nix validate", () => {
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "APP_DIR_NOT_FOUND", message: `${join(FIXTURES, "no-such-dir")} is not a directory.` });
     expect(missing.stderr).toBe(
       `error[APP_DIR_NOT_FOUND]: ${join(FIXTURES, "no-such-dir")} is not a directory.\nhint: Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).\n`,
+    );
+  });
+});
+
+describe("pnpm nix:validate", () => {
+  const REPO = resolve(FIXTURES, "..");
+  const script = (...argv: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile("pnpm", ["-s", "nix:validate", ...argv], { cwd: REPO, env: { ...env, NO_COLOR: "1", HOP3_PLUGINS: "" }, timeout: 120_000 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it("is `hop3 nix validate` of this checkout, --json included, with a coded error and no stack trace for a user error", async () => {
+    const ok = await script("test-fixtures/apps", "--app", "nix-web", "--verbose");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^PASS nix-web\n {2}\/nix\/store\/[0-9a-z]{32}-nix-web\n/);
+
+    const json = await script("test-fixtures/apps", "--app", "nix-web", "--json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: 1, failed: 0, exitCode: 0 });
+
+    const missing = await script("no-such-dir");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `error[APP_DIR_NOT_FOUND]: ${join(REPO, "no-such-dir")} is not a directory.\nhint: Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).\n`,
     );
   });
 });
