@@ -43,8 +43,11 @@ function parseArgsOptions(spec: CliOptionSpec): NonNullable<Parameters<typeof pa
 /** The usage line: the command's own, else made from its declaration. Written for `hop3`, shown under the program's name. */
 export function usageLine(command: CommandDeclaration, program = "hop3"): string {
   const line = command.usage ?? [program, ...command.name, ...(command.positionals ?? []).map(positionalUsage), ...Object.entries(command.options ?? {}).map(([name, option]) => `[${optionUsage(name, option)}]`)].join(" ");
-  return line.replace(/^hop3\b/, program);
+  return forProgram(line, program);
 }
+
+/** A line written for `hop3`, said with the program's own name (`hop3-nix`...); said once, never twice. */
+export const forProgram = (line: string, program: string): string => line.replace(/^hop3(?= |$)/, program);
 
 const positionalUsage = (p: { name: string; optional?: boolean; variadic?: boolean }) => {
   const word = `${p.name}${p.variadic ? "..." : ""}`;

@@ -1,5 +1,5 @@
 import { createSteps, Hop3Error, loadPlugins, UsageError, type CliCommand, type Distribution } from "@hop3/core";
-import { commandHelp, parseCommandArgs, usageLine } from "./args.js";
+import { commandHelp, forProgram, parseCommandArgs, usageLine } from "./args.js";
 import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
 import { readPluginSettings } from "./plugin-settings.js";
@@ -111,7 +111,7 @@ function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): 
   const c = colors(io.stderr, io.env);
   if (UsageError.is(error)) {
     if (json) io.stdout.write(`${JSON.stringify({ error: { code: "USAGE", message: error.message, hint: error.usage ?? "" } })}\n`);
-    io.stderr.write(`${c.red("error")}: ${error.message}\n${error.usage ? `usage: ${error.usage.replace(/^hop3\b/, options.name)}\n` : ""}`);
+    io.stderr.write(`${c.red("error")}: ${error.message}\n${error.usage ? `usage: ${forProgram(error.usage, options.name)}\n` : ""}`);
     return EXIT.usage;
   }
   if (Hop3Error.is(error)) {

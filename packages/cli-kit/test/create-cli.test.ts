@@ -134,6 +134,19 @@ describe("createCli of @hop3/cli-kit", () => {
     expect(result.err).toBe(`error: ${message}\nusage: ${usage}\n`);
   });
 
+  it("says usage lines with a program name that starts with hop3 once", async () => {
+    const cli = createCli(createDistribution({ plugins: [] }), { name: "hop3-x", version: "1.0.0", commands: [greet, fail], pluginsFrom: false });
+    const help = memoryIO();
+    await cli.run(["greet", "--help"], help);
+    expect(help.out()).toContain("usage: hop3-x greet NAME...");
+    const usage = memoryIO();
+    expect(await cli.run(["fail", "a", "b"], usage)).toBe(EXIT.usage);
+    expect(usage.err()).toContain("usage: hop3-x fail KIND\n");
+    const missing = memoryIO();
+    await cli.run(["greet"], missing);
+    expect(missing.err()).toBe("error: missing NAME\nusage: hop3-x greet NAME... [--greeting WORD] [--loud]\n");
+  });
+
   it("refuses an unknown command", async () => {
     const result = await run("frobnicate");
     expect(result.code).toBe(EXIT.usage);
