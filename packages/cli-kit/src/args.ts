@@ -18,7 +18,7 @@ export function parseCommandArgs(argv: readonly string[], command: CommandDeclar
   const usage = usageLine(command, program);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options: parseArgsOptions({ ...COMMON, ...command.options }), allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options: parseArgsOptions({ ...command.options, ...COMMON }), allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""), usage);
   }

@@ -6,5 +6,5 @@ import { builtInCommands } from "./commands/index.js";
  * and run-time plugins looked for from where @hop3/cli is installed (unless `pluginsFrom` says).
  */
 export function createCli(distribution: Parameters<typeof createProgram>[0], options: CliOptions): Cli {
-  return createProgram(distribution, { commands: builtInCommands, pluginsFrom: import.meta.url, ...options });
+  return createProgram(distribution, { ...options, commands: options.commands ?? builtInCommands, pluginsFrom: options.pluginsFrom ?? import.meta.url });
 }
