@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { processIO, runningProgram } from "@hop3/cli";
+import { processIO, runningProgram } from "@hop3/cli-kit";
 import { createNixCli } from "./cli.js";
 
 const io = processIO();

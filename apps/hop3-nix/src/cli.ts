@@ -1,4 +1,5 @@
-import { createCli, type Cli } from "@hop3/cli";
+import { createCli } from "@hop3/cli";
+import type { Cli } from "@hop3/cli-kit";
 import { createNixDistribution, distributionVersion, PROGRAM } from "./distribution.js";
 
 /**

@@ -64,3 +64,10 @@ it("deploys a Nix static app and serves it through nginx", async () => {
   expect(result.stdout.trim().split("\n").at(-1)).toBe(`nix-static is live: http://nix-static.localhost:${port}/`);
   expect((await httpGet(port, "nix-static.localhost")).body).toContain("hello from nix-static");
 });
+
+it("validates Nix apps with the plugin's command, --json included", async () => {
+  const result = await hop3Nix("nix", "validate", join(fixtures, "apps"), "--app", "nix-static", "--json");
+  expect(result.code, result.stderr).toBe(0);
+  expect(JSON.parse(result.stdout)).toMatchObject({ passed: 1, failed: 0, results: [{ name: "nix-static", passed: true }] });
+  expect((await hop3Nix("nix", "validate", "--help")).stdout).toContain("usage: hop3-nix nix validate [DIR] [--app NAME] [--verbose]");
+});

@@ -14,6 +14,6 @@ export {
   type NixAppsValidation,
   type TextOutput,
 } from "./validate-apps.js";
-export { createValidateCommand, parseValidateArgs, VALIDATE_USAGE, type ValidateArgs } from "./validate-command.js";
+export { createValidateCommand } from "./validate-command.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
 export { nixPlugin as hop3Plugin } from "./plugin.js";

@@ -3,12 +3,14 @@ import { basename, join, resolve } from "node:path";
 import {
   coreErrorCatalog,
   createDistribution,
+  createSteps,
   definePlugin,
   Hop3Error,
   isDirectory,
   type BuildArtifact,
   type Distribution,
   type Logger,
+  type StepSink,
 } from "@hop3/core";
 import { createNixBuilder } from "./builder.js";
 import { PACKAGE_NAME, type NixBuilderOptions } from "./options.js";
@@ -35,6 +37,8 @@ export interface ValidateNixAppsOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Receives the build output lines. */
   readonly logger?: Logger;
+  /** Each app's build as a step (`build NAME`), its output folded under it: what `hop3 nix validate` renders on stderr. */
+  readonly onStep?: StepSink;
   readonly signal?: AbortSignal;
 }
 
@@ -99,9 +103,14 @@ export function findNixApps(root: string): string[] {
 
 async function validateOne(dir: string, distribution: Distribution, options: ValidateNixAppsOptions): Promise<NixAppValidation> {
   const name = basename(dir);
-  try {
+  const build = async (logger: Logger | undefined) => {
     const plan = await distribution.plan(dir, { builder: "nix" });
-    const artifact = await distribution.build(plan, { ...(options.logger && { logger: options.logger }), ...(options.signal && { signal: options.signal }) });
+    return distribution.build(plan, { ...(logger && { logger }), ...(options.signal && { signal: options.signal }) });
+  };
+  try {
+    const artifact = options.onStep
+      ? await createSteps(options.onStep).run(`build ${name}`, build, (built) => built.location)
+      : await build(options.logger);
     return { name, dir, passed: true, storePath: artifact.location, artifact };
   } catch (error) {
     if (!Hop3Error.is(error) || error.code === "COMMAND_CANCELLED" || options.signal?.aborted) throw error;

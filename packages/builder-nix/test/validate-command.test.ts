@@ -1,24 +1,53 @@
 import { describe, expect, it } from "vitest";
-import { formatAppValidation, formatSummary, parseValidateArgs, type NixAppValidation } from "@hop3/builder-nix";
+import { createCli, EXIT, memoryIO } from "@hop3/cli-kit";
+import { createDistribution } from "@hop3/core";
+import { formatAppValidation, formatSummary, nixPlugin, type NixAppValidation } from "@hop3/builder-nix";
+
+// The command as a program runs it: parsed by the shell of @hop3/cli-kit from its declaration.
+const cli = createCli(createDistribution({ plugins: [nixPlugin()] }), { name: "hop3", version: "0.0.0", pluginsFrom: false });
+
+async function run(...argv: string[]) {
+  const io = memoryIO();
+  const code = await cli.run(["nix", "validate", ...argv], io);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
 
 describe("hop3 nix validate arguments", () => {
-  it.each([
-    [[], { help: false, verbose: false }],
-    [["apps"], { help: false, verbose: false, dir: "apps" }],
-    [["apps", "--app", "flask-hello", "--verbose"], { help: false, verbose: true, dir: "apps", app: "flask-hello" }],
-    [["--app=flask-hello", "-v"], { help: false, verbose: true, app: "flask-hello" }],
-    [["-h"], { help: true }],
-  ])("reads %j", (argv, expected) => {
-    expect(parseValidateArgs(argv)).toEqual(expected);
+  it("is listed with the usage line made from its declaration", async () => {
+    const io = memoryIO();
+    await cli.run(["--help"], io);
+    expect(io.out()).toContain("hop3 nix validate [DIR] [--app NAME] [--verbose]");
+  });
+
+  it("explains itself with --help", async () => {
+    const result = await run("--help");
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toContain("usage: hop3 nix validate [DIR] [--app NAME] [--verbose]");
+    expect(result.stdout).toContain("--app NAME");
+    expect(result.stdout).toContain("validate only DIR/NAME");
+    expect(result.stdout).toContain("--json");
   });
 
   it.each([
-    [["--app"], "--app needs an app name"],
-    [["--app", "--verbose"], "--app needs an app name"],
-    [["--json"], "Unknown option --json."],
-    [["a", "b"], 'Only one DIR may be given (got "a" and "b")'],
-  ])("refuses %j", (argv, message) => {
-    expect(parseValidateArgs(argv)).toEqual({ error: expect.stringContaining(message) });
+    [["--app"], "Option '--app <value>' argument missing"],
+    [["--frobnicate"], "Unknown option '--frobnicate'"],
+    [["a", "b"], 'unexpected argument "b"'],
+  ])("refuses %j with the usage and exit code 2", async (argv, message) => {
+    const result = await run(...argv);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toBe(`error: ${message}\nusage: hop3 nix validate [DIR] [--app NAME] [--verbose]\n`);
+  });
+
+  it("gives a usage error as JSON with --json", async () => {
+    const result = await run("a", "b", "--json");
+    expect(result.code).toBe(EXIT.usage);
+    expect(JSON.parse(result.stdout)).toEqual({ error: { code: "USAGE", message: 'unexpected argument "b"', hint: "hop3 nix validate [DIR] [--app NAME] [--verbose]" } });
+  });
+
+  it("reports a missing DIR as APP_DIR_NOT_FOUND, exit 1", async () => {
+    const result = await run("/no/such/dir");
+    expect(result.code).toBe(EXIT.userError);
+    expect(result.stderr).toMatch(/^error\[APP_DIR_NOT_FOUND\]: \/no\/such\/dir is not a directory\.\nhint: /);
   });
 });
 

@@ -1,15 +1,13 @@
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { createDistribution, isDirectory, silentLogger } from "@hop3/core";
+import { createCli } from "@hop3/cli-kit";
+import { createDistribution, isDirectory } from "@hop3/core";
 import { nixPlugin, validateNixApps } from "@hop3/builder-nix";
 import { FIXTURES, readExpect, tempDir } from "./helpers.js";
 
-const execFileAsync = promisify(execFile);
 const env = { ...process.env, HOP3_HOME: tempDir("hop3-home-") };
-const REPO = resolve(FIXTURES, "..");
 
 /** Collects what a command writes. */
 const sink = () => {
@@ -65,19 +63,14 @@ describe("validateNixApps", () => {
 });
 
 describe("hop3 nix validate", () => {
-  const command = createDistribution({ plugins: [nixPlugin()], env })
-    .registry.cliCommands()
-    .find((c) => c.name.join(" ") === "nix validate")!;
+  // Run as a program runs it: the shell of @hop3/cli-kit over a distribution with the plugin.
+  const cli = createCli(createDistribution({ plugins: [nixPlugin()], env }), { name: "hop3", version: "0.0.0", pluginsFrom: false });
   const run = async (argv: string[]) => {
     const stdout = sink();
     const stderr = sink();
-    const code = await command.run({ argv, cwd: FIXTURES, env, stdout, stderr, logger: silentLogger, signal: new AbortController().signal });
+    const code = await cli.run(["nix", "validate", ...argv], { cwd: FIXTURES, env, stdout, stderr, signal: new AbortController().signal });
     return { code, stdout: stdout.text(), stderr: stderr.text() };
   };
-
-  it("is contributed by the plugin with its usage", () => {
-    expect(command.usage).toBe("hop3 nix validate [DIR] [--app NAME] [--verbose]");
-  });
 
   it("validates DIR relative to the current directory, one app with --app, verbose with --verbose", async () => {
     const result = await run(["broken", "--app", "nix-builder-fails", "--verbose"]);
@@ -85,25 +78,54 @@ describe("hop3 nix validate", () => {
     expect(result.stdout).toContain("FAIL nix-builder-fails: error: builder for");
     expect(result.stdout).toContain("compilation went wrong");
     expect(result.stdout).toContain("hint: ");
-    expect((await run(["apps", "--app", "nix-static"])).stdout).toBe("PASS nix-static\n\n1 passed, 0 failed\n");
+    // The build is a step on stderr, with its output folded under it.
+    expect(result.stderr).toContain("build nix-builder-fails: failed");
+    const one = await run(["apps", "--app", "nix-static"]);
+    expect(one.stdout).toBe("PASS nix-static\n\n1 passed, 0 failed\n");
+    expect(one.stderr).toMatch(/^build nix-static: started\n[^]*build nix-static: done in [\d.]+s {2}\/nix\/store\/[0-9a-z]{32}-nix-static\n$/);
   });
 
-  it("refuses unknown options with the usage and exit code 2", async () => {
-    expect(await run(["--frobnicate"])).toEqual({ code: 2, stdout: "", stderr: "Unknown option --frobnicate.\nUsage: hop3 nix validate [DIR] [--app NAME] [--verbose]\n" });
+  it("gives the whole report as one JSON object with --json", async () => {
+    const result = await run(["broken", "--json"]);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    const brokenCount = readdirSync(join(FIXTURES, "broken")).filter((name) => isDirectory(join(FIXTURES, "broken", name))).length;
+    expect(report).toMatchObject({ root: join(FIXTURES, "broken"), passed: 0, failed: brokenCount, exitCode: 1 });
+    expect(report.results.find((r: { name: string }) => r.name === "nix-syntax-error")).toMatchObject({ passed: false, code: "NIX_SYNTAX_ERROR" });
+
+    const passed = await run(["apps", "--app", "nix-web", "--json"]);
+    expect(passed.code).toBe(0);
+    expect(JSON.parse(passed.stdout).results[0]).toMatchObject({ name: "nix-web", passed: true, artifact: { kind: "nix", builder: "nix" } });
   });
 
-  it("runs as the root script `pnpm nix:validate`, with a coded error and no stack trace for a user error", async () => {
-    const tsx = join(REPO, "node_modules", ".bin", "tsx");
-    const script = ["--conditions=@hop3/source", "packages/builder-nix/src/validate-apps-main.ts"];
-    const ok = await execFileAsync(tsx, [...script, "test-fixtures/apps", "--app", "nix-web", "--verbose"], { cwd: REPO, env: { ...env, INIT_CWD: REPO } });
+  it("gives a user error as JSON with --json, and no stack trace", async () => {
+    const missing = await run(["no-such-dir", "--json"]);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "APP_DIR_NOT_FOUND", message: `${join(FIXTURES, "no-such-dir")} is not a directory.` });
+    expect(missing.stderr).toBe(
+      `error[APP_DIR_NOT_FOUND]: ${join(FIXTURES, "no-such-dir")} is not a directory.\nhint: Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).\n`,
+    );
+  });
+});
+
+describe("pnpm nix:validate", () => {
+  const REPO = resolve(FIXTURES, "..");
+  const script = (...argv: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      execFile("pnpm", ["-s", "nix:validate", ...argv], { cwd: REPO, env: { ...env, NO_COLOR: "1", HOP3_PLUGINS: "" }, timeout: 120_000 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it("is `hop3 nix validate` of this checkout, --json included, with a coded error and no stack trace for a user error", async () => {
+    const ok = await script("test-fixtures/apps", "--app", "nix-web", "--verbose");
+    expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^PASS nix-web\n {2}\/nix\/store\/[0-9a-z]{32}-nix-web\n/);
 
-    const failed = await execFileAsync(tsx, [...script, "test-fixtures/broken"], { cwd: REPO, env: { ...env, INIT_CWD: REPO } }).catch((error) => error);
-    expect(failed.code).toBe(1);
-    const brokenCount = readdirSync(join(FIXTURES, "broken")).filter((name) => isDirectory(join(FIXTURES, "broken", name))).length;
-    expect(failed.stdout).toContain(`0 passed, ${brokenCount} failed`);
+    const json = await script("test-fixtures/apps", "--app", "nix-web", "--json");
+    expect(JSON.parse(json.stdout)).toMatchObject({ passed: 1, failed: 0, exitCode: 0 });
 
-    const missing = await execFileAsync(tsx, [...script, "no-such-dir"], { cwd: REPO, env: { ...env, INIT_CWD: REPO } }).catch((error) => error);
+    const missing = await script("no-such-dir");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(
       `error[APP_DIR_NOT_FOUND]: ${join(REPO, "no-such-dir")} is not a directory.\nhint: Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).\n`,

@@ -43,10 +43,6 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
     // No longer raised: plugins are named only in Hop3's config file (HOP3_CONFIG_INVALID) and HOP3_PLUGINS. Kept: codes are never reused.
     hint: 'Name plugins in Hop3\'s config file as a JSON list of npm package names, { "plugins": ["hop3-plugin-x"] }, or in HOP3_PLUGINS; a package.json names none.',
   },
-  STATE_WRITE_FAILED: {
-    title: "Hop3 could not write a file it keeps",
-    hint: "Free space on the file system of HOP3_HOME (`df -h $HOP3_HOME`), or make it writable, then run the command again: nothing of the failed change was kept.",
-  },
   DOMAIN_INVALID: {
     title: "A host name cannot be a domain of the app",
     hint: "Give lowercase host names such as blog.example.org: labels of a-z, 0-9 and '-' separated by dots, not under .localhost.",
@@ -62,21 +58,3 @@ export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
 });
 
 export type CliErrorCode = keyof typeof cliErrorCatalog;
-
-/** Errors of the file system that the machine's owner can fix (space, quota, a read-only mount, permissions). */
-const WRITE_ERRNOS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EMFILE", "ENFILE"]);
-const FILE_SYSCALLS = new Set(["open", "write", "mkdir", "rename", "fsync", "symlink", "link", "copyfile", "unlink", "rmdir", "close", "chmod", "utime", "futime"]);
-
-/**
- * A failed write to the disk (full, read-only...) as the user error it is, STATE_WRITE_FAILED
- * naming the file, instead of an internal error; anything else is returned as it is.
- */
-export function asWriteFailure(error: unknown): unknown {
-  const errno = error as NodeJS.ErrnoException | undefined;
-  if (!(errno instanceof Error) || !WRITE_ERRNOS.has(errno.code ?? "") || !FILE_SYSCALLS.has(errno.syscall ?? "")) return error;
-  const where = errno.path ? ` ${errno.path}` : "";
-  return cliError("STATE_WRITE_FAILED", `Could not ${errno.syscall}${where}: ${errno.message.replace(/^[A-Z]+: /, "").replace(/,.*$/, "")} (${errno.code}).`, {
-    cause: error,
-    details: { errno: errno.code, syscall: errno.syscall, ...(errno.path && { path: errno.path }) },
-  });
-}

@@ -1,6 +1,6 @@
-import { createCli, runningProgram } from "./create-cli.js";
+import { processIO, runningProgram } from "@hop3/cli-kit";
+import { createCli } from "./create-cli.js";
 import { loadDefaultDistribution } from "./default-distribution.js";
-import { processIO } from "./io.js";
 import { CLI_VERSION } from "./version.js";
 
 /** Runs the default `hop3` distribution with the process's arguments and streams. */

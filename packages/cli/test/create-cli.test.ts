@@ -34,12 +34,12 @@ const testPlugin = definePlugin({
       apiVersion: 1,
       name: ["test", "hello"],
       summary: "Say hello",
-      usage: "hop3 test hello NAME",
-      run: async ({ argv, stdout }) => {
-        if (argv[0] === "crash") throw new TypeError("plugin bug");
-        if (argv[0] === "coded") throw new Hop3Error({ code: "TEST_CODED", message: "a coded failure", hint: "do the thing" });
-        stdout.write(`hello ${argv[0]}\n`);
-        return 0;
+      positionals: [{ name: "NAME" }],
+      run: async ({ args }) => {
+        const [name] = args.positionals;
+        if (name === "crash") throw new TypeError("plugin bug");
+        if (name === "coded") throw new Hop3Error({ code: "TEST_CODED", message: "a coded failure", hint: "do the thing" });
+        return { data: { greeted: name }, text: `hello ${name}` };
       },
     });
   },
@@ -107,6 +107,9 @@ describe("createCli", () => {
     const ok = memoryIO("/");
     expect(await cli.run(["test", "hello", "you"], ok)).toBe(0);
     expect(ok.out()).toBe("hello you\n");
+    const json = memoryIO("/");
+    expect(await cli.run(["test", "hello", "you", "--json"], json)).toBe(0);
+    expect(JSON.parse(json.out())).toEqual({ greeted: "you" });
 
     const coded = memoryIO("/");
     expect(await cli.run(["test", "hello", "coded"], coded)).toBe(EXIT.userError);

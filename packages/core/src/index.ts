@@ -67,7 +67,21 @@ export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext, type AppOpe
 export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
 export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
 export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
-export type { CliCommand, CliCommandContext } from "./contracts/cli-command.js";
+export {
+  defineCliCommand,
+  UsageError,
+  type CliCommand,
+  type CliCommandDefinition,
+  type CliCommandInput,
+  type CliCommandOutcome,
+  type CliIO,
+  type CliOption,
+  type CliOptionSpec,
+  type CliPositional,
+  type OutputStream,
+  type ParsedArgs,
+  type StepReporter,
+} from "./contracts/cli-command.js";
 export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
 export {

@@ -14,6 +14,7 @@ describe("published packages", () => {
       "@hop3/builder-local",
       "@hop3/builder-nix",
       "@hop3/cli",
+      "@hop3/cli-kit",
       "@hop3/core",
       "@hop3/deployer-static",
       "@hop3/deployer-uwsgi",

@@ -1,0 +1,146 @@
+import { createSteps, Hop3Error, loadPlugins, UsageError, type CliCommand, type Distribution } from "@hop3/core";
+import { commandHelp, forProgram, parseCommandArgs, usageLine } from "./args.js";
+import { asWriteFailure } from "./errors.js";
+import { colors, processIO, type CliIO } from "./io.js";
+import { readPluginSettings } from "./plugin-settings.js";
+import { renderSteps } from "./reporter.js";
+
+export interface CliOptions {
+  /** The program name, as typed by users (e.g. "hop3"). */
+  readonly name: string;
+  readonly version: string;
+  /** The program's own commands (@hop3/cli gives Hop3's); plugins add theirs through the distribution. */
+  readonly commands?: readonly CliCommand[];
+  /** Where to send bug reports, printed with internal errors. */
+  readonly bugReportUrl?: string;
+  /**
+   * Where plugins named at run time (Hop3's config file, HOP3_PLUGINS) are looked for after the
+   * config file's directory: the distribution's own location, usually its bin's `import.meta.url`.
+   * Default: where @hop3/cli-kit is installed. `false` turns run-time plugins off.
+   */
+  readonly pluginsFrom?: string | URL | false;
+  /**
+   * How to run this program again (`runningProgram()` in a bin script), for the work Hop3 schedules
+   * for itself, such as rotating logs every minute (OperationContext.hop3Command). Absent: the
+   * distribution's own, if any; nothing is scheduled without one.
+   */
+  readonly hop3Command?: readonly string[];
+}
+
+/** The argv that started this process again: node, its flags (a loader such as tsx's), the script. */
+export const runningProgram = (): string[] => [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : [])];
+
+/** Exit codes: 1 for a user error, 2 for bad usage, 70 for an internal error (a bug). */
+export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 70 } as const;
+
+export interface Cli {
+  run(argv: readonly string[], io?: CliIO): Promise<number>;
+}
+
+/**
+ * A command-line program over a distribution: its own commands and its plugins' run the same way
+ * (arguments, --help, --json, errors and exit codes handled here, once). The distribution is given
+ * as a loader so that `--version` and `--help` of the program's own commands never load plugins.
+ */
+export function createCli(distribution: Distribution | (() => Promise<Distribution>), options: CliOptions): Cli {
+  const commands = options.commands ?? [];
+  const pluginsFrom = options.pluginsFrom ?? import.meta.url;
+
+  return {
+    async run(argv, io = processIO()) {
+      const json = argv.includes("--json");
+      let loaded: Promise<Distribution> | undefined;
+      const base = async () => {
+        const composed = await (typeof distribution === "function" ? distribution() : distribution);
+        return options.hop3Command ? composed.withHop3Command(options.hop3Command) : composed;
+      };
+      const load = () => (loaded ??= withRunTimePlugins(base(), io, pluginsFrom));
+      try {
+        if (argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help") {
+          io.stdout.write(`${await helpText(options, commands, load)}\n`);
+          return argv.length === 0 ? EXIT.usage : EXIT.ok;
+        }
+        if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
+          io.stdout.write(json ? `${JSON.stringify({ name: options.name, version: options.version })}\n` : `${options.name} ${options.version}\n`);
+          return EXIT.ok;
+        }
+        const command = longestMatch(commands, argv) ?? longestMatch((await load()).registry.cliCommands(), argv);
+        if (!command) throw new UsageError(`unknown command "${argv[0]}"; run \`${options.name} --help\` for the list`);
+        return await runCommand(command, argv.slice(command.name.length), io, json, load, options.name);
+      } catch (error) {
+        return report(asWriteFailure(error), io, json, options);
+      }
+    },
+  };
+}
+
+/** The distribution plus the plugins Hop3's config file and HOP3_PLUGINS name (the operator's settings only). */
+async function withRunTimePlugins(base: Promise<Distribution>, io: CliIO, pluginsFrom: string | URL | false): Promise<Distribution> {
+  const distribution = await base;
+  if (pluginsFrom === false) return distribution;
+  const { requests, configDir } = readPluginSettings(io.env);
+  if (requests.length === 0) return distribution;
+  const loaded = await loadPlugins(requests, { searchFrom: [...(configDir !== undefined ? [configDir] : []), pluginsFrom] });
+  return distribution.withPlugins(loaded);
+}
+
+function longestMatch(commands: readonly CliCommand[], argv: readonly string[]): CliCommand | undefined {
+  return [...commands].sort((a, b) => b.name.length - a.name.length).find((command) => command.name.every((word, i) => argv[i] === word));
+}
+
+/** Parses, runs, and prints the outcome: `data` as one JSON object with --json, else `text`. */
+async function runCommand(command: CliCommand, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, program: string): Promise<number> {
+  const args = parseCommandArgs(argv, command, program);
+  if (args.values.help) {
+    io.stdout.write(`${commandHelp(command, program)}\n`);
+    return EXIT.ok;
+  }
+  const onStep = renderSteps(io);
+  const steps = createSteps(onStep);
+  const outcome = await command.run({ args, io, json, distribution: load, onStep, reporter: { step: steps.run, note: steps.note } });
+  if (json) io.stdout.write(`${JSON.stringify(outcome.data)}\n`);
+  else {
+    const lines = typeof outcome.text === "string" ? [outcome.text] : outcome.text;
+    if (lines.length > 0) io.stdout.write(`${lines.join("\n")}\n`);
+  }
+  return outcome.exitCode ?? EXIT.ok;
+}
+
+/** The one error boundary: user errors are explained, internal errors ask for a bug report. */
+function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): number {
+  const c = colors(io.stderr, io.env);
+  if (UsageError.is(error)) {
+    if (json) io.stdout.write(`${JSON.stringify({ error: { code: "USAGE", message: error.message, hint: error.usage ?? "" } })}\n`);
+    io.stderr.write(`${c.red("error")}: ${error.message}\n${error.usage ? `usage: ${forProgram(error.usage, options.name)}\n` : ""}`);
+    return EXIT.usage;
+  }
+  if (Hop3Error.is(error)) {
+    if (json) io.stdout.write(`${JSON.stringify({ error: error.toJSON() })}\n`);
+    io.stderr.write(`${c.red(`error[${error.code}]`)}: ${error.message}\n${c.bold("hint")}: ${error.hint}\n`);
+    return EXIT.userError;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  if (json) io.stdout.write(`${JSON.stringify({ error: { code: "INTERNAL", message: String((error as Error)?.message ?? error), hint: `This is a bug in ${options.name}.` } })}\n`);
+  io.stderr.write(
+    `${c.red("internal error")}: ${stack}\n\nThis is a bug in ${options.name} ${options.version}. Please report it${options.bugReportUrl ? ` at ${options.bugReportUrl}` : ""} with the output above.\n`,
+  );
+  return EXIT.internal;
+}
+
+async function helpText(options: CliOptions, commands: readonly CliCommand[], load: () => Promise<Distribution>): Promise<string> {
+  const rows = commands.map((c) => [usageLine(c, options.name), c.summary] as const);
+  try {
+    for (const c of (await load()).registry.cliCommands()) rows.push([usageLine(c, options.name), c.summary]);
+  } catch {
+    // Help must work even when a plugin fails to load; the error shows on the next real command.
+  }
+  const width = Math.max(0, ...rows.map(([usage]) => usage.length));
+  return [
+    `${options.name} ${options.version}`,
+    "",
+    "Commands:",
+    ...rows.map(([usage, summary]) => `  ${usage.padEnd(width)}  ${summary}`),
+    "",
+    `Every command takes --json (one JSON object on stdout) and --help (\`${options.name} COMMAND --help\`).`,
+  ].join("\n");
+}
