@@ -101,7 +101,8 @@ async function deployAndSignal(dir: string, marker: string, signal: NodeJS.Signa
   // Everything hop3 started but the Nix daemon, which it starts detached to outlive it, as a service.
   const started = descendants(child.pid!).filter((p) => !p.cmd.includes("nix-daemon"));
   child.kill(signal);
-  const code = await exited;
+  const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve("still running 30 s after the signal"), 30_000))]);
+  if (typeof code === "string") child.kill("SIGKILL");
   return { code, stdout, stderr, building, started };
 }
 
