@@ -2,6 +2,8 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   appProcessEnv,
+  coreErrorCatalog,
+  Hop3Error,
   HTTP_WORKERS,
   searchablePath,
   type AcceptResult,
@@ -98,8 +100,20 @@ export async function selectToolchains(app: AppSource, toolchains: readonly Lang
   return found;
 }
 
+/** COMMAND_CANCELLED, as context.run raises it, when the build's signal is aborted. */
+function throwIfCancelled(context: BuildContext): void {
+  if (!context.signal.aborted) return;
+  throw new Hop3Error({
+    code: "COMMAND_CANCELLED",
+    message: `The Local build of "${context.app.name}" was cancelled.`,
+    hint: coreErrorCatalog.COMMAND_CANCELLED.hint,
+    details: { app: context.app.name },
+  });
+}
+
 async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): Promise<BuildArtifact> {
   const { app, logger } = context;
+  throwIfCancelled(context);
   const selected = await selectToolchains(app, context.toolchains);
   logger.info(`Toolchains: ${selected.map((s) => `${s.toolchain.name} (${s.detection.reason})`).join(", ")}.`);
 
@@ -114,6 +128,8 @@ async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): 
 
   try {
     const merged = await runBuild(context, settings, selected, buildDir);
+    // A build that runs no program (a static site) would otherwise finish as if never cancelled.
+    throwIfCancelled(context);
     const workers = resolveWorkers(app.config.workers, merged.workers);
     checkWorkers(app, workers, buildDir);
     const toolchains = selected.map((s) => s.toolchain.name);
