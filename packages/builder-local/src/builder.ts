@@ -47,6 +47,8 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
     apiVersion: 1,
     name: BUILDER_NAME,
     description: "Builds on the server with the app's language toolchains (Python, Node, Go, Ruby, static, generic)",
+    looksFor: "a file one of its toolchains knows (package.json, requirements.txt, pyproject.toml, go.mod, Gemfile) or a Procfile",
+    workersFrom: "the toolchains (e.g. a web worker for a Python or Node app)",
     priority: settings.priority,
     usesToolchains: true,
     accept: ({ app, toolchains }) => acceptApp(app, toolchains),
