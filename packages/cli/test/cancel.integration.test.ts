@@ -5,7 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appStateDir, findAppUser } from "@hop3/core";
-import { waitFor } from "@hop3/test-support";
+import { freePort, waitFor } from "@hop3/test-support";
+import { hop3 } from "./run-hop3.js";
 
 // Ctrl-C and SIGTERM, for real: a real signal to a real `hop3 deploy` while the real nix-build,
 // the Local builder's shell step or `docker build` is running a slow fixture. Each first deploy
@@ -20,16 +21,25 @@ const home = mkdtempSync(join(tmpdir(), "hop3-cancel-"));
 chmodSync(home, 0o711);
 let env: Record<string, string> = {};
 
-beforeAll(() => {
+beforeAll(async () => {
   const output = process.env.DOCKER_HOST ? "" : execFileSync(START_DOCKERD, { encoding: "utf8", timeout: 120_000 });
   const dockerHost = process.env.DOCKER_HOST ?? /^export DOCKER_HOST=(\S+)$/m.exec(output)?.[1];
   if (!dockerHost) throw new Error(`scripts/start-dockerd.sh printed no DOCKER_HOST:\n${output}`);
-  env = { HOP3_HOME: home, HOP3_HTTP_PORT: "1", NIX_CONFIG: "substituters =\n", DOCKER_HOST: dockerHost, NO_COLOR: "1" };
+  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(await freePort()), NIX_CONFIG: "substituters =\n", DOCKER_HOST: dockerHost, NO_COLOR: "1" };
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await hop3(["server", "stop"], env);
   expect(liveProcesses().filter((p) => p.cmd.includes(home))).toEqual([]);
 });
+
+/**
+ * Every path under `dir` but logs (the running release writes them meanwhile) and the Nix builder's
+ * copy of the sources (a mirror it syncs at the start of every build, not a release).
+ */
+function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((path) => !/(^|\/)logs?(\/|$)|\.log$|^nix\/src\//.test(path)).sort();
+}
 
 /** A copy of a slow fixture under its own name, with a nonce (its own Nix derivation) and busybox (the Docker image's only program). */
 function slowApp(fixture: string, name: string): string {
@@ -84,8 +94,8 @@ function descendants(root: number): LiveProcess[] {
 }
 
 /** Starts `hop3 deploy DIR`, waits until the build runs `marker`, sends `signal`, and returns what hop3 did. */
-async function deployAndSignal(dir: string, marker: string, signal: NodeJS.Signals, json: boolean) {
-  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@hop3/source", bin, "deploy", dir, ...(json ? ["--json"] : [])], {
+async function deployAndSignal(dir: string, marker: string, signal: NodeJS.Signals, json: boolean, more: readonly string[] = []) {
+  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@hop3/source", bin, "deploy", dir, ...more, ...(json ? ["--json"] : [])], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -140,6 +150,24 @@ describe.sequential("a signal during a build", () => {
     expect(error.code).toMatch(/_CANCELLED$/);
     expect(error.hint).not.toBe("");
     expectNothingLeft(app, result);
+    await waitFor(() => !liveProcesses().some((p) => p.cmd === marker), 20_000, `${marker} to stop`);
+  });
+
+  it.each([
+    ["nix-slow", "sleep 311", "../apps/nix-static"],
+    ["local-slow", "sleep 312", "../local-apps/static-procfile"],
+  ] as const)("%s as a new release of a live app: the live release stays, no release dir or GC root is added", async (fixture, marker, live) => {
+    const app = `cancel-again-${fixture}`;
+    const first = await hop3(["deploy", join(fixtures, live), "--app", app, "--json"], env);
+    expect(first.code, first.stderr).toBe(0);
+    const before = tree(appStateDir(home, app));
+    const dir = slowApp(fixture, app);
+    const result = await deployAndSignal(dir, marker, "SIGINT", false, ["--app", app]);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/error\[[A-Z_]+_CANCELLED\]: /);
+    expect(tree(appStateDir(home, app))).toEqual(before);
+    const releases = await hop3(["releases", app, "--json"], env);
+    expect(releases.json<Array<{ status: string }>>().map((r) => r.status)).toEqual(["live"]);
     await waitFor(() => !liveProcesses().some((p) => p.cmd === marker), 20_000, `${marker} to stop`);
   });
 });
