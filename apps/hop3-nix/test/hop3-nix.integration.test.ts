@@ -56,6 +56,7 @@ it("refuses an app only the Local builder could build", async () => {
   expect(result.code).toBe(1);
   expect(result.stderr).toContain("error[BUILDER_NONE_ACCEPTED]");
   expect(result.stderr).toContain("nix: no hop3.nix");
+  expect(result.stderr).toContain("hint: Add what one of the builders looks for: a hop3.nix (nix). Or name a builder");
 });
 
 it("deploys a Nix static app and serves it through nginx", async () => {

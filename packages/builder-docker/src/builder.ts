@@ -26,6 +26,8 @@ export function createDockerBuilder(options?: DockerBuilderOptions): Builder {
     apiVersion: 1,
     name: BUILDER_NAME,
     description: "Builds the app's Dockerfile into an image and runs it as a supervised container",
+    looksFor: "a Dockerfile",
+    workersFrom: "the image: one web worker running its CMD",
     priority: settings.priority,
     usesToolchains: false,
     accept: ({ app, env }) => acceptApp(app, settings, env),

@@ -60,6 +60,15 @@ export function fixtureApp(fixture: string, name = fixture, files: Record<string
   return dir;
 }
 
+/** A copy of test-fixtures/slow-apps/docker-slow (a RUN step that sleeps for minutes), with busybox. */
+export function slowApp(name = "docker-slow"): string {
+  const dir = join(tempDir(), name);
+  cpSync(join(FIXTURES, "../slow-apps/docker-slow"), dir, { recursive: true });
+  copyFileSync(BUSYBOX, join(dir, "busybox"));
+  chmodSync(join(dir, "busybox"), 0o755);
+  return dir;
+}
+
 /** What the deployer gets: the real command runner, a logger the test reads, the router, the app's limits. */
 export const deployContext = (home: string, env: Readonly<Record<string, string | undefined>>, router: Router, appEnv: Readonly<Record<string, string>> = {}, limits?: AppLimits) =>
   testDeployContext(home, router, { env, appEnv, ...(limits !== undefined && { limits }) });

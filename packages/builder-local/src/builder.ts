@@ -2,6 +2,8 @@ import { existsSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   appProcessEnv,
+  coreErrorCatalog,
+  Hop3Error,
   HTTP_WORKERS,
   searchablePath,
   type AcceptResult,
@@ -45,6 +47,8 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
     apiVersion: 1,
     name: BUILDER_NAME,
     description: "Builds on the server with the app's language toolchains (Python, Node, Go, Ruby, static, generic)",
+    looksFor: "a file one of its toolchains knows (package.json, requirements.txt, pyproject.toml, go.mod, Gemfile) or a Procfile",
+    workersFrom: "the toolchains (e.g. a web worker for a Python or Node app)",
     priority: settings.priority,
     usesToolchains: true,
     accept: ({ app, toolchains }) => acceptApp(app, toolchains),
@@ -98,8 +102,20 @@ export async function selectToolchains(app: AppSource, toolchains: readonly Lang
   return found;
 }
 
+/** COMMAND_CANCELLED, as context.run raises it, when the build's signal is aborted. */
+function throwIfCancelled(context: BuildContext): void {
+  if (!context.signal.aborted) return;
+  throw new Hop3Error({
+    code: "COMMAND_CANCELLED",
+    message: `The Local build of "${context.app.name}" was cancelled.`,
+    hint: coreErrorCatalog.COMMAND_CANCELLED.hint,
+    details: { app: context.app.name },
+  });
+}
+
 async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): Promise<BuildArtifact> {
   const { app, logger } = context;
+  throwIfCancelled(context);
   const selected = await selectToolchains(app, context.toolchains);
   logger.info(`Toolchains: ${selected.map((s) => `${s.toolchain.name} (${s.detection.reason})`).join(", ")}.`);
 
@@ -114,6 +130,8 @@ async function buildApp(context: BuildContext, settings: ResolvedLocalOptions): 
 
   try {
     const merged = await runBuild(context, settings, selected, buildDir);
+    // A build that runs no program (a static site) would otherwise finish as if never cancelled.
+    throwIfCancelled(context);
     const workers = resolveWorkers(app.config.workers, merged.workers);
     checkWorkers(app, workers, buildDir);
     const toolchains = selected.map((s) => s.toolchain.name);

@@ -13,6 +13,7 @@ describeBuilderConformance(createLocalBuilder(), {
       { dir: join(FIXTURES, "failing-build"), code: "LOCAL_BUILD_FAILED" },
       { dir: join(FIXTURES, "missing-static-dir"), code: "LOCAL_STATIC_DIR_MISSING" },
     ],
-    cancellable: join(FIXTURES, "python-empty-reqs"),
+    // Its build step sleeps for minutes: the half-way abort finds it running.
+    cancellable: join(FIXTURES, "../slow-apps/local-slow"),
   },
 });

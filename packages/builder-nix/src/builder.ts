@@ -25,6 +25,8 @@ export function createNixBuilder(options?: NixBuilderOptions): Builder {
     apiVersion: 1,
     name: BUILDER_NAME,
     description: "Builds hop3.nix with nix-build into the Nix store (reproducible, no container)",
+    looksFor: "a hop3.nix",
+    workersFrom: "hop3/runtime.json of the package hop3.nix builds",
     priority: settings.priority,
     usesToolchains: false,
     accept: ({ app, env }) => acceptApp(app.dir, app.name, app.config.builder, settings, env),

@@ -2,11 +2,21 @@ import type { CliIO, OutputStream } from "@hop3/core";
 
 export type { CliIO, OutputStream };
 
-/** The process's own streams, environment and directory; its signal is aborted on Ctrl-C or SIGTERM. */
+/**
+ * The process's own streams and environment. The first SIGINT, SIGTERM or SIGHUP aborts `signal`:
+ * the command stops its programs, cleans up and ends in a `*_CANCELLED` error (exit 1). The
+ * handlers stay installed (with `once`, a signal listener left by a library re-raised the signal and
+ * killed Hop3 before any cleanup); a second signal exits at once, 128 + its number.
+ */
 export function processIO(): CliIO {
   const controller = new AbortController();
-  process.once("SIGINT", () => controller.abort());
-  process.once("SIGTERM", () => controller.abort());
+  const numbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+  for (const [signal, number] of Object.entries(numbers)) {
+    process.on(signal, () => {
+      if (!controller.signal.aborted) controller.abort(new Error(`Cancelled by ${signal}.`));
+      else process.exit(128 + number);
+    });
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal };
 }
 

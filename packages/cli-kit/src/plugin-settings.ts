@@ -10,7 +10,8 @@ export interface PluginSettings {
 
 /**
  * Reads the two places an operator names extra plugins, in this order: Hop3's config file
- * (`plugins`), then HOP3_PLUGINS (comma or space separated). A name given twice is loaded once,
+ * (`plugins`), then HOP3_PLUGINS (comma or space separated). Each is an npm package name or, for a
+ * plugin under development, an absolute path or file: URL. A name given twice is loaded once,
  * where it is first named. Nothing in the current directory or an app's directory is read: a
  * package.json there names no code for Hop3 to load.
  */

@@ -9,6 +9,8 @@ import { memoryIO } from "./memory-io.js";
 const markerBuilder: Builder = {
   apiVersion: 1,
   name: "marker",
+  looksFor: "a web worker in the Procfile",
+  workersFrom: "the marker's own list",
   usesToolchains: false,
   accept: ({ app }) => ({ accepted: app.config.workers.web !== undefined, reason: "a web worker is declared" }),
   build: async ({ app, releaseId }) => ({
@@ -92,7 +94,14 @@ describe("createCli", () => {
     expect(await cli.run(["plan", "--json"], io)).toBe(EXIT.userError);
     const { error } = JSON.parse(io.out());
     expect(error.code).toBe("BUILDER_NONE_ACCEPTED");
-    expect(error.hint).not.toBe("");
+    // Built from the distribution's builders: no hop3.nix or Dockerfile where no builder takes them.
+    expect(error.hint).toBe("Add what one of the builders looks for: a web worker in the Procfile (marker). Or name a builder in hop3.toml [build] builder.");
+  });
+
+  it("says where the workers come from as the chosen builder says, when the app names none", async () => {
+    const io = memoryIO(appDir({ "README.md": "" }));
+    expect(await cli.run(["plan", "--builder", "marker"], io)).toBe(EXIT.ok);
+    expect(io.out()).toContain("\nworkers: from the marker's own list\n");
   });
 
   it("exits 2 on bad usage: unknown command, unknown option, extra argument", async () => {

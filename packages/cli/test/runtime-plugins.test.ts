@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createCli, EXIT } from "@hop3/cli";
 import { createDistribution, definePlugin } from "@hop3/core";
@@ -172,7 +173,7 @@ describe("plugins named at run time", () => {
       "PLUGIN_IMPORT_FAILED",
       'Plugin package "hop3-plugin-broken" (from HOP3_PLUGINS) could not be imported',
     ],
-    ["a name that is no package name", {}, "../escape", "PLUGIN_NOT_FOUND", "is not an npm package name"],
+    ["a relative path (it would resolve against the current directory, often an app's)", {}, "../escape", "PLUGIN_NOT_FOUND", "is neither an npm package name nor an absolute path"],
   ])("refuses %s with a coded error naming it", async (_what, files, name, code, message) => {
     const { dir, env } = project({ "config.json": "{}", ...files });
     const result = await run(dir, { ...env, HOP3_PLUGINS: name }, "plugins");
@@ -229,5 +230,28 @@ describe("an app that names and ships its own plugin", { timeout: 60_000 }, () =
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(`${marker}.operator`)).toBe(true);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+// A plugin under development, tried with the stock CLI before it is published or installed.
+describe("a plugin named by its absolute path", { timeout: 60_000 }, () => {
+  const plugin = directory({
+    "hop3-plugin-dev/package.json": JSON.stringify({ name: "hop3-plugin-dev", version: "0.1.0", type: "module", exports: { ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } } }),
+    "hop3-plugin-dev/dist/index.js": builderPlugin("hop3-plugin-dev", "dev", "dev.txt"),
+  });
+  const pluginDir = join(plugin, "hop3-plugin-dev");
+  const app = directory({ "dev.txt": "" });
+  const env = { HOP3_CONFIG: join(app, ".no-config.json"), HOP3_PLUGINS: "", HOP3_HOME: join(app, ".hop3-home") };
+
+  it("is loaded by the real hop3 from HOP3_PLUGINS (a directory) and from the config file (a file: URL)", async () => {
+    const fromEnv = await hop3(["plan", "--json"], { ...env, HOP3_PLUGINS: pluginDir }, app);
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(fromEnv.json<{ builder: { name: string }; plugins: Array<{ name: string; origin: string }> }>()).toMatchObject({ builder: { name: "dev" } });
+    expect(fromEnv.json<{ plugins: Array<{ name: string; origin: string }> }>().plugins).toContainEqual(expect.objectContaining({ name: "hop3-plugin-dev", origin: "HOP3_PLUGINS" }));
+
+    const operator = directory({ "config.json": JSON.stringify({ plugins: [pathToFileURL(pluginDir).href] }) });
+    const fromConfig = await hop3(["plan", "--json"], { ...env, HOP3_CONFIG: join(operator, "config.json") }, app);
+    expect(fromConfig.code, fromConfig.stderr).toBe(0);
+    expect(fromConfig.json<{ builder: { name: string } }>().builder.name).toBe("dev");
   });
 });

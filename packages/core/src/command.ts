@@ -9,9 +9,13 @@ export interface RunOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Inherit the current environment (default true). */
   extendEnv?: boolean;
-  /** Kill the command after this many milliseconds (default: no limit). */
+  /** Stop the command after this many milliseconds (default: no limit), as an abort does. */
   timeoutMs?: number;
-  /** Aborting it kills the command and raises COMMAND_CANCELLED. */
+  /**
+   * Aborting it stops the command and raises COMMAND_CANCELLED. The program runs in its own process
+   * group, and the whole group is stopped (what `sh -c` or `make` started too): SIGTERM, then
+   * SIGKILL after `STOP_GRACE_MS`.
+   */
   signal?: AbortSignal;
   /** Receives every output line as it is printed. */
   logger?: Logger;
@@ -56,16 +60,26 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
   // Loaded on first use: commands that run no program (status, config...) start faster without it.
   const { execa } = await import("execa");
   const started = performance.now();
-  const result = await execa(file, [...args], {
+  // The program leads a process group of its own (detached), so stopping it stops all it started.
+  const subprocess = execa(file, [...args], {
     cwd: options.cwd,
     env: options.env as Record<string, string> | undefined,
     extendEnv: options.extendEnv ?? true,
-    timeout: options.timeoutMs,
-    cancelSignal: options.signal,
+    detached: true,
     stdin: "ignore",
     reject: false,
     stdout: [collect("stdout")],
     stderr: [collect("stderr")],
+  });
+  const stop = stopper(subprocess.pid);
+  const onAbort = () => stop("cancelled");
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => stop("timeout"), options.timeoutMs);
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  const result = await subprocess.finally(() => {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
+    stop.done();
   });
   const durationMs = performance.now() - started;
   const details = { command: commandLine, cwd: options.cwd, exitCode: result.exitCode, lastLines: [...lastLines] };
@@ -76,10 +90,10 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
       details,
     });
   }
-  if (result.isCanceled) {
+  if (stop.reason === "cancelled") {
     throw coreError("COMMAND_CANCELLED", `${purpose} was cancelled.`, { details });
   }
-  if (result.timedOut) {
+  if (stop.reason === "timeout") {
     const seconds = Math.round((options.timeoutMs ?? 0) / 100) / 10;
     throw coreError("COMMAND_TIMEOUT", `${purpose} did not finish within ${seconds} s and was stopped.`, {
       details,
@@ -101,6 +115,56 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
     durationMs,
   };
 };
+
+/** How long a stopped program's group has between SIGTERM and SIGKILL. */
+export const STOP_GRACE_MS = 5_000;
+
+/** Process groups of programs running now: killed if Hop3 exits before they end. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/**
+ * Stops the process group led by `pid` (TERM, then KILL after the grace period) and remembers why.
+ * `done()` is called once the program has ended: the group is forgotten and, if it was stopped,
+ * what still runs in it is killed. A program that ends on its own keeps what it left running
+ * (nginx and start-stop-daemon daemonize through it).
+ */
+function stopper(pid: number | undefined) {
+  let killTimer: NodeJS.Timeout | undefined;
+  if (pid !== undefined) {
+    liveGroups.add(pid);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      // Synchronous: all an exiting process can still do. Covers process.exit() and the end of the event loop.
+      process.on("exit", () => {
+        for (const group of liveGroups) killGroup(group, "SIGKILL");
+      });
+    }
+  }
+  const stop = (reason: "cancelled" | "timeout") => {
+    if (stop.reason !== undefined || pid === undefined) return;
+    stop.reason = reason;
+    killGroup(pid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), STOP_GRACE_MS);
+    killTimer.unref();
+  };
+  stop.reason = undefined as "cancelled" | "timeout" | undefined;
+  stop.done = () => {
+    clearTimeout(killTimer);
+    if (pid === undefined) return;
+    if (stop.reason !== undefined) killGroup(pid, "SIGKILL");
+    liveGroups.delete(pid);
+  };
+  return stop;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group has ended already.
+  }
+}
 
 /** The tail of a command's output, indented under an error message. */
 export function formatLastLines(lines: readonly string[], count = 10): string {

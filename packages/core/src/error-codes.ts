@@ -108,7 +108,8 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
   },
   BUILDER_NONE_ACCEPTED: {
     title: "No builder accepted the app",
-    hint: "Add what one of the builders looks for (a hop3.nix, a Dockerfile, a package.json...), or name a builder in hop3.toml [build] builder.",
+    // Raised with a hint listing what this distribution's builders look for (Builder.looksFor).
+    hint: "Add what one of the distribution's builders looks for (the hint of the message lists them), or name a builder in hop3.toml [build] builder.",
   },
   DEPLOYER_NOT_FOUND: {
     title: "No deployer of this distribution runs this kind of artifact",

@@ -2,7 +2,7 @@ export { Hop3Error, defineErrors, type ErrorCatalog, type ErrorCodeInfo, type Er
 export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
 export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
 export { createSteps, ignoreSteps, type StepEvent, type StepSink, type Steps } from "./pipeline/events.js";
-export { runCommand, formatLastLines, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
+export { runCommand, formatLastLines, STOP_GRACE_MS, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
 export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
 export { CRASH_AT_VARIABLE, CRASH_POINTS, testCrashPoint, type CrashPoint } from "./crash-points.js";
 export { findProgram } from "./programs.js";

@@ -83,6 +83,7 @@ export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPla
     if (!first) {
       const reasons = candidates.map((c) => `  - ${c.name}: ${c.reason}`).join("\n");
       throw coreError("BUILDER_NONE_ACCEPTED", `No builder can build ${app.dir}:\n${reasons || "  (no builder is registered)"}`, {
+        hint: noneAcceptedHint(builders),
         details: { candidates },
       });
     }
@@ -92,6 +93,13 @@ export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPla
   const builder = builders.find((b) => b.name === chosen.name)!;
   const toolchains = builder.usesToolchains ? await detectToolchains(input.toolchains(), app) : [];
   return { app, builder: chosen, candidates, toolchains, warnings };
+}
+
+/** What to add, from the builders this distribution has (not the default distribution's list). */
+function noneAcceptedHint(builders: readonly Builder[]): string {
+  if (builders.length === 0) return "This distribution has no builder: add a builder plugin to it (or to Hop3's config file `plugins`).";
+  const wants = builders.map((b) => `${b.looksFor ?? b.description ?? "see its documentation"} (${b.name})`);
+  return `Add what one of the builders looks for: ${wants.join("; ")}. Or name a builder in hop3.toml [build] builder.`;
 }
 
 async function askBuilder(

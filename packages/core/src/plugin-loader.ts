@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SUPPORTED_API_VERSIONS } from "./contracts/common.js";
 import type { Hop3Plugin } from "./contracts/plugin.js";
@@ -9,7 +9,10 @@ import { Hop3Error } from "./errors.js";
 
 /** A plugin asked for by name, and where it was asked (shown in messages and by `hop3 plugins`). */
 export interface PluginRequest {
-  /** An npm package name, e.g. "hop3-plugin-markdown" or "@acme/hop3-builder". */
+  /**
+   * An npm package name, e.g. "hop3-plugin-markdown" or "@acme/hop3-builder"; or, for a plugin
+   * under development, the absolute path (or file: URL) of its package directory or entry file.
+   */
   readonly name: string;
   /** Where the name was found: "HOP3_PLUGINS", "/srv/app/package.json (hop3.plugins)"... */
   readonly origin: string;
@@ -52,18 +55,24 @@ export async function loadPlugins(requests: readonly PluginRequest[], options: L
 export async function loadPlugin(request: PluginRequest, options: LoadPluginOptions): Promise<LoadedPlugin> {
   const { name, origin } = request;
   const who = `Plugin package "${name}" (from ${origin})`;
-  if (!NAME_PATTERN.test(name)) {
-    throw coreError("PLUGIN_NOT_FOUND", `${who} is not an npm package name.`, {
-      hint: 'Name the package as npm does: "hop3-plugin-x" or "@scope/hop3-plugin-x".',
-      details: { plugin: name, origin },
-    });
-  }
-  const dirs = options.searchFrom.map(toDirectory);
-  const entry = resolvePackage(name, dirs);
-  if (entry === undefined) {
-    throw coreError("PLUGIN_NOT_FOUND", `${who} is not installed: looked in ${dirs.join(" and ")} and their parents' node_modules.`, {
-      details: { plugin: name, origin, searched: dirs },
-    });
+  let entry: string | undefined;
+  if (isAbsolute(name) || name.startsWith("file:")) {
+    entry = resolvePathEntry(name, who, origin);
+  } else {
+    if (!NAME_PATTERN.test(name)) {
+      throw coreError("PLUGIN_NOT_FOUND", `${who} is neither an npm package name nor an absolute path.`, {
+        // A relative path would resolve against the current directory, often an app's: never.
+        hint: 'Name the package as npm does: "hop3-plugin-x" or "@scope/hop3-plugin-x"; or, for a plugin under development, give the absolute path of its package directory.',
+        details: { plugin: name, origin },
+      });
+    }
+    const dirs = options.searchFrom.map(toDirectory);
+    entry = resolvePackage(name, dirs);
+    if (entry === undefined) {
+      throw coreError("PLUGIN_NOT_FOUND", `${who} is not installed: looked in ${dirs.join(" and ")} and their parents' node_modules.`, {
+        details: { plugin: name, origin, searched: dirs },
+      });
+    }
   }
 
   let module: Record<string, unknown>;
@@ -117,6 +126,37 @@ function describe(value: unknown): string {
   if (typeof value !== "object") return typeof value === "function" ? "a function" : `a ${typeof value}`;
   const keys = Object.keys(value);
   return `an object with ${keys.length > 0 ? keys.map((k) => `\`${k}\``).join(", ") : "no keys"}`;
+}
+
+/**
+ * The file to import for a plugin given by path: a file as it is, a package directory through its
+ * package.json (`exports`, then `main`, then index.js).
+ */
+function resolvePathEntry(name: string, who: string, origin: string): string {
+  let path: string;
+  try {
+    path = name.startsWith("file:") ? fileURLToPath(name) : name;
+  } catch (error) {
+    throw coreError("PLUGIN_NOT_FOUND", `${who} is not a valid file: URL.`, { cause: error, details: { plugin: name, origin } });
+  }
+  const missing = (what: string) =>
+    coreError("PLUGIN_NOT_FOUND", `${who}: ${what}.`, {
+      hint: "Give the absolute path of the plugin's package directory (with its package.json, built: `npm run build`) or of its entry file.",
+      details: { plugin: name, origin, path },
+    });
+  if (!existsSync(path)) throw missing(`nothing is at ${path}`);
+  if (!statSync(path).isDirectory()) return path;
+  let manifest: { exports?: unknown; main?: string };
+  try {
+    manifest = JSON.parse(readFileSync(join(path, "package.json"), "utf8")) as typeof manifest;
+  } catch {
+    throw missing(`${path} has no readable package.json`);
+  }
+  const exports = manifest.exports as Record<string, unknown> | string | undefined;
+  const root = typeof exports === "object" && exports !== null && "." in exports ? exports["."] : exports;
+  const entry = join(path, pickCondition(root, ["import", "node", "default"]) ?? manifest.main ?? "index.js");
+  if (!existsSync(entry)) throw missing(`its entry ${entry} does not exist (is it built?)`);
+  return entry;
 }
 
 function toDirectory(from: string | URL): string {

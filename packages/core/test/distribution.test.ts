@@ -90,6 +90,9 @@ describe("a distribution composed from two plugins", () => {
     expect(error.code).toBe("BUILDER_NONE_ACCEPTED");
     expect(error.message).toContain("alpha: no alpha.txt");
     expect(error.message).toContain("beta: no beta.txt");
+    // The hint names what this distribution's builders look for, not the default distribution's files.
+    expect(error.hint).toMatch(/^Add what one of the builders looks for: .*\(alpha\); .*\(beta\)\. Or name a builder/);
+    expect(error.hint).not.toContain("hop3.nix");
   });
 
   it("takes the builder named in hop3.toml even when another would accept first", async () => {

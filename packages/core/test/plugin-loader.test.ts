@@ -70,4 +70,28 @@ describe("Distribution.withPlugins", () => {
     expect(base.plugins.map((p) => p.name)).toEqual(["base"]);
     expect(added.env).toBe(base.env);
   });
+
+  it("loads a plugin under development from an absolute path or a file: URL (its package directory or entry file)", async () => {
+    const dev = installed({
+      "hop3-plugin-dev/package.json": JSON.stringify({ name: "hop3-plugin-dev", type: "module", exports: { ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } } }),
+      "hop3-plugin-dev/dist/index.js": plugin("hop3-plugin-dev"),
+    });
+    const dir = join(dev, "hop3-plugin-dev");
+    for (const name of [dir, pathToFileURL(dir).href, join(dir, "dist/index.js")]) {
+      const loaded = await loadPlugin({ name, origin: "HOP3_PLUGINS" }, { searchFrom: [] });
+      expect(loaded.plugin.name).toBe("hop3-plugin-dev");
+      expect(loaded.entry).toBe(join(dir, "dist/index.js"));
+    }
+  });
+
+  it("refuses a relative path (it would resolve against the current directory, often an app's) and a path with nothing built", async () => {
+    const relative = await loadPlugin({ name: "./hop3-plugin-dev", origin: "HOP3_PLUGINS" }, { searchFrom: [] }).catch((e: unknown) => e);
+    expect(Hop3Error.is(relative) && relative.code).toBe("PLUGIN_NOT_FOUND");
+    expect((relative as Hop3Error).message).toContain("neither an npm package name nor an absolute path");
+    const unbuilt = installed({ "p/package.json": JSON.stringify({ name: "p", type: "module", exports: "./dist/index.js" }) });
+    const error = await loadPlugin({ name: join(unbuilt, "p"), origin: "HOP3_PLUGINS" }, { searchFrom: [] }).catch((e: unknown) => e);
+    expect(Hop3Error.is(error) && [error.code, error.message]).toEqual(["PLUGIN_NOT_FOUND", `Plugin package "${join(unbuilt, "p")}" (from HOP3_PLUGINS): its entry ${join(unbuilt, "p/dist/index.js")} does not exist (is it built?).`]);
+    const nothing = await loadPlugin({ name: join(unbuilt, "nope"), origin: "HOP3_PLUGINS" }, { searchFrom: [] }).catch((e: unknown) => e);
+    expect((nothing as Hop3Error).message).toContain(`nothing is at ${join(unbuilt, "nope")}`);
+  });
 });

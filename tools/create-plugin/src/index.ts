@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 /** What the new package is called and what its builder looks for. */
 export interface NewPluginOptions {
@@ -11,6 +11,11 @@ export interface NewPluginOptions {
   readonly marker: string;
   /** The @hop3/core range to peer-depend on. */
   readonly coreRange?: string;
+  /**
+   * A Hop3 checkout to develop against while @hop3/* is not on npm: @hop3/core and @hop3/testing
+   * become `file:` dependencies on its packages (build them first: `pnpm build` in the checkout).
+   */
+  readonly hop3Checkout?: string;
 }
 
 const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
@@ -22,6 +27,16 @@ export function checkOptions(options: NewPluginOptions): void {
   if (!PACKAGE_NAME.test(options.name)) throw new Error(`"${options.name}" is not an npm package name`);
   if (!BUILDER_NAME.test(options.builder)) throw new Error(`builder "${options.builder}": use lowercase letters, digits and '-', starting with a letter`);
   if (!MARKER_NAME.test(options.marker)) throw new Error(`marker "${options.marker}": a plain file name, without '/'`);
+}
+
+/** @hop3/core and @hop3/testing from npm, or from the packages of a checkout. */
+function hop3Dependencies(checkout: string | undefined): Record<string, string> {
+  if (checkout === undefined) return { "@hop3/core": "^0.1.0", "@hop3/testing": "^0.1.0" };
+  const dirs = { "@hop3/core": join(resolve(checkout), "packages/core"), "@hop3/testing": join(resolve(checkout), "packages/testing") };
+  for (const [name, dir] of Object.entries(dirs)) {
+    if (!existsSync(join(dir, "package.json"))) throw new Error(`--hop3-checkout ${checkout}: no ${name} in ${dir}`);
+  }
+  return Object.fromEntries(Object.entries(dirs).map(([name, dir]) => [name, `file:${dir}`]));
 }
 
 /** The files of the new package, path to content. */
@@ -47,10 +62,11 @@ export function pluginFiles(options: NewPluginOptions): Record<string, string> {
       scripts: { build: "tsc -p tsconfig.json", test: "vitest run", lint: "publint --strict" },
       peerDependencies: { "@hop3/core": options.coreRange ?? ">=0.1.0 <1.0.0" },
       dependencies: { zod: "^4.1.0" },
-      devDependencies: { "@hop3/core": "^0.1.0", "@hop3/testing": "^0.1.0", "@types/node": "^20.19.0", publint: "^0.3.12", typescript: "~5.9.0", vitest: "^4.1.0" },
+      devDependencies: { ...hop3Dependencies(options.hop3Checkout), "@types/node": "^20.19.0", publint: "^0.3.12", typescript: "~5.9.0", vitest: "^4.1.0" },
     }),
     "tsconfig.json": json({
-      compilerOptions: { target: "ES2022", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", types: ["node"], strict: true, declaration: true, rootDir: "src", outDir: "dist", skipLibCheck: true },
+      // experimentalDecorators: for @injectable() / @inject() on commands and services (docs/guides/writing-a-plugin.md).
+      compilerOptions: { target: "ES2022", lib: ["ES2023"], module: "NodeNext", moduleResolution: "NodeNext", types: ["node"], strict: true, declaration: true, experimentalDecorators: true, rootDir: "src", outDir: "dist", skipLibCheck: true },
       include: ["src"],
     }),
     ".gitignore": "node_modules/\ndist/\n",
@@ -83,6 +99,11 @@ const OptionsSchema = z
   .object({
     /** Lower is asked first in auto mode: nix 10, docker 20, local 30. */
     priority: z.number().int().min(0).max(1000).default(25),
+    /**
+     * A program (and its arguments) run in the copy of the app before public/ is served, e.g.
+     * ["hugo", "--minify"]. Set by the operator, never by the app. Default: none.
+     */
+    command: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict();
 
@@ -113,7 +134,13 @@ export function create${Pascal}Builder(options?: ${Pascal}PluginOptions): Builde
       const out = join(context.appStateDir, ${JSON.stringify(builder)}, context.releaseId);
       try {
         mkdirSync(out, { recursive: true });
-        cpSync(join(app.dir, "public"), join(out, "public"), { recursive: true });
+        cpSync(app.dir, out, { recursive: true });
+        if (settings.command) {
+          // context.run streams the output to the log; an abort stops the program and all it started
+          // (COMMAND_CANCELLED), so the catch below removes the half-made release.
+          const [program, ...args] = settings.command;
+          await context.run(program!, args, { cwd: out, purpose: \`the ${builder} build\` });
+        }
         if (context.signal.aborted) throw ${camel}Error("${prefix}_BUILD_CANCELLED", \`The build of "\${app.name}" was cancelled.\`);
       } catch (error) {
         rmSync(out, { recursive: true, force: true }); // a failed build leaves nothing behind
@@ -159,16 +186,23 @@ import { create${Pascal}Builder } from "../src/index.js";
 
 // The Hop3 plugin contract, checked on real directories.
 const fixtures = join(import.meta.dirname, "fixtures");
-describeBuilderConformance(create${Pascal}Builder(), {
+// The command stands in for your real build program: it sleeps in the \`slow\` fixture only, so the
+// kit can cancel a build half-way (without a slow fixture it reports that check as NOT CHECKED).
+describeBuilderConformance(create${Pascal}Builder({ command: ["sh", "-c", "if [ -e slow-build ]; then sleep 60; fi"] }), {
   fixtures: {
     accepted: [join(fixtures, "site")],
     declined: [join(fixtures, "other")],
     failing: [{ dir: join(fixtures, "no-public"), code: "${prefix}_PUBLIC_MISSING" }],
+    cancellable: join(fixtures, "slow"),
   },
+  abortAfterMs: 500,
 });
 `,
     [`test/fixtures/site/${marker}`]: "",
     "test/fixtures/site/public/index.html": "<p>hello</p>\n",
+    [`test/fixtures/slow/${marker}`]: "",
+    "test/fixtures/slow/public/index.html": "<p>hello, slowly</p>\n",
+    "test/fixtures/slow/slow-build": "The test's command sleeps for a minute when this file is here.\n",
     "test/fixtures/other/README.md": `No ${marker} here: the builder declines.\n`,
     [`test/fixtures/no-public/${marker}`]: "",
     "README.md": `# ${name}
@@ -184,7 +218,8 @@ hop3 plan ./myapp                      # builder: ${builder} (${marker} found)
 
 ## Options
 
-\`${camel}Plugin({ priority })\`: \`priority\` (default 25) orders the builder among the others in auto mode.
+\`${camel}Plugin({ priority, command })\`: \`priority\` (default 25) orders the builder among the others in auto mode;
+\`command\` (default none) is a program run in the copy of the app before \`public/\` is served, e.g. \`["hugo", "--minify"]\`.
 
 ## Errors
 

@@ -29,6 +29,8 @@ export function planData(plan: BuildPlan, distribution: Distribution) {
     toolchains: plan.toolchains.map(({ name, files, reason }) => ({ name, files, reason })),
     deployers: distribution.registry.deployers().map((d) => ({ name: d.name, kinds: d.kinds })),
     workers: plan.app.config.workers,
+    /** Where the workers come from when the app names none, as the chosen builder says. */
+    workersFrom: distribution.registry.builders().find((b) => b.name === plan.builder.name)?.workersFrom ?? "the build",
     warnings: plan.warnings,
     plugins: distribution.plugins.map(({ name, order, origin }) => ({ name, order, origin })),
   };
@@ -44,7 +46,7 @@ function planText(data: ReturnType<typeof planData>): string[] {
     for (const t of data.toolchains) lines.push(`  ${t.name}: ${t.reason}`);
   }
   const workers = Object.entries(data.workers);
-  lines.push(workers.length > 0 ? "workers:" : "workers: from the build (runtime.json or toolchains)");
+  lines.push(workers.length > 0 ? "workers:" : `workers: from ${data.workersFrom}`);
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
   if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.kinds.join(", ")})`).join("; ")}`);
   const added = data.plugins.filter((p) => p.origin !== "distribution");

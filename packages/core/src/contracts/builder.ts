@@ -38,6 +38,16 @@ export interface Builder {
   /** Unique among builders, as written in hop3.toml `[build] builder`. */
   readonly name: string;
   readonly description?: string;
+  /**
+   * What it looks for in an app, for people: "a hop3.nix", "a Dockerfile". The hint of
+   * BUILDER_NONE_ACCEPTED lists it, so a distribution's message names only its own builders.
+   */
+  readonly looksFor?: string;
+  /**
+   * Where an app's workers come from when its Procfile and hop3.toml name none, for people:
+   * "hop3/runtime.json of the package". `hop3 plan` shows it.
+   */
+  readonly workersFrom?: string;
   /** Lower is asked first in auto mode (nix 10, docker 20, local 30; default 100). */
   readonly priority?: number;
   /** Whether `build` gets the registered language toolchains. */

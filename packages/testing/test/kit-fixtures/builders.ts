@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { defineErrors, type BuildArtifact, type Builder, type BuildContext } from "@hop3/core";
 
@@ -29,6 +30,8 @@ export function goodBuilder(): Builder {
     async build(context) {
       if (context.signal.aborted) throw error("SITE_CANCELLED", "cancelled");
       if (!existsSync(join(context.app.dir, "site.txt"))) throw error("SITE_MISSING", "no site.txt");
+      // A site.txt of "slow" builds for seconds, through context.run: the kit's cancellable fixture.
+      if (readFileSync(join(context.app.dir, "site.txt"), "utf8").trim() === "slow") await context.run("sh", ["-c", "sleep 30 && echo built"]);
       const out = join(context.appStateDir, context.releaseId);
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, "index.html"), "hello");
@@ -70,6 +73,19 @@ export function sloppyBuilder(): Builder {
       const artifact = await good.build(context);
       const { env: _env, ...runtime } = artifact.runtime;
       return { ...artifact, runtime } as unknown as BuildArtifact;
+    },
+  };
+}
+
+/** Waits for a program it started itself, deaf to the signal: an aborted build runs on. */
+export function lingeringBuilder(): Builder {
+  const good = goodBuilder();
+  return {
+    ...good,
+    build: async (context) => {
+      await new Promise((done) => spawn("sleep", ["3"], { stdio: "ignore" }).on("exit", done));
+      if (context.signal.aborted) throw error("SITE_CANCELLED", "cancelled");
+      return good.build(context);
     },
   };
 }
