@@ -22,7 +22,7 @@ export function createStaticDeployer(): Deployer {
     apiVersion: 1,
     name: DEPLOYER_NAME,
     description: "Serves a static directory through the router (nginx), with no process at all",
-    kinds: ["static"],
+    takes: ["static-directory"],
     async deploy(artifact, context) {
       const checked = validateArtifact(artifact, "the deploy request");
       // Routed first, recorded after: a route nginx refuses leaves the previous release recorded and serving.

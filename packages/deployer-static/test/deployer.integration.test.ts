@@ -207,11 +207,11 @@ describe("static deployer", { timeout: 30_000 }, () => {
     await deployer.destroy("swapper", context);
   });
 
-  it("is registered by its plugin for static artifacts", () => {
+  it("is registered by its plugin for static directories", () => {
     const registry = new Registry();
     const plugin = staticDeployerPlugin();
     registry.withPlugin(plugin.name, () => plugin.register(registry));
     expect(plugin.name).toBe("@hop3/deployer-static");
-    expect(registry.deployers().map((d) => [d.name, d.kinds])).toEqual([["static", ["static"]]]);
+    expect(registry.deployers().map((d) => [d.name, d.takes])).toEqual([["static", ["static-directory"]]]);
   });
 });
