@@ -82,7 +82,7 @@ export {
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
-export { parseRuntimeJson, type ParseRuntimeJsonOptions } from "./formats/runtime-json.js";
+export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
 export { artifactShape, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
 export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions, type ContainerPortSource } from "./app.js";
