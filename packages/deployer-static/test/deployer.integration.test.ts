@@ -108,6 +108,11 @@ describe("static deployer", { timeout: 30_000 }, () => {
     const error = await caught(() => deployer.start("damaged", context));
     expect(error.code).toBe("STATIC_STATE_INVALID");
     expect(error.message).toContain("not JSON");
+    // JSON, but not an artifact: checked against the artifact's schema, never taken on trust.
+    writeFileSync(stateFile(home, "damaged"), JSON.stringify({ apiVersion: 1, kind: "static", appName: "damaged" }));
+    const shapeless = await caught(() => deployer.start("damaged", context));
+    expect(shapeless.code).toBe("STATIC_STATE_INVALID");
+    expect(shapeless.message).toMatch(/^The record of app "damaged" is damaged: /);
     await deployer.deploy(staticArtifact("damaged", app), context);
     expect((await httpGet(port, "damaged.localhost")).body).toBe("repaired\n");
     await deployer.destroy("damaged", context);
