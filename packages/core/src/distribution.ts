@@ -183,7 +183,7 @@ function compose(composition: Composition): Distribution {
   registry.provide(Hop3Tokens.Clock, systemClock);
   registry.provide(Hop3Tokens.StateStore, fileStateStore);
   registry.provide(Hop3Tokens.HttpClient, nodeHttpClient);
-  registry.provideFactory(Hop3Tokens.Router, () => router());
+  registry.provideFactory(Hop3Tokens.Router, () => firstRouter());
   for (const [token, value] of distributionServices) {
     if (token !== Hop3Tokens.CommandRunner && token !== Hop3Tokens.Logger) registry.provide(token, value);
   }
@@ -224,11 +224,13 @@ function compose(composition: Composition): Distribution {
     return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal, runner: base }) };
   };
 
-  const router = (): Router => {
+  const firstRouter = (): Router => {
     const first = registry.routers()[0];
     if (!first) throw coreError("ROUTER_NOT_FOUND", "This distribution has no router to route apps with.", { details: {} });
     return first;
   };
+  // Through the container, so a router given in `services` is the distribution's router too.
+  const router = (): Router => registry.resolve<Router>(Hop3Tokens.Router);
 
   return {
     plugins,

@@ -16,6 +16,7 @@ import {
   type CommandRunner,
   type Deployer,
   type Logger,
+  type Router,
   type RunOptions,
 } from "@hop3/core";
 import { makeApp } from "./helpers.js";
@@ -161,6 +162,47 @@ describe("a deployer contributed as a class", () => {
     expect(deployer.logger).toBe(logger);
     expect(distribution.deployerFor(artifact, context)).toBe(deployer);
     expect(distribution.deployerFor(artifact)).not.toBe(deployer);
+  });
+});
+
+describe("the router service", () => {
+  const router: Router = {
+    apiVersion: 1,
+    name: "test-router",
+    ensureRunning: unused,
+    apply: unused,
+    remove: unused,
+    urlFor: (app) => `http://${app}.test/`,
+    status: unused,
+    stop: unused,
+  };
+
+  @injectable()
+  class RoutedDeployer implements Deployer {
+    readonly apiVersion = 1;
+    readonly name = "routed";
+    readonly takes = ["processes"] as const;
+    constructor(@inject(Hop3Tokens.Router) readonly router: Router) {}
+    deploy = unused;
+    start = unused;
+    stop = unused;
+    restart = unused;
+    scale = unused;
+    destroy = unused;
+    status = unused;
+  }
+  const plugin = definePlugin({ name: "test/routed", apiVersion: 1, register: (r) => { r.addRouter(router); r.addDeployer(RoutedDeployer); } });
+
+  it("is the distribution's router, injected or asked for", () => {
+    const distribution = createDistribution({ env: testEnv, plugins: [plugin] });
+    expect(distribution.router()).toBe(router);
+    expect((distribution.registry.deployers()[0] as RoutedDeployer).router).toBe(router);
+  });
+
+  it("can be swapped like any service, and is ROUTER_NOT_FOUND when there is none", async () => {
+    const other = { ...router, name: "other" };
+    expect(createDistribution({ env: testEnv, plugins: [plugin], services: { [Hop3Tokens.Router]: other } }).router()).toBe(other);
+    expect(() => createDistribution({ env: testEnv, plugins: [] }).router()).toThrow(expect.objectContaining({ code: "ROUTER_NOT_FOUND" }));
   });
 });
 
