@@ -197,7 +197,7 @@ function compose(composition: Composition): Distribution {
     overrides.set(Hop3Tokens.Signal, signal);
     overrides.set(Hop3Tokens.CommandRunner, withDefaults(base, { logger, signal, env }));
     const scope = registry.scope(overrides);
-    const context = {
+    const context: OperationContext = {
       logger: scope.resolve<Logger>(Hop3Tokens.Logger),
       run: scope.resolve<CommandRunner>(Hop3Tokens.CommandRunner),
       signal: scope.resolve<AbortSignal>(Hop3Tokens.Signal),
@@ -207,9 +207,8 @@ function compose(composition: Composition): Distribution {
       home,
       env,
       ...(hop3Command && { hop3Command }),
-      [OPERATION_SCOPE]: scope,
-    } as OperationContext;
-    return { scope, context, base };
+    };
+    return { scope, context: Object.assign(context, { [OPERATION_SCOPE]: scope }), base };
   };
 
   const operationContext = (options: OperationOptions = {}): OperationContext => operationScope(options).context;
@@ -249,16 +248,17 @@ function compose(composition: Composition): Distribution {
       });
     },
     async build(plan, buildOptions = {}) {
-      // The build runs what the app ships: as the app's own user, in directories it may use.
-      const context = appContext(plan.app.name, buildOptions);
-      const scope = scopeOf(context) ?? registry;
-      const builder = scope.builders().find((b) => b.name === plan.builder.name);
-      if (!builder) {
+      if (!registry.builders().some((b) => b.name === plan.builder.name)) {
         throw coreError("BUILDER_UNKNOWN", `The plan names builder "${plan.builder.name}", which this distribution does not have.`, {
           hint: "Make the plan with the same distribution that builds it.",
           details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
         });
       }
+      // The build runs what the app ships: as the app's own user, in directories it may use; the
+      // builder is the one built in the build's own container, with its services.
+      const context = appContext(plan.app.name, buildOptions);
+      const scope = scopeOf(context) ?? registry;
+      const builder = scope.builders().find((b) => b.name === plan.builder.name)!;
       const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
         builder.build({
           ...context,
