@@ -108,6 +108,8 @@ describe.sequential("Docker apps, built and run for real", () => {
 
   it("deploys it under the uWSGI emperor and serves it through nginx, with the app's env", async () => {
     const app = dist.loadApp(web.dir);
+    // A container image, taken by its shape: the uWSGI deployer knows no "docker-image" kind.
+    expect(dist.deployerFor(web.first!)).toBe(uwsgiDeployer());
     const status = await uwsgiDeployer().deploy(web.first!, context(app.config.env));
     expect(status.state).toBe("running");
     await serving("docker-web", expectWeb.body);

@@ -188,6 +188,9 @@ async function runBuild(
     return {
       logger: context.logger,
       signal: context.signal,
+      clock: context.clock,
+      state: context.state,
+      http: context.http,
       home: context.home,
       env,
       app,

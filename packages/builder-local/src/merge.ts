@@ -69,7 +69,7 @@ export function resolveWorkers(configured: Readonly<Record<string, string>>, def
   return workers;
 }
 
-/** Artifact kinds the process deployers take; a toolchain of another name builds a `generic` artifact. */
+/** Language names used as artifact kinds (for people: deployers take artifacts by shape); a toolchain of another name builds a `generic` artifact. */
 const PROCESS_KINDS = new Set(["generic", "python", "node", "go", "ruby", "rust", "php", "java", "clojure", "dotnet", "elixir"]);
 
 /**

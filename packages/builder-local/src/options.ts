@@ -10,34 +10,28 @@ export type BuiltinToolchain = (typeof BUILTIN_TOOLCHAINS)[number];
 
 const LocalBuilderOptionsSchema = z
   .object({
+    /** Order among builders in auto mode, lower first (default 30: after Nix and Docker). */
     priority: z.number().int().default(30),
+    /** Time limit of each build command in seconds (default 1800). */
     timeoutSeconds: z.number().positive().default(1800),
+    /**
+     * Variables set for every build command, over the app's process environment (e.g. a PATH
+     * holding a particular Go, PIP_INDEX_URL, npm_config_registry). Build commands run as the app's
+     * user and see nothing else of Hop3's environment. Not passed to the workers.
+     */
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"), z.string()).default({}),
-    toolchains: z.array(z.enum(BUILTIN_TOOLCHAINS)).default([...BUILTIN_TOOLCHAINS]),
+    /** Which of this package's toolchains the plugin registers (default: all of them). */
+    toolchains: z.array(z.enum(BUILTIN_TOOLCHAINS)).readonly().default([...BUILTIN_TOOLCHAINS]),
+    /**
+     * Reuse what an earlier release installed when its inputs are unchanged: node_modules for the
+     * same lockfile, a virtualenv for the same requirements.txt (default true).
+     */
     reuse: z.boolean().default(true),
   })
   .strict();
 
 /** Options of `createLocalBuilder` and `localBuilderPlugin`. Every field is optional. */
-export interface LocalBuilderOptions {
-  /** Order among builders in auto mode, lower first (default 30: after Nix and Docker). */
-  readonly priority?: number;
-  /** Time limit of each build command in seconds (default 1800). */
-  readonly timeoutSeconds?: number;
-  /**
-   * Variables set for every build command, over the app's process environment (e.g. a PATH
-   * holding a particular Go, PIP_INDEX_URL, npm_config_registry). Build commands run as the app's
-   * user and see nothing else of Hop3's environment. Not passed to the workers.
-   */
-  readonly env?: Readonly<Record<string, string>>;
-  /** Which of this package's toolchains the plugin registers (default: all of them). */
-  readonly toolchains?: readonly BuiltinToolchain[];
-  /**
-   * Reuse what an earlier release installed when its inputs are unchanged: node_modules for the
-   * same lockfile, a virtualenv for the same requirements.txt (default true).
-   */
-  readonly reuse?: boolean;
-}
+export type LocalBuilderOptions = Readonly<z.input<typeof LocalBuilderOptionsSchema>>;
 
 /** The options once validated, with every default filled in. */
 export type ResolvedLocalOptions = z.output<typeof LocalBuilderOptionsSchema>;

@@ -89,7 +89,8 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   logger.info(`Built ${storePath}.`);
 
   const runtimeFile = join(storePath, "hop3", "runtime.json");
-  const runtime = parseRuntimeJson(readRuntimeJson(storePath, app.name), { file: runtimeFile, baseDir: storePath });
+  const { runtime, warnings } = parseRuntimeJson(readRuntimeJson(storePath, app.name), { file: runtimeFile, baseDir: storePath });
+  for (const warning of warnings) logger.warn(warning);
   if (nixEnv.status === "rejected") throw nixEnv.reason;
 
   let gcRoot: string | undefined;

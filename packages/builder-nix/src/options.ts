@@ -15,50 +15,40 @@ const settingName = z.string().regex(/^[a-z][a-z0-9-]*$/, "must be a Nix setting
 
 const NixBuilderOptionsSchema = z
   .object({
+    /** The nix-build program: a name looked up on PATH or an absolute path (default "nix-build"). */
     nixBuild: command.default("nix-build"),
+    /** The nix-instantiate program, used to read hop3.nix `env` (default "nix-instantiate"). */
     nixInstantiate: command.default("nix-instantiate"),
+    /** The nix-store program, used to add GC roots (default "nix-store"). */
     nixStore: command.default("nix-store"),
+    /**
+     * The nix-daemon program Hop3 starts when it runs as root and no daemon answers (default
+     * "nix-daemon"): builds then run as the app's user, through the daemon.
+     */
     nixDaemon: command.default("nix-daemon"),
+    /** Time limit of one build in seconds (default 1800); hop3.toml `[nix] timeout` overrides it per app. */
     timeoutSeconds: z.number().positive().default(1800),
-    include: z.array(z.string().min(1)).default([]),
+    /**
+     * Entries passed as `-I` to every nix command (e.g. "nixpkgs=/srv/nixpkgs"). Relative paths are
+     * resolved against the current directory when the builder is created. They come before the
+     * app's own entries, so they win (nix uses the first match), and, unlike the app's, may name any
+     * path: builds run as the app's user, who must be able to read it (a /nix/store path always is).
+     */
+    include: z.array(z.string().min(1)).readonly().default([]),
+    /**
+     * Nix settings passed as `--option NAME VALUE`, any setting (hop3.toml `[nix] options` may set only
+     * the allowed ones); they win over the app's, and over Hop3's own `restrict-eval true`.
+     */
     options: z.record(settingName, z.string()).default({}),
+    /** Register a GC root per release so its closure survives `nix-collect-garbage` (default true). */
     gcRoots: z.boolean().default(true),
+    /** Order among builders in auto mode, lower first (default 10: before Docker and Local). */
     priority: z.number().int().default(10),
   })
   .strict();
 
 /** Options of `createNixBuilder` and `nixPlugin`. Every field is optional. */
-export interface NixBuilderOptions {
-  /** The nix-build program: a name looked up on PATH or an absolute path (default "nix-build"). */
-  readonly nixBuild?: string;
-  /** The nix-instantiate program, used to read hop3.nix `env` (default "nix-instantiate"). */
-  readonly nixInstantiate?: string;
-  /** The nix-store program, used to add GC roots (default "nix-store"). */
-  readonly nixStore?: string;
-  /**
-   * The nix-daemon program Hop3 starts when it runs as root and no daemon answers (default
-   * "nix-daemon"): builds then run as the app's user, through the daemon.
-   */
-  readonly nixDaemon?: string;
-  /** Time limit of one build in seconds (default 1800); hop3.toml `[nix] timeout` overrides it per app. */
-  readonly timeoutSeconds?: number;
-  /**
-   * Entries passed as `-I` to every nix command (e.g. "nixpkgs=/srv/nixpkgs"). Relative paths are
-   * resolved against the current directory when the builder is created. They come before the
-   * app's own entries, so they win (nix uses the first match), and, unlike the app's, may name any
-   * path: builds run as the app's user, who must be able to read it (a /nix/store path always is).
-   */
-  readonly include?: readonly string[];
-  /**
-   * Nix settings passed as `--option NAME VALUE`, any setting (hop3.toml `[nix] options` may set only
-   * the allowed ones); they win over the app's, and over Hop3's own `restrict-eval true`.
-   */
-  readonly options?: Readonly<Record<string, string>>;
-  /** Register a GC root per release so its closure survives `nix-collect-garbage` (default true). */
-  readonly gcRoots?: boolean;
-  /** Order among builders in auto mode, lower first (default 10: before Docker and Local). */
-  readonly priority?: number;
-}
+export type NixBuilderOptions = Readonly<z.input<typeof NixBuilderOptionsSchema>>;
 
 /** The options once validated, with every default filled in. */
 export type ResolvedNixOptions = z.output<typeof NixBuilderOptionsSchema>;

@@ -149,3 +149,16 @@ describe("a build in progress", () => {
     expect(error.message).toContain("timed out after 1 seconds");
   });
 });
+
+describe("a runtime.json with a key the specification does not define", () => {
+  it("builds, and the build's log warns that the key is ignored", async () => {
+    const script = `mkdir -p $out/hop3; echo '{"workers": {"web": "sleep 1000"}, "version": 2}' > $out/hop3/runtime.json`;
+    const dir = makeApp({ "hop3.nix": derivationNix(script) }, "extra-key-app");
+    const logger = createMemoryLogger();
+    const artifact = await distribution.build(await distribution.plan(dir), { logger });
+    expect(artifact.runtime.workers).toEqual({ web: "sleep 1000" });
+    expect(logger.entries.filter((e) => e.level === "warn").map((e) => e.text)).toEqual([
+      `${join(artifact.location, "hop3", "runtime.json")} has a key Hop3 does not know, "version" (runtime.json holds workers, env and path): it is ignored.`,
+    ]);
+  });
+});

@@ -84,7 +84,7 @@ describe("hop3 server maintain as Hop3's schedule runs it", { timeout: 60_000 },
     writeFileSync(
       join(plugin, "index.js"),
       `const refuse = async () => { throw new Error("not used"); };
-export const hop3Plugin = { name: "hop3-plugin-report", apiVersion: 1, register(registry) { registry.addDeployer({ apiVersion: 1, name: "report", kinds: ["report"],
+export const hop3Plugin = { name: "hop3-plugin-report", apiVersion: 1, register(registry) { registry.addDeployer({ apiVersion: 1, name: "report", takes: ["processes"],
   deploy: refuse, start: refuse, stop: refuse, restart: refuse, scale: refuse, destroy: refuse, status: refuse,
   maintain: async (context) => [JSON.stringify({ command: context.hop3Command, home: context.home })] }); } };\n`,
     );

@@ -11,13 +11,13 @@ const refuse = async (): Promise<never> => {
   throw new Error("not used by this test");
 };
 
-/** A plugin with a deployer of `generic` artifacts and a router, written for the CLI's tests. */
+/** A plugin with a deployer of artifacts with command workers and a router, written for the CLI's tests. */
 export function stubPlugin(options: StubOptions = {}) {
   const status = (app: string): DeploymentStatus => ({ app, state: "running", workers: [] }) as unknown as DeploymentStatus;
   const deployer: Deployer = {
     apiVersion: 1,
     name: "stub",
-    kinds: ["generic"],
+    takes: ["processes"],
     deploy: refuse,
     start: refuse,
     stop: refuse,

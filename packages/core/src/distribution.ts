@@ -1,5 +1,5 @@
 import { loadApp, type AppSource, type LoadAppOptions } from "./app.js";
-import { runCommand, type RunOptions } from "./command.js";
+import { runCommand, type CommandRunner, type RunOptions } from "./command.js";
 import { SUPPORTED_API_VERSIONS, type AppOperationContext, type OperationContext } from "./contracts/common.js";
 import type { Deployer } from "./contracts/deployer.js";
 import type { Router } from "./contracts/router.js";
@@ -8,6 +8,7 @@ import { requirementProblem, type SystemRequirement } from "./contracts/requirem
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
 import { validateArtifact } from "./formats/artifact.js";
+import { artifactShape, describeShape } from "./formats/artifact-shape.js";
 import { confineStaticDir } from "./host/confine.js";
 import { prepareAppDirs, prepareHome } from "./host/home-layout.js";
 import { runAsUser } from "./host/run-as.js";
@@ -17,6 +18,8 @@ import { silentLogger, type Logger } from "./logger.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
+import { fileStateStore, nodeHttpClient, systemClock, type ServiceOverrides } from "./services.js";
+import { Hop3Tokens } from "./tokens.js";
 
 export interface DistributionOptions {
   /** The plugins to compose, in order: order breaks ties between builders of equal priority. */
@@ -25,6 +28,12 @@ export interface DistributionOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How to run the distribution's command-line program, for work Hop3 schedules for itself (see OperationContext.hop3Command). */
   readonly hop3Command?: readonly string[];
+  /**
+   * Services put in place of core's defaults (or of a plugin's), by token:
+   * `{ [Hop3Tokens.CommandRunner]: remoteRunner }`. Every operation, and every class contribution
+   * that injects the token, gets them.
+   */
+  readonly services?: ServiceOverrides;
 }
 
 export interface PluginInfo {
@@ -51,8 +60,12 @@ export interface PlanOptions extends LoadAppOptions {
 }
 
 export interface OperationOptions {
+  /** Where the operation reports (`Hop3Tokens.Logger`); default: the distribution's, silent. */
   readonly logger?: Logger;
+  /** Cancels the operation (`Hop3Tokens.Signal`). */
   readonly signal?: AbortSignal;
+  /** Services for this operation alone, by token, over the distribution's (see DistributionOptions.services). */
+  readonly services?: ServiceOverrides;
 }
 
 export interface BuildOptions extends OperationOptions {
@@ -72,11 +85,18 @@ export interface Distribution {
   plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
   /** Builds the app the plan names and returns the validated artifact. */
   build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
-  /** The deployer that runs this artifact (the first registered that takes it). */
-  deployerFor(artifact: BuildArtifact): Deployer;
+  /**
+   * The deployer that runs this artifact: the first registered that takes its shape (see
+   * ARTIFACT_SHAPES). Given the operation's context, a deployer contributed as a class is the one
+   * built in that operation's container, with its services.
+   */
+  deployerFor(artifact: BuildArtifact, context?: OperationContext): Deployer;
   /** The proxy of this distribution. */
   router(): Router;
-  /** What a plugin operation gets: logger, signal, home, env, and a runner using them. */
+  /**
+   * A new operation: a child container of the distribution's, with the operation's logger, signal
+   * and services, and the context that is its view (logger, run, signal, clock, state, http, home, env).
+   */
   operationContext(options?: OperationOptions): OperationContext;
   /**
    * What an operation on one app's files gets besides: its directory, its user (made if missing,
@@ -95,14 +115,37 @@ export interface Distribution {
 
 /** Composes core with the given plugins. Invalid or duplicate plugins are coded errors naming them. */
 export function createDistribution(options: DistributionOptions): Distribution {
-  return compose(
-    options.plugins.map((plugin) => ({ plugin, origin: "distribution" })),
-    options.env ?? process.env,
-    options.hop3Command,
-  );
+  return compose({
+    entries: options.plugins.map((plugin) => ({ plugin, origin: "distribution" })),
+    env: options.env ?? process.env,
+    hop3Command: options.hop3Command,
+    services: options.services ?? {},
+  });
 }
 
-function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, string | undefined>>, hop3Command: readonly string[] | undefined): Distribution {
+interface Composition {
+  readonly entries: readonly AddedPlugin[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly hop3Command: readonly string[] | undefined;
+  readonly services: ServiceOverrides;
+}
+
+/** The operation's registry, kept on its context (a symbol key survives `{ ...context }`). */
+const OPERATION_SCOPE = Symbol("hop3.operationScope");
+const scopeOf = (context: OperationContext | undefined): Registry | undefined =>
+  (context as { [OPERATION_SCOPE]?: Registry } | undefined)?.[OPERATION_SCOPE];
+
+const overridesOf = (services: ServiceOverrides | undefined): Map<symbol, unknown> =>
+  new Map(Object.getOwnPropertySymbols(services ?? {}).map((token) => [token, (services as Record<symbol, unknown>)[token]]));
+
+/** A runner with the operation's defaults: its logger and signal, and programs see the distribution's env (PATH, NIX_PATH...), not whatever Node has. */
+const withDefaults =
+  (runner: CommandRunner, defaults: { logger: Logger; signal: AbortSignal | undefined; env: Readonly<Record<string, string | undefined>> }): CommandRunner =>
+  (file, args, runOptions: RunOptions = {}) =>
+    runner(file, args, { logger: defaults.logger, ...(defaults.signal && { signal: defaults.signal }), ...runOptions, env: { ...defaults.env, ...runOptions.env }, extendEnv: false });
+
+function compose(composition: Composition): Distribution {
+  const { entries, env, hop3Command } = composition;
   const registry = new Registry();
   const plugins: PluginInfo[] = [];
   for (const { plugin, origin } of entries) {
@@ -128,29 +171,65 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
     });
   }
   const home = resolveHop3Home(env);
-  const operationContext = (options: OperationOptions = {}): OperationContext => {
-    const logger = options.logger ?? silentLogger;
-    const signal = options.signal ?? new AbortController().signal;
-    return {
-      logger,
-      signal,
+
+  // Core's services, registered after the plugins: `services` replace them, and a class
+  // contribution built in an operation's container gets that operation's.
+  const distributionServices = overridesOf(composition.services);
+  const service = <T>(token: symbol, fallback: T): T => (distributionServices.has(token) ? (distributionServices.get(token) as T) : fallback);
+  const baseRunner = service<CommandRunner>(Hop3Tokens.CommandRunner, runCommand);
+  const baseLogger = service<Logger>(Hop3Tokens.Logger, silentLogger);
+  registry.provide(Hop3Tokens.Logger, baseLogger);
+  registry.provide(Hop3Tokens.CommandRunner, withDefaults(baseRunner, { logger: baseLogger, signal: undefined, env }));
+  registry.provide(Hop3Tokens.Clock, systemClock);
+  registry.provide(Hop3Tokens.StateStore, fileStateStore);
+  registry.provide(Hop3Tokens.HttpClient, nodeHttpClient);
+  registry.provideFactory(Hop3Tokens.Router, () => firstRouter());
+  for (const [token, value] of distributionServices) {
+    if (token !== Hop3Tokens.CommandRunner && token !== Hop3Tokens.Logger) registry.provide(token, value);
+  }
+
+  const operationScope = (options: OperationOptions) => {
+    const overrides = overridesOf(options.services);
+    const logger = options.logger ?? (overrides.get(Hop3Tokens.Logger) as Logger | undefined) ?? baseLogger;
+    const signal = options.signal ?? (overrides.get(Hop3Tokens.Signal) as AbortSignal | undefined) ?? new AbortController().signal;
+    const base = (overrides.get(Hop3Tokens.CommandRunner) as CommandRunner | undefined) ?? baseRunner;
+    overrides.set(Hop3Tokens.Logger, logger);
+    overrides.set(Hop3Tokens.Signal, signal);
+    overrides.set(Hop3Tokens.CommandRunner, withDefaults(base, { logger, signal, env }));
+    const scope = registry.scope(overrides);
+    const context: OperationContext = {
+      logger: scope.resolve<Logger>(Hop3Tokens.Logger),
+      run: scope.resolve<CommandRunner>(Hop3Tokens.CommandRunner),
+      signal: scope.resolve<AbortSignal>(Hop3Tokens.Signal),
+      clock: scope.resolve(Hop3Tokens.Clock),
+      state: scope.resolve(Hop3Tokens.StateStore),
+      http: scope.resolve(Hop3Tokens.HttpClient),
       home,
       env,
       ...(hop3Command && { hop3Command }),
-      // Programs see the distribution's environment (PATH, NIX_PATH...), not whatever Node has.
-      run: (file, args, runOptions: RunOptions = {}) =>
-        runCommand(file, args, { logger, signal, ...runOptions, env: { ...env, ...runOptions.env }, extendEnv: false }),
     };
+    return { scope, context: Object.assign(context, { [OPERATION_SCOPE]: scope }), base };
   };
 
+  const operationContext = (options: OperationOptions = {}): OperationContext => operationScope(options).context;
+
   const appContext = (app: string, options: OperationOptions = {}): AppOperationContext => {
-    const context = operationContext(options);
-    const scope = { home, env };
-    prepareHome(scope);
-    const appUser = ensureAppUser(scope, app);
-    prepareAppDirs(scope, app, appUser);
-    return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal }) };
+    const { context, base } = operationScope(options);
+    const layout = { home, env };
+    prepareHome(layout);
+    const appUser = ensureAppUser(layout, app);
+    prepareAppDirs(layout, app, appUser);
+    // The app's programs get only the environment given to them: the base runner, without the distribution's env.
+    return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal, runner: base }) };
   };
+
+  const firstRouter = (): Router => {
+    const first = registry.routers()[0];
+    if (!first) throw coreError("ROUTER_NOT_FOUND", "This distribution has no router to route apps with.", { details: {} });
+    return first;
+  };
+  // Through the container, so a router given in `services` is the distribution's router too.
+  const router = (): Router => registry.resolve<Router>(Hop3Tokens.Router);
 
   return {
     plugins,
@@ -169,21 +248,23 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
       });
     },
     async build(plan, buildOptions = {}) {
-      const builder = registry.builders().find((b) => b.name === plan.builder.name);
-      if (!builder) {
+      if (!registry.builders().some((b) => b.name === plan.builder.name)) {
         throw coreError("BUILDER_UNKNOWN", `The plan names builder "${plan.builder.name}", which this distribution does not have.`, {
           hint: "Make the plan with the same distribution that builds it.",
           details: { requested: plan.builder.name, available: registry.builders().map((b) => b.name) },
         });
       }
-      // The build runs what the app ships: as the app's own user, in directories it may use.
+      // The build runs what the app ships: as the app's own user, in directories it may use; the
+      // builder is the one built in the build's own container, with its services.
       const context = appContext(plan.app.name, buildOptions);
+      const scope = scopeOf(context) ?? registry;
+      const builder = scope.builders().find((b) => b.name === plan.builder.name)!;
       const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
         builder.build({
           ...context,
           app: plan.app,
-          toolchains: builder.usesToolchains ? registry.toolchains() : [],
-          releaseId: buildOptions.releaseId ?? newReleaseId(),
+          toolchains: builder.usesToolchains ? scope.toolchains() : [],
+          releaseId: buildOptions.releaseId ?? newReleaseId(context.clock.now()),
         }),
       );
       const valid = validateArtifact(artifact, `builder "${builder.name}"`);
@@ -197,26 +278,25 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
       }
       return valid;
     },
-    deployerFor(artifact) {
-      const { kind } = artifact;
-      const deployer = registry.deployers().find((d) => d.kinds.includes(kind));
+    deployerFor(artifact, context) {
+      const shape = artifactShape(artifact);
+      const deployers = (scopeOf(context) ?? registry).deployers();
+      const deployer = deployers.find((d) => d.takes.includes(shape));
       if (!deployer) {
-        const available = registry.deployers().map((d) => `${d.name} (${d.kinds.join(", ")})`);
-        throw coreError("DEPLOYER_NOT_FOUND", `No deployer takes artifacts of kind "${kind}". Deployers: ${available.join("; ") || "none"}.`, {
-          details: { kind, available },
-        });
+        const available = deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);
+        throw coreError(
+          "DEPLOYER_NOT_FOUND",
+          `No deployer takes the artifact of app "${artifact.appName}" (kind "${artifact.kind}"): it is ${describeShape(artifact)}, shape "${shape}". Deployers: ${available.join("; ") || "none"}.`,
+          { details: { app: artifact.appName, kind: artifact.kind, shape, available } },
+        );
       }
       return deployer;
     },
-    router() {
-      const router = registry.routers()[0];
-      if (!router) throw coreError("ROUTER_NOT_FOUND", "This distribution has no router to route apps with.", { details: {} });
-      return router;
-    },
+    router,
     operationContext,
     appContext,
-    withPlugins: (extra) => compose([...entries, ...extra], env, hop3Command),
-    withHop3Command: (command) => compose(entries, env, command),
+    withPlugins: (extra) => compose({ ...composition, entries: [...entries, ...extra] }),
+    withHop3Command: (command) => compose({ ...composition, hop3Command: command }),
   };
 }
 

@@ -112,8 +112,8 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     hint: "Add what one of the distribution's builders looks for (the hint of the message lists them), or name a builder in hop3.toml [build] builder.",
   },
   DEPLOYER_NOT_FOUND: {
-    title: "No deployer of this distribution runs this kind of artifact",
-    hint: "Add a plugin whose deployer takes this kind; `hop3 plugins` lists the deployers and the kinds they take.",
+    title: "No deployer of this distribution runs this shape of artifact",
+    hint: "Add a plugin whose deployer takes this shape of artifact; `hop3 plugins` lists the deployers and the shapes they take.",
   },
   ROUTER_NOT_FOUND: {
     title: "This distribution has no router",

@@ -112,11 +112,24 @@ export {
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
-export { parseRuntimeJson, type ParseRuntimeJsonOptions } from "./formats/runtime-json.js";
+export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
+export { artifactShape, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
 export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions, type ContainerPortSource } from "./app.js";
 
 export { Hop3Tokens } from "./tokens.js";
+export {
+  systemClock,
+  fileStateStore,
+  nodeHttpClient,
+  type Clock,
+  type StateStore,
+  type HttpClient,
+  type HttpRequest,
+  type HttpAnswer,
+  type CoreServices,
+  type ServiceOverrides,
+} from "./services.js";
 export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";
 export { selectBuilder, detectToolchains, type BuildPlan, type BuilderCandidate, type ToolchainCandidate } from "./planning.js";
 export { loadPlugin, loadPlugins, PLUGIN_EXPORTS, type LoadedPlugin, type LoadPluginOptions, type PluginRequest } from "./plugin-loader.js";

@@ -1,14 +1,13 @@
 import "reflect-metadata";
 import { container as rootContainer, Lifecycle, type DependencyContainer, type InjectionToken } from "tsyringe";
-import { runCommand, type CommandRunner } from "./command.js";
 import type { Builder } from "./contracts/builder.js";
 import type { CliCommand } from "./contracts/cli-command.js";
 import type { Deployer } from "./contracts/deployer.js";
 import type { Router } from "./contracts/router.js";
 import type { LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
-import { silentLogger, type Logger } from "./logger.js";
 import { CONTRIBUTION_NAME_PATTERN } from "./schemas/names.js";
+import { ARTIFACT_SHAPES } from "./formats/artifact-shape.js";
 import { Hop3Tokens } from "./tokens.js";
 
 export { inject, injectAll, injectable, singleton } from "tsyringe";
@@ -25,7 +24,7 @@ const TOKEN: Record<Kind, symbol> = {
   builder: Hop3Tokens.Builder,
   toolchain: Hop3Tokens.Toolchain,
   deployer: Hop3Tokens.Deployer,
-  router: Hop3Tokens.Router,
+  router: Hop3Tokens.RouterContribution,
   command: Hop3Tokens.CliCommand,
 };
 
@@ -51,19 +50,35 @@ export interface PluginRegistry {
 
 /**
  * A thin layer over one tsyringe child container: plugins register against it, the distribution
- * reads from it. Contributions given as classes are built once, on first use, so a toolchain is
- * never even constructed for a build that does not use toolchains.
+ * reads from it. Contributions given as classes are built on first use (a toolchain is never even
+ * constructed for a build that does not use toolchains), once per container: the distribution's,
+ * and each operation's (`scope`), where they get that operation's services.
  */
 export class Registry implements PluginRegistry {
   readonly #container: DependencyContainer;
-  readonly #owners = new Map<Kind, string[]>();
+  readonly #owners: Map<Kind, string[]>;
   readonly #cache = new Map<Kind, unknown[]>();
   #currentPlugin = "(distribution)";
 
-  constructor(parent: DependencyContainer = rootContainer) {
-    this.#container = parent.createChildContainer();
-    this.#container.register<Logger>(Hop3Tokens.Logger, { useValue: silentLogger });
-    this.#container.register<CommandRunner>(Hop3Tokens.CommandRunner, { useValue: runCommand });
+  constructor(parent: DependencyContainer = rootContainer, owners?: Map<Kind, string[]>) {
+    // A scope shares its parent's record of who registered what; the distribution starts its own.
+    this.#container = owners === undefined ? parent.createChildContainer() : parent;
+    this.#owners = owners ?? new Map();
+  }
+
+  /**
+   * A registry for one operation: a child container, in which `services` (by token) replace the
+   * distribution's, and in which class contributions are built anew with the services it holds.
+   */
+  scope(services: ReadonlyMap<InjectionToken<unknown>, unknown> = new Map()): Registry {
+    const child = this.#container.createChildContainer();
+    for (const [token, value] of services) child.register(token, { useValue: value });
+    return new Registry(child, this.#owners);
+  }
+
+  /** Registers a service under a token; the given factory runs on first resolve, once per container. */
+  provideFactory<T>(token: InjectionToken<T>, factory: () => T): void {
+    this.#container.register(token, { useFactory: factory });
   }
 
   /** Attributes the following registrations to a plugin, for error messages. */
@@ -137,7 +152,7 @@ export class Registry implements PluginRegistry {
     const owners = this.#owners.get(kind) ?? [];
     let instances: T[];
     try {
-      instances = this.#container.isRegistered(TOKEN[kind]) ? this.#container.resolveAll<T>(TOKEN[kind]) : [];
+      instances = this.#container.isRegistered(TOKEN[kind], true) ? this.#container.resolveAll<T>(TOKEN[kind]) : [];
     } catch (error) {
       // A class contribution whose constructor throws, or that injects something nobody provides.
       throw coreError("CONTRIBUTION_INVALID", `A ${kind} of plugin ${owners.map((o) => `"${o}"`).join(" or ")} could not be created: ${(error as Error)?.message ?? error}`, {
@@ -184,5 +199,10 @@ function checkContribution(kind: Kind, value: unknown, owner: string): void {
     if (typeof record[method] !== "function") throw fail(`has no ${method}() method`);
   }
   if (kind === "builder" && typeof record.usesToolchains !== "boolean") throw fail("does not say whether it uses toolchains (usesToolchains)");
-  if (kind === "deployer" && !Array.isArray(record.kinds)) throw fail("does not list the artifact kinds it takes (kinds)");
+  if (kind === "deployer") {
+    const takes = record.takes;
+    if (!Array.isArray(takes) || takes.length === 0) throw fail(`does not say which artifact shapes it takes (takes: ${ARTIFACT_SHAPES.map((s) => `"${s}"`).join(", ")})`);
+    const unknown = takes.filter((shape) => !(ARTIFACT_SHAPES as readonly unknown[]).includes(shape));
+    if (unknown.length > 0) throw fail(`takes unknown artifact shapes ${unknown.map((s) => JSON.stringify(s)).join(", ")} (known: ${ARTIFACT_SHAPES.join(", ")})`);
+  }
 }

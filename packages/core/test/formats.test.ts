@@ -243,18 +243,18 @@ describe("upstream Procfiles", () => {
 describe("parseRuntimeJson", () => {
   it("reads a web worker", () => {
     const text = '{"workers": {"web": "/nix/store/abc-app/bin/app --port $PORT"}}';
-    expect(parseRuntimeJson(text)).toEqual({ workers: { web: "/nix/store/abc-app/bin/app --port $PORT" } });
+    expect(parseRuntimeJson(text)).toEqual({ runtime: { workers: { web: "/nix/store/abc-app/bin/app --port $PORT" } }, warnings: [] });
   });
 
   it("reads a static-only app whose directory exists", () => {
     const out = makeDir({ "public/index.html": "<h1>hi</h1>" });
-    expect(parseRuntimeJson('{"workers": {"static": "public"}}', { baseDir: out })).toEqual({ workers: { static: "public" } });
+    expect(parseRuntimeJson('{"workers": {"static": "public"}}', { baseDir: out }).runtime).toEqual({ workers: { static: "public" } });
     const absolute = JSON.stringify({ workers: { static: join(out, "public") } });
-    expect(parseRuntimeJson(absolute, { baseDir: out })).toEqual({ workers: { static: join(out, "public") } });
+    expect(parseRuntimeJson(absolute, { baseDir: out }).runtime).toEqual({ workers: { static: join(out, "public") } });
   });
 
   it("does not look for the static directory without a baseDir", () => {
-    expect(parseRuntimeJson('{"workers": {"static": "/nix/store/abc-site/public"}}').workers.static).toBe("/nix/store/abc-site/public");
+    expect(parseRuntimeJson('{"workers": {"static": "/nix/store/abc-site/public"}}').runtime.workers.static).toBe("/nix/store/abc-site/public");
   });
 
   it("reads env, path and several workers", () => {
@@ -263,7 +263,18 @@ describe("parseRuntimeJson", () => {
       env: { PYTHONUNBUFFERED: "1", APP_MODE: "production" },
       path: ["/nix/store/abc-app/bin", "/nix/store/def-tools/bin"],
     };
-    expect(parseRuntimeJson(JSON.stringify(runtime, null, 2), { file: "/nix/store/abc-app/hop3/runtime.json" })).toEqual(runtime);
+    expect(parseRuntimeJson(JSON.stringify(runtime, null, 2), { file: "/nix/store/abc-app/hop3/runtime.json" })).toEqual({ runtime, warnings: [] });
+  });
+
+  it("ignores a key the specification does not define, with a warning naming it (as the original reads only the keys it knows)", () => {
+    const text = '{"workers": {"web": "serve"}, "version": 2, "healthcheck": "/up"}';
+    expect(parseRuntimeJson(text, { file: "/nix/store/abc-app/hop3/runtime.json" })).toEqual({
+      runtime: { workers: { web: "serve" } },
+      warnings: [
+        '/nix/store/abc-app/hop3/runtime.json has a key Hop3 does not know, "version" (runtime.json holds workers, env and path): it is ignored.',
+        '/nix/store/abc-app/hop3/runtime.json has a key Hop3 does not know, "healthcheck" (runtime.json holds workers, env and path): it is ignored.',
+      ],
+    });
   });
 });
 

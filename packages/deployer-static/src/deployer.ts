@@ -22,12 +22,12 @@ export function createStaticDeployer(): Deployer {
     apiVersion: 1,
     name: DEPLOYER_NAME,
     description: "Serves a static directory through the router (nginx), with no process at all",
-    kinds: ["static"],
+    takes: ["static-directory"],
     async deploy(artifact, context) {
       const checked = validateArtifact(artifact, "the deploy request");
       // Routed first, recorded after: a route nginx refuses leaves the previous release recorded and serving.
       await route(checked, context);
-      saveDeployed(context.home, checked);
+      saveDeployed(context, checked);
       return statusOf(checked.appName, context);
     },
     async start(app, context) {
@@ -51,7 +51,7 @@ export function createStaticDeployer(): Deployer {
     },
     async destroy(app, context) {
       await context.router.remove(app, context);
-      forgetDeployed(context.home, app);
+      forgetDeployed(context, app);
     },
     status: (app, context) => statusOf(app, context),
   };
@@ -70,14 +70,14 @@ async function route(artifact: BuildArtifact, context: DeployContext): Promise<v
 }
 
 function deployed(app: string, context: DeployContext): BuildArtifact {
-  const artifact = loadDeployed(context.home, app);
+  const artifact = loadDeployed(context, app);
   if (artifact === undefined) throw staticError("STATIC_NOT_DEPLOYED", `App "${app}" has no deployed static release.`, { details: { app } });
   return artifact;
 }
 
 /** Routed (the router serves the app) and present (the directory exists) make "running". */
 async function statusOf(app: string, context: DeployContext): Promise<DeploymentStatus> {
-  const artifact = loadDeployed(context.home, app);
+  const artifact = loadDeployed(context, app);
   if (artifact === undefined) return { app, state: "absent", workers: [] };
   const dir = staticDirOf(artifact);
   const router = await context.router.status(context);

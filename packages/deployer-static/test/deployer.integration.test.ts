@@ -108,6 +108,11 @@ describe("static deployer", { timeout: 30_000 }, () => {
     const error = await caught(() => deployer.start("damaged", context));
     expect(error.code).toBe("STATIC_STATE_INVALID");
     expect(error.message).toContain("not JSON");
+    // JSON, but not an artifact: checked against the artifact's schema, never taken on trust.
+    writeFileSync(stateFile(home, "damaged"), JSON.stringify({ apiVersion: 1, kind: "static", appName: "damaged" }));
+    const shapeless = await caught(() => deployer.start("damaged", context));
+    expect(shapeless.code).toBe("STATIC_STATE_INVALID");
+    expect(shapeless.message).toMatch(/^The record of app "damaged" is damaged: /);
     await deployer.deploy(staticArtifact("damaged", app), context);
     expect((await httpGet(port, "damaged.localhost")).body).toBe("repaired\n");
     await deployer.destroy("damaged", context);
@@ -207,11 +212,11 @@ describe("static deployer", { timeout: 30_000 }, () => {
     await deployer.destroy("swapper", context);
   });
 
-  it("is registered by its plugin for static artifacts", () => {
+  it("is registered by its plugin for static directories", () => {
     const registry = new Registry();
     const plugin = staticDeployerPlugin();
     registry.withPlugin(plugin.name, () => plugin.register(registry));
     expect(plugin.name).toBe("@hop3/deployer-static");
-    expect(registry.deployers().map((d) => [d.name, d.kinds])).toEqual([["static", ["static"]]]);
+    expect(registry.deployers().map((d) => [d.name, d.takes])).toEqual([["static", ["static-directory"]]]);
   });
 });

@@ -36,8 +36,6 @@ import { ASSIGNED_NAMES, mergeWorkerEnv, resolvePathPrepend } from "./worker-env
 /** The deployer's name in a distribution. */
 export const DEPLOYER_NAME = "uwsgi";
 
-/** Artifact kinds whose workers are commands: everything but `static` (a docker-image's web worker runs the container in the foreground). */
-export const UWSGI_KINDS: readonly string[] = ["nix", "generic", "python", "node", "go", "ruby", "rust", "php", "java", "clojure", "dotnet", "elixir", "multi-language", "docker-image"];
 
 /**
  * Creates the uWSGI deployer: each worker instance of an artifact becomes a vassal of the one
@@ -77,7 +75,8 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
     apiVersion: 1,
     name: DEPLOYER_NAME,
     description: "Runs each worker under the uWSGI emperor of HOP3_HOME (respawned when it exits), routed by the Hop3 router",
-    kinds: UWSGI_KINDS,
+    // Whatever its kind: command workers, or commands that each run a container of the image.
+    takes: ["processes", "container-image"],
     deploy: async (artifact, context) => {
       const checked = validateArtifact(artifact, "the deploy request");
       return serialize(context, checked.appName, (op) => deploy(op, checked));

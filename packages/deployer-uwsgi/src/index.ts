@@ -1,4 +1,4 @@
-export { createUwsgiDeployer, createUwsgiDeployer as default, DEPLOYER_NAME, UWSGI_KINDS } from "./deployer.js";
+export { createUwsgiDeployer, createUwsgiDeployer as default, DEPLOYER_NAME } from "./deployer.js";
 export { uwsgiDeployerPlugin } from "./plugin.js";
 export { resolveUwsgiOptions, DEFAULT_INHERITED_ENV, type UwsgiDeployerOptions, type ResolvedUwsgiOptions } from "./options.js";
 export { uwsgiErrorCatalog, type UwsgiErrorCode } from "./errors.js";

@@ -16,7 +16,7 @@ import { planInstances } from "./plan.js";
 import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeVassal } from "./vassal.js";
 import { appSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
-import { ASSIGNED_NAMES, mergeWorkerEnv, resolvePathPrepend } from "./worker-env.js";
+import { ASSIGNED_NAMES, mergeWorkerEnv, portKeys, portOf, resolvePathPrepend } from "./worker-env.js";
 
 /** Everything an operation on one app works with. */
 export interface AppOperation {
@@ -78,7 +78,7 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
   const slot: Slot = request.previous?.slot ?? "a";
   const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
   const { ports, moved } = await assignPorts({
-    keys: plan.instances.filter((instance) => instance.web).map((instance) => instance.key),
+    keys: portKeys(plan.instances),
     previous: request.previous?.ports ?? {},
     bindAddress: context.bindAddress,
     reserved: reservedPorts(context.home, app),
@@ -118,7 +118,7 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
   const cgroupProcs = releaseCgroup(box, slot);
   const decisions = plan.instances.map((instance) => {
     const files = paths.get(instance.key)!;
-    const changed = writeInstanceFiles(op, artifact, instance, files, ports[instance.key], pathPrepend, isolation);
+    const changed = writeInstanceFiles(op, artifact, instance, files, portOf(instance, ports), pathPrepend, isolation);
     const vassal = renderVassal({
       app,
       worker: instance.worker,
@@ -222,7 +222,7 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
 
   const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
   const { ports } = await assignPorts({
-    keys: plan.instances.filter((instance) => instance.web).map((instance) => instance.key),
+    keys: portKeys(plan.instances),
     previous: {},
     bindAddress: context.bindAddress,
     reserved: new Set([...reservedPorts(context.home, app), ...Object.values(live.ports)]),

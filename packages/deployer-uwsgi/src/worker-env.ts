@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { isValidEnvName } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
+import type { PlannedInstance } from "./plan.js";
 
 /** The variables Hop3 assigns to a worker; no layer can set them. */
 export const ASSIGNED_NAMES = ["PORT", "BIND_ADDRESS", "HOP3_INSTANCE"] as const;
@@ -14,7 +15,7 @@ export interface WorkerEnvLayers {
   /** Values set by the user for the app (`hop3 config set`). */
   readonly user: Readonly<Record<string, string>>;
   /**
-   * What Hop3 assigns: BIND_ADDRESS always, PORT for web instances only, HOP3_INSTANCE
+   * What Hop3 assigns: BIND_ADDRESS always, PORT (see portOf), HOP3_INSTANCE
    * (`<app>_<worker>.<n>`) for each instance.
    */
   readonly assigned: { readonly BIND_ADDRESS: string; readonly PORT?: string; readonly HOP3_INSTANCE?: string };
@@ -54,6 +55,28 @@ export function mergeWorkerEnv(layers: WorkerEnvLayers): MergedWorkerEnv {
   }
   for (const [name, value] of Object.entries(layers.assigned)) if (value !== undefined) env[name] = value;
   return { env, overridden: ASSIGNED_NAMES.filter((name) => overridden.has(name)) };
+}
+
+/** The port key of an app that runs no web instance: its workers still get a PORT (nothing listens on it). */
+export const APP_PORT_KEY = "app";
+
+/**
+ * The keys that get a port: each web instance (`web.1`, `web.2`...), or the app's own
+ * (APP_PORT_KEY) when it runs workers but no web instance.
+ */
+export function portKeys(instances: readonly PlannedInstance[]): string[] {
+  const web = instances.filter((instance) => instance.web).map((instance) => instance.key);
+  return web.length > 0 || instances.length === 0 ? web : [APP_PORT_KEY];
+}
+
+/**
+ * The PORT an instance gets. Every worker has one, as Hop3 always gave (runtime.json's `$PORT`
+ * is "the port assigned by Hop3", in any worker's command): a web instance its own, which it
+ * listens on and is routed to; any other worker the app's port (its first web instance's, else
+ * the app's own), which it may read but never listens on.
+ */
+export function portOf(instance: PlannedInstance, ports: Readonly<Record<string, number>>): number | undefined {
+  return instance.web ? ports[instance.key] : (ports["web.1"] ?? ports[APP_PORT_KEY]);
 }
 
 /** Raises the coded error for a name or value that cannot reach a process unchanged. */

@@ -75,12 +75,12 @@ describe("uWSGI deployer life cycle", () => {
     expect((await getReport(httpPort, "/", "demo.example.org")).pid).toBe(direct.pid);
   });
 
-  it("runs the other worker with the same environment, without a PORT", async () => {
+  it("runs the other worker with the same environment, and the app's PORT (its web instance's) to read, not to listen on", async () => {
     const worker = await waitFor(() => existsSync(report) && (JSON.parse(readFileSync(report, "utf8")) as { env: Record<string, string>; cwd: string; pid: number }), 10_000, "the worker report");
     expect(worker.env).toMatchObject({ FROM_ARTIFACT: "artifact", BOTH: "app", SHARED: "user", BIND_ADDRESS: "127.0.0.1" });
-    expect(worker.env.PORT).toBeUndefined();
     expect(worker.cwd).toBe(workingDir);
     const status = await deployer.status("demo", context());
+    expect(worker.env.PORT).toBe(String(portOf(status)));
     expect(status.workers.map((w) => [w.worker, w.instance, w.state])).toEqual([
       ["web", 1, "running"],
       ["worker", 1, "running"],

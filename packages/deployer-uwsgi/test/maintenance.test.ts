@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createMemoryLogger, runCommand } from "@hop3/core";
+import { createDistribution, createMemoryLogger } from "@hop3/core";
 import { emperorLayout, maintainLogs, MAINTENANCE_VASSAL, parseVassalFileName, renderMaintenanceScript, renderMaintenanceVassal } from "@hop3/deployer-uwsgi";
 import { removeTempHomes, tempHome } from "./helpers.js";
 
@@ -60,7 +60,7 @@ describe("maintainLogs", () => {
     mkdirSync(join(home, "apps", "not_an_app", "logs"), { recursive: true });
     writeFileSync(join(home, "apps", "not_an_app", "logs", "web.1.log"), megabytes(2));
 
-    const context = { logger: createMemoryLogger(), run: runCommand, signal: new AbortController().signal, home, env: { HOP3_CONFIG: config } };
+    const context = createDistribution({ plugins: [], env: { HOP3_HOME: home, HOP3_CONFIG: config } }).operationContext({ logger: createMemoryLogger() });
     const done = await maintainLogs(context);
     expect(done).toEqual([
       `Rotated ${join(logs, "web.1.log")} (${2 * 1024 * 1024} bytes).`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ASSIGNED_NAMES, mergeWorkerEnv, resolvePathPrepend } from "@hop3/deployer-uwsgi";
+import { APP_PORT_KEY, portKeys, portOf } from "../src/worker-env.js";
 import { caught } from "./helpers.js";
 
 const assigned = { BIND_ADDRESS: "127.0.0.1", PORT: "5000", HOP3_INSTANCE: "blog_web.1" };
@@ -73,5 +74,23 @@ describe("resolvePathPrepend", () => {
     const error = await caught(() => resolvePathPrepend(["/a:/b"], "/srv/app"));
     expect(error.code).toBe("UWSGI_PATH_UNSAFE");
     expect(error.message).toContain('"/a:/b"');
+  });
+});
+
+describe("PORT of every worker", () => {
+  const instance = (worker: string, index = 1) => ({ worker, index, key: `${worker}.${index}`, command: "run", web: worker === "web" });
+
+  it("gives each web instance its own port and every other worker the app's (web.1's)", () => {
+    const instances = [instance("web", 1), instance("web", 2), instance("worker")];
+    expect(portKeys(instances)).toEqual(["web.1", "web.2"]);
+    const ports = { "web.1": 5001, "web.2": 5002 };
+    expect(instances.map((i) => portOf(i, ports))).toEqual([5001, 5002, 5001]);
+  });
+
+  it("gives an app with no web instance a port of its own, which its workers get", () => {
+    const instances = [instance("worker"), instance("clock")];
+    expect(portKeys(instances)).toEqual([APP_PORT_KEY]);
+    expect(instances.map((i) => portOf(i, { [APP_PORT_KEY]: 6000 }))).toEqual([6000, 6000]);
+    expect(portKeys([])).toEqual([]);
   });
 });

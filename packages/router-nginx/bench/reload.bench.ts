@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { defineBench, type BenchCase } from "@hop3/bench";
-import { createMemoryLogger, runCommand, type OperationContext, type RouteSpec, type Router } from "@hop3/core";
+import { createDistribution, createMemoryLogger, type OperationContext, type RouteSpec, type Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
 
 const execFileAsync = promisify(execFile);
@@ -37,7 +37,7 @@ async function prepare(label: string, count: number): Promise<Instance> {
   mkdirSync(www);
   writeFileSync(join(www, "index.html"), "bench\n");
   const router = createNginxRouter({ httpPort: await freePort() }, {});
-  const context: OperationContext = { logger: createMemoryLogger(), run: runCommand, signal: new AbortController().signal, home, env: process.env };
+  const context: OperationContext = createDistribution({ plugins: [], env: { ...process.env, HOP3_HOME: home } }).operationContext({ logger: createMemoryLogger() });
   const routeOf = (i: number): RouteSpec => ({
     app: `app${i}`,
     hosts: [`app${i}.localhost`, `app${i}.example.org`],

@@ -10,14 +10,24 @@ const ipAddress = z.string().refine((value) => isIP(value) !== 0, "must be an IP
 
 const NginxRouterOptionsSchema = z
   .object({
+    /** Port nginx listens on; default HOP3_HTTP_PORT, else 8080. */
     httpPort: port.optional(),
+    /** Address nginx listens on (an IP literal); default HOP3_BIND_ADDRESS, else 127.0.0.1. */
     bindAddress: ipAddress.optional(),
+    /** The nginx program: a name on PATH or an absolute path (default "nginx", also looked for in /usr/sbin). */
     nginx: z.string().trim().min(1, "must name a program (a name on PATH or an absolute path)").default("nginx"),
+    /**
+     * User nginx workers run as, when Hop3 runs as root. Default: HOP3_HOME's web user
+     * (`<prefix>_web`, made if missing), a member of every app's group, so workers read what apps
+     * publish and nothing of root's. Ignored when Hop3 is not root (workers then run as it).
+     */
     user: z
       .string()
       .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a system user name such as www-data")
       .optional(),
+    /** nginx `worker_processes`: "auto" (one per core, the default) or a number. */
     workerProcesses: z.union([z.literal("auto"), z.number().int().min(1).max(256)]).default("auto"),
+    /** How long to wait for nginx to switch to a new configuration (default 10,000 ms). */
     reloadTimeoutMs: z.number().int().positive().default(10_000),
   })
   .strict();
@@ -34,24 +44,7 @@ const EnvironmentSchema = z.object({
 });
 
 /** Options of `createNginxRouter` and `nginxRouterPlugin`. Every field is optional. */
-export interface NginxRouterOptions {
-  /** Port nginx listens on; default HOP3_HTTP_PORT, else 8080. */
-  readonly httpPort?: number;
-  /** Address nginx listens on (an IP literal); default HOP3_BIND_ADDRESS, else 127.0.0.1. */
-  readonly bindAddress?: string;
-  /** The nginx program: a name on PATH or an absolute path (default "nginx", also looked for in /usr/sbin). */
-  readonly nginx?: string;
-  /**
-   * User nginx workers run as, when Hop3 runs as root. Default: HOP3_HOME's web user
-   * (`<prefix>_web`, made if missing), a member of every app's group, so workers read what apps
-   * publish and nothing of root's. Ignored when Hop3 is not root (workers then run as it).
-   */
-  readonly user?: string;
-  /** nginx `worker_processes`: "auto" (one per core, the default) or a number. */
-  readonly workerProcesses?: "auto" | number;
-  /** How long to wait for nginx to switch to a new configuration (default 10,000 ms). */
-  readonly reloadTimeoutMs?: number;
-}
+export type NginxRouterOptions = Readonly<z.input<typeof NginxRouterOptionsSchema>>;
 
 /** The options once validated, with every default filled in. */
 export interface NginxSettings {

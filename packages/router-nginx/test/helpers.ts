@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { childrenOf, commandLine, createMemoryLogger, ensureAppUser, livePids, processStat, ensureDir, prepareAppDirs, prepareHome, runCommand, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
+import { childrenOf, commandLine, createDistribution, createMemoryLogger, ensureAppUser, livePids, processStat, ensureDir, prepareAppDirs, prepareHome, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
 import { freePort, caught } from "@hop3/test-support";
 
 export { childrenOf, isAlive } from "@hop3/core";
@@ -17,7 +17,8 @@ export const tempHome = (): string => mkdtempSync(join(tmpdir(), "hop3-nginx-tes
 
 /** What router operations get: the real command runner and a logger the test can read. */
 export function operationContext(home: string): OperationContext & { logger: MemoryLogger } {
-  return { logger: createMemoryLogger(), run: runCommand, signal: new AbortController().signal, home, env: process.env };
+  const logger = createMemoryLogger();
+  return { ...createDistribution({ plugins: [], env: { ...process.env, HOP3_HOME: home } }).operationContext({ logger }), logger };
 }
 
 const made: string[] = [];

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { commandLine, createMemoryLogger, livePids, processesOfUid, runCommand, waitUntil, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { commandLine, createDistribution, createMemoryLogger, livePids, processesOfUid, runCommand, waitUntil, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 
 export interface HttpAnswer {
   readonly status: number;
@@ -89,12 +89,9 @@ export function processesUnder(dir: string): string[] {
 
 /** What a deployer is given in tests: the real command runner, a logger the test reads, defaults for the rest. */
 export function testDeployContext(home: string, router: Router, overrides: Partial<DeployContext> = {}): DeployContext & { logger: MemoryLogger } {
+  const operation = createDistribution({ plugins: [], env: { ...process.env, HOP3_HOME: home } }).operationContext({ logger: createMemoryLogger() });
   return {
-    logger: createMemoryLogger(),
-    run: runCommand,
-    signal: new AbortController().signal,
-    home,
-    env: process.env,
+    ...operation,
     appEnv: {},
     userEnv: {},
     domains: [],

@@ -27,7 +27,7 @@ export function planData(plan: BuildPlan, distribution: Distribution) {
     builder: { name: plan.builder.name, reason: plan.builder.reason, explicit: plan.builder.explicit },
     candidates: plan.candidates.map(({ name, accepted, reason }) => ({ name, accepted, reason, priority: priorityOf(name, distribution) })),
     toolchains: plan.toolchains.map(({ name, files, reason }) => ({ name, files, reason })),
-    deployers: distribution.registry.deployers().map((d) => ({ name: d.name, kinds: d.kinds })),
+    deployers: distribution.registry.deployers().map((d) => ({ name: d.name, takes: d.takes })),
     workers: plan.app.config.workers,
     /** Where the workers come from when the app names none, as the chosen builder says. */
     workersFrom: distribution.registry.builders().find((b) => b.name === plan.builder.name)?.workersFrom ?? "the build",
@@ -48,7 +48,7 @@ function planText(data: ReturnType<typeof planData>): string[] {
   const workers = Object.entries(data.workers);
   lines.push(workers.length > 0 ? "workers:" : `workers: from ${data.workersFrom}`);
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
-  if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.kinds.join(", ")})`).join("; ")}`);
+  if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`).join("; ")}`);
   const added = data.plugins.filter((p) => p.origin !== "distribution");
   if (added.length > 0) lines.push(`plugins added at run time: ${added.map((p) => `${p.name} (from ${p.origin})`).join("; ")}`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);

@@ -1,3 +1,4 @@
+import type { ArtifactShape } from "../formats/artifact-shape.js";
 import type { AppLimits } from "../host/limits.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { OperationContext } from "./common.js";
@@ -81,8 +82,12 @@ export interface Deployer {
   readonly apiVersion: 1;
   readonly name: string;
   readonly description?: string;
-  /** Artifact kinds this deployer runs (nix, static, docker-image...). */
-  readonly kinds: readonly string[];
+  /**
+   * The artifact shapes this deployer runs (see ARTIFACT_SHAPES): what an artifact is, never
+   * what it is called, so a plugin's new artifact kind needs no change here. The distribution
+   * gives an artifact to the first deployer that takes its shape.
+   */
+  readonly takes: readonly ArtifactShape[];
   deploy(artifact: BuildArtifact, context: DeployContext): Promise<DeploymentStatus>;
   start(app: string, context: DeployContext): Promise<DeploymentStatus>;
   stop(app: string, context: DeployContext): Promise<DeploymentStatus>;

@@ -18,8 +18,21 @@ export interface ParseRuntimeJsonOptions {
 /** A directory path, not a command: no spaces, quotes or shell metacharacters, no `..`. */
 const STATIC_PATH = /^[A-Za-z0-9._/+@=,-]+$/;
 
-/** Parses and validates runtime.json as the Nix integration specification defines it. */
-export function parseRuntimeJson(text: string, options: ParseRuntimeJsonOptions = {}): RuntimeJson {
+/** A parsed runtime.json, and what the user should hear about it. */
+export interface ParsedRuntimeJson {
+  readonly runtime: RuntimeJson;
+  /** One line per key the specification does not define: ignored, as the original Hop3 ignores them. */
+  readonly warnings: readonly string[];
+}
+
+const RUNTIME_KEYS = Object.keys(RuntimeJsonSchema.properties);
+
+/**
+ * Parses and validates runtime.json as the Nix integration specification defines it. A key it
+ * does not define is a warning and is dropped (the original reads the keys it knows, with
+ * defaults); a bad value of a key it defines is a coded error.
+ */
+export function parseRuntimeJson(text: string, options: ParseRuntimeJsonOptions = {}): ParsedRuntimeJson {
   const file = options.file ?? "runtime.json";
   let data: unknown;
   try {
@@ -42,16 +55,16 @@ export function parseRuntimeJson(text: string, options: ParseRuntimeJsonOptions 
     });
   }
 
-  const issue = findSchemaIssues(RuntimeJsonSchema, data)[0];
+  const unknownKeys = Object.keys(data).filter((key) => !RUNTIME_KEYS.includes(key));
+  const warnings = unknownKeys.map((key) => `${file} has a key Hop3 does not know, "${key}" (runtime.json holds workers, env and path): it is ignored.`);
+  const known = Object.fromEntries(Object.entries(data).filter(([key]) => RUNTIME_KEYS.includes(key)));
+  const issue = findSchemaIssues(RuntimeJsonSchema, known)[0];
   if (issue) {
     const key = issue.path.join(".");
-    const message = issue.unknownKey
-      ? `${file} has an unknown key "${key}" (runtime.json holds workers, env and path).`
-      : `${file}: "${key}" must be ${issue.expected}, not ${describeValue(issue.value)}.`;
-    throw coreError("RUNTIME_JSON_INVALID", message, { details: { file, key } });
+    throw coreError("RUNTIME_JSON_INVALID", `${file}: "${key}" must be ${issue.expected}, not ${describeValue(issue.value)}.`, { details: { file, key } });
   }
 
-  const runtime = data as RuntimeJson;
+  const runtime = known as RuntimeJson;
   for (const name of Object.keys(runtime.workers)) {
     if (!isValidWorkerName(name)) {
       throw coreError("WORKER_NAME_INVALID", `${file}: "workers.${name}" is not a valid worker name.`, {
@@ -69,7 +82,7 @@ export function parseRuntimeJson(text: string, options: ParseRuntimeJsonOptions 
   }
   const staticDir = runtime.workers.static;
   if (staticDir !== undefined) checkStaticDir(staticDir, file, options.baseDir);
-  return runtime;
+  return { runtime, warnings };
 }
 
 function checkStaticDir(value: string, file: string, baseDir: string | undefined): void {

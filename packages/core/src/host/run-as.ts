@@ -67,6 +67,8 @@ export interface RunAsOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logger?: Logger;
   readonly signal?: AbortSignal;
+  /** What runs the wrapped command (default runCommand): an operation's, so a swapped runner sees the app's commands too. */
+  readonly runner?: CommandRunner;
   /** Supplementary groups besides the app's own (e.g. nix-users, to reach the nix daemon). */
   readonly extraGroups?: readonly number[];
 }
@@ -92,7 +94,7 @@ export function runAsUser(user: AppUser, options: RunAsOptions): CommandRunner {
       });
     }
     const argv = [...privilegeDrop(user, options.extraGroups ?? []), "/bin/sh", "-c", `umask ${APP_UMASK} && exec "$0" "$@"`, program, ...args];
-    return runCommand(argv[0]!, argv.slice(1), {
+    return (options.runner ?? runCommand)(argv[0]!, argv.slice(1), {
       ...(options.logger && { logger: options.logger }),
       ...(options.signal && { signal: options.signal }),
       ...runOptions,
