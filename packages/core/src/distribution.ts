@@ -14,6 +14,8 @@ import { runAsUser } from "./host/run-as.js";
 import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { appPipeline, type AppPipeline } from "./pipeline/api.js";
+import type { CoreDistribution } from "./pipeline/core-distribution.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
@@ -60,8 +62,11 @@ export interface BuildOptions extends OperationOptions {
   readonly releaseId?: string;
 }
 
-/** Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. */
-export interface Distribution {
+/**
+ * Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. Its
+ * AppPipeline methods (deploy, rollback, restart, status...) are the whole life of an app.
+ */
+export interface Distribution extends AppPipeline {
   readonly plugins: readonly PluginInfo[];
   readonly registry: Registry;
   /** HOP3_HOME of this distribution. */
@@ -152,7 +157,7 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
     return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal }) };
   };
 
-  return {
+  const composed: CoreDistribution & Omit<Distribution, keyof AppPipeline> = {
     plugins,
     registry,
     home,
@@ -218,6 +223,7 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
     withPlugins: (extra) => compose([...entries, ...extra], env, hop3Command),
     withHop3Command: (command) => compose(entries, env, command),
   };
+  return { ...composed, ...appPipeline(composed) };
 }
 
 function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {

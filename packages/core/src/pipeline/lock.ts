@@ -1,7 +1,8 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, isValidAppName } from "@hop3/core";
-import { cliError } from "../errors.js";
+import { coreError } from "../error-codes.js";
+import { appStateDir } from "../home.js";
+import { isValidAppName } from "../schemas/names.js";
 
 /**
  * One command changes an app at a time, across processes: a lock file holding the owner's pid,
@@ -12,7 +13,7 @@ import { cliError } from "../errors.js";
 export function lockApp(home: string, app: string, command: string, { create = false }: { create?: boolean } = {}): () => void {
   const dir = appStateDir(home, app);
   if (!isValidAppName(app) || (!create && !existsSync(dir))) {
-    throw cliError("APP_NOT_FOUND", `There is no app named ${JSON.stringify(app)} in ${home}.`, { details: { app, home } });
+    throw coreError("APP_NOT_FOUND", `There is no app named ${JSON.stringify(app)} in ${home}.`, { details: { app, home } });
   }
   const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
@@ -31,11 +32,11 @@ export function lockApp(home: string, app: string, command: string, { create = f
   if ("release" in taken) return taken.release;
   if (taken.owner !== undefined) {
     const { owner } = taken;
-    throw cliError("APP_BUSY", `${app} is being changed by \`hop3 ${owner.command}\` (pid ${owner.pid}, since ${owner.since}).`, {
+    throw coreError("APP_BUSY", `${app} is being changed by \`hop3 ${owner.command}\` (pid ${owner.pid}, since ${owner.since}).`, {
       details: { app, pid: owner.pid, command: owner.command },
     });
   }
-  throw cliError("APP_BUSY", `The lock of ${app} (${path}) could not be taken.`, { details: { app } });
+  throw coreError("APP_BUSY", `The lock of ${app} (${path}) could not be taken.`, { details: { app } });
 }
 
 /** Who holds a lock file. */
