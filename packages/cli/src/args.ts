@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isValidEnvName } from "@hop3/core";
-import { cliError } from "./errors.js";
+import { checkEnvKey } from "@hop3/core";
 import { UsageError } from "./usage-error.js";
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -34,7 +33,7 @@ export function parseAssignments(pairs: readonly string[] | undefined, usage: st
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new UsageError(`"${pair}" is not of the form KEY=VALUE`, usage);
     const key = pair.slice(0, equals);
-    if (!isValidEnvName(key)) throw cliError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
+    checkEnvKey(key);
     result[key] = pair.slice(equals + 1);
   }
   return result;

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Hop3Error, type Distribution, type ServiceStatus } from "@hop3/core";
-import { takeLockFile } from "../apps/lock.js";
+import { Hop3Error, takeLockFile, type Distribution, type ServiceStatus } from "@hop3/core";
 import { colors, type CliIO } from "../io.js";
 import { defineCommand, type Command } from "../command.js";
 
