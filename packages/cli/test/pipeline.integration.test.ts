@@ -7,7 +7,7 @@ import { createDistribution, findAppUser, Hop3Error, type Distribution, type Ste
 import { staticDeployerPlugin } from "@hop3/deployer-static";
 import { uwsgiDeployerPlugin } from "@hop3/deployer-uwsgi";
 import { nginxRouterPlugin } from "@hop3/router-nginx";
-import { caught, freePort, httpGet, processesUnder } from "@hop3/test-support";
+import { caught, freePort, httpGet, processesUnder, waitFor } from "@hop3/test-support";
 
 // The life of an app through core's API alone (no CLI), against the real nix-build, uWSGI emperor
 // and nginx: what any distribution gets from `createDistribution`. The fixture answers 503 while it
@@ -26,7 +26,11 @@ function release(id: string): string {
   return source;
 }
 
-const page = async () => (await httpGet(port, "pipe.localhost")).body;
+/** What the app answers once warm: start, restart and scale wait until it listens, not until it is warm. */
+const page = (host = "pipe.localhost") => waitFor(async () => {
+  const answer = await httpGet(port, host).catch(() => undefined);
+  return answer?.status === 200 && answer.body;
+}, 10_000, `${host} to answer 200`);
 const started = () => events.flatMap((event) => (event.type === "step-started" ? [event.step] : []));
 
 beforeAll(async () => {
@@ -111,7 +115,7 @@ describe.sequential("the pipeline through core's API", () => {
     expect(hop3.setEnv("pipe", { GREETING: "hi" })).toEqual({ GREETING: "hi" });
     expect(hop3.unsetEnv("pipe", ["GREETING"])).toEqual({});
     expect(await hop3.addDomains("pipe", ["pipe.example.org"])).toEqual({ app: "pipe", domains: ["pipe.example.org"], routed: true });
-    expect((await httpGet(port, "pipe.example.org")).body).toBe("release v1\n");
+    expect(await page("pipe.example.org")).toBe("release v1\n");
 
     await hop3.destroy("pipe", { onStep });
     expect(hop3.apps()).toEqual([]);
