@@ -158,9 +158,10 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
 async function stopFailedRelease(op: AppOperation, error: unknown): Promise<unknown> {
   if (!Hop3Error.is(error)) return error;
   try {
-    await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
     const stored = readStoredApp(op.context.home, op.app);
-    if (stored) writeState(op.layout, { ...stored.state, stopped: true });
+    if (stored?.state.routed) await op.context.router.remove(op.app, op.context);
+    await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
+    if (stored) writeState(op.layout, { ...stored.state, stopped: true, routed: false });
     return withNote(error, "Its workers were stopped; the logs are kept.");
   } catch (stopError) {
     return withNote(error, `Stopping its workers failed too: ${(stopError as Error).message}`);

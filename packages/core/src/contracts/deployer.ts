@@ -91,7 +91,9 @@ export interface ServiceStatus {
  *   served before still serves: kept (the new one was started beside it, failed, and was stopped)
  *   or restored by the deployer. A failed release of an app that had none serving is stopped, its
  *   logs kept. The caller never deploys an older release again to repair a failed deploy; it only
- *   records the failure (and, once `deploy()` resolved, confirms the app through the router).
+ *   records the failure (and, once `deploy()` resolved, confirms the app through the router). The
+ *   one exception is an app moving to another deployer: the previous deployer, which the failed
+ *   deploy never reached, is asked to `start()` its release again.
  * - An app the deployer never deployed is an answer, not an error: `status()` and `stop()` return
  *   `{ app, state: "absent", workers: [] }`, `logFiles()` returns [], `destroy()` does nothing.
  *   `start()`, `restart()` and `scale()` of such an app raise the deployer's own coded error.

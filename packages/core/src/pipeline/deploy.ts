@@ -17,7 +17,7 @@ import { createSteps, type Steps } from "./events.js";
 import { releaseHealth, type HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
-import { keepReleasesSetting, markInterrupted, markLive, pruneReleases, writeRelease, type Release } from "./releases.js";
+import { keepReleasesSetting, listReleases, markInterrupted, markLive, pruneReleases, writeRelease, type Release } from "./releases.js";
 import { tailWorkerLogs } from "./worker-logs.js";
 
 /** What to deploy: an app directory, and what to set for it. */
@@ -120,7 +120,9 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       // Bookkeeping that fails too (a full disk) must not hide the error.
       noting(steps, () => writeRelease(home, { ...release, status: "failed", error: failure }));
       noting(steps, () => writeAppRecord(home, record));
-      throw await withLastLogLines(error, deployer, distribution, app.name, signal);
+      const explained = await withLastLogLines(error, deployer, distribution, app.name, signal);
+      if (previous?.liveRelease) await restartOnItsDeployer(distribution, steps, signal, previous, deployer);
+      throw explained;
     }
   } finally {
     unlock();
@@ -164,6 +166,23 @@ export async function startRelease(
       });
     }
     throw error;
+  }
+}
+
+/**
+ * When the app moves to another deployer (a static site that now has a web worker...), the new
+ * deployer has no release of the app to keep serving, and the one that had it was not asked: its
+ * release is started again there. Within one deployer, that deployer keeps or restores what served
+ * (the Deployer contract): nothing is done here.
+ */
+async function restartOnItsDeployer(distribution: CoreDistribution, steps: Steps, signal: AbortSignal, previous: AppRecord, failed: Deployer): Promise<void> {
+  const live = listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease);
+  if (!live || live.deployer === failed.name) return;
+  try {
+    const deployer = distribution.deployerFor(live.artifact);
+    await steps.run(`start release ${live.id} with ${deployer.name}`, (logger) => deployer.start(previous.name, deployContext(distribution, previous, { signal, logger })));
+  } catch (error) {
+    steps.note(`The previous release ${live.id} could not be started again: ${(error as Error).message}`);
   }
 }
 
