@@ -15,7 +15,7 @@ export interface WorkerStatus {
 
 export interface DeploymentStatus {
   readonly app: string;
-  /** `partial` when some workers run and others do not. */
+  /** `partial` when some workers run and others do not; `absent` when the deployer never deployed the app. */
   readonly state: "running" | "stopped" | "partial" | "absent";
   readonly workers: readonly WorkerStatus[];
   /** Where the app answers (http://app.localhost:8080/), when routed. */
