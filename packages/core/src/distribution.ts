@@ -15,7 +15,6 @@ import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
-import type { CoreDistribution } from "./pipeline/core-distribution.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
@@ -157,7 +156,7 @@ function compose(entries: readonly AddedPlugin[], env: Readonly<Record<string, s
     return { ...context, appStateDir: appStateDir(home, app), appUser, runAsApp: runAsUser(appUser, { env, logger: context.logger, signal: context.signal }) };
   };
 
-  const composed: CoreDistribution & Omit<Distribution, keyof AppPipeline> = {
+  const composed: Omit<Distribution, keyof AppPipeline> = {
     plugins,
     registry,
     home,
