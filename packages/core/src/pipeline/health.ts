@@ -76,7 +76,7 @@ function get(target: HealthTarget, timeoutMs: number): Promise<{ status: number;
 }
 
 /** "127.0.0.1:8080" or "[::1]:8080"; 0.0.0.0 is asked on loopback. */
-export function splitListen(listen: string): [string, number] {
+function splitListen(listen: string): [string, number] {
   const colon = listen.lastIndexOf(":");
   let host = listen.slice(0, colon).replace(/^\[|\]$/g, "");
   if (host === "0.0.0.0" || host === "") host = "127.0.0.1";

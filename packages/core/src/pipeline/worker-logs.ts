@@ -15,7 +15,7 @@ export function tailLines(path: string, count: number): string[] {
   return lines.slice(-count);
 }
 
-export function readRange(path: string, start: number, end: number): string {
+function readRange(path: string, start: number, end: number): string {
   const buffer = Buffer.alloc(end - start);
   const fd = openSync(path, "r");
   try {
