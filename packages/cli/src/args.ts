@@ -1,5 +1,4 @@
-import { isValidEnvName, UsageError } from "@hop3/core";
-import { cliError } from "./errors.js";
+import { checkEnvKey, UsageError } from "@hop3/core";
 
 /** `K=V` pairs into an object; a malformed pair is a UsageError, an invalid name CONFIG_KEY_INVALID. */
 export function parseAssignments(pairs: readonly string[] | undefined, usage: string): Record<string, string> {
@@ -8,7 +7,7 @@ export function parseAssignments(pairs: readonly string[] | undefined, usage: st
     const equals = pair.indexOf("=");
     if (equals <= 0) throw new UsageError(`"${pair}" is not of the form KEY=VALUE`, usage);
     const key = pair.slice(0, equals);
-    if (!isValidEnvName(key)) throw cliError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
+    checkEnvKey(key);
     result[key] = pair.slice(equals + 1);
   }
   return result;

@@ -1,9 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AppLimits } from "@hop3/core";
-import { writeAppRecord } from "../src/apps/app-record.js";
-import { writeRelease } from "../src/apps/releases.js";
+import { writeAppRecord, writeRelease, type AppLimits } from "@hop3/core";
 
 /** The release id `writeLiveApp` records. */
 export const LIVE_RELEASE = "20250101T000000Z-abcd";

@@ -15,6 +15,7 @@ import { runAsUser } from "./host/run-as.js";
 import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { appPipeline, type AppPipeline } from "./pipeline/api.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
@@ -73,8 +74,11 @@ export interface BuildOptions extends OperationOptions {
   readonly releaseId?: string;
 }
 
-/** Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. */
-export interface Distribution {
+/**
+ * Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. Its
+ * AppPipeline methods (deploy, rollback, restart, status...) are the whole life of an app.
+ */
+export interface Distribution extends AppPipeline {
   readonly plugins: readonly PluginInfo[];
   readonly registry: Registry;
   /** HOP3_HOME of this distribution. */
@@ -231,7 +235,7 @@ function compose(composition: Composition): Distribution {
   // Through the container, so a router given in `services` is the distribution's router too.
   const router = (): Router => registry.resolve<Router>(Hop3Tokens.Router);
 
-  return {
+  const composed: Omit<Distribution, keyof AppPipeline> = {
     plugins,
     registry,
     home,
@@ -298,6 +302,7 @@ function compose(composition: Composition): Distribution {
     withPlugins: (extra) => compose({ ...composition, entries: [...entries, ...extra] }),
     withHop3Command: (command) => compose({ ...composition, hop3Command: command }),
   };
+  return { ...composed, ...appPipeline(composed) };
 }
 
 function checkPlugin(plugin: Hop3Plugin, loaded: readonly PluginInfo[]): void {

@@ -10,7 +10,8 @@ const NOTHING_TO_SCALE = "static files are served by nginx, no process runs: the
 
 /**
  * Creates the static deployer: a `static` artifact becomes an nginx route to its directory and
- * nothing else (no process, no port). The deployed artifact is kept under
+ * nothing else (no process, no port). Routing is the switch, so `context.healthGate` is asked right
+ * after it; a release that fails it has the route of the one that served put back. The deployed artifact is kept under
  * `<home>/apps/<app>/deploy/static.json` for start and restart.
  *
  * @example
@@ -25,8 +26,16 @@ export function createStaticDeployer(): Deployer {
     takes: ["static-directory"],
     async deploy(artifact, context) {
       const checked = validateArtifact(artifact, "the deploy request");
+      const serving = await servingRelease(checked.appName, context);
       // Routed first, recorded after: a route nginx refuses leaves the previous release recorded and serving.
       await route(checked, context);
+      try {
+        // The route is the switch: the new release is asked through the router, just routed.
+        await context.healthGate?.({ upstreams: [] });
+      } catch (error) {
+        await putBack(checked.appName, serving, context);
+        throw error;
+      }
       saveDeployed(context, checked);
       return statusOf(checked.appName, context);
     },
@@ -67,6 +76,32 @@ async function route(artifact: BuildArtifact, context: DeployContext): Promise<v
   }
   await context.router.apply({ app, hosts: [`${app}.localhost`, ...context.domains], upstreams: [], staticDir }, context);
   context.logger.info(`App "${app}" serves ${staticDir} at ${context.router.urlFor(app)}`);
+}
+
+/** The release that serves the app now (recorded and routed), if one does: what a failed deploy puts back. */
+async function servingRelease(app: string, context: DeployContext): Promise<BuildArtifact | undefined> {
+  let artifact: BuildArtifact | undefined;
+  try {
+    artifact = loadDeployed(context, app);
+  } catch {
+    return undefined; // a damaged record is the deploy's to rewrite
+  }
+  if (artifact === undefined) return undefined;
+  const router = await context.router.status(context);
+  return router.running && router.apps.includes(app) ? artifact : undefined;
+}
+
+/**
+ * After a release failed its health gate: the route of the release that served is applied again,
+ * or, when none served, the app's route is removed. Rolling back is the deployer's (see Deployer).
+ */
+async function putBack(app: string, serving: BuildArtifact | undefined, context: DeployContext): Promise<void> {
+  try {
+    if (serving) await route(serving, context);
+    else await context.router.remove(app, context);
+  } catch (error) {
+    context.logger.warn(`App "${app}": putting its previous route back failed: ${(error as Error).message}`);
+  }
 }
 
 function deployed(app: string, context: DeployContext): BuildArtifact {

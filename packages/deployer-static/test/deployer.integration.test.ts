@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeAppUser, runCommand, Registry } from "@hop3/core";
+import { Hop3Error, removeAppUser, runCommand, Registry } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
 import { createStaticDeployer, staticDeployerPlugin, stateFile } from "../src/index.js";
 import { caught, deployContext, FIXTURES, freePort, httpGet, listTree, localRelease, makeDir, removeTempDirs, staticArtifact, tempDir } from "./helpers.js";
@@ -88,6 +88,31 @@ describe("static deployer", { timeout: 30_000 }, () => {
     const app = makeDir({ "dist/index.html": "<p>site v2</p>\n" });
     await deployer.deploy(staticArtifact("site", app, "dist"), site);
     expect((await httpGet(port, "site.localhost")).body).toBe("<p>site v2</p>\n");
+  });
+
+  it("asks the health gate once routed, and puts the serving release's route back when it fails", async () => {
+    const asked: number[] = [];
+    const failing = async ({ upstreams }: { upstreams: readonly unknown[] }) => {
+      asked.push(upstreams.length);
+      // Asked after the switch: the router already sends users to the new release.
+      expect((await httpGet(port, "site.localhost")).body).toBe("<p>broken v3</p>\n");
+      throw new Hop3Error({ code: "HEALTH_CHECK_FAILED", message: "no", hint: "h" });
+    };
+    const broken = makeDir({ "dist/index.html": "<p>broken v3</p>\n" });
+    const error = await caught(() => deployer.deploy(staticArtifact("site", broken, "dist"), { ...site, healthGate: failing }));
+    expect(error.code).toBe("HEALTH_CHECK_FAILED");
+    expect(asked).toEqual([0]);
+    expect((await httpGet(port, "site.localhost")).body).toBe("<p>site v2</p>\n");
+    expect(JSON.parse(readFileSync(stateFile(home, "site"), "utf8")).location).not.toBe(broken);
+  });
+
+  it("removes the route of a first release that fails the health gate, and records nothing", async () => {
+    const app = makeDir({ "public/index.html": "first\n" });
+    const error = await caught(() => deployer.deploy(staticArtifact("gated", app), { ...context, healthGate: () => Promise.reject(new Hop3Error({ code: "HEALTH_CHECK_FAILED", message: "no", hint: "h" })) }));
+    expect(error.code).toBe("HEALTH_CHECK_FAILED");
+    expect((await httpGet(port, "gated.localhost")).status).toBe(404);
+    expect(await deployer.status("gated", context)).toEqual({ app: "gated", state: "absent", workers: [] });
+    expect(await deployer.stop("gated", context)).toEqual({ app: "gated", state: "absent", workers: [] });
   });
 
   it("refuses an artifact with process workers, and start or scale of an app never deployed", async () => {

@@ -130,12 +130,13 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
     await runBeforeRun(spec, context, box.user);
   }
   if (previous && !previous.state.stopped) {
-    // A running release keeps serving until the new one has passed its health gate beside it.
+    // A running release keeps serving until the new one has passed its health gate beside it; a
+    // new one that fails is stopped there (replaceRelease): the running one is kept, never restarted.
     try {
       await replaceRelease(op, { artifact, plan, live: previous.state });
     } catch (error) {
       if (!Hop3Error.is(error)) throw error;
-      throw withNote(error, `The running release (build ${previous.artifact.buildId}) was left serving; the new one was stopped.`, { kept: previous.artifact.buildId });
+      throw withNote(error, `The running release (build ${previous.artifact.buildId}) was left serving; the new one was stopped.`);
     }
     context.logger.info(`Deployed ${app}: ${plan.instances.length} process(es) under the uWSGI emperor, switched from build ${previous.artifact.buildId}.`);
     return appStatus(op);
@@ -143,31 +144,26 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
   try {
     await applyRelease(op, { artifact, plan, ...(previous && { previous: previous.state }), reload: "changed" });
   } catch (error) {
-    throw await recoverFromFailedDeploy(op, previous, error);
+    throw await stopFailedRelease(op, error);
   }
   context.logger.info(`Deployed ${app}: ${plan.instances.length} process(es) under the uWSGI emperor.`);
   return appStatus(op);
 }
 
 /**
- * A release that does not start is not left crash-looping: the previous release, if it was
- * running, is brought back (same ports, same route); a first deploy is stopped, its logs kept.
+ * A release of an app that had none serving (a first deploy, or a stopped app) that does not start
+ * is not left crash-looping: its workers are stopped, their logs kept.
  */
-async function recoverFromFailedDeploy(op: AppOperation, previous: StoredApp | undefined, error: unknown): Promise<unknown> {
-  if (!Hop3Error.is(error) || !["UWSGI_WORKER_START_TIMEOUT", "UWSGI_WORKER_CRASHED"].includes(error.code)) return error;
+async function stopFailedRelease(op: AppOperation, error: unknown): Promise<unknown> {
+  if (!Hop3Error.is(error)) return error;
   try {
-    if (previous && !previous.state.stopped) {
-      op.context.logger.warn(`The new release of ${op.app} did not start; bringing back the previous one (build ${previous.artifact.buildId}).`);
-      const plan = planInstances(previous.artifact, previous.state.scale, false);
-      await applyRelease(op, { artifact: previous.artifact, plan, previous: previous.state, reload: "always" });
-      return withNote(error, `The previous release (build ${previous.artifact.buildId}) was restored and serves again.`, { restored: previous.artifact.buildId });
-    }
-    await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
     const stored = readStoredApp(op.context.home, op.app);
-    if (stored) writeState(op.layout, { ...stored.state, stopped: true });
-    return withNote(error, "Its workers were stopped; the logs are kept.", { stopped: true });
-  } catch (recoveryError) {
-    return withNote(error, `Recovering failed too: ${(recoveryError as Error).message}`, {});
+    if (stored?.state.routed) await op.context.router.remove(op.app, op.context);
+    await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
+    if (stored) writeState(op.layout, { ...stored.state, stopped: true, routed: false });
+    return withNote(error, "Its workers were stopped; the logs are kept.");
+  } catch (stopError) {
+    return withNote(error, `Stopping its workers failed too: ${(stopError as Error).message}`);
   }
 }
 
@@ -180,7 +176,8 @@ async function start(op: AppOperation): Promise<DeploymentStatus> {
 }
 
 async function stop(op: AppOperation): Promise<DeploymentStatus> {
-  const stored = requireDeployed(op);
+  const stored = readStoredApp(op.context.home, op.app);
+  if (stored === undefined) return appStatus(op); // never deployed: absent
   if (stored.state.routed) await op.context.router.remove(op.app, op.context);
   await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
   writeState(op.layout, { ...stored.state, stopped: true, routed: false });
@@ -298,8 +295,9 @@ function checkWorkingDir(artifact: BuildArtifact): void {
   }
 }
 
-function withNote(error: Hop3Error, note: string, details: Record<string, unknown>): Hop3Error {
-  return new Hop3Error({ code: error.code, message: `${error.message}\n${note}`, hint: error.hint, cause: error.cause, details: { ...error.details, ...details } });
+/** The error with what the deployer did about it, in words; the outcome itself is the contract's (Deployer). */
+function withNote(error: Hop3Error, note: string): Hop3Error {
+  return new Hop3Error({ code: error.code, message: `${error.message}\n${note}`, hint: error.hint, cause: error.cause, details: error.details });
 }
 
 function pidFiles(dir: string): string[] {

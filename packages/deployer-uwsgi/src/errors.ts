@@ -30,7 +30,7 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
   },
   UWSGI_APP_NOT_DEPLOYED: {
     title: "The app has not been deployed",
-    hint: "Deploy the app first (`hop3 deploy`); start, stop, restart and scale act on a deployed release.",
+    hint: "Deploy the app first (`hop3 deploy`); start, restart and scale act on a deployed release.",
   },
   UWSGI_PATH_UNSAFE: {
     title: "A path cannot be written safely into uWSGI or shell configuration",

@@ -2,18 +2,15 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { OperationContext, ServiceStatus, WorkerLog } from "@hop3/core";
 import { emperorStatus, ensureEmperor, pokeEmperor, stopEmperor, type EmperorSettings } from "./emperor.js";
-import { uwsgiError } from "./errors.js";
 import { appLayout, emperorLayout } from "./layout.js";
 import { WORKER_LOG_FILE } from "./maintenance.js";
-import { readStoredApp } from "./state.js";
 
 /** The name `hop3 server` shows for the emperor. */
 export const SERVICE_NAME = "uWSGI emperor";
 
 /**
  * The log files of an app's instances, current or scaled away, sorted by worker and instance
- * (rotated files, `<worker>.<n>.log.<n>`, are left out). UWSGI_APP_NOT_DEPLOYED when the app
- * has neither a release nor a log.
+ * (rotated files, `<worker>.<n>.log.<n>`, are left out); none for an app never deployed.
  */
 export async function logFiles(home: string, app: string): Promise<WorkerLog[]> {
   const layout = appLayout(home, app);
@@ -27,9 +24,6 @@ export async function logFiles(home: string, app: string): Promise<WorkerLog[]> 
     const match = WORKER_LOG_FILE.exec(file);
     return match ? [{ worker: match[1]!, instance: Number(match[2]), path: join(layout.logsDir, file) }] : [];
   });
-  if (logs.length === 0 && readStoredApp(home, app) === undefined) {
-    throw uwsgiError("UWSGI_APP_NOT_DEPLOYED", `${app} has not been deployed with the uWSGI deployer (no log in ${layout.logsDir}).`, { details: { app } });
-  }
   return logs.sort((a, b) => a.worker.localeCompare(b.worker) || a.instance - b.instance);
 }
 

@@ -130,7 +130,7 @@ describe("uWSGI deployer life cycle", () => {
       deployer.deploy(artifact, { ...context(), healthGate: async () => Promise.reject(new Hop3Error({ code: "HEALTH_CHECK_FAILED", message: "no", hint: "h" })) }),
     );
     expect(error.code).toBe("HEALTH_CHECK_FAILED");
-    expect(error.details.kept).toBe(artifact.buildId);
+    expect(error.message).toContain(`The running release (build ${artifact.buildId}) was left serving; the new one was stopped.`);
     const after = await deployer.status("demo", context());
     expect(after.state).toBe("running");
     expect(portOf(after)).toBe(portOf(before));
@@ -204,7 +204,7 @@ describe("uWSGI deployer life cycle", () => {
       { worker: "worker", instance: 1, path: join(home, "apps", "demo", "logs", "worker.1.log") },
     ]);
     expect(readFileSync(logs[0]!.path, "utf8")).toContain(`serving on 127.0.0.1 ${portOf(await deployer.status("demo", context()))}`);
-    expect((await caught(() => deployer.logFiles!("never-deployed", context()))).code).toBe("UWSGI_APP_NOT_DEPLOYED");
+    expect(await deployer.logFiles!("never-deployed", context())).toEqual([]);
   });
 
   it("answers for apps it never deployed", async () => {
@@ -212,6 +212,7 @@ describe("uWSGI deployer life cycle", () => {
     const error = await caught(() => deployer.start("never-deployed", context()));
     expect(error.code).toBe("UWSGI_APP_NOT_DEPLOYED");
     expect(error.hint).toMatch(/Deploy the app first/);
+    expect(await deployer.stop("never-deployed", context())).toEqual({ app: "never-deployed", state: "absent", workers: [] });
     expect((await caught(() => deployer.stop("../etc", context()))).code).toBe("APP_NAME_INVALID");
   });
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { commandLine, createDistribution, createMemoryLogger, livePids, processesOfUid, runCommand, waitUntil, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
+import { commandLine, createDistribution, createMemoryLogger, livePids, processesOfUid, waitUntil, type DeployContext, type MemoryLogger, type Router } from "@hop3/core";
 
 export interface HttpAnswer {
   readonly status: number;

@@ -1,8 +1,5 @@
-import { isValidEnvName } from "@hop3/core";
-import { requireAppRecord, writeAppRecord } from "../apps/app-record.js";
-import { lockApp } from "../apps/lock.js";
+import { checkEnvKey } from "@hop3/core";
 import { defineCommand, type Command } from "../command.js";
-import { cliError } from "../errors.js";
 import { UsageError } from "../usage-error.js";
 import { parseAssignments } from "../args.js";
 
@@ -19,11 +16,6 @@ const USAGES = {
   unset: "hop3 config unset NAME KEY... [--json]",
 } as const;
 
-export function checkKey(key: string): string {
-  if (!isValidEnvName(key)) throw cliError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
-  return key;
-}
-
 function configCommand(verb: "show" | "get" | "set" | "unset", summary: string): Command {
   return defineCommand({
     name: ["config", verb],
@@ -36,31 +28,19 @@ function configCommand(verb: "show" | "get" | "set" | "unset", summary: string):
       const [name, ...rest] = args.positionals;
       if (!name) throw new UsageError("the app name is missing", usage);
       if (verb === "get" && rest.length === 0) throw new UsageError("the key is missing", usage);
-      const record = requireAppRecord(dist.home, name);
+      const env = dist.appEnv(name);
       if (verb === "show") {
-        const shown = Object.fromEntries(Object.entries(record.userEnv).map(([k, v]) => [k, maskValue(k, v)]));
+        const shown = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, maskValue(k, v)]));
         return { data: { app: name, env: shown }, text: Object.entries(shown).map(([k, v]) => `${k}=${v}`) };
       }
       if (verb === "get") {
-        const key = checkKey(rest[0] ?? "");
-        const value = record.userEnv[key];
+        const key = checkEnvKey(rest[0] ?? "");
+        const value = env[key];
         return { data: { app: name, key, value: value ?? null }, text: value ?? "", exitCode: value === undefined ? 1 : 0 };
       }
       if (rest.length === 0) throw new UsageError(`give at least one ${verb === "set" ? "KEY=VALUE" : "KEY"}`, usage);
-      const changes = verb === "set" ? parseAssignments(rest, usage) : Object.fromEntries(rest.map((key) => [checkKey(key), undefined]));
-      // Read again under the lock: a deploy running meanwhile may have changed the record.
-      const unlock = lockApp(dist.home, name, `config ${verb}`);
-      try {
-        const current = requireAppRecord(dist.home, name);
-        const env: Record<string, string> = { ...current.userEnv };
-        for (const [key, value] of Object.entries(changes)) {
-          if (value === undefined) delete env[key];
-          else env[key] = value;
-        }
-        writeAppRecord(dist.home, { ...current, userEnv: env });
-      } finally {
-        unlock();
-      }
+      if (verb === "set") dist.setEnv(name, parseAssignments(rest, usage));
+      else dist.unsetEnv(name, rest);
       return { data: { app: name, keys: rest.map((i) => i.split("=")[0]) }, text: `${name}: config ${verb === "set" ? "set" : "removed"}; it applies on the next start or restart (\`hop3 restart ${name}\`).` };
     },
   });

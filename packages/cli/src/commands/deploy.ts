@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { parseAssignments } from "../args.js";
-import { deployApp } from "../apps/deploy.js";
 import { defineCommand } from "../command.js";
 
 export const deployCommand = defineCommand({
@@ -9,14 +8,18 @@ export const deployCommand = defineCommand({
   usage: "hop3 deploy [DIR] [--app NAME] [--builder NAME] [--env K=V]... [--json]",
   options: { app: { type: "string" }, builder: { type: "string" }, env: { type: "string", multiple: true } },
   maxPositionals: 1,
-  async run({ args, io, distribution, reporter }) {
+  async run({ args, io, distribution, onStep }) {
     const env = parseAssignments(args.values.env as string[] | undefined, this.usage);
-    const result = await deployApp(await distribution(), io, reporter, {
-      dir: resolve(io.cwd, args.positionals[0] ?? "."),
-      env,
-      ...(typeof args.values.app === "string" && { appName: args.values.app }),
-      ...(typeof args.values.builder === "string" && { builder: args.values.builder }),
-    });
+    const dist = await distribution();
+    const result = await dist.deploy(
+      {
+        dir: resolve(io.cwd, args.positionals[0] ?? "."),
+        env,
+        ...(typeof args.values.app === "string" && { appName: args.values.app }),
+        ...(typeof args.values.builder === "string" && { builder: args.values.builder }),
+      },
+      { onStep, signal: io.signal },
+    );
     return {
       data: {
         app: result.app,

@@ -1,7 +1,6 @@
 import { statSync } from "node:fs";
-import { Hop3Error, LIMIT_NAMES, runCommand, runsAsRoot } from "@hop3/core";
+import { Hop3Error, LIMIT_NAMES, limitsText, runCommand, runsAsRoot } from "@hop3/core";
 import { defineCommand } from "../command.js";
-import { limitsText } from "../apps/limits-text.js";
 import {
   bootReport,
   bootUnitName,

@@ -1,19 +1,6 @@
-import type { DeploymentStatus, Distribution } from "@hop3/core";
-import { requireAppRecord, writeAppRecord, type AppRecord } from "../apps/app-record.js";
-import { deployContext } from "../apps/context.js";
-import { lockApp } from "../apps/lock.js";
-import { limitsText } from "../apps/limits-text.js";
-import { currentRelease, listReleases } from "../apps/releases.js";
-import { cliError } from "../errors.js";
+import { limitsText, type DeploymentStatus } from "@hop3/core";
 import { defineCommand, type Command, type CommandInput } from "../command.js";
 import { UsageError } from "../usage-error.js";
-
-/** The deployer of the app's live release; APP_NOT_LIVE when it has none. */
-function liveDeployer(distribution: Distribution, record: AppRecord) {
-  const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
-  if (!live) throw cliError("APP_NOT_LIVE", `${record.name} has no live release: its last deploy failed, or it was never deployed.`, { details: { app: record.name } });
-  return distribution.deployerFor(live.artifact);
-}
 
 function appArgument(input: CommandInput, usage: string): string {
   const name = input.args.positionals[0];
@@ -29,7 +16,7 @@ export function statusText(status: DeploymentStatus): string[] {
   return lines;
 }
 
-/** start, stop, restart: the same shape, one deployer method each. */
+/** start, stop, restart: the same shape, one pipeline method each. */
 function lifecycleCommand(verb: "start" | "stop" | "restart", summary: string): Command {
   const usage = `hop3 ${verb} NAME [--json]`;
   return defineCommand({
@@ -38,16 +25,9 @@ function lifecycleCommand(verb: "start" | "stop" | "restart", summary: string): 
     usage,
     maxPositionals: 1,
     async run(input) {
-      const distribution = await input.distribution();
-      const unlock = lockApp(distribution.home, appArgument(input, usage), verb);
-      try {
-        const record = requireAppRecord(distribution.home, appArgument(input, usage));
-        const deployer = liveDeployer(distribution, record);
-        const status = await input.reporter.step(`${verb} ${record.name}`, (logger) => deployer[verb](record.name, deployContext(distribution, record, input.io, logger)));
-        return { data: status, text: statusText(status) };
-      } finally {
-        unlock();
-      }
+      const name = appArgument(input, usage);
+      const status = await (await input.distribution())[verb](name, { onStep: input.onStep, signal: input.io.signal });
+      return { data: status, text: statusText(status) };
     },
   });
 }
@@ -62,19 +42,13 @@ export const statusCommand = defineCommand({
   usage: "hop3 status NAME [--json]",
   maxPositionals: 1,
   async run(input) {
-    const distribution = await input.distribution();
-    const record = requireAppRecord(distribution.home, appArgument(input, this.usage));
-    // A failed first deploy has no live release, but its (stopped) workers still have a status.
-    const release = currentRelease(distribution.home, record.name, record.liveRelease);
-    if (!release) return { data: { app: record.name, state: "absent", workers: [], release: null, limits: null }, text: `${record.name}: never deployed` };
-    const status = await distribution.deployerFor(release.artifact).status(record.name, deployContext(distribution, record, input.io));
-    const live = release.id === record.liveRelease;
-    // What the release runs with: resolved at its deploy (hop3.toml within the server's maximum, else the defaults).
-    const limits = release.limits ?? record.limits ?? null;
+    const name = appArgument(input, this.usage);
+    const { app, deployment, release, live, limits } = await (await input.distribution()).status(name, { signal: input.io.signal });
+    if (!release) return { data: { app, state: "absent", workers: [], release: null, limits: null }, text: `${app}: never deployed` };
     return {
-      data: { ...status, release: live ? release.id : null, limits },
+      data: { ...deployment, release: live ? release.id : null, limits: limits ?? null },
       text: [
-        ...statusText(status),
+        ...statusText(deployment),
         ...(limits ? [`  limits: ${limitsText(limits)}`] : []),
         ...(live ? [] : [`no live release: the last deploy (${release.id}) failed: ${release.error?.message.split("\n")[0] ?? "unknown error"}`]),
       ],
@@ -97,16 +71,7 @@ export const scaleCommand = defineCommand({
       if (!match) throw new UsageError(`"${pair}" is not of the form WORKER=N (N a whole number)`, this.usage);
       scale[match[1]!] = Number(match[2]);
     }
-    const unlock = lockApp(distribution.home, name, "scale");
-    try {
-      const record = requireAppRecord(distribution.home, name);
-      const deployer = liveDeployer(distribution, record);
-      const next = { ...record, scale: { ...record.scale, ...scale } };
-      const status = await input.reporter.step(`scale ${name}`, (logger) => deployer.scale(name, deployContext(distribution, next, input.io, logger)));
-      writeAppRecord(distribution.home, next);
-      return { data: status, text: statusText(status) };
-    } finally {
-      unlock();
-    }
+    const status = await distribution.scale(name, scale, { onStep: input.onStep, signal: input.io.signal });
+    return { data: status, text: statusText(status) };
   },
 });

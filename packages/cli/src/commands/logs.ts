@@ -1,8 +1,4 @@
-import type { WorkerLog } from "@hop3/core";
-import { requireAppRecord } from "../apps/app-record.js";
-import { deployContext } from "../apps/context.js";
-import { currentRelease } from "../apps/releases.js";
-import { LogFollower, tailLines } from "../apps/worker-logs.js";
+import { LogFollower, tailLines, type WorkerLog } from "@hop3/core";
 import { defineCommand } from "../command.js";
 import { UsageError } from "../usage-error.js";
 
@@ -19,10 +15,7 @@ export const logsCommand = defineCommand({
     if (!Number.isInteger(count) || count < 0) throw new UsageError("--lines takes a whole number", this.usage);
     if (args.values.follow && json) throw new UsageError("--follow prints lines as they come; it cannot be combined with --json", this.usage);
     const dist = await distribution();
-    const record = requireAppRecord(dist.home, name);
-    const release = currentRelease(dist.home, name, record.liveRelease);
-    const deployer = release ? dist.deployerFor(release.artifact) : undefined;
-    const all = (await deployer?.logFiles?.(name, deployContext(dist, record, io))) ?? [];
+    const all = await dist.logFiles(name, { signal: io.signal });
     const logs = all.filter((log) => args.values.worker === undefined || log.worker === args.values.worker);
     if (args.values.worker !== undefined && logs.length === 0) {
       throw new UsageError(`${name} has no worker "${args.values.worker}" (workers: ${[...new Set(all.map((l) => l.worker))].join(", ") || "none"})`, this.usage);

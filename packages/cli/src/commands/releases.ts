@@ -1,6 +1,3 @@
-import { requireAppRecord } from "../apps/app-record.js";
-import { listReleases } from "../apps/releases.js";
-import { rollbackApp } from "../apps/rollback.js";
 import { defineCommand } from "../command.js";
 import { UsageError } from "../usage-error.js";
 
@@ -12,9 +9,7 @@ export const releasesCommand = defineCommand({
   async run({ args, distribution }) {
     const name = args.positionals[0];
     if (!name) throw new UsageError("the app name is missing", this.usage);
-    const dist = await distribution();
-    requireAppRecord(dist.home, name);
-    const releases = listReleases(dist.home, name).reverse();
+    const releases = (await distribution()).releases(name);
     const text = releases.map((r) => `${r.id}  ${r.status.padEnd(11)} ${r.builder.padEnd(7)} ${r.artifact.buildId}  ${r.source}${r.error ? `  (${r.error.code})` : ""}`);
     return { data: releases, text: text.length > 0 ? text : [`${name} has no release`] };
   },
@@ -25,10 +20,10 @@ export const rollbackCommand = defineCommand({
   summary: "Start the previous (or the named) release again, through the health gate, without building",
   usage: "hop3 rollback NAME [RELEASE] [--json]",
   maxPositionals: 2,
-  async run({ args, io, distribution, reporter }) {
+  async run({ args, io, distribution, onStep }) {
     const [name, release] = args.positionals;
     if (!name) throw new UsageError("the app name is missing", this.usage);
-    const result = await rollbackApp(await distribution(), io, reporter, name, release);
+    const result = await (await distribution()).rollback(name, { onStep, signal: io.signal, ...(release !== undefined && { release }) });
     return { data: result, text: [`${result.app} is live with release ${result.release}: ${result.url}`] };
   },
 });

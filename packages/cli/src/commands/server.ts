@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Hop3Error, type Distribution, type ServiceStatus } from "@hop3/core";
-import { takeLockFile } from "../apps/lock.js";
+import { Hop3Error, tryLockFile, type Distribution, type ServiceStatus } from "@hop3/core";
 import { colors, type CliIO } from "../io.js";
 import { defineCommand, type Command } from "../command.js";
 
@@ -68,8 +67,8 @@ export interface MaintenanceResult {
 export async function maintainServer(dist: Distribution, io: CliIO): Promise<MaintenanceResult> {
   // A home that does not exist yet holds nothing to rotate; creating it here would skip its layout.
   if (!existsSync(dist.home)) return { maintained: [] };
-  const lock = takeLockFile(join(dist.home, "maintain.lock"), "server maintain");
-  if (!("release" in lock)) return { maintained: [], skipped: `another hop3 server maintain is running${lock.owner ? ` (pid ${lock.owner.pid}, since ${lock.owner.since})` : ""}` };
+  const lock = tryLockFile(join(dist.home, "maintain.lock"), "server maintain");
+  if (!("release" in lock)) return { maintained: [], skipped: `another hop3 server maintain is running${lock.holder ? ` (pid ${lock.holder.pid}, since ${lock.holder.since})` : ""}` };
   try {
     const context = dist.operationContext({ signal: io.signal });
     const parts: Array<{ name: string; role: MaintenanceReport["role"]; maintain: () => Promise<readonly string[]> }> = [];

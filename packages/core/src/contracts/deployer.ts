@@ -16,7 +16,7 @@ export interface WorkerStatus {
 
 export interface DeploymentStatus {
   readonly app: string;
-  /** `partial` when some workers run and others do not. */
+  /** `partial` when some workers run and others do not; `absent` when the deployer never deployed the app. */
   readonly state: "running" | "stopped" | "partial" | "absent";
   readonly workers: readonly WorkerStatus[];
   /** Where the app answers (http://app.localhost:8080/), when routed. */
@@ -49,16 +49,23 @@ export interface DeployContext extends OperationContext {
   /** The proxy that routes host names to the app and serves its static files. */
   readonly router: Router;
   /**
-   * Asks a new release whether it is healthy, directly on its web instances' ports, before any
-   * traffic goes to it. A deployer that starts a release beside the running one calls it once the
-   * new instances listen and before it switches the route; when it throws, the deployer stops the
-   * new instances, leaves the running release serving, and rethrows. Absent: listening is enough.
+   * The release's health check (the pipeline's, one module: packages/core/src/pipeline/health.ts),
+   * asked before a new release keeps traffic. A deployer that starts a release beside the running
+   * one asks it of the new web instances once they listen (`upstreams`), before it switches the
+   * route. A deployer whose route is the switch (a static site: no instance to ask) asks it with no
+   * upstreams right after routing: it then checks through the router. When it throws, the deployer
+   * does what `Deployer.deploy` promises (the release that served still serves) and rethrows.
+   * Absent: listening is enough.
    */
   readonly healthGate?: (request: HealthGateRequest) => Promise<void>;
 }
 
-/** What `DeployContext.healthGate` is asked about: the new release's web instances, not yet routed. */
+/** What `DeployContext.healthGate` is asked about. */
 export interface HealthGateRequest {
+  /**
+   * The new release's web instances, not yet routed: asked directly on their ports. Empty when the
+   * release has no instance of its own: it is then asked through the router, already routed.
+   */
   readonly upstreams: readonly Upstream[];
 }
 
@@ -77,7 +84,21 @@ export interface ServiceStatus {
   readonly detail?: string;
 }
 
-/** Turns an artifact into running processes and routes, and manages their life. */
+/**
+ * Turns an artifact into running processes and routes, and manages their life.
+ *
+ * What each side does, so nothing is done twice:
+ * - Rollback of a failed deploy is the deployer's alone. When `deploy()` throws, the release that
+ *   served before still serves: kept (the new one was started beside it, failed, and was stopped)
+ *   or restored by the deployer. A failed release of an app that had none serving is stopped, its
+ *   logs kept. The caller never deploys an older release again to repair a failed deploy; it only
+ *   records the failure (and, once `deploy()` resolved, confirms the app through the router). The
+ *   one exception is an app moving to another deployer: the previous deployer, which the failed
+ *   deploy never reached, is asked to `start()` its release again.
+ * - An app the deployer never deployed is an answer, not an error: `status()` and `stop()` return
+ *   `{ app, state: "absent", workers: [] }`, `logFiles()` returns [], `destroy()` does nothing.
+ *   `start()`, `restart()` and `scale()` of such an app raise the deployer's own coded error.
+ */
 export interface Deployer {
   readonly apiVersion: 1;
   readonly name: string;
@@ -88,15 +109,21 @@ export interface Deployer {
    * gives an artifact to the first deployer that takes its shape.
    */
   readonly takes: readonly ArtifactShape[];
+  /**
+   * Runs the artifact as the app's release and routes it, through `context.healthGate`. Resolves
+   * once it serves; when it throws, what served before still serves (see above).
+   */
   deploy(artifact: BuildArtifact, context: DeployContext): Promise<DeploymentStatus>;
   start(app: string, context: DeployContext): Promise<DeploymentStatus>;
+  /** Stops the app's processes and routes, keeping what it needs to start again; `absent` for an app it never deployed. */
   stop(app: string, context: DeployContext): Promise<DeploymentStatus>;
   restart(app: string, context: DeployContext): Promise<DeploymentStatus>;
   /** Applies `context.scale` to the deployed release (N instances of a worker). */
   scale(app: string, context: DeployContext): Promise<DeploymentStatus>;
   destroy(app: string, context: DeployContext): Promise<void>;
+  /** What runs of the app; `absent` for an app it never deployed. Read-only. */
   status(app: string, context: DeployContext): Promise<DeploymentStatus>;
-  /** The log files of the app's worker instances, for `hop3 logs`. */
+  /** The log files of the app's worker instances, for `hop3 logs`; [] for an app it never deployed. */
   logFiles?(app: string, context: OperationContext): Promise<readonly WorkerLog[]>;
   /** Starts the background service the deployer relies on, if it has one (`hop3 server start`). */
   startService?(context: OperationContext): Promise<ServiceStatus>;

@@ -1,4 +1,4 @@
-import { formatSize, LIMIT_NAMES, type AppLimits } from "@hop3/core";
+import { formatSize, LIMIT_NAMES, type AppLimits } from "../host/limits.js";
 
 /** Limits in words: "memory 1G, processes 512, open files 16384". */
 export const limitsText = (limits: AppLimits): string =>

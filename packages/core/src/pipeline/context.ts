@@ -1,19 +1,19 @@
-import type { DeployContext, Distribution, Logger } from "@hop3/core";
-import type { CliIO } from "../io.js";
-import type { AppRecord } from "./app-record.js";
+import type { DeployContext } from "../contracts/deployer.js";
+import type { Logger } from "../logger.js";
+import type { AppRecordDraft } from "./app-record.js";
+import type { CoreDistribution } from "./core-distribution.js";
 
 /** Workers listen on loopback; the router (HOP3_BIND_ADDRESS) is what faces the network. */
 export const WORKER_BIND_ADDRESS = "127.0.0.1";
 
 /** What a deployer needs to act on an app, from the app's record. */
 export function deployContext(
-  distribution: Distribution,
-  record: Pick<AppRecord, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds" | "limits">,
-  io: CliIO,
-  logger?: Logger,
+  distribution: CoreDistribution,
+  record: Pick<AppRecordDraft, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds" | "limits">,
+  options: { readonly signal?: AbortSignal; readonly logger?: Logger } = {},
 ): DeployContext {
   return {
-    ...distribution.operationContext({ signal: io.signal, ...(logger && { logger }) }),
+    ...distribution.operationContext(options),
     appEnv: record.appEnv,
     userEnv: record.userEnv,
     scale: record.scale,

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { lockApp } from "../src/apps/lock.js";
+import { lockApp } from "../../src/pipeline/lock.js";
 
 describe("lockApp", () => {
   const home = () => mkdtempSync(join(tmpdir(), "hop3-lock-"));

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import type { Deployer, Distribution } from "@hop3/core";
-import type { CliIO } from "../io.js";
+import type { Deployer } from "../contracts/deployer.js";
+import type { CoreDistribution } from "./core-distribution.js";
 
 const TAIL_BYTES = 64 * 1024;
 
@@ -15,7 +15,7 @@ export function tailLines(path: string, count: number): string[] {
   return lines.slice(-count);
 }
 
-export function readRange(path: string, start: number, end: number): string {
+function readRange(path: string, start: number, end: number): string {
   const buffer = Buffer.alloc(end - start);
   const fd = openSync(path, "r");
   try {
@@ -27,8 +27,8 @@ export function readRange(path: string, start: number, end: number): string {
 }
 
 /** The last lines of each worker instance's log, prefixed with the instance. */
-export async function tailWorkerLogs(deployer: Deployer, distribution: Distribution, app: string, io: CliIO, count: number): Promise<string[]> {
-  const logs = (await deployer.logFiles?.(app, distribution.operationContext({ signal: io.signal }))) ?? [];
+export async function tailWorkerLogs(deployer: Deployer, distribution: CoreDistribution, app: string, signal: AbortSignal, count: number): Promise<string[]> {
+  const logs = (await deployer.logFiles?.(app, distribution.operationContext({ signal }))) ?? [];
   return logs.flatMap((log) => tailLines(log.path, count).map((line) => `${log.worker}.${log.instance} | ${line}`));
 }
 

@@ -2,9 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { caught } from "@hop3/test-support";
-import type { BuildArtifact } from "@hop3/core";
-import { keepReleasesSetting, listReleases, markInterrupted, markLive, releasesToPrune, writeRelease, type Release } from "../src/apps/releases.js";
+import { caught } from "../helpers.js";
+import type { BuildArtifact } from "../../src/schemas/artifact.js";
+import { keepReleasesSetting, listReleases, markInterrupted, markLive, releasesToPrune, writeRelease, type Release } from "../../src/pipeline/releases.js";
 
 const artifact = (buildId: string): BuildArtifact => ({
   apiVersion: 1,

@@ -1,7 +1,15 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { appStateDir, validateArtifact, writeJsonAtomic, type BuildArtifact, type AppLimits, type Distribution, type Healthcheck, type Logger } from "@hop3/core";
-import { cliError } from "../errors.js";
+import { z } from "zod";
+import { coreError } from "../error-codes.js";
+import { validateArtifact } from "../formats/artifact.js";
+import { writeJsonAtomic } from "../fs.js";
+import { appStateDir } from "../home.js";
+import type { AppLimits } from "../host/limits.js";
+import type { Logger } from "../logger.js";
+import type { BuildArtifact, Healthcheck } from "../schemas/artifact.js";
+import { HealthcheckStateSchema, LimitsStateSchema, readStateFile } from "./app-record.js";
+import type { CoreDistribution } from "./core-distribution.js";
 
 /**
  * One deploy of an app: what was built, from what, with what, in which environment, and how it
@@ -50,13 +58,27 @@ export function listReleases(home: string, app: string): Release[] {
     .map((file) => readRelease(join(dir, file)));
 }
 
+const RELEASE_STATUSES = ["deploying", "live", "failed", "superseded", "interrupted"] as const;
+
+/** releases/<id>.json: internal state through zod; its artifact, a published format, through BuildArtifact's schema. */
+const ReleaseFileSchema = z.object({
+  id: z.string(),
+  app: z.string(),
+  createdAt: z.string(),
+  source: z.string(),
+  builder: z.string(),
+  deployer: z.string(),
+  artifact: z.unknown(),
+  status: z.enum(RELEASE_STATUSES),
+  env: z.object({ app: z.record(z.string(), z.string()), user: z.record(z.string(), z.string()) }).optional(),
+  startTimeoutSeconds: z.number().positive().optional(),
+  healthcheck: HealthcheckStateSchema.optional(),
+  limits: LimitsStateSchema.optional(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+
 function readRelease(path: string): Release {
-  let release: Release;
-  try {
-    release = JSON.parse(readFileSync(path, "utf8")) as Release;
-  } catch (error) {
-    throw cliError("APP_STATE_CORRUPT", `${path} cannot be read: ${(error as Error).message}.`, { cause: error, details: { file: path } });
-  }
+  const release = readStateFile(path, ReleaseFileSchema, {});
   return { ...release, artifact: validateArtifact(release.artifact, path) };
 }
 
@@ -88,7 +110,7 @@ export function keepReleasesSetting(env: Readonly<Record<string, string | undefi
   if (raw === undefined || raw.trim() === "") return DEFAULT_KEEP_RELEASES;
   const value = Number(raw);
   if (!/^\s*\d+\s*$/.test(raw) || value < 1 || value > 100) {
-    throw cliError("KEEP_RELEASES_INVALID", `HOP3_KEEP_RELEASES=${JSON.stringify(raw)} is not a whole number from 1 to 100.`, { details: { value: raw } });
+    throw coreError("KEEP_RELEASES_INVALID", `HOP3_KEEP_RELEASES=${JSON.stringify(raw)} is not a whole number from 1 to 100.`, { details: { value: raw } });
   }
   return value;
 }
@@ -105,7 +127,7 @@ export function releasesToPrune(releases: readonly Release[], keep: number, live
  * root, release directory, Docker image, through `Builder.discard`), then their record. A release
  * whose resources cannot be freed keeps its record, so the next prune tries again.
  */
-export async function pruneReleases(distribution: Distribution, app: string, keep: number, liveId: string | undefined, logger: Logger, signal: AbortSignal): Promise<string[]> {
+export async function pruneReleases(distribution: CoreDistribution, app: string, keep: number, liveId: string | undefined, logger: Logger, signal: AbortSignal): Promise<string[]> {
   const { home } = distribution;
   const pruned: string[] = [];
   for (const release of releasesToPrune(listReleases(home, app), keep, liveId)) {

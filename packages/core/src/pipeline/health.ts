@@ -1,6 +1,9 @@
 import { request } from "node:http";
-import type { Healthcheck } from "@hop3/core";
-import { cliError } from "../errors.js";
+import type { OperationContext } from "../contracts/common.js";
+import type { HealthGateRequest } from "../contracts/deployer.js";
+import type { Router } from "../contracts/router.js";
+import { coreError } from "../error-codes.js";
+import type { BuildArtifact, Healthcheck } from "../schemas/artifact.js";
 
 export interface HealthTarget {
   /** Where the router listens, "host:port". */
@@ -25,7 +28,7 @@ export interface HealthResult {
 }
 
 /**
- * Asks the app through the router, as a user would, until it answers or time runs out. A 502 or
+ * Asks an address (the router, or one instance) as a user would, until it answers or time runs out. A 502 or
  * 503 from the proxy means the app is not up yet.
  */
 export async function waitUntilServing(target: HealthTarget): Promise<HealthResult> {
@@ -50,7 +53,7 @@ export async function waitUntilServing(target: HealthTarget): Promise<HealthResu
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const url = `${target.url.replace(/\/$/, "")}${target.check.path}`;
-  throw cliError("HEALTH_CHECK_FAILED", `${url} did not answer as expected after ${attempts} tries in ${seconds} s (last: ${last}).`, {
+  throw coreError("HEALTH_CHECK_FAILED", `${url} did not answer as expected after ${attempts} tries in ${seconds} s (last: ${last}).`, {
     details: { url, last, attempts },
   });
 }
@@ -73,10 +76,52 @@ function get(target: HealthTarget, timeoutMs: number): Promise<{ status: number;
 }
 
 /** "127.0.0.1:8080" or "[::1]:8080"; 0.0.0.0 is asked on loopback. */
-export function splitListen(listen: string): [string, number] {
+function splitListen(listen: string): [string, number] {
   const colon = listen.lastIndexOf(":");
   let host = listen.slice(0, colon).replace(/^\[|\]$/g, "");
   if (host === "0.0.0.0" || host === "") host = "127.0.0.1";
   if (host === "::") host = "::1";
   return [host, Number(listen.slice(colon + 1))];
+}
+
+/** Default time a new release has to answer, when hop3.toml [run] start-timeout does not say. */
+export const DEFAULT_START_TIMEOUT_SECONDS = 30;
+
+/** What decides how a release is checked: hop3.toml [run] start-timeout and [healthcheck] of its source. */
+export interface HealthSettings {
+  readonly startTimeoutSeconds?: number;
+  readonly healthcheck?: Healthcheck;
+}
+
+/**
+ * The one health check of a release, asked at two places: `gate`, of each new web instance on its
+ * own port, before any traffic goes to it (what a deployer that starts releases beside the
+ * running one calls as `DeployContext.healthGate`); then `throughRouter`, of the app as a user
+ * reaches it, to confirm it is served. Both ask the same path with the same rules and time.
+ */
+export interface ReleaseHealth {
+  readonly gate: (request: HealthGateRequest) => Promise<void>;
+  readonly throughRouter: (router: Router, context: OperationContext) => Promise<HealthResult>;
+}
+
+export function releaseHealth(app: string, settings: HealthSettings, artifact: BuildArtifact, signal: AbortSignal): ReleaseHealth {
+  const explicit = artifact.runtime.healthcheck ?? settings.healthcheck;
+  const check = explicit ?? { path: "/" };
+  const timeoutMs = (settings.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000;
+  const host = `${app}.localhost`;
+  // A process answering anything below 500 is up (a 5xx, 503 while it warms up, is not), unless
+  // the app says what it must answer; a static site, which nginx answers alone, must answer 2xx/3xx.
+  const hasWeb = Object.keys(artifact.runtime.workers).some((name) => name !== "static");
+  return {
+    async gate({ upstreams }) {
+      for (const upstream of upstreams) {
+        const listen = upstream.host.includes(":") ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
+        await waitUntilServing({ listen, host, url: `http://${listen}/`, check, strict: explicit !== undefined, timeoutMs, signal });
+      }
+    },
+    async throughRouter(router, context) {
+      const status = await router.status(context);
+      return waitUntilServing({ listen: status.listen, host, url: router.urlFor(app), check, strict: !hasWeb || explicit !== undefined, timeoutMs, signal });
+    },
+  };
 }

@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { rotateInPlace } from "@hop3/core";
-import { LogFollower } from "../src/apps/worker-logs.js";
+import { rotateInPlace } from "../../src/host/logs.js";
+import { LogFollower } from "../../src/pipeline/worker-logs.js";
 
 // Real files, rotated by core's own rotateInPlace (copy the tail to <log>.1, truncate in place), as
 // the uWSGI deployer's maintenance does while a worker keeps appending.

@@ -1,0 +1,231 @@
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Deployer } from "../contracts/deployer.js";
+import { testCrashPoint } from "../crash-points.js";
+import { Hop3Error } from "../errors.js";
+import { appStateDir, newReleaseId } from "../home.js";
+import { readHop3Config } from "../hop3-config.js";
+import { resolveLimits, type AppLimits, type ResolvedLimits } from "../host/limits.js";
+import { processesOfUid } from "../host/processes.js";
+import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
+import { silentLogger } from "../logger.js";
+import type { BuildArtifact } from "../schemas/artifact.js";
+import { readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft } from "./app-record.js";
+import { deployContext } from "./context.js";
+import type { CoreDistribution } from "./core-distribution.js";
+import { createSteps, type Steps } from "./events.js";
+import { releaseHealth, type HealthResult } from "./health.js";
+import { lockApp } from "./lock.js";
+import { signalOf, type PipelineOptions } from "./options.js";
+import { keepReleasesSetting, listReleases, markInterrupted, markLive, pruneReleases, writeRelease, type Release } from "./releases.js";
+import { tailWorkerLogs } from "./worker-logs.js";
+
+/** What to deploy: an app directory, and what to set for it. */
+export interface DeployRequest {
+  /** The app's directory (its hop3.toml, Procfile, hop3.nix or sources). */
+  readonly dir: string;
+  /** The app's name; default: from hop3.toml, else the directory's name. */
+  readonly appName?: string;
+  /** Builder name; overrides hop3.toml `[build] builder`. */
+  readonly builder?: string;
+  /** Values to set for the app before it starts (`hop3 deploy --env K=V`), kept like `setEnv`. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** A release that went live. */
+export interface DeployOutcome {
+  readonly app: string;
+  /** The id of the new live release. */
+  readonly release: string;
+  readonly builder: string;
+  readonly deployer: string;
+  readonly artifact: BuildArtifact;
+  /** Where the app answers. */
+  readonly url: string;
+  readonly status: "running";
+  /** The answer that confirmed it through the router. */
+  readonly health: HealthResult;
+  /** Ids of older releases removed to keep HOP3_KEEP_RELEASES of them. */
+  readonly pruned: readonly string[];
+}
+
+/**
+ * source -> plan -> build -> release -> deploy (health gate, switch) -> confirmed -> live -> prune.
+ * A failure before the deploy step changes nothing that runs. When the deployer's deploy() fails,
+ * the release that served still serves: bringing it back is the deployer's (see Deployer.deploy).
+ * A release that passed no gate and is not served through the router is stopped, its logs kept.
+ */
+export async function deployApp(distribution: CoreDistribution, request: DeployRequest, options: PipelineOptions = {}): Promise<DeployOutcome> {
+  const { home, env } = distribution;
+  const signal = signalOf(options);
+  const steps = createSteps(options.onStep);
+  const app = distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName });
+  const keep = keepReleasesSetting(env);
+  const unlock = lockApp(home, app.name, "deploy", { create: true });
+  try {
+    const plan = await steps.run("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
+    for (const warning of plan.warnings) steps.note(warning);
+    const limits = appLimits(app.config.limits, env);
+    for (const note of limits.notes) steps.note(note);
+    const releaseId = newReleaseId();
+    const artifact = await steps.run(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal, releaseId }), (a) => a.location);
+    const deployer = distribution.deployerFor(artifact);
+    const previous = readPreviousRecord(home, app.name, steps);
+    const record: AppRecordDraft = {
+      name: app.name,
+      source: app.dir,
+      appEnv: app.config.env,
+      userEnv: { ...previous?.userEnv, ...request.env },
+      scale: previous?.scale ?? {},
+      domains: previous?.domains ?? [],
+      ...(previous?.liveRelease && { liveRelease: previous.liveRelease }),
+      ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
+      ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
+      limits: limits.limits,
+    };
+    const release: Release = {
+      id: releaseId,
+      app: app.name,
+      createdAt: new Date().toISOString(),
+      source: app.dir,
+      builder: plan.builder.name,
+      deployer: deployer.name,
+      artifact,
+      status: "deploying",
+      env: { app: record.appEnv, user: record.userEnv },
+      ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
+      ...(record.healthcheck && { healthcheck: record.healthcheck }),
+      limits: limits.limits,
+    };
+    // Recorded before anything runs, so a deploy killed midway leaves a trace (marked interrupted by the next one).
+    markInterrupted(home, app.name, releaseId);
+    writeRelease(home, release);
+    testCrashPoint(env, "after-build");
+
+    try {
+      const health = await startRelease(distribution, steps, signal, record, artifact, deployer);
+      writeRelease(home, { ...release, status: "live" });
+      markLive(home, app.name, releaseId);
+      writeAppRecord(home, { ...record, liveRelease: releaseId });
+      // The release is live: failing to tidy older ones must not fail the deploy (the next one tries again).
+      const pruned = await steps
+        .run("keep releases", (logger) => pruneReleases(distribution, app.name, keep, releaseId, logger, signal), (ids) => (ids.length === 0 ? `the last ${keep}` : `the last ${keep}, ${ids.length} older removed`))
+        .catch((error: unknown) => {
+          steps.note(`Older releases were not removed: ${(error as Error).message}`);
+          return [];
+        });
+      return { app: app.name, release: releaseId, builder: plan.builder.name, deployer: deployer.name, artifact, url: distribution.router().urlFor(app.name), status: "running", health, pruned };
+    } catch (error) {
+      const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
+      // Bookkeeping that fails too (a full disk) must not hide the error.
+      noting(steps, () => writeRelease(home, { ...release, status: "failed", error: failure }));
+      noting(steps, () => writeAppRecord(home, record));
+      const explained = await withLastLogLines(error, deployer, distribution, app.name, signal);
+      if (previous?.liveRelease) await restartOnItsDeployer(distribution, steps, signal, previous, deployer);
+      throw explained;
+    }
+  } finally {
+    unlock();
+    // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root, no user).
+    if (!existsSync(join(appStateDir(home, app.name), "app.json"))) {
+      rmSync(appStateDir(home, app.name), { recursive: true, force: true });
+      removeUnusedAppUser({ home, env }, app.name);
+    }
+  }
+}
+
+/**
+ * Deploys an artifact through the release's health check: the deployer asks it of the new
+ * instances before it switches (the gate), then the app is asked through the router as a user
+ * would. When deploy() throws, what served still serves (the deployer's guarantee). When the
+ * release took traffic without passing the gate (a deployer that switched without asking it) and
+ * is not served, it is stopped here: nothing that fails its health check keeps running.
+ */
+export async function startRelease(
+  distribution: CoreDistribution,
+  steps: Steps,
+  signal: AbortSignal,
+  record: AppRecordDraft,
+  artifact: BuildArtifact,
+  deployer: Deployer,
+): Promise<HealthResult> {
+  const health = releaseHealth(record.name, record, artifact, signal);
+  let gated = false;
+  const healthGate = async (request: Parameters<typeof health.gate>[0]) => {
+    if (request.upstreams.length === 0) await health.throughRouter(distribution.router(), distribution.operationContext({ signal }));
+    else await health.gate(request);
+    gated = true;
+  };
+  await steps.run(`deploy with ${deployer.name}`, (logger) => deployer.deploy(artifact, { ...deployContext(distribution, record, { signal, logger }), healthGate }));
+  try {
+    return await steps.run("health", () => health.throughRouter(distribution.router(), distribution.operationContext({ signal })), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
+  } catch (error) {
+    if (!gated) {
+      await deployer.stop(record.name, deployContext(distribution, record, { signal, logger: silentLogger })).catch((stopError: unknown) => {
+        steps.note(`The failed release could not be stopped: ${(stopError as Error).message}`);
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * When the app moves to another deployer (a static site that now has a web worker...), the new
+ * deployer has no release of the app to keep serving, and the one that had it was not asked: its
+ * release is started again there. Within one deployer, that deployer keeps or restores what served
+ * (the Deployer contract): nothing is done here.
+ */
+async function restartOnItsDeployer(distribution: CoreDistribution, steps: Steps, signal: AbortSignal, previous: AppRecord, failed: Deployer): Promise<void> {
+  const live = listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease);
+  if (!live || live.deployer === failed.name) return;
+  try {
+    const deployer = distribution.deployerFor(live.artifact);
+    await steps.run(`start release ${live.id} with ${deployer.name}`, (logger) => deployer.start(previous.name, deployContext(distribution, previous, { signal, logger })));
+  } catch (error) {
+    steps.note(`The previous release ${live.id} could not be started again: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The limits a release runs with: its hop3.toml's, else the server's defaults, within the server's
+ * maximum, and the notes about them. Which of them this host cannot enforce is the deployer's to
+ * say: it knows how it enforces each (cgroups, rlimits, a container's flags).
+ */
+export function appLimits(requested: AppLimits, env: Readonly<Record<string, string | undefined>>): ResolvedLimits {
+  const config = readHop3Config(env);
+  return resolveLimits(requested, config.limits, config.maxLimits);
+}
+
+/** The user of an app that never ran, unless something of it still runs (then destroy removes it). */
+function removeUnusedAppUser(scope: UserScope, app: string): void {
+  const user = findAppUser(scope, app);
+  if (user?.dedicated && processesOfUid(user.uid).length === 0) removeAppUser(scope, app);
+}
+
+/** A record that cannot be read must not block the deploy that writes it anew. */
+function readPreviousRecord(home: string, app: string, steps: Steps): AppRecord | undefined {
+  try {
+    return readAppRecord(home, app);
+  } catch (error) {
+    steps.note(`${(error as Error).message} It is written anew by this deploy.`);
+    return undefined;
+  }
+}
+
+/** The error of a release that did not answer, with its workers' last lines: the usual reason why. */
+async function withLastLogLines(error: unknown, deployer: Deployer, distribution: CoreDistribution, app: string, signal: AbortSignal): Promise<unknown> {
+  if (!Hop3Error.is(error) || error.code !== "HEALTH_CHECK_FAILED") return error;
+  const lines = await tailWorkerLogs(deployer, distribution, app, signal, 10).catch(() => []);
+  if (lines.length === 0) return error;
+  const message = `${error.message}\nLast log lines:\n${lines.map((line) => `  ${line}`).join("\n")}`;
+  return new Hop3Error({ code: error.code, message, hint: error.hint, cause: error.cause, details: { ...error.details, lastLines: lines } });
+}
+
+function noting(steps: Steps, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    steps.note(`Could not record the failed release: ${(error as Error).message}`);
+  }
+}
+
