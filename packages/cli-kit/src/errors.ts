@@ -2,6 +2,10 @@ import { defineErrors } from "@hop3/core";
 
 /** Codes raised by the program shell itself, whatever its commands. Each has a page under docs/errors/. */
 export const { catalog: cliKitErrorCatalog, error: cliKitError } = defineErrors({
+  CONFIRMATION_REQUIRED: {
+    title: "A destructive command needs confirmation",
+    hint: "Add --yes to confirm.",
+  },
   STATE_WRITE_FAILED: {
     title: "Hop3 could not write a file it keeps",
     hint: "Free space on the file system of HOP3_HOME (`df -h $HOP3_HOME`), or make it writable, then run the command again: nothing of the failed change was kept.",

@@ -1,9 +1,10 @@
 export { createCli, runningProgram, EXIT, type Cli, type CliOptions } from "./create-cli.js";
-export { parseCommandArgs, usageLine, commandHelp, type CommandDeclaration } from "./args.js";
+export { parseCommandArgs, parseAssignments, usageLine, commandHelp, type CommandDeclaration } from "./args.js";
 export { processIO, colors, type CliIO, type OutputStream } from "./io.js";
 export { memoryIO } from "./memory-io.js";
+export { appCommands } from "./commands/index.js";
 export { renderSteps, createReporter, type StepReporter } from "./reporter.js";
-export { asWriteFailure, cliKitErrorCatalog, type CliKitErrorCode } from "./errors.js";
+export { asWriteFailure, cliKitError, cliKitErrorCatalog, type CliKitErrorCode } from "./errors.js";
 export { readPluginSettings, type PluginSettings } from "./plugin-settings.js";
 // The command contract is core's (plugins depend on core only); these are its names in a program.
 export {

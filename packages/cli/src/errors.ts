@@ -2,10 +2,6 @@ import { defineErrors } from "@hop3/core";
 
 /** Codes raised by the CLI's own steps. Each has a page under docs/errors/. */
 export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({
-  CONFIRMATION_REQUIRED: {
-    title: "A destructive command needs confirmation",
-    hint: "Add --yes to confirm.",
-  },
   SETUP_PLATFORM_UNSUPPORTED: {
     title: "hop3 setup cannot install packages on this system",
     hint: "Install the programs it lists by hand (each with its guide), then run `hop3 doctor`; setup installs packages itself only on Debian and Ubuntu, with apt.",

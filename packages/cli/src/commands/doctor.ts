@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { Hop3Error, LIMIT_NAMES, limitsText, runCommand, runsAsRoot } from "@hop3/core";
-import { defineCommand } from "../command.js";
+import { defineCommand } from "@hop3/cli-kit";
 import {
   bootReport,
   bootUnitName,

@@ -1,8 +1,6 @@
-import { findProgram, runCommand } from "@hop3/core";
-import { defineCommand } from "../command.js";
+import { cliKitError, colors, defineCommand, type CliIO } from "@hop3/cli-kit";
+import { findProgram, runCommand, UsageError } from "@hop3/core";
 import { cliError } from "../errors.js";
-import { colors, type CliIO } from "../io.js";
-import { UsageError } from "../usage-error.js";
 
 const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [--user NAME] [--json]";
 
@@ -61,7 +59,7 @@ export const setupCommand = defineCommand({
     }
     if (plan.steps.length > 0 && !args.values.yes) {
       if (!json) io.stdout.write(`${planText(plan, "").join("\n")}\n`);
-      throw cliError("CONFIRMATION_REQUIRED", "hop3 setup changes this machine (above); nothing was changed.", { hint: "Add --yes to make these changes, or --dry-run to only see them." });
+      throw cliKitError("CONFIRMATION_REQUIRED", "hop3 setup changes this machine (above); nothing was changed.", { hint: "Add --yes to make these changes, or --dry-run to only see them." });
     }
 
     const report = await runSetup(plan, {

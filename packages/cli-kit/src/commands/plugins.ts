@@ -1,6 +1,6 @@
-import { defineCommand } from "../command.js";
+import { defineCliCommand } from "@hop3/core";
 
-export const pluginsCommand = defineCommand({
+export const pluginsCommand = defineCliCommand({
   name: ["plugins"],
   summary: "List the plugins of this distribution and what each contributes",
   usage: "hop3 plugins [--json]",

@@ -1,6 +1,4 @@
-import { checkDomain, MAX_DOMAINS } from "@hop3/core";
-import { defineCommand, type Command, type CommandInput } from "../command.js";
-import { UsageError } from "../usage-error.js";
+import { checkDomain, type CliCommand, type CliCommandInput, defineCliCommand, MAX_DOMAINS, UsageError } from "@hop3/core";
 
 const USAGES = {
   list: "hop3 domains NAME [--json]",
@@ -8,14 +6,14 @@ const USAGES = {
   remove: "hop3 domains remove NAME HOST... [--json]",
 } as const;
 
-function appAndHosts(input: CommandInput, usage: string): [string, string[]] {
+function appAndHosts(input: CliCommandInput, usage: string): [string, string[]] {
   const [name, ...hosts] = input.args.positionals;
   if (!name) throw new UsageError("the app name is missing", usage);
   if (hosts.length === 0) throw new UsageError("give at least one HOST", usage);
   return [name, hosts.map((host) => checkDomain(name, host))];
 }
 
-export const domainsListCommand = defineCommand({
+export const domainsListCommand = defineCliCommand({
   name: ["domains"],
   summary: "List the host names an app answers to besides <app>.localhost",
   usage: USAGES.list,
@@ -29,8 +27,8 @@ export const domainsListCommand = defineCommand({
   },
 });
 
-function changeCommand(verb: "add" | "remove", summary: string): Command {
-  return defineCommand({
+function changeCommand(verb: "add" | "remove", summary: string): CliCommand {
+  return defineCliCommand({
     name: ["domains", verb],
     summary,
     usage: USAGES[verb],
@@ -46,7 +44,7 @@ function changeCommand(verb: "add" | "remove", summary: string): Command {
   });
 }
 
-export const domainsCommands: readonly Command[] = [
+export const domainsCommands: readonly CliCommand[] = [
   domainsListCommand,
   changeCommand("add", "Make an app answer to more host names (routed at once when it runs)"),
   changeCommand("remove", "Stop an app answering to host names"),

@@ -1,8 +1,7 @@
-import { defineCommand } from "../command.js";
-import { cliError } from "../errors.js";
-import { UsageError } from "../usage-error.js";
+import { defineCliCommand, UsageError } from "@hop3/core";
+import { cliKitError } from "../errors.js";
 
-export const appsCommand = defineCommand({
+export const appsCommand = defineCliCommand({
   name: ["apps"],
   summary: "List the apps of this Hop3 and their live release",
   usage: "hop3 apps [--json]",
@@ -20,7 +19,7 @@ export const appsCommand = defineCommand({
   },
 });
 
-export const destroyCommand = defineCommand({
+export const destroyCommand = defineCliCommand({
   name: ["destroy"],
   summary: "Remove an app entirely: processes, routes, releases, GC roots, state",
   usage: "hop3 destroy NAME --yes [--json]",
@@ -30,7 +29,7 @@ export const destroyCommand = defineCommand({
     const name = args.positionals[0];
     if (!name) throw new UsageError("the app name is missing", this.usage);
     const confirm = () => {
-      if (!args.values.yes) throw cliError("CONFIRMATION_REQUIRED", `Destroying ${name} removes its processes, routes, releases and state; nothing can be restored.`, { details: { app: name } });
+      if (!args.values.yes) throw cliKitError("CONFIRMATION_REQUIRED", `Destroying ${name} removes its processes, routes, releases and state; nothing can be restored.`, { details: { app: name } });
     };
     await (await distribution()).destroy(name, { confirm, onStep, signal: io.signal });
     return { data: { app: name, destroyed: true }, text: `${name} is destroyed: nothing of it is left.` };

@@ -1,8 +1,7 @@
 import { relative, resolve } from "node:path";
-import type { AppSource, Distribution } from "@hop3/core";
-import { defineCommand } from "../command.js";
+import { type AppSource, defineCliCommand, type Distribution } from "@hop3/core";
 
-export const validateCommand = defineCommand({
+export const validateCommand = defineCliCommand({
   name: ["validate"],
   summary: "Read an app's hop3.toml and Procfile and print the configuration Hop3 acts on (no side effects)",
   usage: "hop3 validate [DIR] [--app NAME] [--json]",

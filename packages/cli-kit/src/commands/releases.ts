@@ -1,7 +1,6 @@
-import { defineCommand } from "../command.js";
-import { UsageError } from "../usage-error.js";
+import { defineCliCommand, UsageError } from "@hop3/core";
 
-export const releasesCommand = defineCommand({
+export const releasesCommand = defineCliCommand({
   name: ["releases"],
   summary: "List an app's kept releases, newest first: id, status, builder, source",
   usage: "hop3 releases NAME [--json]",
@@ -15,7 +14,7 @@ export const releasesCommand = defineCommand({
   },
 });
 
-export const rollbackCommand = defineCommand({
+export const rollbackCommand = defineCliCommand({
   name: ["rollback"],
   summary: "Start the previous (or the named) release again, through the health gate, without building",
   usage: "hop3 rollback NAME [RELEASE] [--json]",

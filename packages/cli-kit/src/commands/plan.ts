@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
-import type { BuildPlan, Distribution } from "@hop3/core";
-import { defineCommand } from "../command.js";
+import { type BuildPlan, defineCliCommand, type Distribution } from "@hop3/core";
 
-export const planCommand = defineCommand({
+export const planCommand = defineCliCommand({
   name: ["plan"],
   summary: "Say which builder would build an app, and why (no side effects)",
   usage: "hop3 plan [DIR] [--app NAME] [--builder NAME] [--json]",

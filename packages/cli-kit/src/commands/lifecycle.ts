@@ -1,8 +1,6 @@
-import { limitsText, type DeploymentStatus } from "@hop3/core";
-import { defineCommand, type Command, type CommandInput } from "../command.js";
-import { UsageError } from "../usage-error.js";
+import { type CliCommand, type CliCommandInput, defineCliCommand, type DeploymentStatus, limitsText, UsageError } from "@hop3/core";
 
-function appArgument(input: CommandInput, usage: string): string {
+function appArgument(input: CliCommandInput, usage: string): string {
   const name = input.args.positionals[0];
   if (!name) throw new UsageError("the app name is missing", usage);
   return name;
@@ -17,9 +15,9 @@ export function statusText(status: DeploymentStatus): string[] {
 }
 
 /** start, stop, restart: the same shape, one pipeline method each. */
-function lifecycleCommand(verb: "start" | "stop" | "restart", summary: string): Command {
+function lifecycleCommand(verb: "start" | "stop" | "restart", summary: string): CliCommand {
   const usage = `hop3 ${verb} NAME [--json]`;
-  return defineCommand({
+  return defineCliCommand({
     name: [verb],
     summary,
     usage,
@@ -36,7 +34,7 @@ export const startCommand = lifecycleCommand("start", "Start an app's live relea
 export const stopCommand = lifecycleCommand("stop", "Stop an app's processes and routes (its state is kept)");
 export const restartCommand = lifecycleCommand("restart", "Restart an app's processes, applying changed config");
 
-export const statusCommand = defineCommand({
+export const statusCommand = defineCliCommand({
   name: ["status"],
   summary: "Show an app's processes, ports and URL",
   usage: "hop3 status NAME [--json]",
@@ -56,7 +54,7 @@ export const statusCommand = defineCommand({
   },
 });
 
-export const scaleCommand = defineCommand({
+export const scaleCommand = defineCliCommand({
   name: ["scale"],
   summary: "Run N instances of a worker (each web instance gets its own port)",
   usage: "hop3 scale NAME WORKER=N... [--json]",

@@ -1,6 +1,4 @@
-import { checkEnvKey } from "@hop3/core";
-import { defineCommand, type Command } from "../command.js";
-import { UsageError } from "../usage-error.js";
+import { checkEnvKey, type CliCommand, defineCliCommand, UsageError } from "@hop3/core";
 import { parseAssignments } from "../args.js";
 
 /** Keys whose values are shown masked. */
@@ -16,8 +14,8 @@ const USAGES = {
   unset: "hop3 config unset NAME KEY... [--json]",
 } as const;
 
-function configCommand(verb: "show" | "get" | "set" | "unset", summary: string): Command {
-  return defineCommand({
+function configCommand(verb: "show" | "get" | "set" | "unset", summary: string): CliCommand {
+  return defineCliCommand({
     name: ["config", verb],
     summary,
     usage: USAGES[verb],
@@ -46,7 +44,7 @@ function configCommand(verb: "show" | "get" | "set" | "unset", summary: string):
   });
 }
 
-export const configCommands: readonly Command[] = [
+export const configCommands: readonly CliCommand[] = [
   configCommand("show", "Show the values set for an app (secrets masked)"),
   configCommand("get", "Print one value set for an app"),
   configCommand("set", "Set values for an app; applied on the next start or restart"),

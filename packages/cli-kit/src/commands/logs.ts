@@ -1,8 +1,6 @@
-import { LogFollower, tailLines, type WorkerLog } from "@hop3/core";
-import { defineCommand } from "../command.js";
-import { UsageError } from "../usage-error.js";
+import { defineCliCommand, LogFollower, tailLines, UsageError, type WorkerLog } from "@hop3/core";
 
-export const logsCommand = defineCommand({
+export const logsCommand = defineCliCommand({
   name: ["logs"],
   summary: "Print an app's worker logs (--follow keeps printing new lines)",
   usage: "hop3 logs NAME [--worker W] [--lines N] [--follow | --json]",

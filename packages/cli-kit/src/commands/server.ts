@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Hop3Error, tryLockFile, type Distribution, type ServiceStatus } from "@hop3/core";
+import { type CliCommand, defineCliCommand, type Distribution, Hop3Error, type ServiceStatus, tryLockFile } from "@hop3/core";
 import { colors, type CliIO } from "../io.js";
-import { defineCommand, type Command } from "../command.js";
 
 interface ServerState {
   readonly router: { name: string; running: boolean; pid?: number; listen: string; apps: readonly string[] };
@@ -31,8 +30,8 @@ function serverText(state: ServerState): string[] {
   ];
 }
 
-function serverCommand(action: "start" | "stop" | "status", summary: string): Command {
-  return defineCommand({
+function serverCommand(action: "start" | "stop" | "status", summary: string): CliCommand {
+  return defineCliCommand({
     name: ["server", action],
     summary,
     usage: `hop3 server ${action} [--json]`,
@@ -91,7 +90,7 @@ export async function maintainServer(dist: Distribution, io: CliIO): Promise<Mai
   }
 }
 
-export const serverMaintainCommand = defineCommand({
+export const serverMaintainCommand = defineCliCommand({
   name: ["server", "maintain"],
   summary: "Rotate and cap the logs of the apps, the supervisor and the router (Hop3 runs it every minute)",
   usage: "hop3 server maintain [--json]",
@@ -106,7 +105,7 @@ export const serverMaintainCommand = defineCommand({
   },
 });
 
-export const serverCommands: readonly Command[] = [
+export const serverCommands: readonly CliCommand[] = [
   serverCommand("start", "Start the router and the process supervisor of this HOP3_HOME"),
   serverCommand("stop", "Stop them (every app stops with them)"),
   serverCommand("status", "Show whether they run"),

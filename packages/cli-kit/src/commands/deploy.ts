@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { parseAssignments } from "../args.js";
-import { defineCommand } from "../command.js";
+import { defineCliCommand } from "@hop3/core";
 
-export const deployCommand = defineCommand({
+export const deployCommand = defineCliCommand({
   name: ["deploy"],
   summary: "Build an app, start it, route it, wait until it answers, and print its URL",
   usage: "hop3 deploy [DIR] [--app NAME] [--builder NAME] [--env K=V]... [--json]",

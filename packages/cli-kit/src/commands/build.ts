@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
-import { defineCommand } from "../command.js";
+import { defineCliCommand } from "@hop3/core";
 
-export const buildCommand = defineCommand({
+export const buildCommand = defineCliCommand({
   name: ["build"],
   summary: "Build an app and print the artifact (nothing is deployed)",
   usage: "hop3 build [DIR] [--app NAME] [--builder NAME] [--json]",
