@@ -4,11 +4,20 @@ import { dirname, resolve } from "node:path";
 import { sweepStaleHop3Users } from "@hop3/test-support";
 
 /**
+ * Projects whose setup ran and whose teardown has not. Global setup runs once per project, each
+ * maybe in a module instance of its own: the count lives on globalThis.
+ */
+const projects = globalThis as { hop3ActiveTestProjects?: number };
+
+/**
  * Hop3 makes a system user per app (and a web user per HOP3_HOME) when it runs as root, as tests
  * in CI do. Users of homes that are gone are removed before and after the run.
  */
 export function setup(): void {
-  sweepStaleHop3Users();
+  // Each project (unit, integration) runs this, and a project's setup can come while the other's
+  // tests run: the sweep is for the first setup and the last teardown only, when no test runs.
+  projects.hop3ActiveTestProjects = (projects.hop3ActiveTestProjects ?? 0) + 1;
+  if (projects.hop3ActiveTestProjects === 1) sweepStaleHop3Users();
   checkCheckoutReachable();
   provideNixpkgsStandIn();
 }
@@ -28,7 +37,8 @@ function checkCheckoutReachable(): void {
 }
 
 export function teardown(): void {
-  sweepStaleHop3Users();
+  projects.hop3ActiveTestProjects = (projects.hop3ActiveTestProjects ?? 1) - 1;
+  if (projects.hop3ActiveTestProjects === 0) sweepStaleHop3Users();
 }
 
 /**

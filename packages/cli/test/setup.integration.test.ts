@@ -77,7 +77,7 @@ describe.sequential("hop3 setup on this machine", () => {
     const install = plan.steps.find((s) => s.id === "packages");
     expect(install?.commands).toEqual([`DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends ${REMOVABLE}`]);
     expect(plan.checks.map((c) => c.id)).toEqual(expect.arrayContaining(["check-nix-build", "check-hop3-on-path"]));
-    expect(plan.checks.find((c) => c.id === "check-nix-build")!.commands[0]).toMatch(/^runuser -u nobody -G nix-users -- env NIX_REMOTE=daemon nix-build /);
+    expect(plan.checks.find((c) => c.id === "check-nix-build")!.commands[0]).toMatch(/^runuser -u nobody -G nix-users -- env 'NIX_REMOTE=daemon' nix-build /);
     expect(plan.notes.join("\n")).toContain(`No systemd here: nothing starts Hop3 at boot. Have your init system run, at boot: ${plan.bootCommand}`);
     expect(dpkgInstalled([REMOVABLE])).toEqual([]);
   });

@@ -42,7 +42,7 @@ describe("Hop3's schedule under the emperor", () => {
 
   it("is updated when Hop3 is run from elsewhere, and stays in the folder when the emperor stops", async () => {
     await deployer.startService!({ ...context, hop3Command: ["/bin/sh", fakeHop3, "--from-elsewhere"] });
-    expect(readFileSync(emperorLayout(home).maintenanceScript, "utf8")).toContain(`'--from-elsewhere' 'server' 'maintain'`);
+    expect(readFileSync(emperorLayout(home).maintenanceScript, "utf8")).toContain(`--from-elsewhere server maintain\n`);
     await waitFor(() => runs().some((run) => run.includes("args=--from-elsewhere server maintain")), 15_000, "a run of the updated command");
     await deployer.stopService!(context);
     expect(existsSync(join(emperorLayout(home).vassals, MAINTENANCE_VASSAL))).toBe(true);
