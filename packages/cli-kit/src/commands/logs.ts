@@ -1,4 +1,4 @@
-import { defineCliCommand, LogFollower, tailLines, UsageError, type WorkerLog } from "@hop3/core";
+import { defineCliCommand, LogFollower, sleep, tailLines, UsageError, type WorkerLog } from "@hop3/core";
 
 export const logsCommand = defineCliCommand({
   name: ["logs"],
@@ -35,6 +35,6 @@ async function follow(logs: readonly WorkerLog[], label: (log: WorkerLog) => str
   const followers = logs.map((log) => ({ log, follower: new LogFollower(log.path) }));
   while (!io.signal.aborted) {
     for (const { log, follower } of followers) for (const line of follower.poll()) io.stdout.write(`${label(log)} | ${line}\n`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }

@@ -149,16 +149,16 @@ export async function startRelease(
   artifact: BuildArtifact,
   deployer: Deployer,
 ): Promise<HealthResult> {
-  const health = releaseHealth(record.name, record, artifact, signal);
+  const health = releaseHealth(record.name, record, artifact, distribution.operationContext({ signal }));
   let gated = false;
   const healthGate = async (request: Parameters<typeof health.gate>[0]) => {
-    if (request.upstreams.length === 0) await health.throughRouter(distribution.router(), distribution.operationContext({ signal }));
+    if (request.upstreams.length === 0) await health.throughRouter(distribution.router());
     else await health.gate(request);
     gated = true;
   };
   await steps.run(`deploy with ${deployer.name}`, (logger) => deployer.deploy(artifact, { ...deployContext(distribution, record, { signal, logger }), healthGate }));
   try {
-    return await steps.run("health", () => health.throughRouter(distribution.router(), distribution.operationContext({ signal })), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
+    return await steps.run("health", () => health.throughRouter(distribution.router()), (h) => `HTTP ${h.status} after ${Math.round(h.elapsedMs)} ms`);
   } catch (error) {
     if (!gated) {
       await deployer.stop(record.name, deployContext(distribution, record, { signal, logger: silentLogger })).catch((stopError: unknown) => {

@@ -1,8 +1,9 @@
-import { request } from "node:http";
 import type { OperationContext } from "../contracts/common.js";
 import type { HealthGateRequest } from "../contracts/deployer.js";
 import type { Router } from "../contracts/router.js";
 import { coreError } from "../error-codes.js";
+import { sleep } from "../host/waiting.js";
+import type { HttpClient } from "../services.js";
 import type { BuildArtifact, Healthcheck } from "../schemas/artifact.js";
 
 export interface HealthTarget {
@@ -19,6 +20,8 @@ export interface HealthTarget {
   /** How long the app has, in all, to answer (hop3.toml [run] start-timeout). */
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
+  /** How it asks: the operation's HTTP client (a service a distribution or a test may swap). */
+  readonly http: HttpClient;
 }
 
 export interface HealthResult {
@@ -39,7 +42,9 @@ export async function waitUntilServing(target: HealthTarget): Promise<HealthResu
   while (performance.now() - started < target.timeoutMs && attempts < maxAttempts && !target.signal.aborted) {
     attempts++;
     try {
-      const { status, body } = await get(target, (target.check.timeoutSeconds ?? 5) * 1000);
+      const [hostname, port] = splitListen(target.listen);
+      const address = hostname.includes(":") ? `[${hostname}]` : hostname;
+      const { status, body } = await target.http.get({ url: `http://${address}:${port}${target.check.path}`, host: target.host, timeoutMs: (target.check.timeoutSeconds ?? 5) * 1000 });
       const bodyOk = target.check.contains === undefined || body.includes(target.check.contains);
       const statusOk = target.strict ? status >= 200 && status < 400 : status < 500;
       if (statusOk && bodyOk) return { status, attempts, elapsedMs: performance.now() - started };
@@ -49,29 +54,12 @@ export async function waitUntilServing(target: HealthTarget): Promise<HealthResu
     }
     // Quick tries first: most apps answer within a few hundred milliseconds.
     const pause = target.check.intervalSeconds === undefined ? Math.min(250, 20 * attempts) : target.check.intervalSeconds * 1000;
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await sleep(pause);
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
   const url = `${target.url.replace(/\/$/, "")}${target.check.path}`;
   throw coreError("HEALTH_CHECK_FAILED", `${url} did not answer as expected after ${attempts} tries in ${seconds} s (last: ${last}).`, {
     details: { url, last, attempts },
-  });
-}
-
-function get(target: HealthTarget, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const [hostname, port] = splitListen(target.listen);
-  return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path: target.check.path, headers: { Host: target.host }, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => {
-        if (body.length < 65_536) body += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-    req.end();
   });
 }
 
@@ -101,10 +89,11 @@ export interface HealthSettings {
  */
 export interface ReleaseHealth {
   readonly gate: (request: HealthGateRequest) => Promise<void>;
-  readonly throughRouter: (router: Router, context: OperationContext) => Promise<HealthResult>;
+  readonly throughRouter: (router: Router) => Promise<HealthResult>;
 }
 
-export function releaseHealth(app: string, settings: HealthSettings, artifact: BuildArtifact, signal: AbortSignal): ReleaseHealth {
+export function releaseHealth(app: string, settings: HealthSettings, artifact: BuildArtifact, context: OperationContext): ReleaseHealth {
+  const { signal, http } = context;
   const explicit = artifact.runtime.healthcheck ?? settings.healthcheck;
   const check = explicit ?? { path: "/" };
   const timeoutMs = (settings.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS) * 1000;
@@ -116,12 +105,12 @@ export function releaseHealth(app: string, settings: HealthSettings, artifact: B
     async gate({ upstreams }) {
       for (const upstream of upstreams) {
         const listen = upstream.host.includes(":") ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
-        await waitUntilServing({ listen, host, url: `http://${listen}/`, check, strict: explicit !== undefined, timeoutMs, signal });
+        await waitUntilServing({ listen, host, url: `http://${listen}/`, check, strict: explicit !== undefined, timeoutMs, signal, http });
       }
     },
-    async throughRouter(router, context) {
+    async throughRouter(router) {
       const status = await router.status(context);
-      return waitUntilServing({ listen: status.listen, host, url: router.urlFor(app), check, strict: !hasWeb || explicit !== undefined, timeoutMs, signal });
+      return waitUntilServing({ listen: status.listen, host, url: router.urlFor(app), check, strict: !hasWeb || explicit !== undefined, timeoutMs, signal, http });
     },
   };
 }
