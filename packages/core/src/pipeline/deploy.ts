@@ -67,7 +67,9 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     for (const warning of plan.warnings) steps.note(warning);
     const limits = appLimits(app.config.limits, env);
     for (const note of limits.notes) steps.note(note);
-    const releaseId = newReleaseId();
+    // The operation's clock (a service a distribution or a test may swap) dates the release.
+    const now = distribution.operationContext({ signal }).clock.now();
+    const releaseId = newReleaseId(now);
     const artifact = await steps.run(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal, releaseId }), (a) => a.location);
     const deployer = distribution.deployerFor(artifact);
     const previous = readPreviousRecord(home, app.name, steps);
@@ -86,7 +88,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     const release: Release = {
       id: releaseId,
       app: app.name,
-      createdAt: new Date().toISOString(),
+      createdAt: now.toISOString(),
       source: app.dir,
       builder: plan.builder.name,
       deployer: deployer.name,
