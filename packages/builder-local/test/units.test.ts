@@ -57,6 +57,19 @@ describe("detection", () => {
     expect(await detected(appWith({ "README": "" }))).toEqual({});
   });
 
+  it("go: a go.mod, a Godeps/ folder or any .go file at the root, as upstream", async () => {
+    expect(await detected(appWith({ "go.mod": "module x", "main.go": "" }))).toEqual({ go: "go.mod and main.go found" });
+    expect(await detected(appWith({ "Godeps/Godeps.json": "{}" }))).toEqual({ go: "Godeps/ found" });
+    expect(await detected(appWith({ "server.go": "", Procfile: "web: go run server.go" }))).toEqual({ go: "server.go found" });
+    expect(await detected(appWith({ "a.go": "", "b.go": "", "c.go": "", "d.go": "" }))).toEqual({ go: "a.go, b.go, c.go and 1 more found" });
+    // Only the root counts, and a folder named like a file is not one.
+    expect(await detected(appWith({ "cmd/tool/main.go": "", "Godeps": "", "x.go/readme": "" }))).toEqual({});
+    const go = toolchains.find((t) => t.name === "go")!;
+    expect(await go.detect(appWith({ "README": "" }))).toMatchObject({ detected: false, reason: "no go.mod, Godeps/ or *.go file" });
+    expect(await go.detect(appWith({ "server.go": "" }, { build: { toolchain: "go" } } as never))).toMatchObject({ detected: true, files: ["server.go"], reason: "named by hop3.toml [build] toolchain (server.go found)" });
+    expect(await go.detect(appWith({ "main.go": "" }, { build: { toolchain: "generic" } } as never))).toMatchObject({ detected: false });
+  });
+
   it("a toolchain named in hop3.toml is the only one detected", async () => {
     expect(await detected(appWith({ "package.json": "{}" }, { build: { toolchain: "generic" } } as never))).toEqual({ generic: "named by hop3.toml [build] toolchain" });
     expect(Object.keys(await detected(appWith({ "package.json": "{}" }, { build: { toolchain: "python" } } as never)))).toEqual(["python"]);
