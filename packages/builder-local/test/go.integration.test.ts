@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createDistribution, createMemoryLogger } from "@hop3/core";
+import { createDistribution, createMemoryLogger, findProgram } from "@hop3/core";
 import { localBuilderPlugin } from "../src/index.js";
 import { removeTempHomes, tempHome } from "./helpers.js";
 
@@ -11,6 +11,8 @@ const home = tempHome("h3go-");
 const apps = mkdtempSync(join(home, "src-"));
 const distribution = createDistribution({ plugins: [localBuilderPlugin()], env: { ...process.env, HOP3_HOME: home } });
 afterAll(removeTempHomes);
+/** The directory of the go the build uses, which the workers get on their PATH. */
+const goDir = dirname(findProgram("go", process.env) ?? "/usr/bin/go");
 
 const MAIN = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hi") }\n';
 
@@ -37,14 +39,14 @@ describe("the go toolchain", () => {
     expect(log).toContain("No main.go: nothing to build");
     const cache = join(home, "apps", "gorun", "cache", "go");
     expect(artifact.runtime.env).toMatchObject({ GOCACHE: join(cache, "build"), GOPATH: join(cache, "path"), GOMODCACHE: join(cache, "mod") });
-    expect(artifact.runtime.path).toEqual(["/usr/bin"]);
+    expect(artifact.runtime.path).toEqual([goDir]);
   });
 
   it("builds bin/<app> from a main.go without a go.mod, and offers it as the web worker", async () => {
     const { artifact } = await build(app("gomain", { "main.go": MAIN, "util.go": "package main\n", "main_test.go": "package main\n" }));
     expect(artifact.runtime.workers).toEqual({ web: "bin/gomain" });
     expect(existsSync(join(artifact.location, "bin", "gomain"))).toBe(true);
-    expect(artifact.runtime.path).toEqual([join(artifact.location, "bin"), "/usr/bin"]);
+    expect(artifact.runtime.path).toEqual([join(artifact.location, "bin"), goDir]);
   });
 
   it("downloads the modules of a go.mod, and builds nothing without a main.go", async () => {
