@@ -4,6 +4,7 @@
  * by the Local builder (Flask from the machine's pip mirror), run by uWSGI's python3 plugin, then
  * what the app's check.py checks: GET / through nginx holds the text.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,4 +46,43 @@ describe.sequential("upstream wsgi apps", () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain(text);
   });
+
+  it("scales a wsgi worker, each instance on its own port, run as the app's user", async () => {
+    const scaled = await hop3(["scale", "flask-wsgi", "wsgi=2", "--json"], env);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    type Status = { workers: Array<{ worker: string; instance: number; port?: number; pid?: number; state: string }> };
+    const status = (await hop3(["status", "flask-wsgi", "--json"], env)).json<Status>();
+    const wsgi = status.workers.filter((worker) => worker.worker === "wsgi");
+    expect(wsgi.map((worker) => [worker.instance, worker.state])).toEqual([
+      [1, "running"],
+      [2, "running"],
+    ]);
+    expect(new Set(wsgi.map((worker) => worker.port)).size).toBe(2);
+    for (const worker of wsgi) {
+      // The worker and every uWSGI process under it are the app's, never root's.
+      const owners = execFileSync("ps", ["-o", "user=", "--ppid", String(worker.pid), "-p", String(worker.pid)], { encoding: "utf8" }).split("\n").filter((line) => line.trim() !== "");
+      expect(owners.length).toBeGreaterThan(0);
+      expect(owners.every((owner) => owner.trim() !== "root")).toBe(true);
+    }
+    expect((await httpGet(port, "flask-wsgi.localhost", "/")).body).toContain("Hello World!");
+  });
+  it("switches a redeploy of the scaled wsgi app with no failed request", async () => {
+    let stop = false;
+    const failures: string[] = [];
+    let requests = 0;
+    const polling = (async () => {
+      while (!stop) {
+        const page = await httpGet(port, "flask-wsgi.localhost", "/").catch((error: Error) => ({ status: 0, body: error.message }));
+        requests++;
+        if (page.status !== 200 || !page.body.includes("Hello World!")) failures.push(`${page.status} ${page.body.slice(0, 80)}`);
+      }
+    })();
+    const redeploy = await hop3(["deploy", join(corpus, "010-flask-pip-wsgi"), "--app", "flask-wsgi", "--env", "RELEASE=2", "--json"], env);
+    stop = true;
+    await polling;
+    expect(redeploy.code, redeploy.stderr).toBe(0);
+    expect(requests).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
+  });
+
 });

@@ -40,7 +40,10 @@ export function checkPythonPlugin(pluginDir: string = UWSGI_PLUGIN_DIR): void {
  * launcher, it gets the app's user, cgroups, limits, variables and stop handling like any worker,
  * and the app's variables never pass through a uWSGI file (which would expand `%` and `$(...)`).
  * `die-on-term`: SIGTERM would otherwise reload it; `need-app`: a module that fails to import
- * makes it exit, so the deploy reports the crash instead of serving errors.
+ * makes it exit, so the deploy reports the crash instead of serving errors. `Connection: close`:
+ * uWSGI's http-socket closes every connection after its response without saying so, and nginx,
+ * which keeps upstream connections alive, would send the next request on a closed one (reset, and
+ * the instance marked down: seen as 502s under load).
  */
 export function wsgiCommand(uwsgi: string, module: string): string {
   return [
@@ -51,6 +54,7 @@ export function wsgiCommand(uwsgi: string, module: string): string {
     `--module ${shellQuote(module)}`,
     '${VIRTUAL_ENV:+--virtualenv "$VIRTUAL_ENV"}',
     '--http-socket "$BIND_ADDRESS:$PORT"',
+    "--add-header 'Connection: close'",
     `--threads ${WSGI_THREADS} --enable-threads`,
   ].join(" ");
 }

@@ -34,6 +34,7 @@ describe("wsgi workers", () => {
     const withVenv = argv({ BIND_ADDRESS: "127.0.0.1", PORT: "8123", VIRTUAL_ENV: "/srv/app/venv 100%" });
     expect(withVenv.slice(withVenv.indexOf("--virtualenv"), withVenv.indexOf("--virtualenv") + 2)).toEqual(["--virtualenv", "/srv/app/venv 100%"]);
     expect(withVenv[withVenv.indexOf("--http-socket") + 1]).toBe("127.0.0.1:8123");
+    expect(withVenv[withVenv.indexOf("--add-header") + 1]).toBe("Connection: close"); // nginx must not reuse a connection uWSGI closes
     expect(argv({ BIND_ADDRESS: "127.0.0.1", PORT: "8123" })).not.toContain("--virtualenv");
   });
 
