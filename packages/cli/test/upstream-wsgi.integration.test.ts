@@ -5,10 +5,11 @@
  * what the app's check.py checks: GET / through nginx holds the text.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processesUnder } from "@hop3/test-support";
 import { freePort, hop3, httpGet } from "./run-hop3.js";
 
 const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
@@ -25,8 +26,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const app of ["flask-wsgi", "flask-alt"]) await hop3(["destroy", app, "--yes"], env);
   await hop3(["server", "stop"], env);
-});
+  expect(processesUnder(home)).toEqual([]);
+  rmSync(home, { recursive: true, force: true });
+}, 120_000);
 
 describe.sequential("upstream wsgi apps", () => {
   it("finds the corpus next to the repository", () => {

@@ -383,7 +383,7 @@ function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance:
   const box = boxOf(op);
   const assigned = { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) };
   const { env } = mergeWorkerEnv({ artifact: artifact.runtime.env, app: context.appEnv, user: context.userEnv, assigned });
-  const command = instance.wsgiModule === undefined ? instance.command : wsgiCommand(findProgram(op.settings.uwsgi, context.env) ?? op.settings.uwsgi, instance.wsgiModule);
+  const command = instance.wsgiModule === undefined ? instance.command : wsgiCommand(findProgram(op.settings.uwsgi, context.env) ?? op.settings.uwsgi, instance.wsgiModule, context.bindAddress);
   const common = { app: op.app, worker: instance.worker, index: instance.index, command, workingDir: artifact.runtime.workingDir, pidFile: files.pidFile, setpriv: box.setpriv };
   if (isolation === "container") {
     const appVariables = Object.fromEntries(Object.entries(env).filter(([name]) => !(ASSIGNED_NAMES as readonly string[]).includes(name)));

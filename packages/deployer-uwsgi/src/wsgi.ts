@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { isIPv6 } from "node:net";
 import { join } from "node:path";
 import { shellQuote } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
@@ -36,7 +37,7 @@ export function checkPythonPlugin(pluginDir: string = UWSGI_PLUGIN_DIR): void {
 /**
  * The command a `wsgi` instance runs through its launcher: a uWSGI of its own that loads the
  * module in-process (`plugin = python3`, `module`), with the build's virtualenv when the artifact
- * names one (VIRTUAL_ENV), serving HTTP on `$BIND_ADDRESS:$PORT` with a few threads. Run by the
+ * names one (VIRTUAL_ENV), serving HTTP on BIND_ADDRESS (bracketed when IPv6) and `$PORT` with a few threads. Run by the
  * launcher, it gets the app's user, cgroups, limits, variables and stop handling like any worker,
  * and the app's variables never pass through a uWSGI file (which would expand `%` and `$(...)`).
  * `die-on-term`: SIGTERM would otherwise reload it; `need-app`: a module that fails to import
@@ -45,7 +46,9 @@ export function checkPythonPlugin(pluginDir: string = UWSGI_PLUGIN_DIR): void {
  * which keeps upstream connections alive, would send the next request on a closed one (reset, and
  * the instance marked down: seen as 502s under load).
  */
-export function wsgiCommand(uwsgi: string, module: string): string {
+export function wsgiCommand(uwsgi: string, module: string, bindAddress: string): string {
+  // uWSGI reads an IPv6 address only in brackets; BIND_ADDRESS is an IP address (checked at deploy).
+  const host = isIPv6(bindAddress) ? `[${bindAddress}]` : bindAddress;
   return [
     "exec",
     shellQuote(uwsgi),
@@ -53,7 +56,7 @@ export function wsgiCommand(uwsgi: string, module: string): string {
     "--plugin python3",
     `--module ${shellQuote(module)}`,
     '${VIRTUAL_ENV:+--virtualenv "$VIRTUAL_ENV"}',
-    '--http-socket "$BIND_ADDRESS:$PORT"',
+    `--http-socket ${shellQuote(host)}":$PORT"`,
     "--add-header 'Connection: close'",
     `--threads ${WSGI_THREADS} --enable-threads`,
   ].join(" ");

@@ -25,7 +25,7 @@ describe("wsgi workers", () => {
   });
 
   it("runs uWSGI's python3 plugin on $BIND_ADDRESS:$PORT, with the build's virtualenv when there is one", () => {
-    const command = wsgiCommand("/usr/bin/uwsgi", "app:app");
+    const command = wsgiCommand("/usr/bin/uwsgi", "app:app", "127.0.0.1");
     expect(command).toContain("--plugin python3");
     expect(command).toContain("--module app:app");
     expect(command).toContain("--die-on-term");
@@ -36,6 +36,8 @@ describe("wsgi workers", () => {
     expect(withVenv[withVenv.indexOf("--http-socket") + 1]).toBe("127.0.0.1:8123");
     expect(withVenv[withVenv.indexOf("--add-header") + 1]).toBe("Connection: close"); // nginx must not reuse a connection uWSGI closes
     expect(argv({ BIND_ADDRESS: "127.0.0.1", PORT: "8123" })).not.toContain("--virtualenv");
+    const ipv6 = wsgiCommand("/usr/bin/uwsgi", "app:app", "::1");
+    expect(ipv6).toContain(`--http-socket '[::1]'":$PORT"`);
   });
 
   it("names the Debian package when the python3 plugin is missing", async () => {
