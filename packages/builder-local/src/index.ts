@@ -1,6 +1,6 @@
 export { createLocalBuilder, createLocalBuilder as default, selectToolchains, BUILDER_NAME, type SelectedToolchain } from "./builder.js";
 export { localBuilderPlugin, createLocalPlugin, builtinToolchains, toolchainRequirements } from "./plugin.js";
-export { resolveLocalOptions, BUILTIN_TOOLCHAINS, type LocalBuilderOptions, type ResolvedLocalOptions, type BuiltinToolchain } from "./options.js";
+export { resolveLocalOptions, packageIndexEnv, PACKAGE_INDEX_VARIABLES, BUILTIN_TOOLCHAINS, type LocalBuilderOptions, type ResolvedLocalOptions, type BuiltinToolchain } from "./options.js";
 export { localErrorCatalog, type LocalErrorCode } from "./errors.js";
 export { compileIgnorePattern, createIgnoreFilter, ALWAYS_IGNORED } from "./ignore.js";
 export { copySources, releaseDir, buildsDir, removeRelease, prepareBuildsDir, releaseDirMode, releaseFileMode } from "./release-dir.js";

@@ -36,6 +36,18 @@ export type LocalBuilderOptions = Readonly<z.input<typeof LocalBuilderOptionsSch
 /** The options once validated, with every default filled in. */
 export type ResolvedLocalOptions = z.output<typeof LocalBuilderOptionsSchema>;
 
+/** Where pip and uv find packages: the operator's mirror, passed on from Hop3's environment to every build (see packageIndexEnv). */
+export const PACKAGE_INDEX_VARIABLES: readonly string[] = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_TRUSTED_HOST", "PIP_CERT", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_FIND_LINKS"];
+
+/**
+ * The package index settings of Hop3's environment (PACKAGE_INDEX_VARIABLES that are set), for the
+ * builder's `env` option: builds run as the app's user, who does not read root's pip.conf, so a
+ * server without internet access installs from the operator's mirror.
+ */
+export function packageIndexEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return Object.fromEntries(PACKAGE_INDEX_VARIABLES.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+}
+
 /** Validates factory options at once; raises OPTIONS_INVALID naming the bad option. */
 export function resolveLocalOptions(options: LocalBuilderOptions | undefined): ResolvedLocalOptions {
   return parseOptions(LocalBuilderOptionsSchema, options, PACKAGE_NAME);

@@ -17,6 +17,7 @@ import {
   isEmptyRequirements,
   localBuilderPlugin,
   localErrorCatalog,
+  packageIndexEnv,
   refersToLocalFiles,
   releaseDirMode,
   releaseFileMode,
@@ -194,5 +195,12 @@ describe("plugin", () => {
       expect(text.split("\n")[2]).toBe(info.title);
       expect(text).toContain(info.hint);
     }
+  });
+});
+
+describe("packageIndexEnv", () => {
+  it("passes on the package index settings of Hop3's environment, nothing else", () => {
+    const hop3 = { PIP_INDEX_URL: "file:///opt/pypi/simple", PIP_FIND_LINKS: "/opt/wheels", PIP_NO_INDEX: "", HOP3_TOKEN: "secret", PATH: "/usr/bin" };
+    expect(packageIndexEnv(hop3)).toEqual({ PIP_INDEX_URL: "file:///opt/pypi/simple", PIP_FIND_LINKS: "/opt/wheels" });
   });
 });

@@ -6,7 +6,7 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
+  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
     import("@hop3/builder-local"),
@@ -15,7 +15,7 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
     import("@hop3/router-nginx"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin(), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
     env,
   });
 }

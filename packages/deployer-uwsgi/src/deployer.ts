@@ -23,6 +23,7 @@ import { checkContainerEnv } from "./launcher.js";
 import { maintainLogs } from "./maintenance.js";
 import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } from "./options.js";
 import { planInstances, type InstancePlan } from "./plan.js";
+import { checkPythonPlugin } from "./wsgi.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
 import { appOperation, applyRelease, boxOf, killer, repairInterruptedSwitch, replaceRelease, stopVassals, userOf, type AppOperation } from "./release.js";
@@ -103,6 +104,7 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
   const { context, settings, app } = op;
   checkWorkingDir(artifact);
   const plan = planInstances(artifact, context.scale, false);
+  if (plan.instances.some((instance) => instance.wsgiModule !== undefined)) checkPythonPlugin();
   for (const note of plan.notes) context.logger.warn(note);
   // Every value is checked before anything changes: a bad variable never stops a running release.
   const { env, overridden } = mergeWorkerEnv({

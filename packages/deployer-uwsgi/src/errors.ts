@@ -83,6 +83,14 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
     title: "A system program the deployer needs is missing",
     hint: "Install util-linux and coreutils (`apt-get install util-linux coreutils`; both are part of every Debian and Ubuntu system): every worker starts through setpriv (and env, or prlimit where no pids cgroup limits processes).",
   },
+  UWSGI_WSGI_MODULE_INVALID: {
+    title: "A wsgi worker does not name a Python module",
+    hint: "Write the worker as `wsgi: <module>:<callable>` with Python names only (e.g. `wsgi: app:app` or `wsgi: mysite.wsgi:application`).",
+  },
+  UWSGI_PLUGIN_MISSING: {
+    title: "A uWSGI plugin the app needs is not installed",
+    hint: "A `wsgi` worker runs in uWSGI's Python 3 plugin: on Debian or Ubuntu run `apt-get install uwsgi-plugin-python3` (it installs /usr/lib/uwsgi/plugins/python3_plugin.so), then deploy again.",
+  },
   UWSGI_CANCELLED: {
     title: "The operation was cancelled",
     hint: "Nothing to do: it stopped on request. Run it again when ready; `hop3 app status` shows what runs.",

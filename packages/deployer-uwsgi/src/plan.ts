@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { procfileEntryKind, type BuildArtifact } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
 import { instanceKey } from "./layout.js";
+import { checkWsgiModule } from "./wsgi.js";
 
 /** The most instances of one worker; far above what one machine serves, low enough to catch a typo. */
 export const MAX_INSTANCES = 64;
@@ -15,6 +16,8 @@ export interface PlannedInstance {
   readonly command: string;
   /** A web instance gets its own PORT and is routed to. */
   readonly web: boolean;
+  /** For a `wsgi` worker: the Python module and callable uWSGI loads in-process (`command` holds it too). */
+  readonly wsgiModule?: string;
 }
 
 /** What an artifact and a scale turn into. */
@@ -29,7 +32,8 @@ export interface InstancePlan {
 }
 
 /**
- * Decides which processes run. `web` is the HTTP worker (one PORT per instance); `static` is a
+ * Decides which processes run. `web` is the HTTP worker (one PORT per instance), and so is `wsgi`
+ * (a Python module uWSGI loads itself, see wsgiCommand); `static` is a
  * directory for the router, not a process; hooks and cron entries are not daemons and are left
  * out; any other name is a daemon. A worker not in `scale` runs one instance. With `strictScale`
  * (the scale operation) naming an unknown worker is an error; a deploy only notes it, since a new
@@ -43,8 +47,9 @@ export function planInstances(artifact: BuildArtifact, scale: Readonly<Record<st
     const kind = procfileEntryKind(worker);
     if (kind === "static") staticDir = isAbsolute(command) ? command : resolve(artifact.runtime.workingDir, command);
     else if (kind === "hook" || kind === "cron") notes.push(`Worker "${worker}" is a ${kind}, not a daemon: this deployer does not run it.`);
+    else if (worker === "wsgi") processes.push([worker, checkWsgiModule(worker, command)]);
     else if (kind === "http" && worker !== "web") {
-      throw uwsgiError("UWSGI_WORKER_TYPE_UNSUPPORTED", `Worker "${worker}" asks uWSGI to load the app in-process, which this deployer does not do; it runs commands.`, {
+      throw uwsgiError("UWSGI_WORKER_TYPE_UNSUPPORTED", `Worker "${worker}" asks uWSGI to load a non-Python app in-process, which this deployer does not do.`, {
         details: { worker },
       });
     } else processes.push([worker, command]);
@@ -71,7 +76,8 @@ export function planInstances(artifact: BuildArtifact, scale: Readonly<Record<st
   for (const [worker, command] of processes) {
     counts[worker] ??= 1;
     for (let index = 1; index <= counts[worker]; index++) {
-      instances.push({ worker, index, key: instanceKey(worker, index), command, web: worker === "web" });
+      const wsgi = worker === "wsgi";
+      instances.push({ worker, index, key: instanceKey(worker, index), command, web: wsgi || worker === "web", ...(wsgi && { wsgiModule: command }) });
     }
   }
   return { instances, scale: counts, ...(staticDir !== undefined && { staticDir }), notes };

@@ -104,8 +104,10 @@ describe("uWSGI deployer: failed starts and checks", () => {
     const dir = writeApp(home, "checked");
     const missing = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workingDir: join(dir, "gone") }), context()));
     expect(missing.code).toBe("UWSGI_WORKING_DIR_MISSING");
-    const wsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { wsgi: "app:application" } }), context()));
-    expect(wsgi.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
+    const jwsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { jwsgi: "app.war" } }), context()));
+    expect(jwsgi.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
+    const wsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { wsgi: "app:app\nplugin = cgi" } }), context()));
+    expect(wsgi.code).toBe("UWSGI_WSGI_MODULE_INVALID");
     const invalid = await caught(() => deployer.deploy({ ...makeArtifact("checked", dir), appName: "Not_Valid" }, context()));
     expect(invalid.code).toBe("BUILD_ARTIFACT_INVALID");
     expect(vassals("checked")).toEqual([]);

@@ -33,8 +33,12 @@ describe("planInstances", () => {
     ]);
   });
 
-  it("refuses in-process uWSGI workers (wsgi, jwsgi, rwsgi)", async () => {
-    for (const worker of ["wsgi", "jwsgi", "rwsgi"]) {
+  it("runs a wsgi worker as a web worker loading its module; refuses jwsgi and rwsgi", async () => {
+    const plan = planInstances(artifact({ wsgi: " mysite.wsgi:application ", worker: "tick" }), { wsgi: 2 }, false);
+    expect(keys(plan)).toEqual(["wsgi.1 (web)", "wsgi.2 (web)", "worker.1"]);
+    expect(plan.instances[0]!.wsgiModule).toBe("mysite.wsgi:application");
+    expect(plan.instances[2]!.wsgiModule).toBeUndefined();
+    for (const worker of ["jwsgi", "rwsgi"]) {
       const error = await caught(() => planInstances(artifact({ [worker]: "app:application" }), {}, false));
       expect(error.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
       expect(error.hint).toContain("$BIND_ADDRESS:$PORT");
