@@ -11,7 +11,9 @@ export function tcpAccepts(host: string, port: number, timeoutMs = 500): Promise
       resolve(accepted);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
+    // A connection to a port nobody listens on can meet itself when the kernel picks that very port
+    // as its source (TCP simultaneous open): that is no listener.
+    socket.once("connect", () => done(!(socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress)));
     socket.once("error", () => done(false));
   });
 }
