@@ -1,4 +1,6 @@
 import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export { httpGet, freePort } from "@hop3/test-support";
@@ -50,3 +52,13 @@ export function spawnHop3(args: readonly string[], env: Record<string, string>) 
     },
   };
 }
+
+/**
+ * Upstream Hop3's test apps (`../shared/compat/hop3-upstream-apps/test-apps`, next to the checkout;
+ * a worktree deeper down finds them through /tmp/shared). Test data, read where it lies.
+ */
+export const UPSTREAM_TEST_APPS = (() => {
+  const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
+  const candidates = [resolve(repositoryRoot, ".."), "/tmp"].map((dir) => join(dir, "shared", "compat", "hop3-upstream-apps", "test-apps"));
+  return candidates.find(existsSync) ?? candidates[0]!;
+})();

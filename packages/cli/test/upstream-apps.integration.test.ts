@@ -7,14 +7,12 @@
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processesUnder } from "@hop3/test-support";
-import { freePort, hop3, httpGet } from "./run-hop3.js";
+import { freePort, hop3, httpGet, UPSTREAM_TEST_APPS } from "./run-hop3.js";
 
-const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
-// Next to the checkout; a worktree deeper down finds it through /tmp/shared.
-const corpus = [resolve(repositoryRoot, ".."), "/tmp"].map((dir) => join(dir, "shared", "compat", "hop3-upstream-apps", "test-apps")).find(existsSync) ?? resolve(repositoryRoot, "..", "shared", "compat", "hop3-upstream-apps", "test-apps");
+const corpus = UPSTREAM_TEST_APPS;
 const home = mkdtempSync(join(tmpdir(), "hop3-upstream-"));
 let env: Record<string, string> = {};
 let port = 0;

@@ -7,12 +7,11 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, hop3, httpGet } from "./run-hop3.js";
+import { freePort, hop3, httpGet, UPSTREAM_TEST_APPS } from "./run-hop3.js";
 
-const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
-const app = resolve(repositoryRoot, "..", "shared", "compat", "hop3-upstream-apps", "test-apps", "130-golang-minimal");
+const app = join(UPSTREAM_TEST_APPS, "130-golang-minimal");
 const present = existsSync(app);
 
 // CI has the corpus: there a missing corpus is a failure, never a skip.
