@@ -14,7 +14,7 @@ PNPM_VERSION=10.34.9
 # through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl, and
 # systemd-analyze, which checks the boot unit `hop3 setup` writes, where systemd is not PID 1).
 SETUP_WITH=(--with python --with node --with go --with ruby)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openssh-server openssh-client)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false
