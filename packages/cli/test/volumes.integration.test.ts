@@ -89,8 +89,13 @@ describe.sequential("a persistent volume", () => {
     expect(text.stdout).toContain(`volume store: data/store -> ${volume} (3 bytes)`);
   });
 
-  it("keeps its files across a redeploy", async () => {
-    second = await deploy(source());
+  it("keeps its files across a redeploy, the placeholder directory the app ships at the target replaced", async () => {
+    const dir = source();
+    mkdirSync(join(dir, "data", "store"), { recursive: true });
+    writeFileSync(join(dir, "data", "store", ".gitkeep"), "");
+    second = await deploy(dir);
+    expect(readlinkSync(join(releaseDir(second), "data", "store"))).toBe(volume);
+    expect(existsSync(join(volume, ".gitkeep"))).toBe(false);
     expect(second).not.toBe(first);
     expect(await get("/read")).toBe("one");
     expect(await get("/write?text=two")).toBe("WROTE\n");
