@@ -51,6 +51,7 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
     workersFrom: "the toolchains (e.g. a web worker for a Python or Node app)",
     priority: settings.priority,
     usesToolchains: true,
+    workingDirPerRelease: true,
     accept: ({ app, toolchains }) => acceptApp(app, toolchains),
     build: (context) => buildApp(context, settings),
     async discard(artifact, context) {

@@ -51,6 +51,16 @@ const nixDerivation = (name: string, script: string) =>
 const sentinelWebPort = () => JSON.parse(readFileSync(join(home, "apps/sentinel-web/deploy/state.json"), "utf8")).ports["web.1"] as number;
 const sentinelDomains = (app: string) => JSON.parse(readFileSync(join(home, "apps", app, "app.json"), "utf8")).domains as string[];
 
+/** hop3.toml with one volume at `target`. */
+const volumeToml = (target: string, more = "") => `${more}[[volumes]]\nname = "store"\ntarget = ${JSON.stringify(target)}\n`;
+/** A Local app (no hop3.nix) with a volume at data/store, whose build runs `build`. */
+const localVolumeApp = (build = "true"): CaseFiles => ({
+  "hop3.nix": undefined,
+  "runtime.json": undefined,
+  Procfile: "web: exec sleep 1000\n",
+  "hop3.toml": volumeToml("data/store", `[build]\ntoolchain = "generic"\nbuild = ${JSON.stringify(build)}\n\n`),
+});
+
 /** The values a worker must receive byte for byte: shell, uWSGI and nginx metacharacters. */
 const SHELL_VALUE = `$(touch ${outside}/pwned) \`touch ${outside}/pwned\` ; touch ${outside}/pwned | & > < 'single' "double" \\ 100% %% %(x) %d {}`;
 const shownMsg = async (app: string, value: string) => {
@@ -118,6 +128,35 @@ const table: HostileCase[] = [
     },
     command: deploy(),
     code: "LOCAL_STATIC_DIR_MISSING",
+  },
+  // hop3.toml [[volumes]]: Hop3 makes the volume's directory as root and links it into the release.
+  { id: "volume-target-escape", what: "a volume whose target climbs out of the release", files: { "hop3.toml": volumeToml("../../outside/x") }, command: deploy(), code: "VOLUME_TARGET_INVALID" },
+  { id: "volume-target-absolute", what: "a volume whose target is /etc", files: { "hop3.toml": volumeToml("/etc") }, command: deploy(), code: "VOLUME_TARGET_INVALID" },
+  { id: "volume-nix", what: "a volume in a Nix app (its release is a read-only store path)", files: { "hop3.toml": volumeToml("data/store") }, command: deploy(), code: "VOLUMES_UNSUPPORTED" },
+  {
+    id: "volume-shipped-link-etc",
+    what: "a Local app shipping data -> /etc, with a volume at data/store",
+    files: localVolumeApp(),
+    prepare: (c) => {
+      symlinkSync("/etc", join(c.dir, "data"));
+    },
+    command: deploy(),
+    code: "VOLUME_TARGET_UNSAFE",
+    check: () => expect(existsSync("/etc/store")).toBe(false),
+  },
+  {
+    id: "volume-built-link-outside",
+    what: "a Local app whose build makes data a link out of the release, with a volume at data/store",
+    files: localVolumeApp(`ln -s ${outside} data`),
+    command: deploy(),
+    code: "VOLUME_TARGET_UNSAFE",
+  },
+  {
+    id: "volume-built-link-neighbour",
+    what: "a Local app whose build makes data/store a link to the sentinel's directory",
+    files: localVolumeApp(`mkdir data && ln -s ${join(home, "apps", "sentinel-web")} data/store`),
+    command: deploy(),
+    code: "VOLUME_TARGET_OCCUPIED",
   },
   // App names
   ...(

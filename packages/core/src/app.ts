@@ -6,6 +6,7 @@ import { findTomlLine } from "./formats/toml-lines.js";
 import { HTTP_WORKERS, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
 import type { Healthcheck } from "./schemas/artifact.js";
 import type { EnvValue, Hop3Toml } from "./schemas/hop3-toml.js";
+import { toAppVolumes, type AppVolume } from "./formats/volumes.js";
 import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
 import { isValidAppName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
@@ -50,6 +51,8 @@ export interface AppConfig {
   readonly limits: AppLimits;
   /** The port the app listens on inside its container: `[docker] port`, `[port] web` or `[web] port`. */
   readonly containerPort?: { readonly port: number; readonly source: ContainerPortSource };
+  /** hop3.toml `[[volumes]]`: directories kept across deploys, linked at their target in every release. */
+  readonly volumes: readonly AppVolume[];
   /** What hop3.toml holds that this Hop3 recognizes and keeps but does not act on; each is also a warning. */
   readonly notActedOn: readonly NotActedOn[];
   /** Raw sections, both dialects, for the plugin that reads them (`nix`, `docker`...). */
@@ -208,6 +211,7 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     ...(toml.run?.["start-timeout"] !== undefined && { startTimeoutSeconds: toml.run["start-timeout"] }),
     limits,
     ...(containerPort && { containerPort }),
+    volumes: toAppVolumes(toml.volumes),
     notActedOn,
     toml,
     warnings,

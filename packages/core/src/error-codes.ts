@@ -183,6 +183,39 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "An app's configuration file is a link out of the app directory",
     hint: "Make hop3.toml and the Procfile regular files of the app (or links inside it); Hop3 never reads files outside an app for it.",
   },
+  // hop3.toml [[volumes]] (packages/core/src/formats/volumes.ts, pipeline/volumes.ts).
+  VOLUME_NAME_INVALID: {
+    title: "A volume's name cannot name a directory",
+    hint: "A volume name is 1 to 64 letters, digits, '-' and '_', starting with a letter or digit.",
+  },
+  VOLUME_TARGET_INVALID: {
+    title: "A volume's target is not a path inside the app",
+    hint: 'Write a path inside the app, relative to its directory and normalized (no `..`, `.`, `//`, leading or trailing `/`), such as target = "data/store".',
+  },
+  VOLUME_CONFLICT: {
+    title: "Two volumes share a name or a target",
+    hint: "Give each volume its own name and its own target, none inside another.",
+  },
+  VOLUME_TYPE_UNSUPPORTED: {
+    title: "A volume asks for a kind this Hop3 does not make",
+    hint: 'Remove `type` or write type = "persist": a volume is a directory kept across deploys.',
+  },
+  VOLUMES_UNSUPPORTED: {
+    title: "The app's builder makes releases Hop3 cannot link volumes into",
+    hint: "Build the app with the Local builder (hop3.toml [build] builder = \"local\"), whose releases are directories of their own, or remove [[volumes]] and keep data in the app's HOME ($HOME, kept across deploys).",
+  },
+  VOLUME_TARGET_UNSAFE: {
+    title: "The path to a volume's target goes through a link or a file of the app",
+    hint: "Remove the link (or file) the app ships on the way to the target, or choose another target: Hop3 never makes a volume's link through a link the app controls.",
+  },
+  VOLUME_TARGET_OCCUPIED: {
+    title: "The app has files where a volume goes",
+    hint: "Remove what the app ships at the target (an empty directory, or one holding only .gitkeep or .keep, is replaced), or choose another target.",
+  },
+  VOLUME_LINK_FAILED: {
+    title: "A volume could not be linked into the release",
+    hint: "Read the cause shown (the app's user made the link and its directories); check the disk is not full and the release directory is the app's.",
+  },
   // The life of an app (packages/core/src/pipeline): these were @hop3/cli's codes, kept as they were.
   APP_NOT_FOUND: {
     title: "No app of that name is known to this Hop3",

@@ -16,7 +16,8 @@ export { lockApp } from "./pipeline/lock.js";
 export { checkEnvKey } from "./pipeline/config.js";
 export { checkDomain, MAX_DOMAINS } from "./pipeline/domains.js";
 export { tailLines, LogFollower } from "./pipeline/worker-logs.js";
-export { limitsText } from "./pipeline/limits-text.js";
+export { limitsText, readableSize } from "./pipeline/limits-text.js";
+export { volumesDir, volumePath, type VolumeStatus } from "./pipeline/volumes.js";
 export { runCommand, formatLastLines, STOP_GRACE_MS, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
 export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
 export { CRASH_AT_VARIABLE, CRASH_POINTS, testCrashPoint, type CrashPoint } from "./crash-points.js";
@@ -126,6 +127,7 @@ export {
 } from "./schemas/names.js";
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
+export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProblem } from "./formats/volumes.js";
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";

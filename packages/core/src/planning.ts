@@ -3,6 +3,7 @@ import type { AcceptResult, Builder } from "./contracts/builder.js";
 import type { Detection, LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
+import { checkVolumesPlan } from "./pipeline/volumes.js";
 
 /** One builder's answer, as kept in the plan. */
 export interface BuilderCandidate {
@@ -91,6 +92,7 @@ export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPla
   }
 
   const builder = builders.find((b) => b.name === chosen.name)!;
+  checkVolumesPlan(app, builder);
   const toolchains = builder.usesToolchains ? await detectToolchains(input.toolchains(), app) : [];
   return { app, builder: chosen, candidates, toolchains, warnings };
 }

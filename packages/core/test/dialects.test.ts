@@ -53,7 +53,7 @@ const hop3Dialect: SectionCase[] = [
   { section: "[[addons]]", toml: lines("[[addons]]", 'type = "postgres"', 'name = "db"', "[[addons]]", 'type = "s3"', 'bucket = "x"'), warns: "[[addons]] (postgres, s3)" },
   { section: "[test]", toml: lines("[test]", 'priority = "P1"', 'tier = "fast"', 'author = "me"', 'targets = ["docker"]', 'covers = ["x"]', "expects-failure = false", "[[test.validations]]", 'path = "/"', "status = 200", 'contains = "ok"', "status-in = [200, 202]"), warns: "[test]" },
   { section: "[admin]", toml: lines("[admin]", 'username = "admin"', 'email = "a@b.c"', 'password = { generate = "password", length = 20 }'), warns: "[admin]" },
-  { section: "[[volumes]]", toml: lines("[[volumes]]", 'name = "store"', 'target = "data/store"', 'type = "persist"', 'mode = "0700"', "backup = { include = false }"), warns: "[[volumes]]" },
+  { section: "[[volumes]]", toml: lines("[[volumes]]", 'name = "store"', 'target = "data/store"', 'type = "persist"', 'mode = "0700"', "backup = { include = false }"), warns: "[[volumes]] mode, backup" },
   { section: "[domains]", toml: lines("[domains]", 'list = ["example.org"]', '_policy = "override"'), warns: "[domains]" },
   { section: "[backup]", toml: lines("[backup]", 'paths = ["data"]', 'exclude = ["*.tmp"]'), warns: "[backup]" },
   { section: "[static]", toml: lines("[static]", '"/media" = "media"'), warns: "[static]" },
@@ -118,6 +118,7 @@ describe("what Hop3 acts on is mapped into the normalized configuration", () => 
     ["[run] healthcheck and healthcheck-timeout, the older form", lines("[run]", 'healthcheck = "/ping"', "healthcheck-timeout = 4"), "", { healthcheck: { path: "/ping", timeoutSeconds: 4 } }],
     ["[healthcheck] wins over [run] healthcheck", lines("[run]", 'healthcheck = "/old"', "[healthcheck]", 'path = "/new"'), "", { healthcheck: { path: "/new" } }],
     ["linked values stay raw, apart from plain ones", lines("[env]", 'A = "1"', 'S = { generate = "urlsafe" }', "[env.computed]", 'U = "${A}-${PORT:-8080}"'), "", { env: { A: "1" }, deferredEnv: { S: { generate: "urlsafe" } }, computedEnv: { U: "${A}-${PORT:-8080}" } }],
+    ["[[volumes]] are the app's volumes", lines("[[volumes]]", 'name = "store"', 'target = "data/store"', 'type = "persist"'), "", { volumes: [{ name: "store", target: "data/store" }] }],
     ["strings are kept raw", lines("[run]", 'start = "php -S 0.0.0.0:${PORT:-8080}"', "[processes]", 'celery = "celery -n main@%%h"'), "", { workers: { celery: "celery -n main@%%h", web: "php -S 0.0.0.0:${PORT:-8080}" } }],
   ])("%s", (_name, toml, procfile, expected) => {
     expect(config(toml, procfile)).toMatchObject(expected);
@@ -151,7 +152,10 @@ describe("errors name the file, the line and the key", () => {
     ["env reference without key", lines("[env]", 'H = { from = "db" }'), "CONFIG_INVALID_VALUE", ["line 2", "env.H", "without a `key`"]],
     ["env computed name invalid", lines("[env.computed]", '"A-B" = "x"'), "CONFIG_INVALID_VALUE", ["line 2", "env.computed.A-B", "environment variable name"]],
     ["[processes] name invalid", lines("[processes]", '"1web" = "x"'), "WORKER_NAME_INVALID", ["line 2", "processes.1web"]],
-    ["volume target climbs out", lines("[[volumes]]", 'name = "a"', 'target = "../etc"'), "CONFIG_INVALID_VALUE", ["line 3", "volumes.0.target"]],
+    ["volume target climbs out", lines("[[volumes]]", 'name = "a"', 'target = "../etc"'), "VOLUME_TARGET_INVALID", ["line 3", "volumes.0.target", "`..`"]],
+    ["volume name with a slash", lines("[[volumes]]", 'name = "a/b"', 'target = "a"'), "VOLUME_NAME_INVALID", ["line 2", "volumes.0.name"]],
+    ["two volumes, one target inside the other", lines("[[volumes]]", 'name = "a"', 'target = "data"', "[[volumes]]", 'name = "b"', 'target = "data/b"'), "VOLUME_CONFLICT", ["line 6", "volumes.1.target", 'volume "a"']],
+    ["a tmpfs volume", lines("[[volumes]]", 'name = "a"', 'target = "a"', 'type = "tmpfs"'), "VOLUME_TYPE_UNSUPPORTED", ["line 4", "volumes.0.type"]],
     ["addon without type or name", lines("[[addons]]", "version = 16"), "CONFIG_INVALID_VALUE", ["line 1", "addons.0", "names no service"]],
     ["empty [run] start list", lines("[run]", "start = []"), "CONFIG_INVALID_VALUE", ["line 2", "run.start", "empty"]],
     ["[[ports]] entry without a number", lines("[[ports]]", 'name = "rtmp"'), "CONFIG_INVALID_VALUE", ["line 1", "ports.0.number"]],

@@ -1,4 +1,4 @@
-import { type CliCommand, type CliCommandInput, defineCliCommand, type DeploymentStatus, limitsText, UsageError } from "@hop3/core";
+import { type CliCommand, type CliCommandInput, defineCliCommand, type DeploymentStatus, limitsText, readableSize, UsageError, type VolumeStatus } from "@hop3/core";
 
 function appArgument(input: CliCommandInput, usage: string): string {
   const name = input.args.positionals[0];
@@ -41,18 +41,25 @@ export const statusCommand = defineCliCommand({
   maxPositionals: 1,
   async run(input) {
     const name = appArgument(input, this.usage);
-    const { app, deployment, release, live, limits } = await (await input.distribution()).status(name, { signal: input.io.signal });
-    if (!release) return { data: { app, state: "absent", workers: [], release: null, limits: null }, text: `${app}: never deployed` };
+    const { app, deployment, release, live, limits, volumes } = await (await input.distribution()).status(name, { signal: input.io.signal });
+    if (!release) return { data: { app, state: "absent", workers: [], release: null, limits: null, volumes }, text: `${app}: never deployed` };
     return {
-      data: { ...deployment, release: live ? release.id : null, limits: limits ?? null },
+      data: { ...deployment, release: live ? release.id : null, limits: limits ?? null, volumes },
       text: [
         ...statusText(deployment),
         ...(limits ? [`  limits: ${limitsText(limits)}`] : []),
+        ...volumes.map(volumeText),
         ...(live ? [] : [`no live release: the last deploy (${release.id}) failed: ${release.error?.message.split("\n")[0] ?? "unknown error"}`]),
       ],
     };
   },
 });
+
+/** `  volume store: data/store -> /var/lib/hop3/apps/blog/volumes/store (12.0 KiB)`; a volume no release links says so. */
+function volumeText(volume: VolumeStatus): string {
+  const size = volume.sizeBytes === undefined ? "" : ` (${readableSize(volume.sizeBytes)}${volume.sizeBytes < 1024 ? " bytes" : ""})`;
+  return `  volume ${volume.name}: ${volume.target ?? "(not linked by this release, kept)"} -> ${volume.path}${size}`;
+}
 
 export const scaleCommand = defineCliCommand({
   name: ["scale"],

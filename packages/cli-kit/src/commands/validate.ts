@@ -43,6 +43,7 @@ export function validateData(app: AppSource, distribution: Distribution) {
     computedEnv: config.computedEnv,
     ...(config.healthcheck && { healthcheck: config.healthcheck }),
     ...(config.containerPort && { containerPort: config.containerPort }),
+    volumes: config.volumes,
     metadata: config.toml.metadata ?? {},
     notActedOn: config.notActedOn,
     warnings,
@@ -73,6 +74,7 @@ function validateText(data: ReturnType<typeof validateData>): string[] {
     const { path, contains, timeoutSeconds } = data.healthcheck;
     lines.push(`healthcheck: ${path}${contains !== undefined ? ` (body contains ${JSON.stringify(contains)})` : ""}${timeoutSeconds !== undefined ? `, ${timeoutSeconds} s per try` : ""}`);
   }
+  for (const volume of data.volumes) lines.push(`volume ${volume.name}: ${volume.target}`);
   if (data.containerPort) lines.push(`container port: ${data.containerPort.port} (${data.containerPort.source})`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);
   lines.push("valid");

@@ -52,6 +52,13 @@ export interface Builder {
   readonly priority?: number;
   /** Whether `build` gets the registered language toolchains. */
   readonly usesToolchains: boolean;
+  /**
+   * True when each artifact's `runtime.workingDir` is a directory made for that release alone,
+   * under the app's state directory and owned by the app's user: Hop3 links hop3.toml
+   * [[volumes]] into it before the workers start. Absent (a read-only /nix/store path, an image),
+   * an app that declares volumes is refused at plan time (VOLUMES_UNSUPPORTED).
+   */
+  readonly workingDirPerRelease?: boolean;
   /** Decides, without side effects, whether this builder can build the app. */
   accept(context: AcceptContext): AcceptResult | Promise<AcceptResult>;
   /** Builds the app and describes how to run it. */

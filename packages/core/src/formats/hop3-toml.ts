@@ -4,6 +4,7 @@ import { Hop3TomlSchema, type Hop3Toml } from "../schemas/hop3-toml.js";
 import { isValidEnvName, isValidWorkerName } from "../schemas/names.js";
 import { describeValue, findSchemaIssues, suggest } from "../schemas/validate.js";
 import { findTomlLine } from "./toml-lines.js";
+import { findVolumeProblem } from "./volumes.js";
 
 /**
  * Parses and validates a hop3.toml text. Every error is coded and names the file, the line and the
@@ -82,10 +83,11 @@ function checkNames(config: Hop3Toml, source: string, file: string): void {
   if (start !== undefined && (typeof start === "string" ? [start] : start.length > 0 ? start : [""]).some((command) => command.trim() === "")) {
     throw fail(["run", "start"], "is empty", "Write the command of the web worker, or remove the key.");
   }
-  for (const [index, volume] of (config.volumes ?? []).entries()) {
-    if (volume.target === "" || volume.target.startsWith("/") || volume.target.split("/").includes("..")) {
-      throw fail(["volumes", String(index), "target"], "must be a directory inside the app (relative, without ..)");
-    }
+  const volume = findVolumeProblem(config.volumes ?? []);
+  if (volume) {
+    const path = ["volumes", String(volume.index), volume.key];
+    const line = findTomlLine(source, path);
+    throw coreError(volume.code, `${where(file, line)}: "${path.join(".")}" ${volume.message}.`, { ...(volume.hint && { hint: volume.hint }), details: { file, line, key: path.join(".") } });
   }
   for (const name of Object.keys(config.contexts ?? {})) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) {

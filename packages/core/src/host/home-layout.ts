@@ -16,6 +16,7 @@ import { findAppUser, runsAsRoot, type AppUser, type UserScope } from "./users.j
  *       app.json, releases/   root 0600 / 0700        they hold env values: Hop3 alone
  *       data/                 <app> 0700              HOME of its processes, kept across releases
  *       data/tmp/             <app> 0700              TMPDIR
+ *       volumes/<name>/       <app> 0700              hop3.toml [[volumes]] (volumes/ root:<app group> 0750)
  * ```
  * Plugins add their own directories under `<app>/`, with the modes their use needs.
  */

@@ -18,6 +18,7 @@ import { releaseHealth, type HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { keepReleasesSetting, listReleases, markInterrupted, markLive, pruneReleases, writeRelease, type Release } from "./releases.js";
+import { linkReleaseVolumes } from "./volumes.js";
 import { tailWorkerLogs } from "./worker-logs.js";
 
 /** What to deploy: an app directory, and what to set for it. */
@@ -98,6 +99,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       ...(record.startTimeoutSeconds !== undefined && { startTimeoutSeconds: record.startTimeoutSeconds }),
       ...(record.healthcheck && { healthcheck: record.healthcheck }),
       limits: limits.limits,
+      ...(app.config.volumes.length > 0 && { volumes: app.config.volumes }),
     };
     // Recorded before anything runs, so a deploy killed midway leaves a trace (marked interrupted by the next one).
     markInterrupted(home, app.name, releaseId);
@@ -105,6 +107,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     testCrashPoint(env, "after-build");
 
     try {
+      await linkReleaseVolumes(distribution, steps, signal, artifact, release.volumes);
       const health = await startRelease(distribution, steps, signal, record, artifact, deployer);
       writeRelease(home, { ...release, status: "live" });
       markLive(home, app.name, releaseId);

@@ -8,6 +8,7 @@ import { createSteps } from "./events.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
+import { listVolumes, type VolumeStatus } from "./volumes.js";
 
 /** The deployer of the app's live release; APP_NOT_LIVE when it has none. */
 export function liveDeployer(distribution: CoreDistribution, record: AppRecord): Deployer {
@@ -60,6 +61,8 @@ export interface AppStatus {
   readonly live: boolean;
   /** What the release runs with: resolved at its deploy (hop3.toml within the server's maximum, else the defaults). */
   readonly limits?: AppLimits;
+  /** Its volumes: those the release declares, with where it sees them, and those kept from earlier releases. */
+  readonly volumes: readonly VolumeStatus[];
 }
 
 /** The app's processes, ports and URL, with its release; read-only, no lock. */
@@ -67,8 +70,9 @@ export async function appStatus(distribution: CoreDistribution, app: string, opt
   const record = requireAppRecord(distribution.home, app);
   // A failed first deploy has no live release, but its (stopped) workers still have a status.
   const release = currentRelease(distribution.home, record.name, record.liveRelease);
-  if (!release) return { app: record.name, deployment: { app: record.name, state: "absent", workers: [] }, live: false };
+  if (!release) return { app: record.name, deployment: { app: record.name, state: "absent", workers: [] }, live: false, volumes: listVolumes(distribution.home, record.name) };
   const deployment = await distribution.deployerFor(release.artifact).status(record.name, deployContext(distribution, record, { signal: signalOf(options) }));
   const limits = release.limits ?? record.limits;
-  return { app: record.name, deployment, release, live: release.id === record.liveRelease, ...(limits && { limits }) };
+  const volumes = listVolumes(distribution.home, record.name, release.volumes);
+  return { app: record.name, deployment, release, live: release.id === record.liveRelease, ...(limits && { limits }), volumes };
 }

@@ -8,7 +8,7 @@ export const limitsText = (limits: AppLimits): string =>
     .join(", ") || "none";
 
 /** Bytes for people: exact when a whole number of a unit (1G), else rounded (18.8G, from 80% of the RAM). */
-function readableSize(bytes: number): string {
+export function readableSize(bytes: number): string {
   const exact = formatSize(bytes);
   if (/[KMGT]$/.test(exact) || bytes < 1024) return exact;
   const [unit, size] = ([["T", 1024 ** 4], ["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]] as const).find(([, size]) => bytes >= size)!;

@@ -5,6 +5,7 @@ import { coreError } from "../error-codes.js";
 import { validateArtifact } from "../formats/artifact.js";
 import { writeJsonAtomic } from "../fs.js";
 import { appStateDir } from "../home.js";
+import type { AppVolume } from "../formats/volumes.js";
 import type { AppLimits } from "../host/limits.js";
 import type { Logger } from "../logger.js";
 import type { BuildArtifact, Healthcheck } from "../schemas/artifact.js";
@@ -36,6 +37,8 @@ export interface Release {
   readonly healthcheck?: Healthcheck;
   /** What it ran with (hop3.toml [limits] of its source within the server's maximum), for a rollback. */
   readonly limits?: AppLimits;
+  /** hop3.toml [[volumes]] of its source: linked into it at its deploy, and again at a rollback to it. */
+  readonly volumes?: readonly AppVolume[];
   readonly error?: { readonly code: string; readonly message: string };
 }
 
@@ -74,6 +77,7 @@ const ReleaseFileSchema = z.object({
   startTimeoutSeconds: z.number().positive().optional(),
   healthcheck: HealthcheckStateSchema.optional(),
   limits: LimitsStateSchema.optional(),
+  volumes: z.array(z.object({ name: z.string(), target: z.string() })).optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
 });
 

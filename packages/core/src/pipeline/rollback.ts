@@ -7,6 +7,7 @@ import type { HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { listReleases, markLive, type Release } from "./releases.js";
+import { linkReleaseVolumes } from "./volumes.js";
 
 /** What `Distribution.rollback` takes besides the app. */
 export interface RollbackOptions extends PipelineOptions {
@@ -49,7 +50,9 @@ export async function rollbackApp(distribution: CoreDistribution, app: string, o
       ...(target.limits && { limits: target.limits }),
     };
     const deployer = distribution.deployerFor(target.artifact);
-    const health = await startRelease(distribution, createSteps(options.onStep), signalOf(options), record, target.artifact, deployer);
+    const steps = createSteps(options.onStep);
+    await linkReleaseVolumes(distribution, steps, signalOf(options), target.artifact, target.volumes);
+    const health = await startRelease(distribution, steps, signalOf(options), record, target.artifact, deployer);
     markLive(home, app, target.id);
     writeAppRecord(home, record);
     return { app, release: target.id, ...(current.liveRelease && { from: current.liveRelease }), url: distribution.router().urlFor(app), health };

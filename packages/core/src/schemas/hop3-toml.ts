@@ -299,14 +299,14 @@ export const AdminSection = section(
 
 export const VolumeEntry = section(
   {
-    name: Type.String({ pattern: "^[a-zA-Z0-9][a-zA-Z0-9_-]*$" }),
-    target: Type.String({ description: "Directory inside the app, relative." }),
-    type: Type.Optional(oneOf(["persist", "tmpfs", "bind"])),
+    name: Type.String({ description: "1 to 64 letters, digits, '-' and '_'; names the volume's directory." }),
+    target: Type.String({ description: "Where the release sees the volume: a path inside the app, relative to its directory." }),
+    type: Type.Optional(oneOf(["persist", "tmpfs", "bind"], "Only `persist` (the default) is supported.")),
     size: Type.Optional(Type.String()),
     mode: Type.Optional(Type.String()),
     backup: Type.Optional(section({ include: Type.Optional(Type.Boolean()) }, "Whether backups include the volume.")),
   },
-  "A directory that outlives redeploys (recognized, not acted on).",
+  "A directory of the app kept across deploys and rollbacks, linked into every release.",
 );
 
 export const DomainsSection = section(
