@@ -46,6 +46,10 @@ export const { catalog: localErrorCatalog, error: localError } = defineErrors({
     title: "The app's sources could not be copied into a new release",
     hint: "Check that the app directory is readable and that HOP3_HOME has free space and is writable by the user running Hop3.",
   },
+  LOCAL_DEPENDENCIES_NEED_NETWORK: {
+    title: "The app's dependencies must be downloaded, and this server cannot reach their registry",
+    hint: "Give the server access to the registry the message names (or to a mirror of it), or ship the dependencies with the app (vendored), or depend only on what the server's packages provide; then deploy again.",
+  },
 });
 
 /** A code of @hop3/builder-local. */

@@ -1,0 +1,60 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { normalizeConfig, type AppSource } from "@hop3/core";
+import { builtinToolchains, offlineEvidence } from "../src/index.js";
+
+// Detection of the PHP, Rust, Java and Clojure toolchains, and how a download that met no network is recognized.
+const scratch = mkdtempSync(join(tmpdir(), "h3lt-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const appWith = (files: Record<string, string>, toolchain?: string): AppSource => {
+  const dir = mkdtempSync(join(scratch, "app-"));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return { dir, name: "app", config: normalizeConfig(toolchain ? ({ build: { toolchain } } as never) : {}, { entries: [] }) };
+};
+
+const toolchains = builtinToolchains();
+const toolchain = (name: string) => toolchains.find((t) => t.name === name)!;
+/** What each toolchain that detects the app says. */
+const detected = async (app: AppSource) => {
+  const out: Record<string, string> = {};
+  for (const t of toolchains) {
+    const d = await t.detect(app);
+    if (d.detected) out[t.name] = d.reason;
+  }
+  return out;
+};
+
+describe("php detection", () => {
+  it("finds a composer.json or .php files at the root", async () => {
+    expect(await detected(appWith({ "composer.json": "{}" }))).toEqual({ php: "composer.json found" });
+    expect(await detected(appWith({ "index.php": "" }))).toEqual({ php: "index.php found" });
+    expect(await toolchain("php").detect(appWith({ "composer.json": "{}", "a.php": "", "b.php": "", "c.php": "" }))).toMatchObject({ files: ["composer.json", "a.php", "b.php", "c.php"], reason: "composer.json, a.php, b.php and 1 more found" });
+  });
+
+  it("ignores .php files below the root and a directory named like one", async () => {
+    expect(await toolchain("php").detect(appWith({ "src/index.php": "", "x.php/README": "" }))).toEqual({ detected: false, files: [], reason: "no composer.json or *.php file" });
+  });
+
+  it("is detected when hop3.toml names it, and ruled out when it names another", async () => {
+    expect(await toolchain("php").detect(appWith({}, "php"))).toMatchObject({ detected: true, reason: "named by hop3.toml [build] toolchain" });
+    expect(await detected(appWith({ "index.php": "" }, "generic"))).toEqual({ generic: "named by hop3.toml [build] toolchain" });
+  });
+});
+
+describe("offlineEvidence", () => {
+  it("finds a name that does not resolve, even in a message wrapped over lines", () => {
+    const composer = ["  php_network_getaddresses: getaddrinfo for packages.invalid failed: Name or   ", "  service not known   "];
+    expect(offlineEvidence(composer)).toEqual(["php_network_getaddresses: getaddrinfo for packages.invalid failed: Name or"]);
+    expect(offlineEvidence(["Failed to open stream: Name or", "service not known"])).toEqual(["Failed to open stream: Name or service not known"]);
+  });
+
+  it("finds nothing in a failure of another kind", () => {
+    expect(offlineEvidence(["error[E0425]: cannot find value `x` in this scope", "Your requirements could not be resolved to an installable set of packages."])).toEqual([]);
+  });
+});
