@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { definePlugin, type Hop3Plugin, type LanguageToolchain, type SystemRequirement } from "@hop3/core";
 import { createLocalBuilder } from "./builder.js";
 import { PACKAGE_NAME, resolveLocalOptions, type BuiltinToolchain, type LocalBuilderOptions } from "./options.js";
-import { createGenericToolchain, createGoToolchain, createNodeToolchain, createPhpToolchain, createPythonToolchain, createRubyToolchain, createStaticToolchain } from "./toolchains/index.js";
+import { createGenericToolchain, createGoToolchain, createNodeToolchain, createPhpToolchain, createPythonToolchain, createRubyToolchain, createRustToolchain, createStaticToolchain } from "./toolchains/index.js";
 
 /** The built-in toolchains, by name, made with the builder's settings. */
 export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolchain[] {
@@ -13,6 +13,7 @@ export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolch
     go: createGoToolchain,
     ruby: createRubyToolchain,
     php: createPhpToolchain,
+    rust: createRustToolchain,
     generic: createGenericToolchain,
     static: createStaticToolchain,
   };
@@ -54,6 +55,7 @@ export function toolchainRequirements(options?: LocalBuilderOptions): SystemRequ
     go: { id: "go", program: "go", debianPackages: ["golang-go"], enables: "Go apps built by the Local builder", level: "opt-in", manualInstall: "Install Go from https://go.dev/dl/." },
     ruby: { id: "ruby", program: "bundle", debianPackages: ["ruby", "ruby-bundler"], enables: "Ruby apps built by the Local builder", level: "opt-in", manualInstall: "Install Ruby and Bundler." },
     php: { id: "php", program: "php", debianPackages: ["php-cli", "composer"], enables: "PHP apps built by the Local builder", level: "opt-in", manualInstall: "Install the PHP command line (php-cli) and Composer from https://getcomposer.org." },
+    rust: { id: "rust", program: "cargo", debianPackages: ["cargo", "rustc"], enables: "Rust apps built by the Local builder", level: "opt-in", manualInstall: "Install Rust (cargo and rustc) from https://rustup.rs, in a directory every user may enter." },
   };
   return resolveLocalOptions(options).toolchains.flatMap((name) => all[name] ?? []);
 }

@@ -76,3 +76,52 @@ describe("the php toolchain", () => {
     expect(error.hint).toContain("Packagist");
   });
 });
+
+describe("the rust toolchain", () => {
+  it("builds with Debian's cargo, cargo's home in the app's cache, and offers the binary as the web worker", async () => {
+    const { artifact } = await build(join(FIXTURES, "rust-hello"));
+    expect(artifact.kind).toBe("rust");
+    expect(artifact.runtime.workers).toEqual({ web: "target/release/rust-hello" });
+    expect(existsSync(join(artifact.location, "target", "release", "rust-hello"))).toBe(true);
+    // Not root's rustup (/root/.cargo/bin, which the app's user cannot enter): the cargo the server's package installs.
+    expect(artifact.runtime.path).toEqual([join(artifact.location, "target", "release"), "/usr/bin"]);
+    expect(artifact.runtime.env.CARGO_HOME).toBe(join(home, "apps", "rust-hello", "cache", "rust", "cargo"));
+  });
+
+  it("runs Cargo.toml's default-run, or none of several binaries, and hop3.toml [build] build in place of cargo build", async () => {
+    const manifest = (extra: string) => `[package]\nname = "multi"\nversion = "0.1.0"\nedition = "2021"\n${extra}\n[[bin]]\nname = "api"\npath = "src/api.rs"\n\n[[bin]]\nname = "jobs"\npath = "src/jobs.rs"\n`;
+    const sources = { "src/api.rs": "fn main() {}\n", "src/jobs.rs": "fn main() {}\n" };
+    const chosen = await build(app("multi", { "Cargo.toml": manifest('default-run = "jobs"'), ...sources }));
+    expect(chosen.artifact.runtime.workers).toEqual({ web: "target/release/jobs" });
+    const several = await build(app("several", { "Cargo.toml": manifest("").replace('name = "multi"', 'name = "several"'), ...sources, Procfile: "web: target/release/api\n" }));
+    expect(several.log).toContain("Cargo.toml has several binaries (api, jobs) and no default-run");
+    expect(several.artifact.runtime.workers).toEqual({ web: "target/release/api" });
+    const toml = '[build]\nbuild = "cargo build"\n\n[run]\nstart = "target/debug/api"\n';
+    const replaced = await build(app("replaced", { "Cargo.toml": manifest("").replace('name = "multi"', 'name = "replaced"'), ...sources, "hop3.toml": toml }));
+    expect(replaced.log).toContain("[build] build is set: it replaces `cargo build --release`");
+    expect(existsSync(join(replaced.artifact.location, "target", "release"))).toBe(false);
+    expect(existsSync(join(replaced.artifact.location, "target", "debug", "api"))).toBe(true);
+  });
+
+  it("names the Debian packages and hop3 setup --with rust when cargo is missing", async () => {
+    const error = await withoutPrograms(join(FIXTURES, "rust-hello"));
+    expect(error.code).toBe("LOCAL_TOOL_MISSING");
+    expect(error.message).toContain("cargo was not found on PATH");
+    expect(error.hint).toContain("hop3 setup --with rust");
+    expect(error.hint).toContain("apt-get install cargo rustc");
+  });
+
+  it("says the app needs the network when a dependency's host cannot be reached", async () => {
+    const error = await caught(() => build(join(FIXTURES, "rust-needs-network")));
+    expect(error.code).toBe("LOCAL_DEPENDENCIES_NEED_NETWORK");
+    expect(error.message).toContain("cargo build --release could not reach the registry");
+    expect(error.message).toContain("git.invalid");
+    expect(error.hint).toContain("cargo vendor");
+  });
+
+  it("fails with cargo's own words on a Cargo.toml it cannot read", async () => {
+    const error = await caught(() => build(app("badcargo", { "Cargo.toml": "[package\nname = 1\n", "src/main.rs": "fn main() {}\n" })));
+    expect(error.code).toBe("LOCAL_BUILD_FAILED");
+    expect(error.message).toContain("cargo build --release failed");
+  });
+});

@@ -58,3 +58,12 @@ describe("offlineEvidence", () => {
     expect(offlineEvidence(["error[E0425]: cannot find value `x` in this scope", "Your requirements could not be resolved to an installable set of packages."])).toEqual([]);
   });
 });
+
+describe("rust detection", () => {
+  it("finds a Cargo.toml, or is named by hop3.toml", async () => {
+    expect(await detected(appWith({ "Cargo.toml": "" }))).toEqual({ rust: "Cargo.toml found" });
+    expect(await toolchain("rust").detect(appWith({}, "rust"))).toMatchObject({ detected: true, reason: "named by hop3.toml [build] toolchain" });
+    expect(await toolchain("rust").detect(appWith({ "Cargo.toml": "" }, "generic"))).toMatchObject({ detected: false });
+    expect(await toolchain("rust").detect(appWith({ "src/main.rs": "" }))).toEqual({ detected: false, files: [], reason: "no Cargo.toml" });
+  });
+});

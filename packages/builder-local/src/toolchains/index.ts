@@ -3,6 +3,7 @@ export { createNodeToolchain, chooseInstaller, hasNothingToInstall, readPackageJ
 export { createGoToolchain } from "./go.js";
 export { createRubyToolchain } from "./ruby.js";
 export { createPhpToolchain } from "./php.js";
+export { createRustToolchain } from "./rust.js";
 export { createStaticToolchain } from "./static.js";
 export { createGenericToolchain } from "./generic.js";
 export { detectByFiles, requireTool, runStep, type ToolchainSettings } from "./shared.js";
