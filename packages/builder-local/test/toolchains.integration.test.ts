@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createDistribution, createMemoryLogger } from "@hop3/core";
@@ -123,5 +124,61 @@ describe("the rust toolchain", () => {
     const error = await caught(() => build(app("badcargo", { "Cargo.toml": "[package\nname = 1\n", "src/main.rs": "fn main() {}\n" })));
     expect(error.code).toBe("LOCAL_BUILD_FAILED");
     expect(error.message).toContain("cargo build --release failed");
+  });
+});
+
+describe("the java toolchain", () => {
+  it("builds a pom offline from Debian's Maven repository, into the app's own local repository, and runs the jar", async () => {
+    const { artifact, log } = await build(join(FIXTURES, "java-maven"));
+    expect(artifact.kind).toBe("java");
+    expect(log).not.toContain("central");
+    expect(artifact.runtime.workers).toEqual({ web: "java -jar target/java-maven-1.0.jar" });
+    const cache = join(home, "apps", "java-maven", "cache", "java");
+    expect(existsSync(join(cache, "repository", "org", "apache", "maven", "plugins", "maven-compiler-plugin"))).toBe(true);
+    // Hop3's settings: root's, in a directory the app cannot write; the app reads them.
+    const settings = statSync(join(cache, "settings.xml"));
+    expect([settings.uid, settings.mode & 0o777]).toEqual([0, 0o644]);
+    expect(readFileSync(join(cache, "settings.xml"), "utf8")).toContain("<url>file:///usr/share/maven-repo</url>");
+  });
+
+  it("says the app needs the network when Maven cannot reach a repository", async () => {
+    const error = await caught(() => build(join(FIXTURES, "java-needs-network")));
+    expect(error.code).toBe("LOCAL_DEPENDENCIES_NEED_NETWORK");
+    expect(error.message).toContain("mvn package could not reach the registry");
+    expect(error.message).toContain("Unknown host repo.invalid");
+    expect(error.hint).toContain("/usr/share/maven-repo");
+  });
+
+  it("names the Debian packages and hop3 setup --with java when Maven is missing", async () => {
+    const error = await withoutPrograms(join(FIXTURES, "java-maven"));
+    expect(error.code).toBe("LOCAL_TOOL_MISSING");
+    expect(error.hint).toContain("hop3 setup --with java");
+    expect(error.hint).toContain("default-jdk-headless");
+  });
+
+  it("detects a build.gradle, and says Gradle is missing when it is", async () => {
+    // A PATH with java and nothing else, in a directory the app's user may enter.
+    const bin = mkdtempSync(join(tmpdir(), "h3tcbin-"));
+    chmodSync(bin, 0o755);
+    symlinkSync("/usr/bin/java", join(bin, "java"));
+    try {
+      const dir = app("gradleapp", { "build.gradle": "plugins { id 'java' }\n" });
+      const plan = await distribution.plan(dir);
+      expect(plan.toolchains.map((t) => [t.name, t.reason])).toEqual([["java", "build.gradle found"]]);
+      const error = await caught(() => build(dir, distributionWith({ env: { PATH: bin } })));
+      expect(error.code).toBe("LOCAL_TOOL_MISSING");
+      expect(error.message).toContain("gradle was not found on PATH");
+      expect(error.hint).toContain("apt-get install gradle");
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("runs hop3.toml [build] build in place of mvn package", async () => {
+    const toml = '[build]\nbuild = "echo built by hand > built.txt"\n\n[run]\nstart = "java -version"\n';
+    const { artifact, log } = await build(app("mvnreplaced", { "pom.xml": "<project/>", "hop3.toml": toml }));
+    expect(log).toContain("[build] build is set: it replaces `mvn package`");
+    expect(existsSync(join(artifact.location, "built.txt"))).toBe(true);
+    expect(existsSync(join(artifact.location, "target"))).toBe(false);
   });
 });

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { normalizeConfig, type AppSource } from "@hop3/core";
-import { builtinToolchains, offlineEvidence } from "../src/index.js";
+import { applicationJars, builtinToolchains, offlineEvidence } from "../src/index.js";
 
 // Detection of the PHP, Rust, Java and Clojure toolchains, and how a download that met no network is recognized.
 const scratch = mkdtempSync(join(tmpdir(), "h3lt-"));
@@ -65,5 +65,27 @@ describe("rust detection", () => {
     expect(await toolchain("rust").detect(appWith({}, "rust"))).toMatchObject({ detected: true, reason: "named by hop3.toml [build] toolchain" });
     expect(await toolchain("rust").detect(appWith({ "Cargo.toml": "" }, "generic"))).toMatchObject({ detected: false });
     expect(await toolchain("rust").detect(appWith({ "src/main.rs": "" }))).toEqual({ detected: false, files: [], reason: "no Cargo.toml" });
+  });
+});
+
+describe("java detection", () => {
+  it("finds a pom.xml or a Gradle build script", async () => {
+    expect(await detected(appWith({ "pom.xml": "<project/>" }))).toEqual({ java: "pom.xml found" });
+    expect(await detected(appWith({ "build.gradle": "" }))).toEqual({ java: "build.gradle found" });
+    expect(await detected(appWith({ "build.gradle.kts": "" }))).toEqual({ java: "build.gradle.kts found" });
+    expect(await toolchain("java").detect(appWith({ "Main.java": "" }))).toEqual({ detected: false, files: [], reason: "no pom.xml or build.gradle" });
+    expect(await toolchain("java").detect(appWith({}, "java"))).toMatchObject({ detected: true });
+  });
+});
+
+describe("applicationJars", () => {
+  it("keeps the application's jars: not sources, docs, tests or links; a fat jar when there is one", () => {
+    const dir = appWith({ "app-1.0.jar": "", "app-1.0-sources.jar": "", "app-1.0-javadoc.jar": "", "original-app-1.0.jar": "", "notes.txt": "" }).dir;
+    symlinkSync("/etc/passwd", join(dir, "linked.jar"));
+    expect(applicationJars(dir)).toEqual(["app-1.0.jar"]);
+    writeFileSync(join(dir, "app-1.0-jar-with-dependencies.jar"), "");
+    expect(applicationJars(dir)).toEqual(["app-1.0-jar-with-dependencies.jar"]);
+    expect(applicationJars(appWith({ "a b.jar": "", "$(id).jar": "" }).dir)).toEqual([]);
+    expect(applicationJars(join(dir, "missing"))).toEqual([]);
   });
 });

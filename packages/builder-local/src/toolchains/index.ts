@@ -4,6 +4,7 @@ export { createGoToolchain } from "./go.js";
 export { createRubyToolchain } from "./ruby.js";
 export { createPhpToolchain } from "./php.js";
 export { createRustToolchain } from "./rust.js";
+export { createJavaToolchain, applicationJars, DEBIAN_MAVEN_REPO } from "./java.js";
 export { createStaticToolchain } from "./static.js";
 export { createGenericToolchain } from "./generic.js";
 export { detectByFiles, requireTool, runStep, type ToolchainSettings } from "./shared.js";
