@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { definePlugin, type Hop3Plugin, type LanguageToolchain, type SystemRequirement } from "@hop3/core";
 import { createLocalBuilder } from "./builder.js";
 import { PACKAGE_NAME, resolveLocalOptions, type BuiltinToolchain, type LocalBuilderOptions } from "./options.js";
-import { createGenericToolchain, createGoToolchain, createJavaToolchain, createNodeToolchain, createPhpToolchain, createPythonToolchain, createRubyToolchain, createRustToolchain, createStaticToolchain } from "./toolchains/index.js";
+import { createClojureToolchain, createGenericToolchain, createGoToolchain, createJavaToolchain, createNodeToolchain, createPhpToolchain, createPythonToolchain, createRubyToolchain, createRustToolchain, createStaticToolchain } from "./toolchains/index.js";
 
 /** The built-in toolchains, by name, made with the builder's settings. */
 export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolchain[] {
@@ -15,6 +15,7 @@ export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolch
     php: createPhpToolchain,
     rust: createRustToolchain,
     java: createJavaToolchain,
+    clojure: createClojureToolchain,
     generic: createGenericToolchain,
     static: createStaticToolchain,
   };
@@ -66,6 +67,7 @@ export function toolchainRequirements(options?: LocalBuilderOptions): SystemRequ
       level: "opt-in",
       manualInstall: "Install Maven and a JDK (17 or later).",
     },
+    clojure: { id: "clojure", program: "lein", debianPackages: ["leiningen", "clojure", "default-jdk-headless"], enables: "Clojure apps built by the Local builder (Leiningen)", level: "opt-in", manualInstall: "Install Leiningen (https://leiningen.org) and a JDK." },
   };
   return resolveLocalOptions(options).toolchains.flatMap((name) => all[name] ?? []);
 }

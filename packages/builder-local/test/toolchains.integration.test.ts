@@ -182,3 +182,47 @@ describe("the java toolchain", () => {
     expect(existsSync(join(artifact.location, "target"))).toBe(false);
   });
 });
+
+describe("the clojure toolchain", () => {
+  it("builds a project.clj offline with lein uberjar, from Debian's Clojure, and runs the standalone jar", async () => {
+    const { artifact } = await build(join(FIXTURES, "clojure-lein"));
+    expect(artifact.kind).toBe("clojure");
+    expect(artifact.runtime.workers).toEqual({ web: "java -jar target/clojure-lein-0.1.0-standalone.jar" });
+    const cache = join(home, "apps", "clojure-lein", "cache", "clojure");
+    // Leiningen's home is Hop3's directory, which the app cannot write; its profile names the app's repository.
+    expect(artifact.runtime.env.LEIN_HOME).toBe(cache);
+    expect([statSync(cache).uid, statSync(join(cache, "profiles.clj")).uid]).toEqual([0, 0]);
+    expect(readFileSync(join(cache, "profiles.clj"), "utf8")).toContain(`:local-repo ${JSON.stringify(join(cache, "repository"))}`);
+    expect(existsSync(join(cache, "repository", "org", "clojure", "clojure", "1.11.1"))).toBe(true);
+  });
+
+  it("says the app needs the network when a library's repository cannot be reached", async () => {
+    const error = await caught(() => build(join(FIXTURES, "clojure-needs-network")));
+    expect(error.code).toBe("LOCAL_DEPENDENCIES_NEED_NETWORK");
+    expect(error.message).toContain("lein uberjar could not reach the registry");
+    expect(error.message).toContain("hop3-fixtures:greeting:jar:1.0");
+    expect(error.hint).toContain("Clojars");
+  });
+
+  it("names the Debian packages and hop3 setup --with clojure when Leiningen is missing", async () => {
+    const bin = mkdtempSync(join(tmpdir(), "h3tcbin-"));
+    chmodSync(bin, 0o755);
+    symlinkSync("/usr/bin/java", join(bin, "java"));
+    try {
+      const error = await caught(() => build(join(FIXTURES, "clojure-lein"), distributionWith({ env: { PATH: bin } })));
+      expect(error.code).toBe("LOCAL_TOOL_MISSING");
+      expect(error.message).toContain("lein was not found on PATH");
+      expect(error.hint).toContain("hop3 setup --with clojure");
+      expect(error.hint).toContain("apt-get install leiningen");
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  it("builds a deps.edn only with the Clojure CLI: Debian's clojure is not it", async () => {
+    const error = await caught(() => build(app("depsedn", { "deps.edn": "{:paths [\"src\"]}\n" })));
+    expect(error.code).toBe("LOCAL_TOOL_MISSING");
+    expect(error.message).toContain("needs the Clojure CLI");
+    expect(error.hint).toContain("https://clojure.org/guides/install_clojure");
+  });
+});

@@ -54,8 +54,13 @@ describe("offlineEvidence", () => {
     expect(offlineEvidence(["Failed to open stream: Name or", "service not known"])).toEqual(["Failed to open stream: Name or service not known"]);
   });
 
+  it("finds Leiningen's transfer failures, which leave out their cause", () => {
+    const lein = "Could not transfer artifact aleph:aleph:jar:0.4.6 from/to clojars (https://repo.clojars.org/): transfer failed for https://repo.clojars.org/aleph/aleph/0.4.6/aleph-0.4.6.jar";
+    expect(offlineEvidence(["Retrieving aleph/aleph/0.4.6/aleph-0.4.6.pom from clojars", lein])).toEqual([lein]);
+  });
+
   it("finds nothing in a failure of another kind", () => {
-    expect(offlineEvidence(["error[E0425]: cannot find value `x` in this scope", "Your requirements could not be resolved to an installable set of packages."])).toEqual([]);
+    expect(offlineEvidence(["error[E0425]: cannot find value `x` in this scope", "Your requirements could not be resolved to an installable set of packages.", "Could not find artifact acme:nothing:jar:1.0 in central (https://repo.maven.apache.org/maven2)"])).toEqual([]);
   });
 });
 
@@ -87,5 +92,15 @@ describe("applicationJars", () => {
     expect(applicationJars(dir)).toEqual(["app-1.0-jar-with-dependencies.jar"]);
     expect(applicationJars(appWith({ "a b.jar": "", "$(id).jar": "" }).dir)).toEqual([]);
     expect(applicationJars(join(dir, "missing"))).toEqual([]);
+  });
+});
+
+describe("clojure detection", () => {
+  it("finds a project.clj or a deps.edn", async () => {
+    expect(await detected(appWith({ "project.clj": "" }))).toEqual({ clojure: "project.clj found" });
+    expect(await detected(appWith({ "deps.edn": "{}" }))).toEqual({ clojure: "deps.edn found" });
+    expect(await toolchain("clojure").detect(appWith({ "src/core.clj": "" }))).toEqual({ detected: false, files: [], reason: "no project.clj or deps.edn" });
+    expect(await toolchain("clojure").detect(appWith({}, "clojure"))).toMatchObject({ detected: true });
+    expect(await toolchain("clojure").detect(appWith({ "project.clj": "" }, "java"))).toMatchObject({ detected: false });
   });
 });

@@ -20,6 +20,7 @@ const OFFLINE_SIGNS: readonly RegExp[] = [
   /in offline mode/i, // Maven -o, Leiningen :offline?
   /you're using offline mode/i, // cargo --offline
   /--offline was specified/i, // cargo
+  /Could not transfer artifact .* transfer failed for /, // Leiningen, which leaves out the cause
 ];
 
 /** The output lines that show a registry could not be reached, or none. */
