@@ -8,7 +8,7 @@ import { defineErrors } from "@hop3/core";
 export const { catalog: localErrorCatalog, error: localError } = defineErrors({
   LOCAL_NO_TOOLCHAIN: {
     title: "No language toolchain recognizes the app",
-    hint: 'Add the file of your language at the root of the app (requirements.txt or pyproject.toml, package.json, go.mod or a .go file, Gemfile, a `static:` worker in the Procfile), or name a toolchain in hop3.toml: `[build] toolchain = "generic"` with `build = "..."` commands.',
+    hint: 'Add the file of your language at the root of the app (requirements.txt or pyproject.toml, package.json, go.mod or a .go file, Gemfile, composer.json or a .php file, Cargo.toml, pom.xml or build.gradle, project.clj or deps.edn, a `static:` worker in the Procfile), or name a toolchain in hop3.toml: `[build] toolchain = "generic"` with `build = "..."` commands.',
   },
   LOCAL_TOOLCHAIN_UNKNOWN: {
     title: "hop3.toml [build] toolchain names a toolchain that is not installed",
