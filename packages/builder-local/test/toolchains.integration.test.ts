@@ -219,6 +219,18 @@ describe("the clojure toolchain", () => {
     }
   });
 
+  it("the app cannot change Leiningen's home: Hop3's profile stays as Hop3 wrote it", async () => {
+    const attack = 'for f in "$LEIN_HOME/profiles.clj" "$LEIN_HOME/profiles.d.clj"; do echo "{:user {:local-repo \\"/tmp\\"}}" > "$f" 2>/dev/null && echo "wrote $f" >> attack.txt; done; touch attack.txt; echo "$LEIN_HOME" > home.txt';
+    const toml = `[build]\nbuild = ${JSON.stringify(attack)}\n\n[run]\nstart = "java -jar target/app.jar"\n`;
+    const { artifact } = await build(app("leinattack", { "project.clj": '(defproject leinattack "0.1.0")\n', "hop3.toml": toml }));
+    // The command saw Leiningen's home, and could write none of it.
+    expect(readFileSync(join(artifact.location, "home.txt"), "utf8").trim()).toBe(join(home, "apps", "leinattack", "cache", "clojure"));
+    expect(readFileSync(join(artifact.location, "attack.txt"), "utf8")).toBe("");
+    const profile = readFileSync(join(artifact.runtime.env.LEIN_HOME!, "profiles.clj"), "utf8");
+    expect(profile).toContain(join(home, "apps", "leinattack", "cache", "clojure", "repository"));
+    expect(profile).not.toContain('"/tmp"');
+  });
+
   it("builds a deps.edn only with the Clojure CLI: Debian's clojure is not it", async () => {
     const error = await caught(() => build(app("depsedn", { "deps.edn": "{:paths [\"src\"]}\n" })));
     expect(error.code).toBe("LOCAL_TOOL_MISSING");
