@@ -46,8 +46,8 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
   return {
     apiVersion: 1,
     name: BUILDER_NAME,
-    description: "Builds on the server with the app's language toolchains (Python, Node, Go, Ruby, static, generic)",
-    looksFor: "a file one of its toolchains knows (package.json, requirements.txt, pyproject.toml, go.mod or a .go file, Gemfile) or a Procfile",
+    description: "Builds on the server with the app's language toolchains (Python, Node, Go, Ruby, PHP, Rust, Java, Clojure, static, generic)",
+    looksFor: "a file one of its toolchains knows (package.json, requirements.txt, pyproject.toml, go.mod or a .go file, Gemfile, composer.json or a .php file, Cargo.toml, pom.xml, build.gradle, project.clj, deps.edn) or a Procfile",
     workersFrom: "the toolchains (e.g. a web worker for a Python or Node app)",
     priority: settings.priority,
     usesToolchains: true,

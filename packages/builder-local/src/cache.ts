@@ -32,6 +32,11 @@ export interface AppCache {
   removeRecord(toolchain: string, name: string): void;
   /** The names of a toolchain's records. */
   records(toolchain: string): string[];
+  /**
+   * Writes a file of Hop3's that the app's tools read (Maven's settings), in the toolchain's
+   * directory, which the app cannot write: root's, mode 0644. Returns its path.
+   */
+  writeSetting(toolchain: string, name: string, text: string): string;
 }
 
 /** Makes the cache of one app; directories are made on first use, with the modes above every time. */
@@ -68,6 +73,11 @@ export function createAppCache(appStateDir: string, context: AppTreeContext): Ap
     },
     writeRecord: (toolchain, name, text) => writeFileAtomic(join(recordsDir(toolchain), checkName(name)), text),
     removeRecord: (toolchain, name) => rmSync(join(root, toolchain, RECORDS, checkName(name)), { force: true }),
+    writeSetting(toolchain, name, text) {
+      const file = join(toolchainDir(toolchain), checkName(name));
+      writeFileAtomic(file, text, 0o644);
+      return file;
+    },
     records(toolchain) {
       try {
         return readdirSync(join(root, checkName(toolchain), RECORDS)).filter((name) => CACHE_NAME.test(name));

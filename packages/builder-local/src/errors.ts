@@ -8,7 +8,7 @@ import { defineErrors } from "@hop3/core";
 export const { catalog: localErrorCatalog, error: localError } = defineErrors({
   LOCAL_NO_TOOLCHAIN: {
     title: "No language toolchain recognizes the app",
-    hint: 'Add the file of your language at the root of the app (requirements.txt or pyproject.toml, package.json, go.mod or a .go file, Gemfile, a `static:` worker in the Procfile), or name a toolchain in hop3.toml: `[build] toolchain = "generic"` with `build = "..."` commands.',
+    hint: 'Add the file of your language at the root of the app (requirements.txt or pyproject.toml, package.json, go.mod or a .go file, Gemfile, composer.json or a .php file, Cargo.toml, pom.xml or build.gradle, project.clj or deps.edn, a `static:` worker in the Procfile), or name a toolchain in hop3.toml: `[build] toolchain = "generic"` with `build = "..."` commands.',
   },
   LOCAL_TOOLCHAIN_UNKNOWN: {
     title: "hop3.toml [build] toolchain names a toolchain that is not installed",
@@ -45,6 +45,10 @@ export const { catalog: localErrorCatalog, error: localError } = defineErrors({
   LOCAL_SOURCE_COPY_FAILED: {
     title: "The app's sources could not be copied into a new release",
     hint: "Check that the app directory is readable and that HOP3_HOME has free space and is writable by the user running Hop3.",
+  },
+  LOCAL_DEPENDENCIES_NEED_NETWORK: {
+    title: "The app's dependencies must be downloaded, and this server cannot reach their registry",
+    hint: "Give the server access to the registry the message names (or to a mirror of it), or ship the dependencies with the app (vendored), or depend only on what the server's packages provide; then deploy again.",
   },
 });
 

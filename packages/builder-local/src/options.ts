@@ -5,7 +5,7 @@ import { z } from "zod";
 export const PACKAGE_NAME = "@hop3/builder-local";
 
 /** The toolchains this package provides, in the order they run. */
-export const BUILTIN_TOOLCHAINS = ["python", "node", "go", "ruby", "generic", "static"] as const;
+export const BUILTIN_TOOLCHAINS = ["python", "node", "go", "ruby", "php", "rust", "java", "clojure", "generic", "static"] as const;
 export type BuiltinToolchain = (typeof BUILTIN_TOOLCHAINS)[number];
 
 const LocalBuilderOptionsSchema = z

@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 import { definePlugin, type Hop3Plugin, type LanguageToolchain, type SystemRequirement } from "@hop3/core";
 import { createLocalBuilder } from "./builder.js";
 import { PACKAGE_NAME, resolveLocalOptions, type BuiltinToolchain, type LocalBuilderOptions } from "./options.js";
-import { createGenericToolchain, createGoToolchain, createNodeToolchain, createPythonToolchain, createRubyToolchain, createStaticToolchain } from "./toolchains/index.js";
+import { createClojureToolchain, createGenericToolchain, createGoToolchain, createJavaToolchain, createNodeToolchain, createPhpToolchain, createPythonToolchain, createRubyToolchain, createRustToolchain, createStaticToolchain } from "./toolchains/index.js";
 
 /** The built-in toolchains, by name, made with the builder's settings. */
 export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolchain[] {
@@ -12,6 +12,10 @@ export function builtinToolchains(options?: LocalBuilderOptions): LanguageToolch
     node: () => createNodeToolchain({ reuse: settings.reuse }),
     go: createGoToolchain,
     ruby: createRubyToolchain,
+    php: createPhpToolchain,
+    rust: createRustToolchain,
+    java: createJavaToolchain,
+    clojure: createClojureToolchain,
     generic: createGenericToolchain,
     static: createStaticToolchain,
   };
@@ -52,6 +56,18 @@ export function toolchainRequirements(options?: LocalBuilderOptions): SystemRequ
     node: { id: "node", program: "npm", enables: "Node apps built by the Local builder", level: "opt-in", manualInstall: "Install npm (it comes with Node.js from nodejs.org; on Debian: apt-get install npm)." },
     go: { id: "go", program: "go", debianPackages: ["golang-go"], enables: "Go apps built by the Local builder", level: "opt-in", manualInstall: "Install Go from https://go.dev/dl/." },
     ruby: { id: "ruby", program: "bundle", debianPackages: ["ruby", "ruby-bundler"], enables: "Ruby apps built by the Local builder", level: "opt-in", manualInstall: "Install Ruby and Bundler." },
+    php: { id: "php", program: "php", debianPackages: ["php-cli", "composer"], enables: "PHP apps built by the Local builder", level: "opt-in", manualInstall: "Install the PHP command line (php-cli) and Composer from https://getcomposer.org." },
+    rust: { id: "rust", program: "cargo", debianPackages: ["cargo", "rustc"], enables: "Rust apps built by the Local builder", level: "opt-in", manualInstall: "Install Rust (cargo and rustc) from https://rustup.rs, in a directory every user may enter." },
+    // Maven needs a JDK (Debian's maven brings only a JRE); the plugins are Debian's, so a pom can build offline.
+    java: {
+      id: "java",
+      program: "mvn",
+      debianPackages: ["maven", "default-jdk-headless", "libmaven-compiler-plugin-java", "libmaven-jar-plugin-java", "libmaven-resources-plugin-java", "libsurefire-java"],
+      enables: "Java apps built by the Local builder (Maven)",
+      level: "opt-in",
+      manualInstall: "Install Maven and a JDK (17 or later).",
+    },
+    clojure: { id: "clojure", program: "lein", debianPackages: ["leiningen", "clojure", "default-jdk-headless"], enables: "Clojure apps built by the Local builder (Leiningen)", level: "opt-in", manualInstall: "Install Leiningen (https://leiningen.org) and a JDK." },
   };
   return resolveLocalOptions(options).toolchains.flatMap((name) => all[name] ?? []);
 }

@@ -2,6 +2,11 @@ export { createPythonToolchain, isEmptyRequirements, refersToLocalFiles } from "
 export { createNodeToolchain, chooseInstaller, hasNothingToInstall, readPackageJson, type NodeInstaller } from "./node.js";
 export { createGoToolchain } from "./go.js";
 export { createRubyToolchain } from "./ruby.js";
+export { createPhpToolchain } from "./php.js";
+export { createRustToolchain } from "./rust.js";
+export { createJavaToolchain, applicationJars, DEBIAN_MAVEN_REPO } from "./java.js";
+export { createClojureToolchain } from "./clojure.js";
 export { createStaticToolchain } from "./static.js";
 export { createGenericToolchain } from "./generic.js";
 export { detectByFiles, requireTool, runStep, type ToolchainSettings } from "./shared.js";
+export { offlineEvidence } from "./network.js";

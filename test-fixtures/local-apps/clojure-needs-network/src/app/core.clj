@@ -1,0 +1,3 @@
+(ns app.core (:gen-class))
+
+(defn -main [& _] (println "never built"))
