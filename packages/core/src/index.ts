@@ -40,7 +40,7 @@ export {
   type UserScope,
   type PasswdEntry,
 } from "./host/users.js";
-export { runAsUser, privilegeDrop, appProcessEnv, searchablePath, APP_INHERITED_ENV, APP_UMASK, type RunAsOptions } from "./host/run-as.js";
+export { runAsUser, privilegeDrop, appProcessEnv, searchablePath, pathSearchableByAll, APP_INHERITED_ENV, APP_UMASK, type RunAsOptions } from "./host/run-as.js";
 export { prepareHome, prepareAppDirs, ensureDir, appDirsOf, migrateHome, layoutVersion, legacyRootHome, LAYOUT_VERSION, type AppDirs, type DirOwnership } from "./host/home-layout.js";
 export {
   DEFAULT_LIMITS,

@@ -2,7 +2,7 @@ import { closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readd
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { appUserName, searchablePath, capLogDirectory, confineStaticDir, readAppFile, rotateByRename, rotatedFiles, rotateInPlace, syncTree, userPrefix, type BuildArtifact } from "@hop3/core";
+import { appUserName, pathSearchableByAll, searchablePath, capLogDirectory, confineStaticDir, readAppFile, rotateByRename, rotatedFiles, rotateInPlace, syncTree, userPrefix, type BuildArtifact } from "@hop3/core";
 import { caught } from "./helpers.js";
 
 const temp = (prefix = "hop3-host-") => mkdtempSync(join(tmpdir(), prefix));
@@ -47,6 +47,8 @@ describe("an app's PATH", () => {
     // The owner of a directory passes where others do not; a single-user install keeps PATH as it is.
     expect(searchablePath(`${closed}/bin`, { ...stranger, uid: process.getuid!() })).toBe(`${closed}/bin`);
     expect(searchablePath(path, { ...stranger, dedicated: false })).toBe(path);
+    // What every user may search, for `hop3 setup`: even the owner's closed directory is left out.
+    expect(pathSearchableByAll(path)).toBe(`${open}:/usr/bin:${scratchDir}/not-yet:relative`);
   });
 
 });

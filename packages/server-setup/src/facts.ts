@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { readFileSync, realpathSync, statSync } from "node:fs";
 import { userInfo } from "node:os";
 import { delimiter, isAbsolute } from "node:path";
-import { findProgram } from "@hop3/core";
+import { findProgram, pathSearchableByAll } from "@hop3/core";
 import { PATH_WRAPPER, UNIT_DIR, type Hop3Install } from "./boot.js";
 import { nixDaemonAnswers, NIX_DAEMON_SOCKET } from "./nix-mode.js";
 import { parseOsRelease, type Platform } from "./platform.js";
@@ -152,7 +152,8 @@ export function machineProbes(env: Readonly<Record<string, string | undefined>>)
     osRelease: () => readText("/etc/os-release") ?? readText("/usr/lib/os-release"),
     uid: () => process.getuid?.() ?? -1,
     systemdIsInit: () => isDirectory("/run/systemd/system"),
-    hasProgram: (name) => findProgram(name, env) !== undefined,
+    // Installed means runnable by the apps' users: a tool only under /root (rustup's cargo) is not.
+    hasProgram: (name) => findProgram(name, { PATH: pathSearchableByAll(env.PATH ?? "") }) !== undefined,
     programPath: (name) => findProgram(name, env),
     pathDirs: () => (env.PATH ?? "").split(delimiter).filter((dir) => dir !== ""),
     readFile: readText,

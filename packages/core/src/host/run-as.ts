@@ -41,7 +41,19 @@ export function searchablePath(path: string, user: AppUser): string {
     .join(delimiter);
 }
 
-function canSearch(dir: string, user: AppUser): boolean {
+/**
+ * PATH without the directories that users other than their owners cannot search: where a program
+ * must be for every app's user to run it (`hop3 setup` counts a tool under /root as missing).
+ */
+export function pathSearchableByAll(path: string): string {
+  return path
+    .split(delimiter)
+    .filter((dir) => dir !== "" && (!isAbsolute(dir) || canSearch(dir)))
+    .join(delimiter);
+}
+
+/** Whether `user` (absent: any user but the owners) may search every directory down to `dir`. */
+function canSearch(dir: string, user?: Pick<AppUser, "uid" | "gid">): boolean {
   let real: string;
   try {
     real = realpathSync(dir);
@@ -55,7 +67,7 @@ function canSearch(dir: string, user: AppUser): boolean {
     } catch {
       return true;
     }
-    const bit = stat.uid === user.uid ? 0o100 : stat.gid === user.gid ? 0o010 : 0o001;
+    const bit = user === undefined ? 0o001 : stat.uid === user.uid ? 0o100 : stat.gid === user.gid ? 0o010 : 0o001;
     if ((stat.mode & bit) === 0) return false;
     if (dirname(current) === current) return true;
   }
