@@ -205,7 +205,7 @@ export async function planEnv(input: PlanEnvInput): Promise<EnvPlan> {
           variables === undefined ? `nothing on this server provides the variables of addon "${reference.from}" yet` : `addon "${reference.from}" has no variable ${reference.key}`
         }.`,
         {
-          hint: `Set the value yourself: \`hop3 config set ${input.app} ${name}=...\` (it wins over the reference), then deploy again.`,
+          hint: `Set the value yourself: \`hop3 config set ${input.app} ${name}=...\`, then deploy again; before the app's first deploy, give it to the deploy: \`hop3 deploy DIR --env ${name}=...\`. It wins over the reference.`,
           details: { app: input.app, variable: name, addon: reference.from, key: reference.key },
         },
       );

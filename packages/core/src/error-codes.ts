@@ -36,7 +36,7 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
   },
   ENV_ADDON_UNRESOLVED: {
     title: "An [env] reference to an addon cannot be resolved yet",
-    hint: "Nothing provides this addon's variables on this server yet: set the value yourself with `hop3 config set APP NAME=VALUE` (it wins over the reference), then deploy again.",
+    hint: "Nothing provides this addon's variables on this server yet: set the value yourself with `hop3 config set APP NAME=VALUE`, or `hop3 deploy DIR --env NAME=VALUE` before the app's first deploy; it wins over the reference.",
   },
   PROCFILE_SYNTAX: {
     title: "A Procfile line is not of the form `name: command`",
