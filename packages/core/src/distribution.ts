@@ -155,6 +155,8 @@ const withDefaults =
 function compose(composition: Composition): Distribution {
   const { entries, env, hop3Command } = composition;
   const registry = new Registry();
+  // Before the plugins: an addons plugin puts its own in place of it from register().
+  registry.provide(Hop3Tokens.AddonEnv, NO_ADDON_ENV);
   const plugins: PluginInfo[] = [];
   for (const { plugin, origin } of entries) {
     checkPlugin(plugin, plugins);
@@ -191,7 +193,6 @@ function compose(composition: Composition): Distribution {
   registry.provide(Hop3Tokens.Clock, systemClock);
   registry.provide(Hop3Tokens.StateStore, fileStateStore);
   registry.provide(Hop3Tokens.HttpClient, nodeHttpClient);
-  registry.provide(Hop3Tokens.AddonEnv, NO_ADDON_ENV);
   registry.provideFactory(Hop3Tokens.Router, () => firstRouter());
   for (const [token, value] of distributionServices) {
     if (token !== Hop3Tokens.CommandRunner && token !== Hop3Tokens.Logger) registry.provide(token, value);

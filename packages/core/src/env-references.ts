@@ -32,8 +32,8 @@ export interface DeclaredAddon {
 
 /**
  * Where addon references get their values: the variables an addon of the app gives it (PGHOST,
- * PGPASSWORD...). Core has none (`NO_ADDON_ENV`); the addons plugin puts its own in place of it,
- * with the `Hop3Tokens.AddonEnv` service.
+ * PGPASSWORD...). Core has none (`NO_ADDON_ENV`); an addons plugin puts its own in place of it with
+ * `registry.provide(Hop3Tokens.AddonEnv, source)` in its register() (or a distribution in `services`).
  */
 export interface AddonEnvSource {
   /** The addon's variables for this app, or undefined while it has none (not provisioned yet). */

@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  createDistribution,
+  definePlugin,
   describeEnvEntry,
+  Hop3Tokens,
   describeEnvReference,
   generateValue,
   generatorSpec,
@@ -190,5 +193,28 @@ describe("kept with the app's state across deploys", () => {
     settleAppEnv(home, app, await planAppEnv({ home, router }, app, { addons: noAddons }), new Date());
     writeFileSync(join(home, "apps", "shop", "secrets.json"), "{ nope");
     expect((await caught(() => planAppEnv({ home, router }, app, { addons: noAddons }))).code).toBe("APP_STATE_CORRUPT");
+  });
+});
+
+describe("the plug point for addons: Hop3Tokens.AddonEnv", () => {
+  const env = { ...process.env, HOP3_HOME: mkdtempSync(join(tmpdir(), "hop3-env-")) };
+  const builder = { apiVersion: 1, name: "any", usesToolchains: false, accept: () => ({ accepted: true, reason: "always" }), build: () => Promise.reject(new Error("not built")) } as never;
+  const source: AddonEnvSource = { envOf: (app, addon) => (addon.type === "postgres" ? { PGHOST: `${app}.db.internal` } : undefined) };
+  const dir = makeApp({ "hop3.toml": '[[addons]]\ntype = "postgres"\nname = "db"\n[env]\nDB_HOST = { from = "db", key = "PGHOST" }\n' }, "shop");
+
+  it("resolves nothing in core alone: the plan stops with ENV_ADDON_UNRESOLVED", async () => {
+    const distribution = createDistribution({ env, plugins: [definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => r.addBuilder(builder) })] });
+    expect((await caught(() => distribution.plan(dir))).code).toBe("ENV_ADDON_UNRESOLVED");
+    // A value the deploy gives wins over the reference.
+    expect((await distribution.plan(dir, { env: { DB_HOST: "x" } })).env?.entries).toEqual([{ name: "DB_HOST", from: "config set" }]);
+  });
+
+  it("takes the source a plugin provides in register(), or a distribution in services", async () => {
+    const addons = definePlugin({ name: "test/addons", apiVersion: 1, register: (r) => (r.addBuilder(builder), r.provide(Hop3Tokens.AddonEnv, source)) });
+    const fromPlugin = await createDistribution({ env, plugins: [addons] }).plan(dir);
+    expect(fromPlugin.env?.entries).toEqual([{ name: "DB_HOST", from: "addon", addon: "db", key: "PGHOST", value: "shop.db.internal" }]);
+    const plain = definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => r.addBuilder(builder) });
+    const fromServices = await createDistribution({ env, plugins: [plain], services: { [Hop3Tokens.AddonEnv]: source } }).plan(dir);
+    expect(fromServices.env?.entries).toEqual(fromPlugin.env?.entries);
   });
 });
