@@ -177,13 +177,11 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   const notActedOn = findNotActedOn(toml);
   warnings.push(...notActedOn.map(notActedOnWarning));
   const env = toml.env ?? {};
-  const plainEnv: Record<string, string> = {};
-  const deferredEnv: Record<string, EnvReference> = {};
-  for (const [name, value] of Object.entries(env) as [string, unknown][]) {
-    if (name === "computed" || name === "_policy") continue;
-    if (typeof value === "object" && value !== null) deferredEnv[name] = value as EnvReference;
-    else plainEnv[name] = String(value);
-  }
+  // Built from pairs: a variable named __proto__ stays a variable.
+  const variables = Object.entries(env as Record<string, unknown>).filter(([name]) => name !== "computed" && name !== "_policy");
+  const isReference = (value: unknown) => typeof value === "object" && value !== null;
+  const plainEnv: Record<string, string> = Object.fromEntries(variables.filter(([, value]) => !isReference(value)).map(([name, value]) => [name, String(value)]));
+  const deferredEnv: Record<string, EnvReference> = Object.fromEntries(variables.filter(([, value]) => isReference(value)) as Array<[string, EnvReference]>);
   checkEnvReferences(deferredEnv, toml, (name) => {
     const file = files.hop3Toml ?? "hop3.toml";
     const line = hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, ["env", name]);

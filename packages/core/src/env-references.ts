@@ -180,7 +180,7 @@ export async function planEnv(input: PlanEnvInput): Promise<EnvPlan> {
     }
     const spec = generatorSpec(reference);
     if (spec) {
-      const kept = input.generated[name];
+      const kept = Object.hasOwn(input.generated, name) ? input.generated[name] : undefined;
       if (kept && (kept.generator !== spec.generator || kept.length !== spec.length || kept.prefix !== spec.prefix)) {
         warnings.push(
           `[env] ${name} keeps the value generated at its first deploy (${describeSpec(kept)}); hop3.toml now asks for ${describeSpec(spec)}. A value set with \`hop3 config set\` replaces it.`,
@@ -220,17 +220,18 @@ export async function planEnv(input: PlanEnvInput): Promise<EnvPlan> {
  * gives its workers (besides hop3.toml's plain values). Returns the values made, to keep.
  */
 export function settleEnv(plan: EnvPlan, now: Date): { readonly env: Readonly<Record<string, string>>; readonly made: Readonly<Record<string, GeneratedValue>> } {
-  const env: Record<string, string> = {};
-  const made: Record<string, GeneratedValue> = {};
+  // Pairs, then Object.fromEntries: a variable named __proto__ stays a variable.
+  const env: Array<[string, string]> = [];
+  const made: Array<[string, GeneratedValue]> = [];
   for (const entry of plan.entries) {
-    if (entry.from === "fact" || entry.from === "addon") env[entry.name] = entry.value;
+    if (entry.from === "fact" || entry.from === "addon") env.push([entry.name, entry.value]);
     else if (entry.from === "generated") {
       const value = entry.kept ?? { ...entry.spec, value: generateValue(entry.spec), createdAt: now.toISOString() };
-      if (!entry.kept) made[entry.name] = value;
-      env[entry.name] = value.value;
+      if (!entry.kept) made.push([entry.name, value]);
+      env.push([entry.name, value.value]);
     }
   }
-  return { env, made };
+  return { env: Object.fromEntries(env), made: Object.fromEntries(made) };
 }
 
 const describeSpec = (spec: GeneratorSpec) => `${spec.generator}${spec.generator === "uuid" ? "" : `, ${spec.length} characters`}${spec.prefix ? `, prefix "${spec.prefix}"` : ""}`;

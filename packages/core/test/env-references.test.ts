@@ -187,6 +187,17 @@ describe("kept with the app's state across deploys", () => {
     expect(settleAppEnv(home, app, result, new Date()).made).toEqual([]);
   });
 
+  it("keeps a variable named __proto__ like any other", async () => {
+    const home = mkdtempSync(join(tmpdir(), "hop3-env-"));
+    const app = loadApp(makeApp({ "hop3.toml": '[env]\n__proto__ = { generate = "hex", length = 8 }\n' }, "shop"));
+    const first = settleAppEnv(home, app, await planAppEnv({ home, router }, app, { addons: noAddons }), new Date());
+    expect(first.made).toEqual(["__proto__"]);
+    expect(Object.hasOwn(first.env, "__proto__")).toBe(true);
+    const second = settleAppEnv(home, app, await planAppEnv({ home, router }, app, { addons: noAddons }), new Date());
+    expect(second.made).toEqual([]);
+    expect(second.env).toEqual(first.env);
+  });
+
   it("refuses a secrets file that is not Hop3's rather than making new values over it", async () => {
     const home = mkdtempSync(join(tmpdir(), "hop3-env-"));
     const app = loadApp(makeApp({ "hop3.toml": toml }, "shop"));

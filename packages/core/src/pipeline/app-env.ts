@@ -15,10 +15,11 @@ import type { CoreDistribution } from "./core-distribution.js";
  */
 const secretsPath = (home: string, app: string) => join(appStateDir(home, app), "secrets.json");
 
+// A list rather than a record: a variable named __proto__ survives parsing.
 const SecretsFileSchema = z.object({
-  generated: z.record(
-    z.string(),
+  generated: z.array(
     z.object({
+      name: z.string(),
       value: z.string(),
       generator: z.enum(["hex", "base64", "urlsafe", "password", "uuid"]),
       length: z.number().int().positive(),
@@ -31,7 +32,8 @@ const SecretsFileSchema = z.object({
 /** The values generated for the app at earlier deploys, by variable. */
 export function readGeneratedValues(home: string, app: string): Readonly<Record<string, GeneratedValue>> {
   const path = secretsPath(home, app);
-  return existsSync(path) ? readStateFile(path, SecretsFileSchema, { app }).generated : {};
+  if (!existsSync(path)) return {};
+  return Object.fromEntries(readStateFile(path, SecretsFileSchema, { app }).generated.map(({ name, ...value }) => [name, value]));
 }
 
 /** What plan() knows of the app on this server besides its directory. */
@@ -95,7 +97,7 @@ export function settleAppEnv(home: string, app: AppSource, plan: EnvPlan, now: D
   const { env, made } = settleEnv(plan, now);
   if (Object.keys(made).length > 0) {
     const generated = { ...readGeneratedValues(home, app.name), ...made };
-    writeJsonAtomic(secretsPath(home, app.name), { generated });
+    writeJsonAtomic(secretsPath(home, app.name), { generated: Object.entries(generated).map(([name, value]) => ({ name, ...value })) });
   }
   return { env: { ...app.config.env, ...env }, made: Object.keys(made) };
 }
