@@ -213,6 +213,23 @@ const table: HostileCase[] = [
     code: 0,
     check: (c) => shownMsg(c.app, "a\nb $HOME ${X} `id` 'q' \"dq\" %d"),
   },
+  // [env] references to what is not the app's own: refused before anything is built (no release, no build of the app).
+  ...(
+    [
+      ["env-ref-other-app", "another app's addon", 'PW = { from = "sentinel-web/db", key = "PGPASSWORD" }'],
+      ["env-ref-undeclared", "an addon the app does not declare", 'PW = { from = "sentinel-web", key = "SECRET_KEY" }'],
+      ["env-ref-traversal", "an addon named ../../sentinel-web/db", 'PW = { from = "../../sentinel-web/db", key = "PGPASSWORD" }'],
+    ] as const
+  ).map(
+    ([id, what, reference]): HostileCase => ({
+      id,
+      what: `an [env] reference to ${what}`,
+      files: { "hop3.toml": `[[addons]]\ntype = "postgres"\nname = "db"\n\n[env]\n${reference}\n` },
+      command: deploy(),
+      code: "ENV_ADDON_UNDECLARED",
+      check: (c) => expect(existsSync(join(home, "apps", c.app)), "nothing of the app is built or recorded").toBe(false),
+    }),
+  ),
   { id: "env-bad-key", what: "deploy --env with a space in the key", command: deploy("--env", "BAD KEY=1"), code: "CONFIG_KEY_INVALID" },
   { id: "config-bad-key", what: "config set of a key with a newline, on the sentinel", command: () => ["config", "set", "sentinel-web", "A\nB=1"], code: "CONFIG_KEY_INVALID" },
   // Workers that do not run

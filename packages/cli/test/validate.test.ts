@@ -47,7 +47,14 @@ describe("hop3 validate", () => {
     const dir = appDir({ "hop3.toml": '[env]\nA = 1\nS = { generate = "hex" }\n' });
     const io = memoryIO(dir);
     expect(await cli.run(["validate", dir, "--json"], io)).toBe(EXIT.ok);
-    expect(JSON.parse(io.out())).toMatchObject({ valid: true, app: "shop", builder: "auto", env: { A: "1" }, deferredEnv: { S: { generate: "hex" } }, notActedOn: [{ what: "[env] S" }] });
+    expect(JSON.parse(io.out())).toMatchObject({ valid: true, app: "shop", builder: "auto", env: { A: "1" }, deferredEnv: { S: { generate: "hex" } }, notActedOn: [] });
+  });
+
+  it("lists each [env] reference as hop3.toml writes it", async () => {
+    const dir = appDir({ "hop3.toml": '[[addons]]\ntype = "postgres"\nname = "db"\n[env]\nA = 1\nS = { generate = "password", length = 20 }\nN = { key = "name" }\nH = { from = "db", key = "PGHOST" }\n' });
+    const io = memoryIO(dir);
+    expect(await cli.run(["validate", dir], io)).toBe(EXIT.ok);
+    expect(io.out()).toContain(["env: A", "env S: generated once (password, 20 characters), kept across deploys", "env N: app fact name", "env H: addon db, variable PGHOST"].join("\n"));
   });
 
   it.each([

@@ -5,8 +5,9 @@ import { parseHop3Toml, where } from "./formats/hop3-toml.js";
 import { findTomlLine } from "./formats/toml-lines.js";
 import { HTTP_WORKERS, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
 import type { Healthcheck } from "./schemas/artifact.js";
-import type { EnvValue, Hop3Toml } from "./schemas/hop3-toml.js";
+import type { Hop3Toml } from "./schemas/hop3-toml.js";
 import { toAppVolumes, type AppVolume } from "./formats/volumes.js";
+import { checkEnvReferences, type EnvReference } from "./env-references.js";
 import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
 import { isValidAppName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
@@ -40,8 +41,11 @@ export interface AppConfig {
   readonly cron: readonly CronJob[];
   /** Plain `[env]` values, as text. */
   readonly env: Readonly<Record<string, string>>;
-  /** `[env]` values that are generated or linked (`{ generate }`, `{ random }`, `{ from, key }`), raw: not filled in yet. */
-  readonly deferredEnv: Readonly<Record<string, Exclude<EnvValue, string | number | boolean>>>;
+  /**
+   * `[env]` references (`{ key }` facts, `{ generate }`, `{ random }`, `{ from, key }`), raw: filled in
+   * at plan and deploy time (env-references.ts). Unknown facts and undeclared addons are refused here.
+   */
+  readonly deferredEnv: Readonly<Record<string, EnvReference>>;
   /** `[env.computed]`, raw (`${VAR}` left as written): not interpolated yet. */
   readonly computedEnv: Readonly<Record<string, string>>;
   /** `[healthcheck]` (or the older `[run] healthcheck` path); `contains` is the health gate's body check. */
@@ -176,13 +180,16 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   const notActedOn = findNotActedOn(toml);
   warnings.push(...notActedOn.map(notActedOnWarning));
   const env = toml.env ?? {};
-  const plainEnv: Record<string, string> = {};
-  const deferredEnv: Record<string, Exclude<EnvValue, string | number | boolean>> = {};
-  for (const [name, value] of Object.entries(env) as [string, unknown][]) {
-    if (name === "computed" || name === "_policy") continue;
-    if (typeof value === "object" && value !== null) deferredEnv[name] = value as Exclude<EnvValue, string | number | boolean>;
-    else plainEnv[name] = String(value);
-  }
+  // Built from pairs: a variable named __proto__ stays a variable.
+  const variables = Object.entries(env as Record<string, unknown>).filter(([name]) => name !== "computed" && name !== "_policy");
+  const isReference = (value: unknown) => typeof value === "object" && value !== null;
+  const plainEnv: Record<string, string> = Object.fromEntries(variables.filter(([, value]) => !isReference(value)).map(([name, value]) => [name, String(value)]));
+  const deferredEnv: Record<string, EnvReference> = Object.fromEntries(variables.filter(([, value]) => isReference(value)) as Array<[string, EnvReference]>);
+  checkEnvReferences(deferredEnv, toml, (name) => {
+    const file = files.hop3Toml ?? "hop3.toml";
+    const line = hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, ["env", name]);
+    return { where: where(file, line), details: { file, line, key: `env.${name}` } };
+  });
   const containerPort = containerPortOf(toml, contradiction);
   const limits = limitsOf(toml, contradiction);
 

@@ -15,6 +15,8 @@ import { runAsUser } from "./host/run-as.js";
 import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
+import { NO_ADDON_ENV, type AddonEnvSource } from "./env-references.js";
+import { planAppEnv } from "./pipeline/app-env.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
 import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
@@ -58,6 +60,8 @@ export interface AddedPlugin {
 export interface PlanOptions extends LoadAppOptions {
   /** Builder name; overrides hop3.toml `[build] builder`. "auto" asks every builder. */
   readonly builder?: string;
+  /** Values the deploy will set (`deploy --env`): like those set with `hop3 config set`, they win over `[env]` references. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface OperationOptions {
@@ -151,6 +155,8 @@ const withDefaults =
 function compose(composition: Composition): Distribution {
   const { entries, env, hop3Command } = composition;
   const registry = new Registry();
+  // Before the plugins: an addons plugin puts its own in place of it from register().
+  registry.provide(Hop3Tokens.AddonEnv, NO_ADDON_ENV);
   const plugins: PluginInfo[] = [];
   for (const { plugin, origin } of entries) {
     checkPlugin(plugin, plugins);
@@ -243,13 +249,16 @@ function compose(composition: Composition): Distribution {
     loadApp: (dir, loadOptions) => loadApp(dir, loadOptions),
     async plan(app, planOptions = {}) {
       const source = typeof app === "string" ? loadApp(app, planOptions) : app;
-      return selectBuilder({
+      // A reference that cannot be resolved fails the plan, before any build.
+      const appEnv = await planAppEnv({ home, router }, source, { addons: registry.resolve<AddonEnvSource>(Hop3Tokens.AddonEnv), ...(planOptions.env && { env: planOptions.env }) });
+      const plan = await selectBuilder({
         app: source,
         builders: registry.builders(),
         toolchains: () => registry.toolchains(),
         ...(planOptions.builder !== undefined && { requested: planOptions.builder }),
         env,
       });
+      return { ...plan, warnings: [...plan.warnings, ...appEnv.warnings], env: appEnv };
     },
     async build(plan, buildOptions = {}) {
       if (!registry.builders().some((b) => b.name === plan.builder.name)) {

@@ -26,6 +26,18 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "A hop3.toml value has the wrong type or form",
     hint: "Change the value to the expected type shown; docs/reference/hop3-toml.md describes each key.",
   },
+  ENV_FACT_UNKNOWN: {
+    title: "An [env] reference names a fact of the app that Hop3 does not know",
+    hint: 'Use one of the app facts Hop3 fills in (name, host, domain, url: docs/reference/hop3-toml.md), or set the value with `hop3 config set NAME=VALUE`.',
+  },
+  ENV_ADDON_UNDECLARED: {
+    title: "An [env] reference reads from an addon the app does not declare",
+    hint: 'Declare the addon in the same hop3.toml ([[addons]] type = "postgres", name = "db") and write { from = "db", key = "PGHOST" }; an app reads only its own addons, never another app\'s.',
+  },
+  ENV_ADDON_UNRESOLVED: {
+    title: "An [env] reference to an addon cannot be resolved yet",
+    hint: "Nothing provides this addon's variables on this server yet: set the value yourself with `hop3 config set APP NAME=VALUE`, or `hop3 deploy DIR --env NAME=VALUE` before the app's first deploy; it wins over the reference.",
+  },
   PROCFILE_SYNTAX: {
     title: "A Procfile line is not of the form `name: command`",
     hint: "Write each worker as `name: command` on one line; lines starting with # are comments.",

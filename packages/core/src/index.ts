@@ -114,6 +114,28 @@ export { RuntimeJsonSchema, type RuntimeJson } from "./schemas/runtime-json.js";
 export { Hop3TomlSchema, type Hop3Toml, type EnvValue } from "./schemas/hop3-toml.js";
 export { findNotActedOn, type NotActedOn } from "./not-acted-on.js";
 export {
+  APP_FACTS,
+  NO_ADDON_ENV,
+  checkEnvReferences,
+  declaredAddons,
+  describeEnvEntry,
+  describeEnvReference,
+  generateValue,
+  generatorSpec,
+  planEnv,
+  settleEnv,
+  type AddonEnvSource,
+  type AppFact,
+  type AppFacts,
+  type DeclaredAddon,
+  type EnvEntry,
+  type EnvPlan,
+  type EnvReference,
+  type GeneratedValue,
+  type GeneratorSpec,
+  type PlanEnvInput,
+} from "./env-references.js";
+export {
   APP_NAME_PATTERN,
   WORKER_NAME_PATTERN,
   ENV_NAME_PATTERN,

@@ -32,11 +32,6 @@ export function findNotActedOn(toml: Hop3Toml): NotActedOn[] {
   const portNames = Object.keys(toml.port ?? {}).filter((name) => name !== "web");
   if (portNames.length > 0) add(`[port] ${list(portNames)}`, "only [port] web is used (as the container port); other ports are not opened");
 
-  const env = (toml.env ?? {}) as Record<string, unknown>;
-  const dynamic = Object.entries(env).filter(([name, value]) => name !== "computed" && typeof value === "object" && value !== null);
-  if (dynamic.length > 0) {
-    add(`[env] ${list(dynamic.map(([name]) => name))}`, "generated and linked values ({ generate }, { random }, { from, key }) are not filled in; set them with `hop3 config set`");
-  }
   if (toml.env?.computed !== undefined) add(`[env.computed] ${list(Object.keys(toml.env.computed))}`, "`${VAR}` values are not interpolated; set the final values with `hop3 config set`");
   if (toml.env?._policy !== undefined) add("[env] _policy", "hop3.toml [env] is applied on every deploy; values set with `hop3 config set` always win");
 

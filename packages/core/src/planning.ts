@@ -1,4 +1,5 @@
 import type { AppSource } from "./app.js";
+import type { EnvPlan } from "./env-references.js";
 import type { AcceptResult, Builder } from "./contracts/builder.js";
 import type { Detection, LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
@@ -25,6 +26,8 @@ export interface BuildPlan {
   /** The toolchains that detected the app, when the chosen builder uses toolchains. */
   readonly toolchains: readonly ToolchainCandidate[];
   readonly warnings: readonly string[];
+  /** How each hop3.toml `[env]` reference resolves on this server (set by `Distribution.plan`). */
+  readonly env?: EnvPlan;
 }
 
 export interface SelectBuilderInput {

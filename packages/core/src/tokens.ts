@@ -15,6 +15,7 @@ const Clock: unique symbol = Symbol.for("hop3.Clock");
 const StateStore: unique symbol = Symbol.for("hop3.StateStore");
 const HttpClient: unique symbol = Symbol.for("hop3.HttpClient");
 const Router: unique symbol = Symbol.for("hop3.Router");
+const AddonEnv: unique symbol = Symbol.for("hop3.AddonEnv");
 
 export const Hop3Tokens = Object.freeze({
   /** Contributions: every builder. */
@@ -41,4 +42,6 @@ export const Hop3Tokens = Object.freeze({
   HttpClient,
   /** Service: the distribution's proxy. */
   Router,
+  /** Service: the variables of an app's addons, for `[env]` references (`AddonEnvSource`; core's knows none). */
+  AddonEnv,
 } as const);

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type BuildPlan, defineCliCommand, type Distribution } from "@hop3/core";
+import { type BuildPlan, defineCliCommand, describeEnvEntry, type Distribution } from "@hop3/core";
 
 export const planCommand = defineCliCommand({
   name: ["plan"],
@@ -30,6 +30,8 @@ export function planData(plan: BuildPlan, distribution: Distribution) {
     workers: plan.app.config.workers,
     /** Where the workers come from when the app names none, as the chosen builder says. */
     workersFrom: distribution.registry.builders().find((b) => b.name === plan.builder.name)?.workersFrom ?? "the build",
+    /** hop3.toml [env] references and how each resolves here; secrets masked. */
+    env: (plan.env?.entries ?? []).map(describeEnvEntry),
     warnings: plan.warnings,
     plugins: distribution.plugins.map(({ name, order, origin }) => ({ name, order, origin })),
   };
@@ -47,6 +49,7 @@ function planText(data: ReturnType<typeof planData>): string[] {
   const workers = Object.entries(data.workers);
   lines.push(workers.length > 0 ? "workers:" : `workers: from ${data.workersFrom}`);
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
+  if (data.env.length > 0) lines.push("env references:", ...data.env.map((line) => `  ${line}`));
   if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`).join("; ")}`);
   const added = data.plugins.filter((p) => p.origin !== "distribution");
   if (added.length > 0) lines.push(`plugins added at run time: ${added.map((p) => `${p.name} (from ${p.origin})`).join("; ")}`);

@@ -1,5 +1,5 @@
 import { relative, resolve } from "node:path";
-import { type AppSource, defineCliCommand, type Distribution } from "@hop3/core";
+import { type AppSource, defineCliCommand, describeEnvReference, type Distribution } from "@hop3/core";
 
 export const validateCommand = defineCliCommand({
   name: ["validate"],
@@ -70,6 +70,7 @@ function validateText(data: ReturnType<typeof validateData>): string[] {
   for (const job of data.cron) lines.push(`cron ${job.name}: ${job.schedule} ${job.command}`);
   const env = Object.entries(data.env);
   if (env.length > 0) lines.push(`env: ${env.map(([name]) => name).join(", ")}`);
+  for (const [name, reference] of Object.entries(data.deferredEnv)) lines.push(`env ${describeEnvReference(name, reference)}`);
   if (data.healthcheck) {
     const { path, contains, timeoutSeconds } = data.healthcheck;
     lines.push(`healthcheck: ${path}${contains !== undefined ? ` (body contains ${JSON.stringify(contains)})` : ""}${timeoutSeconds !== undefined ? `, ${timeoutSeconds} s per try` : ""}`);

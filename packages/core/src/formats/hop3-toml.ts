@@ -63,6 +63,9 @@ function checkNames(config: Hop3Toml, source: string, file: string): void {
   for (const [name, value] of Object.entries(env)) {
     if (name === "computed" || name === "_policy") continue;
     if (!isValidEnvName(name)) throw fail(["env", name], "is not a valid environment variable name", envHint);
+    if (typeof value === "object" && value !== null && "random" in value && value.random !== true) {
+      throw fail(["env", name], "is { random = false }, which asks for no value", 'Write { random = true } (or { generate = "urlsafe" }) for a generated value, or a plain value.');
+    }
     if (typeof value === "object" && value !== null && !("generate" in value) && !("random" in value)) {
       const reference = value as { from?: string; key?: string; external_ip?: boolean };
       if (reference.external_ip === true ? reference.from !== undefined || reference.key !== undefined : reference.key === undefined) {

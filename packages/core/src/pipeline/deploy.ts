@@ -10,6 +10,7 @@ import { processesOfUid } from "../host/processes.js";
 import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
 import { silentLogger } from "../logger.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
+import { settleAppEnv } from "./app-env.js";
 import { readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
@@ -64,7 +65,8 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
   const keep = keepReleasesSetting(env);
   const unlock = lockApp(home, app.name, "deploy", { create: true });
   try {
-    const plan = await steps.run("plan", () => distribution.plan(app, request.builder === undefined ? {} : { builder: request.builder }), (p) => `${p.builder.name}: ${p.builder.reason}`);
+    const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }) };
+    const plan = await steps.run("plan", () => distribution.plan(app, planOptions), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) steps.note(warning);
     const limits = appLimits(app.config.limits, env);
     for (const note of limits.notes) steps.note(note);
@@ -73,11 +75,13 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     const releaseId = newReleaseId(now);
     const artifact = await steps.run(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal, releaseId }), (a) => a.location);
     const deployer = distribution.deployerFor(artifact);
+    const appEnv = settleAppEnv(home, app, plan.env ?? { entries: [], warnings: [] }, now);
+    for (const name of appEnv.made) steps.note(`[env] ${name} was generated; it is kept for the next deploys.`);
     const previous = readPreviousRecord(home, app.name, steps);
     const record: AppRecordDraft = {
       name: app.name,
       source: app.dir,
-      appEnv: app.config.env,
+      appEnv: appEnv.env,
       userEnv: { ...previous?.userEnv, ...request.env },
       scale: previous?.scale ?? {},
       domains: previous?.domains ?? [],

@@ -30,7 +30,7 @@ const Commands = Type.Union([Type.String(), Type.Array(Type.String())], {
 const Strings = Type.Array(Type.String());
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Seconds = Type.Integer({ minimum: 1, description: "Seconds." });
-const Length = Type.Integer({ minimum: 1 });
+const Length = Type.Integer({ minimum: 8, maximum: 4096, description: "Characters of the generated value (the prefix aside)." });
 const BuilderName = Type.String({
   pattern: CONTRIBUTION_NAME_PATTERN,
   description: 'Builder to use: "auto" (default), "nix", "local", "docker" or a plugin\'s builder name.',
@@ -96,29 +96,29 @@ export const RunSection = section(
   "How the app runs.",
 );
 
-/** `{ generate = "urlsafe" }`: a secret the original Hop3 generates once, on the first deploy. */
+/** `{ generate = "urlsafe" }`: a secret generated once, on the first deploy, and kept across deploys. */
 export const EnvGenerated = Type.Object(
   {
-    generate: oneOf(["hex", "base64", "urlsafe", "password", "uuid"]),
+    generate: oneOf(["hex", "base64", "urlsafe", "password", "uuid"], "The alphabet: hex (0-9a-f), base64, urlsafe (A-Z a-z 0-9 - _), password (A-Z a-z 0-9), uuid (a random UUID)."),
     length: Type.Optional(Length),
-    prefix: Type.Optional(Type.String()),
-    display: Type.Optional(Type.Boolean()),
+    prefix: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_.:-]*$", description: "Text put before the generated characters (e.g. \"sk_\")." })),
+    display: Type.Optional(Type.Boolean({ description: "Upstream shows the value once after deploy; here it is never shown (recognized, not acted on)." })),
   },
-  { additionalProperties: false, title: "{ generate = ... } table", description: "A value generated once, on the first deploy." },
+  { additionalProperties: false, title: "{ generate = ... } table", description: "A value generated once, on the first deploy, and kept across deploys." },
 );
 
 /** `{ from = "db", key = "PGHOST" }` (an addon's variable) or `{ key = "name" }` (a fact of the app). */
 export const EnvReference = Type.Object(
   {
-    from: Type.Optional(Type.String({ description: "The addon to read from; without it, `key` names a fact of the app (name, domain, hostname)." })),
+    from: Type.Optional(Type.String({ description: "The addon of this app to read from (its [[addons]] name); without it, `key` names a fact of the app (name, host, domain, url)." })),
     key: Type.Optional(Type.String()),
-    external_ip: Type.Optional(Type.Boolean({ description: "The host's public address." })),
+    external_ip: Type.Optional(Type.Boolean({ description: "The host's public address (not known to this Hop3: set the value with `hop3 config set`)." })),
   },
   // minProperties: a TOML date is an object without keys, and must not pass for a reference.
   { additionalProperties: false, minProperties: 1, title: "{ from, key } table", description: "A value resolved at deploy time." },
 );
 
-/** `{ random = true }`: a random value (an older spelling of `generate`). */
+/** `{ random = true }`: a random value (an older spelling of `{ generate = "urlsafe" }`). */
 export const EnvRandom = Type.Object(
   { random: Type.Boolean(), length: Type.Optional(Length) },
   { additionalProperties: false, title: "{ random = true } table", description: "A random value." },
