@@ -90,8 +90,8 @@ describe.sequential("[env] references, deployed", () => {
     expect(await seen("shop")).toEqual(first);
   });
 
-  it("never prints a generated value: deploy, plan, config and status", async () => {
-    for (const args of [["plan", dir, "--app", "shop", "--json"], ["plan", dir, "--app", "shop"], ["config", "show", "shop", "--json"], ["status", "shop", "--json"]]) {
+  it("never prints a generated value: deploy, plan, config, status and releases", async () => {
+    for (const args of [["plan", dir, "--app", "shop", "--json"], ["plan", dir, "--app", "shop"], ["config", "show", "shop", "--json"], ["status", "shop", "--json"], ["releases", "shop", "--json"]]) {
       const result = await run(...args);
       expect(result.code, result.stderr).toBe(0);
       printed.push(result.stdout, result.stderr);

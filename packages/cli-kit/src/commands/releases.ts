@@ -1,4 +1,10 @@
-import { defineCliCommand, UsageError } from "@hop3/core";
+import { defineCliCommand, UsageError, type Release } from "@hop3/core";
+
+const HIDDEN = "********";
+const hideValues = (env: Readonly<Record<string, string>>) => Object.fromEntries(Object.keys(env).map((key) => [key, HIDDEN]));
+
+/** A release as listed: the names of its values, never the values (generated secrets are among them; `config show` masks what it shows). */
+const listed = (release: Release): Release => (release.env ? { ...release, env: { app: hideValues(release.env.app), user: hideValues(release.env.user) } } : release);
 
 export const releasesCommand = defineCliCommand({
   name: ["releases"],
@@ -10,7 +16,7 @@ export const releasesCommand = defineCliCommand({
     if (!name) throw new UsageError("the app name is missing", this.usage);
     const releases = (await distribution()).releases(name);
     const text = releases.map((r) => `${r.id}  ${r.status.padEnd(11)} ${r.builder.padEnd(7)} ${r.artifact.buildId}  ${r.source}${r.error ? `  (${r.error.code})` : ""}`);
-    return { data: releases, text: text.length > 0 ? text : [`${name} has no release`] };
+    return { data: releases.map(listed), text: text.length > 0 ? text : [`${name} has no release`] };
   },
 });
 
