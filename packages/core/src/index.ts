@@ -10,6 +10,7 @@ export type { AppStatus } from "./pipeline/lifecycle.js";
 export type { AppSummary, DestroyOptions } from "./pipeline/apps.js";
 export type { DomainsOutcome } from "./pipeline/domains.js";
 export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft, type ListedApp } from "./pipeline/app-record.js";
+export { appSourceDir, replaceAppSource } from "./pipeline/app-source.js";
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
@@ -74,6 +75,7 @@ export {
 export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type LockHolder } from "./host/lock-file.js";
 export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { shellQuote } from "./host/shell-quote.js";
+export { sshLoginOf, type SshLogin } from "./host/ssh-login.js";
 export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
