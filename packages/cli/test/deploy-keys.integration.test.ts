@@ -118,7 +118,8 @@ describe.sequential("deploy keys, through a real sshd", () => {
     const text = readFileSync(login.keysFile, "utf8");
     expect(text).toContain(`command="sudo -n ${login.entry} ssh-command --key admin",restrict ssh-ed25519 `);
     expect(text).toContain(`command="sudo -n ${login.entry} ssh-command --key ci-web --apps pushed",restrict ssh-ed25519 `);
-    const listed = (await run("keys", "list", "--json")).json<{ keys: Array<{ name: string; apps: string[] | null }> }>().keys;
+    const listed = (await run("keys", "list", "--json")).json<{ keys: Array<{ name: string; fingerprint: string; apps: string[] | null }> }>().keys;
+    expect((await runProgram("ssh-keygen", ["-l", "-f", admin.publicKey])).stdout).toContain(` ${listed[0]!.fingerprint} `);
     expect(listed.map((k) => [k.name, k.apps])).toEqual([
       ["admin", null],
       ["ci-web", ["pushed"]],
@@ -212,11 +213,11 @@ describe.sequential("deploy keys, through a real sshd", () => {
   it("fails a push whose deploy fails, and the release that served still serves", async () => {
     const repo = join(root, "work");
     const good = (await git(repo, "rev-parse", "HEAD")).stdout.trim();
-    writeFileSync(join(repo, "hop3.nix"), 'derivation { name = "broken"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo this build fails >&2; exit 1" ]; }\n');
+    writeFileSync(join(repo, "hop3.nix"), '{ package = derivation { name = "broken"; system = builtins.currentSystem; builder = "/bin/sh"; args = [ "-c" "echo this build fails >&2; exit 1" ]; }; }\n');
     await git(repo, "commit", "-q", "-am", "broken");
     const pushed = await git(repo, "push", "hop3", "main");
     expect(pushed.code).not.toBe(0);
-    expect(pushed.stderr).toContain("remote: this build fails");
+    expect(pushed.stderr).toMatch(/remote: .*this build fails/);
     expect(pushed.stderr).toContain("error[GIT_PUSH_DEPLOY_FAILED]");
     expect(pushed.stderr).toMatch(/pre-receive hook declined/);
     expect((await httpGet(port, "pushed.localhost")).body).toContain("hello from nix-web");

@@ -1,12 +1,12 @@
-import { lookupUser, resolveHop3Home, sshLoginOf, UsageError, defineCliCommand, type CliCommand, type CliIO } from "@hop3/core";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defineCliCommand, Hop3Error, lookupUser, resolveHop3Home, sshLoginOf, UsageError, type CliCommand, type CliIO } from "@hop3/core";
 import { appendAudit } from "./audit-log.js";
 import { checkKeyName, parseAppList, parsePublicKey, readKeysFile, renderKeysFile, writeKeysFile, type DeployKey } from "./authorized-keys.js";
 import { resolveSshRequest } from "./dispatch.js";
 import { sshAccessError } from "./errors.js";
 import { appRepository, commitToDeploy, exportCommit, prepareRepository, receivePack } from "./git-push.js";
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { Hop3Error } from "@hop3/core";
 
 /** Runs a command line through the program these commands belong to, in this process: its exit code. */
 export type RunCli = (argv: readonly string[], io: CliIO) => Promise<number>;
@@ -22,7 +22,9 @@ function keysTarget(env: CliIO["env"]) {
   return { login, owner: process.getuid?.() === 0 ? { uid: user.uid, gid: user.gid } : undefined };
 }
 
-const describeKey = (key: DeployKey) => ({ name: key.name, type: key.type, fingerprint: `${key.type} ${key.key.slice(-16)}`, apps: key.apps ?? null });
+/** ssh-keygen -l's fingerprint: SHA256 of the key's blob, base64 without padding. */
+const fingerprint = (key: DeployKey) => `SHA256:${createHash("sha256").update(Buffer.from(key.key, "base64")).digest("base64").replace(/=+$/, "")}`;
+const describeKey = (key: DeployKey) => ({ name: key.name, type: key.type, fingerprint: fingerprint(key), apps: key.apps ?? null });
 
 export const keysAddCommand = defineCliCommand({
   name: ["keys", "add"],
@@ -59,7 +61,7 @@ export const keysListCommand = defineCliCommand({
     return {
       data: { keys, unmanagedLines: file.otherLines.length },
       text: [
-        ...(keys.length === 0 ? ["No deploy keys."] : keys.map((k) => `${k.name}  ${k.fingerprint}  ${k.apps ? k.apps.join(",") : "all apps"}`)),
+        ...(keys.length === 0 ? ["No deploy keys."] : keys.map((k) => `${k.name}  ${k.type} ${k.fingerprint}  ${k.apps ? k.apps.join(",") : "all apps"}`)),
         ...(file.otherLines.length > 0 ? [`(${file.otherLines.length} other line(s) in ${login.keysFile} were not written by hop3 keys; they are left as they are.)`] : []),
       ],
     };

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ensureAppUser, ensureDir, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core";
+import { ensureAppUser, ensureDir, lockApp, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core";
 import { sshAccessError } from "./errors.js";
 
 /** `<HOP3_HOME>/git/<app>.git`: the bare repository `git push` writes to (root's, 0700). */
@@ -92,7 +92,13 @@ export async function exportCommit(scope: UserScope, app: string, repo: string, 
       archive.on("error", fail).on("exit", finished("git archive"));
       tar.on("error", fail).on("exit", finished("tar"));
     });
-    return replaceAppSource(scope.home, app, staging);
+    // Under the app's lock: never swapped while a deploy of the app reads it (that push is APP_BUSY).
+    const release = lockApp(scope.home, app, "git push", { create: true });
+    try {
+      return replaceAppSource(scope.home, app, staging);
+    } finally {
+      release();
+    }
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;

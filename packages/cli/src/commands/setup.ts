@@ -6,7 +6,7 @@ const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [
 
 export const setupCommand = defineCommand({
   name: ["setup"],
-  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot",
+  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot, make the login user of deploy keys",
   usage: USAGE,
   options: {
     "dry-run": { type: "boolean" },

@@ -1,27 +1,20 @@
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { appStateDir } from "../home.js";
-
-/** `<HOP3_HOME>/apps/<app>/source`: the source sent to the server (an upload, a `git push`), deployed from there. */
-export const appSourceDir = (home: string, app: string): string => join(appStateDir(resolve(home), app), "source");
+import { dirname, resolve } from "node:path";
+import { appDirsOf } from "../host/home-layout.js";
 
 /**
- * Swaps a complete directory in as the app's source, once it is whole: the old source is moved
- * aside, the new one renamed into place, the old one removed. `fromDir` must be on the same
- * filesystem (a directory beside it, in the app's directory). If the rename fails, the old source
- * is put back, so an app never has half a source.
+ * Puts a complete source tree (an upload, a pushed commit), prepared in a directory beside it, in
+ * the place of the app's source directory `<home>/apps/<app>/source`, and returns that path. Two
+ * renames on one file system: a reader sees the old tree or the new one, never a mix, and a tree
+ * that was not complete never gets there. The old tree is removed after. The caller holds the
+ * app's lock and owns `fromDir` as it must be owned (the app's user).
  */
 export function replaceAppSource(home: string, app: string, fromDir: string): string {
-  const target = appSourceDir(home, app);
-  const aside = `${target}.old-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const hadOne = existsSync(target);
-  if (hadOne) renameSync(target, aside);
-  try {
-    renameSync(fromDir, target);
-  } catch (error) {
-    if (hadOne) renameSync(aside, target);
-    throw error;
-  }
-  if (hadOne) rmSync(aside, { recursive: true, force: true });
-  return target;
+  const { appDir, sourceDir } = appDirsOf(home, app);
+  if (dirname(resolve(fromDir)) !== appDir) throw new Error(`replaceAppSource: ${fromDir} is not in ${appDir}`);
+  const old = `${sourceDir}.old-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  if (existsSync(sourceDir)) renameSync(sourceDir, old);
+  renameSync(fromDir, sourceDir);
+  rmSync(old, { recursive: true, force: true });
+  return sourceDir;
 }
