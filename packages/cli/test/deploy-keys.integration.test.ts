@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lookupUser, sshLoginOf, type SshLogin } from "@hop3/core";
+import { findAppUser, lookupUser, sshLoginOf, type SshLogin } from "@hop3/core";
 import { describeInstall, gatherFacts, machineProbes, planSetup, runSetup } from "@hop3/server-setup";
 import { auditLogFile, appRepository } from "@hop3/ssh-access";
 import { makeKey, startSshd, type TestKey, type TestSshd } from "@hop3/test-support/sshd";
@@ -208,6 +208,9 @@ describe.sequential("deploy keys, through a real sshd", () => {
     const page = await httpGet(port, "pushed.localhost");
     expect(page.body).toContain("hello from nix-web");
     expect(statSync(appRepository(home, "pushed")).mode & 0o777).toBe(0o700);
+    // The commit was unpacked by the app's user, never as root.
+    const appUser = findAppUser({ home, env }, "pushed");
+    expect(statSync(join(home, "apps", "pushed", "source", "hop3.nix")).uid).toBe(appUser?.uid);
   });
 
   it("fails a push whose deploy fails, and the release that served still serves", async () => {
@@ -226,7 +229,7 @@ describe.sequential("deploy keys, through a real sshd", () => {
     expect(serverHead.stdout.trim()).toBe(good);
   });
 
-  it("lets a limited key push its app, and refuses its push to another", async () => {
+  it("refuses a limited key's push to another app, before any repository is made", async () => {
     const repo = join(root, "work");
     const other = await runProgram("git", ["push", remoteOf("other"), "main"], {
       cwd: repo,
