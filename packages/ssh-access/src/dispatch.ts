@@ -60,6 +60,8 @@ export function resolveSshRequest(line: string, limits: readonly string[] | unde
   const command = argv[0]!;
   if (ABOUT_THE_SERVER.has(command)) return { kind: "hop3", argv };
   if (!KEY_COMMANDS.has(command)) refuse(`\`hop3 ${command.slice(0, 40)}\` is not run through a deploy key`);
+  // The server's own remotes are root's: a key never makes the server connect onwards with them.
+  if (argv.some((word) => word === "--remote" || word.startsWith("--remote="))) refuse("--remote is not run through a deploy key");
   if (limits !== undefined) checkApps(limits, namedApps(argv));
   return { kind: "hop3", argv };
 }

@@ -19,7 +19,7 @@ describe("what a deploy key may run", () => {
     expect(resolveSshRequest("git-receive-pack '/web.git'", undefined)).toEqual({ kind: "git-receive-pack", app: "web" });
   });
 
-  it.each(["sh -c id", "bash", "hop3 setup --yes", "hop3 keys add x y", "hop3 ssh-command --key other", "hop3 git-hook pre-receive web", "hop3 server stop", "hop3 doctor", "git-upload-pack 'web'", "scp -t /", "rsync --server ."])(
+  it.each(["hop3 status web --remote other-server", "hop3 logs web --remote=prod", "sh -c id", "bash", "hop3 setup --yes", "hop3 keys add x y", "hop3 ssh-command --key other", "hop3 git-hook pre-receive web", "hop3 server stop", "hop3 doctor", "git-upload-pack 'web'", "scp -t /", "rsync --server ."])(
     "refuses %j",
     (line) => {
       expect(codeOf(line)).toBe("SSH_COMMAND_REFUSED");
