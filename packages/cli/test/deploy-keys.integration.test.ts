@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -70,7 +71,7 @@ const remoteOf = (app: string) => `ssh://${login.user}@127.0.0.1:${sshd.port}/${
 
 beforeAll(async () => {
   port = await freePort();
-  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), NIX_CONFIG: "substituters =\n" };
+  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), NIX_CONFIG: "substituters =\n", HOP3_UPLOAD_MAX_SIZE: "1M" };
   login = sshLoginOf({ home, env });
   // What `hop3 setup` does for deploy keys, with this checkout's hop3 as the install.
   const described = describeInstall([process.execPath, "--import", import.meta.resolve("tsx"), "--conditions=@hop3/source", bin], env);
@@ -238,6 +239,20 @@ describe.sequential("deploy keys, through a real sshd", () => {
     expect(other.code).not.toBe(0);
     expect(other.stderr).toContain("error[SSH_KEY_APP_DENIED]");
     expect(existsSync(appRepository(home, "other"))).toBe(false);
+  });
+
+  it("cuts off a push past the upload size limit (HOP3_UPLOAD_MAX_SIZE, here 1M), before any deploy", async () => {
+    const repo = join(root, "big");
+    cpSync(join(fixtures, "nix-web"), repo, { recursive: true });
+    writeFileSync(join(repo, "noise.bin"), randomBytes(2 * 1024 * 1024));
+    await git(repo, "init", "-q", "-b", "main");
+    await git(repo, "add", ".");
+    await git(repo, "commit", "-q", "-m", "big");
+    const pushed = await git(repo, "push", remoteOf("big"), "main");
+    expect(pushed.code).not.toBe(0);
+    expect(pushed.stderr).toMatch(/pack exceeds maximum allowed size|unpack-objects abnormal exit|unpacker error/);
+    expect(pushed.stderr).not.toContain("Deploying");
+    expect(existsSync(join(home, "apps", "big"))).toBe(false);
   });
 
   it("removes a key: it no longer logs in", async () => {

@@ -6,7 +6,7 @@ import { appendAudit } from "./audit-log.js";
 import { checkKeyName, parseAppList, parsePublicKey, readKeysFile, renderKeysFile, writeKeysFile, type DeployKey } from "./authorized-keys.js";
 import { resolveSshRequest } from "./dispatch.js";
 import { sshAccessError } from "./errors.js";
-import { appRepository, commitToDeploy, exportCommit, prepareRepository, receivePack } from "./git-push.js";
+import { appRepository, commitToDeploy, exportCommit, prepareRepository, pushSizeLimit, receivePack } from "./git-push.js";
 
 /** Runs a command line through the program these commands belong to, in this process: its exit code. */
 export type RunCli = (argv: readonly string[], io: CliIO) => Promise<number>;
@@ -126,6 +126,7 @@ export function sshCommandCommand(runCli: RunCli): CliCommand {
       appendAudit(home, { ...audit, argv: ["git-receive-pack", request.app], outcome: "run" });
       const hop3Command = (await distribution()).operationContext().hop3Command;
       if (!hop3Command || hop3Command.length === 0) throw sshAccessError("GIT_PUSH_REFUSED", "This hop3 cannot say how to run itself again, which its receive hook needs.");
+      pushSizeLimit(io.env); // a setting it cannot use is said before any repository is made
       const repo = await prepareRepository(home, request.app, hop3Command);
       return { data: {}, text: [], exitCode: await receivePack(repo, io.env) };
     },

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ensureAppUser, ensureDir, lockApp, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core";
+import { ensureAppUser, ensureDir, Hop3Error, lockApp, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core";
 import { sshAccessError } from "./errors.js";
 
 /** `<HOP3_HOME>/git/<app>.git`: the bare repository `git push` writes to (root's, 0700). */
@@ -31,10 +31,32 @@ export async function prepareRepository(home: string, app: string, hop3Command: 
   return repo;
 }
 
-/** Runs git-receive-pack on the app's repository with this process's stdin and stdout (the ssh channel). */
+/** What one push may send unless HOP3_UPLOAD_MAX_SIZE says otherwise: the limit of an upload (git's units). */
+const DEFAULT_PUSH_MAX = "1g";
+
+/** HOP3_UPLOAD_MAX_SIZE ("500M", "2G", bytes) as git's receive.maxInputSize, else 1 GiB. */
+export function pushSizeLimit(env: Readonly<Record<string, string | undefined>>): string {
+  const set = env.HOP3_UPLOAD_MAX_SIZE;
+  if (set === undefined || set === "") return DEFAULT_PUSH_MAX;
+  if (!/^[1-9][0-9]*[kKmMgG]?$/.test(set)) {
+    throw new Hop3Error({
+      code: "HOP3_SETTING_INVALID",
+      message: `HOP3_UPLOAD_MAX_SIZE is ${JSON.stringify(set)}; it must be a size such as "500M", "2G" or a number of bytes.`,
+      hint: "Fix or unset HOP3_UPLOAD_MAX_SIZE in the environment of the server's hop3 (its entry, <HOP3_HOME>/bin/hop3, made by hop3 setup).",
+      details: { setting: "HOP3_UPLOAD_MAX_SIZE", value: set },
+    });
+  }
+  return set.toLowerCase();
+}
+
+/**
+ * Runs git-receive-pack on the app's repository with this process's stdin and stdout (the ssh
+ * channel). A push past the size limit is cut off by git before its objects are kept.
+ */
 export function receivePack(repo: string, env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const limit = pushSizeLimit(env);
   return new Promise((resolvePush, reject) => {
-    const child = spawn("git-receive-pack", [repo], { stdio: "inherit", env: env as NodeJS.ProcessEnv });
+    const child = spawn("git", ["-c", `receive.maxInputSize=${limit}`, "receive-pack", repo], { stdio: "inherit", env: env as NodeJS.ProcessEnv });
     child.on("error", reject);
     child.on("exit", (code, signal) => resolvePush(code ?? (signal ? 128 : 1)));
   });

@@ -6,5 +6,5 @@ export { parseShellWords } from "./shell-words.js";
 export { resolveSshRequest, type SshRequest } from "./dispatch.js";
 export { checkKeyName, parsePublicKey, parseKeysFile, renderKeyLine, renderKeysFile, readKeysFile, writeKeysFile, parseAppList, type DeployKey, type KeysFile } from "./authorized-keys.js";
 export { appendAudit, auditLogFile, type AuditEntry } from "./audit-log.js";
-export { appRepository, commitToDeploy, exportCommit, prepareRepository, receivePack, renderPreReceiveHook, type PushedRef } from "./git-push.js";
+export { appRepository, pushSizeLimit, commitToDeploy, exportCommit, prepareRepository, receivePack, renderPreReceiveHook, type PushedRef } from "./git-push.js";
 export { sshAccessErrorCatalog, type SshAccessErrorCode } from "./errors.js";
