@@ -40,6 +40,11 @@ describe("the login of deploy keys", () => {
     expect(renderSshEntry(install)).toContain("export HOP3_HOME=/var/lib/hop3\nexport HOP3_HTTP_PORT=8080\nexec /usr/bin/node /opt/hop3/bin.js \"$@\"\n");
   });
 
+  it("never carries the client's choice of remote into the entry", () => {
+    const withRemote = describeInstall(["/usr/bin/node", "/opt/hop3/bin.js"], { HOP3_HOME: "/var/lib/hop3", HOP3_REMOTE: "prod" });
+    expect(renderSshEntry(withRemote)).not.toContain("HOP3_REMOTE");
+  });
+
   it("changes nothing the second time", () => {
     expect(plan(done).steps).toEqual([]);
   });

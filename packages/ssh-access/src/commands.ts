@@ -121,7 +121,10 @@ export function sshCommandCommand(runCli: RunCli): CliCommand {
       }
       if (request.kind === "hop3") {
         appendAudit(home, { ...audit, argv: ["hop3", ...request.argv], outcome: "run" });
-        return { data: {}, text: [], exitCode: await runCli(request.argv, io) };
+        // Commands of a key run here: never sent onwards to a remote of the server's (HOP3_REMOTE is a client's setting).
+        delete process.env.HOP3_REMOTE;
+        const env = Object.fromEntries(Object.entries(io.env).filter(([name]) => name !== "HOP3_REMOTE"));
+        return { data: {}, text: [], exitCode: await runCli(request.argv, { ...io, env }) };
       }
       appendAudit(home, { ...audit, argv: ["git-receive-pack", request.app], outcome: "run" });
       const hop3Command = (await distribution()).operationContext().hop3Command;
