@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineCliCommand, Hop3Error, lookupUser, resolveHop3Home, sshLoginOf, UsageError, type CliCommand, type CliIO } from "@hop3/core";
+import { defineCliCommand, Hop3Error, isValidAppName, lookupUser, resolveHop3Home, sshLoginOf, UsageError, type CliCommand, type CliIO } from "@hop3/core";
 import { appendAudit } from "./audit-log.js";
 import { checkKeyName, parseAppList, parsePublicKey, readKeysFile, renderKeysFile, writeKeysFile, type DeployKey } from "./authorized-keys.js";
 import { resolveSshRequest } from "./dispatch.js";
@@ -119,19 +119,19 @@ export function sshCommandCommand(runCli: RunCli): CliCommand {
         appendAudit(home, { ...audit, ...(line !== undefined && { line: line.slice(0, 1000) }), outcome: "refused", ...(Hop3Error.is(error) && { code: error.code }) });
         throw error;
       }
+      // A key's commands run on this server: never sent onwards to a remote of the server's (HOP3_REMOTE is a client's setting).
+      delete process.env.HOP3_REMOTE;
+      const env = Object.fromEntries(Object.entries(io.env).filter(([name]) => name !== "HOP3_REMOTE"));
       if (request.kind === "hop3") {
         appendAudit(home, { ...audit, argv: ["hop3", ...request.argv], outcome: "run" });
-        // Commands of a key run here: never sent onwards to a remote of the server's (HOP3_REMOTE is a client's setting).
-        delete process.env.HOP3_REMOTE;
-        const env = Object.fromEntries(Object.entries(io.env).filter(([name]) => name !== "HOP3_REMOTE"));
         return { data: {}, text: [], exitCode: await runCli(request.argv, { ...io, env }) };
       }
       appendAudit(home, { ...audit, argv: ["git-receive-pack", request.app], outcome: "run" });
       const hop3Command = (await distribution()).operationContext().hop3Command;
       if (!hop3Command || hop3Command.length === 0) throw sshAccessError("GIT_PUSH_REFUSED", "This hop3 cannot say how to run itself again, which its receive hook needs.");
-      pushSizeLimit(io.env); // a setting it cannot use is said before any repository is made
+      pushSizeLimit(env); // a setting it cannot use is said before any repository is made
       const repo = await prepareRepository(home, request.app, hop3Command);
-      return { data: {}, text: [], exitCode: await receivePack(repo, io.env) };
+      return { data: {}, text: [], exitCode: await receivePack(repo, env) };
     },
   });
 }
@@ -149,6 +149,7 @@ export function gitHookCommand(runCli: RunCli): CliCommand {
     maxPositionals: 1,
     async run({ args, io }) {
       const app = args.positionals[0] ?? "";
+      if (!isValidAppName(app)) throw sshAccessError("GIT_PUSH_REFUSED", `${JSON.stringify(app)} is not an app name.`, { details: { app } });
       const scope = { home: resolveHop3Home(io.env), env: io.env };
       const pushed = commitToDeploy(await readAll(process.stdin));
       const source = await exportCommit(scope, app, appRepository(scope.home, app), pushed.newId);
