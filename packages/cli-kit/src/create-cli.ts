@@ -128,9 +128,9 @@ function report(error: unknown, io: CliIO, json: boolean, options: CliOptions): 
 }
 
 async function helpText(options: CliOptions, commands: readonly CliCommand[], load: () => Promise<Distribution>): Promise<string> {
-  const rows = commands.map((c) => [usageLine(c, options.name), c.summary] as const);
+  const rows = commands.filter((c) => !c.hidden).map((c) => [usageLine(c, options.name), c.summary] as const);
   try {
-    for (const c of (await load()).registry.cliCommands()) rows.push([usageLine(c, options.name), c.summary]);
+    for (const c of (await load()).registry.cliCommands()) if (!c.hidden) rows.push([usageLine(c, options.name), c.summary]);
   } catch {
     // Help must work even when a plugin fails to load; the error shows on the next real command.
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -70,6 +70,19 @@ describe("createCli", () => {
     expect(await cli.run(["--help"], io)).toBe(EXIT.ok);
     expect(io.out()).toContain("hop3 plan [DIR]");
     expect(io.out()).toContain("hop3 test hello NAME");
+    expect(io.out()).toContain("hop3 keys add NAME KEY");
+    // sshd's forced command and git's hook are run by programs, not people.
+    expect(io.out()).not.toContain("ssh-command");
+    expect(io.out()).not.toContain("git-hook");
+  });
+
+  it("refuses to run the forced command without a command from sshd, and says so", async () => {
+    const home = mkdtempSync(join(tmpdir(), "hop3-ssh-command-"));
+    const io = memoryIO("/", { HOP3_HOME: home, SSH_ORIGINAL_COMMAND: undefined });
+    expect(await cli.run(["ssh-command", "--key", "alice"], io)).toBe(EXIT.userError);
+    expect(io.err()).toContain("never a shell");
+    expect(io.err()).toContain("error[SSH_COMMAND_MISSING]");
+    expect(readFileSync(join(home, "log", "ssh-commands.log"), "utf8")).toContain('"key":"alice","outcome":"refused","code":"SSH_COMMAND_MISSING"');
   });
 
   it("plans an app, with --json giving exactly one JSON object on stdout", async () => {

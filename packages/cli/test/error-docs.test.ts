@@ -10,6 +10,7 @@ import { uwsgiErrorCatalog } from "@hop3/deployer-uwsgi";
 import { nginxErrorCatalog } from "@hop3/router-nginx";
 import { cliErrorCatalog } from "@hop3/cli";
 import { cliKitErrorCatalog } from "@hop3/cli-kit";
+import { sshAccessErrorCatalog } from "@hop3/ssh-access";
 
 const root = resolve(import.meta.dirname, "../../..");
 const index = readFileSync(join(root, "docs/errors/README.md"), "utf8");
@@ -25,6 +26,7 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/deployer-uwsgi", uwsgiErrorCatalog, "packages/deployer-uwsgi/README.md"],
   ["@hop3/deployer-static", staticErrorCatalog, "packages/deployer-static/README.md"],
   ["@hop3/router-nginx", nginxErrorCatalog, "packages/router-nginx/README.md"],
+  ["@hop3/ssh-access", sshAccessErrorCatalog, "packages/ssh-access/README.md"],
 ];
 
 describe.each(catalogs)("error codes of %s", (_name, catalog, readme) => {

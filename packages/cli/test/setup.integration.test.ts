@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nixPlugin } from "@hop3/builder-nix";
 import { builtInCommands, createCli } from "@hop3/cli";
-import { createDistribution } from "@hop3/core";
+import { createDistribution, sshLoginOf } from "@hop3/core";
 import { nginxRouterPlugin } from "@hop3/router-nginx";
 import { memoryIO } from "./memory-io.js";
 import { freePort, hop3, httpGet } from "./run-hop3.js";
@@ -54,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await run("server", "stop");
+  rmSync(sshLoginOf({ home, env }).sudoersFile, { force: true });
   if (wrapperBefore === undefined) rmSync(WRAPPER, { force: true });
   else writeFileSync(WRAPPER, wrapperBefore, { mode: 0o755 });
   // Whatever happened above, give the package back.
@@ -98,7 +99,9 @@ describe.sequential("hop3 setup on this machine", () => {
     // The wrapper is (re)written unless this very install put it there; a daemon is started when none answered.
     const steps = data.result.steps.map((s) => [s.id, s.status]);
     expect(steps.slice(0, 2)).toEqual([["apt-update", "done"], ["packages", "done"]]);
-    expect(steps.slice(2).filter(([id]) => id !== "hop3-on-path" && id !== "nix-daemon-start")).toEqual([]);
+    expect(steps.slice(2).filter(([id]) => id !== "hop3-on-path" && id !== "nix-daemon-start" && !id!.startsWith("ssh-login-"))).toEqual([]);
+    // Deploy keys' login: the user, its home, the entry and the sudoers rule of this HOP3_HOME.
+    expect(steps.map(([id]) => id)).toEqual(expect.arrayContaining(["ssh-login-user", "ssh-login-home", "ssh-login-entry", "ssh-login-sudoers"]));
     expect(steps.filter(([, status]) => status !== "done")).toEqual([]);
     for (const step of data.result.steps.filter((s) => s.id.startsWith("apt") || s.id === "packages")) expect(step.seconds).toBeGreaterThan(0);
     expect(data.result.checks.filter((c) => c.status !== "ok")).toEqual([]);
@@ -155,7 +158,8 @@ describe("hop3 setup in another distribution", () => {
     const io = memoryIO(home, env);
     expect(await cli.run(["setup", "--dry-run", "--json"], io), io.err()).toBe(0);
     const plan = JSON.parse(io.out()) as Plan;
-    expect(plan.components.map((c) => c.id)).toEqual(["nix", "nginx"]);
-    expect(plan.checks.map((c) => c.id)).toEqual(["check-nix", "check-nginx", "check-nix-build"]);
+    // Deploy keys' sudo and sshd come with every distribution of @hop3/cli's setup.
+    expect(plan.components.map((c) => c.id)).toEqual(["nix", "nginx", "sudo", "sshd"]);
+    expect(plan.checks.map((c) => c.id)).toEqual(["check-nix", "check-nginx", "check-sudo", "check-sshd", "check-nix-build"]);
   });
 });

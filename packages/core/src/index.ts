@@ -13,6 +13,7 @@ export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type Ap
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
+export { replaceAppSource } from "./pipeline/app-source.js";
 export { checkEnvKey } from "./pipeline/config.js";
 export { checkDomain, MAX_DOMAINS } from "./pipeline/domains.js";
 export { tailLines, LogFollower } from "./pipeline/worker-logs.js";
@@ -75,6 +76,7 @@ export {
 export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type LockHolder } from "./host/lock-file.js";
 export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { shellQuote } from "./host/shell-quote.js";
+export { sshLoginOf, type SshLogin } from "./host/ssh-login.js";
 export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";

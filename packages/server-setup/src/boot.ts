@@ -10,8 +10,8 @@ const WRAPPER_MARKER = "# Made by `hop3 setup`";
 
 /** Variables the services need whatever Hop3 reads them for: its own settings, and the Docker engine's address. */
 const CARRIED = /^(HOP3_[A-Z0-9_]+|DOCKER_HOST)$/;
-/** Never carried: test hooks, and what the unit sets itself. */
-const NOT_CARRIED = new Set(["HOP3_HOME", "HOP3_CONFIG", "HOP3_TEST_CRASH_AT"]);
+/** Never carried: test hooks, what the unit sets itself, and the client's choice of remote (the server runs its commands itself). */
+const NOT_CARRIED = new Set(["HOP3_HOME", "HOP3_CONFIG", "HOP3_TEST_CRASH_AT", "HOP3_REMOTE"]);
 
 /** This Hop3, as the boot unit and the PATH wrapper run it. */
 export interface Hop3Install {

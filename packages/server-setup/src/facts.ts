@@ -6,6 +6,7 @@ import { findProgram, pathSearchableByAll } from "@hop3/core";
 import { PATH_WRAPPER, UNIT_DIR, type Hop3Install } from "./boot.js";
 import { nixDaemonAnswers, NIX_DAEMON_SOCKET } from "./nix-mode.js";
 import { parseOsRelease, type Platform } from "./platform.js";
+import { gatherSshLoginFacts, type SshLoginFacts } from "./ssh-login.js";
 
 /** A user who will deploy, as `id` describes them. */
 export interface DeployUser {
@@ -78,6 +79,8 @@ export interface MachineFacts {
   readonly hop3OnPath: { readonly path: string; readonly sameInstall: boolean } | undefined;
   /** The directories of PATH. */
   readonly pathDirs: readonly string[];
+  /** Deploy keys' login user, entry and sudoers rule (looked at with an install only). */
+  readonly sshLogin?: SshLoginFacts;
 }
 
 /** Units whose state setup reads (only where systemd runs). */
@@ -116,6 +119,7 @@ export async function gatherFacts(probes: SetupProbes, wanted: WantedFacts): Pro
     files,
     hop3OnPath: hop3OnPath(probes, wanted.install),
     pathDirs: probes.pathDirs(),
+    ...(wanted.install && { sshLogin: gatherSshLoginFacts(wanted.install, probes.readFile, probes.ownerUid) }),
   };
 }
 

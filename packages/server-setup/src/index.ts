@@ -40,3 +40,4 @@ export {
   type LegacyHomeReport,
   type BootReport,
 } from "./host-reports.js";
+export { SSH_ACCESS_REQUIREMENTS, sshLoginSteps, gatherSshLoginFacts, renderSshEntry, renderSudoers, type SshLoginFacts, type LoginUserFacts } from "./ssh-login.js";

@@ -2,6 +2,7 @@ import { shellQuote, type RequirementLevel, type SystemRequirement } from "@hop3
 import { bootCommandLine, isPathWrapper, PATH_WRAPPER, renderBootUnit, renderPathWrapper, UNIT_DIR, type Hop3Install } from "./boot.js";
 import type { MachineFacts } from "./facts.js";
 import type { Platform } from "./platform.js";
+import { sshLoginSteps } from "./ssh-login.js";
 
 /** One program run of a step: argv plus the variables it needs. Never a shell string. */
 export interface SetupCommand {
@@ -24,7 +25,7 @@ export interface SetupStep {
   readonly id: string;
   readonly title: string;
   readonly kind: "packages" | "service" | "user" | "files" | "check";
-  /** The requirement it serves ("nix", "docker"...), or "system" for apt's index. */
+  /** The requirement it serves ("nix", "docker"...), "system" for apt's index, "ssh-login" for deploy keys' login. */
   readonly component: string;
   /** A failure does not stop the steps after it. */
   readonly optional: boolean;
@@ -289,6 +290,7 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
     }
   }
   if (install) {
+    if (facts.sshLogin) steps.push(...sshLoginSteps(install, facts.sshLogin, notes));
     steps.push(...pathSteps(install, facts, notes));
     steps.push(...bootSteps(install, facts, notes, nixDaemon, bootCommand));
   }

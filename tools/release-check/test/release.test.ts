@@ -21,6 +21,7 @@ describe("published packages", () => {
       "@hop3/distribution-nix",
       "@hop3/router-nginx",
       "@hop3/server-setup",
+      "@hop3/ssh-access",
       "@hop3/testing",
     ]);
   });

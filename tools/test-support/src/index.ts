@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -103,7 +103,7 @@ export function testDeployContext(home: string, router: Router, overrides: Parti
 }
 
 /**
- * Removes the system users Hop3 made for test homes: app users (`Hop3 app ...`, HOME
+ * Removes the system users Hop3 made for test homes (and a login user's sudoers drop-in): app users (`Hop3 app ...`, HOME
  * `<home>/apps/<app>/data`) and web users (`Hop3 web ...`, HOME `<home>`) whose HOP3_HOME no longer
  * exists, or lies in the temporary directory (where tests make theirs, and many leave them to be
  * looked at) with nothing running as the user. Tests make a home per file, and each home its own
@@ -131,6 +131,8 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
   for (const name of stale) {
     spawnSync("userdel", [name], { stdio: "ignore" });
     spawnSync("groupdel", [name], { stdio: "ignore" }); // kept by userdel while the web user is a member
+    // A deploy keys' login user (`<prefix>_ssh`) has a sudoers drop-in of its name.
+    if (/^h3[0-9a-f]{6}_ssh$/.test(name)) rmSync(`/etc/sudoers.d/${name}`, { force: true });
   }
   // Groups whose user is gone (a destroy interrupted between userdel and groupdel).
   const users = new Set(readFileSync(passwd, "utf8").split("\n").map((line) => line.split(":")[0]));

@@ -6,7 +6,7 @@ const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [
 
 export const setupCommand = defineCommand({
   name: ["setup"],
-  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot",
+  summary: "Install what this distribution's plugins need on the server (nginx, uWSGI, Nix, Docker), put hop3 on PATH, start Hop3 at boot, make the login user of deploy keys",
   usage: USAGE,
   options: {
     "dry-run": { type: "boolean" },
@@ -17,11 +17,12 @@ export const setupCommand = defineCommand({
   },
   async run({ args, io, json, distribution, reporter }) {
     // Loaded on use: every other command starts without it.
-    const { collectRequirements, defaultDeployUser, describeInstall, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, renderFile, runSetup, describePlan, planText, reportText } = await import(
+    const { collectRequirements, SSH_ACCESS_REQUIREMENTS, defaultDeployUser, describeInstall, gatherFacts, machineProbes, packagesOf, planSetup, renderCommand, renderFile, runSetup, describePlan, planText, reportText } = await import(
       "@hop3/server-setup"
     );
     const dist = await distribution();
-    const requirements = collectRequirements(dist.plugins);
+    // Deploy keys' own needs (sudo, sshd) come after the plugins'.
+    const requirements = collectRequirements([...dist.plugins, { requirements: SSH_ACCESS_REQUIREMENTS }]);
     // The boot unit and the PATH wrapper run this very install; a distribution that cannot say how to run itself gets neither.
     const hop3Command = dist.operationContext().hop3Command;
     const install = hop3Command && hop3Command.length > 0 ? describeInstall(hop3Command, io.env) : undefined;

@@ -92,6 +92,8 @@ export interface CliCommand {
   readonly summary: string;
   /** More lines for the command's own `--help`. */
   readonly description?: string;
+  /** Left out of the program's `--help` (commands only other programs run, such as sshd's forced command). */
+  readonly hidden?: boolean;
   /** The usage line, e.g. "hop3 nix validate [DIR] [--app NAME]"; default: made from the declaration. */
   readonly usage?: string;
   readonly options?: CliOptionSpec;
