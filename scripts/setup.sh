@@ -13,7 +13,7 @@ PNPM_VERSION=10.34.9
 # them all. Below: what only the tests and the example apps use from the host (Flask and Gunicorn
 # through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl, and
 # systemd-analyze, which checks the boot unit `hop3 setup` writes, where systemd is not PID 1).
-SETUP_WITH=(--with python --with node --with go --with ruby)
+SETUP_WITH=(--with python --with node --with go --with ruby --with rack --with jvm)
 TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd)
 
 run_main_job=true

@@ -16,7 +16,7 @@ import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
-import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
+import { checkRelease, guardPlugin, releaseRefusal, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
 import { fileStateStore, nodeHttpClient, systemClock, type ServiceOverrides } from "./services.js";
@@ -58,6 +58,12 @@ export interface AddedPlugin {
 export interface PlanOptions extends LoadAppOptions {
   /** Builder name; overrides hop3.toml `[build] builder`. "auto" asks every builder. */
   readonly builder?: string;
+  /**
+   * Whether a plan with problems found before the build (`BuildPlan.checks`: what the build or
+   * the deployer would refuse) is refused with the first one's coded error (default true). False:
+   * the plan is returned with them, for a command that reports them itself.
+   */
+  readonly refuseProblems?: boolean;
 }
 
 export interface OperationOptions {
@@ -85,7 +91,11 @@ export interface Distribution extends AppPipeline {
   readonly home: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   loadApp(dir: string, options?: LoadAppOptions): AppSource;
-  /** Which builder would build the app, and why. No side effects. */
+  /**
+   * Which builder would build the app, and why, and what the build or the deploy would refuse that
+   * is known before the build (`checks`, see checkRelease): refused with its coded error unless
+   * `refuseProblems` is false. No side effects.
+   */
   plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
   /** Builds the app the plan names and returns the validated artifact. */
   build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
@@ -243,13 +253,17 @@ function compose(composition: Composition): Distribution {
     loadApp: (dir, loadOptions) => loadApp(dir, loadOptions),
     async plan(app, planOptions = {}) {
       const source = typeof app === "string" ? loadApp(app, planOptions) : app;
-      return selectBuilder({
+      const plan = await selectBuilder({
         app: source,
         builders: registry.builders(),
         toolchains: () => registry.toolchains(),
         ...(planOptions.builder !== undefined && { requested: planOptions.builder }),
         env,
       });
+      const checks = await checkRelease({ plan, builders: registry.builders(), toolchains: () => registry.toolchains(), deployers: registry.deployers(), env });
+      const refusal = planOptions.refuseProblems === false ? undefined : releaseRefusal(checks);
+      if (refusal) throw refusal;
+      return { ...plan, checks };
     },
     async build(plan, buildOptions = {}) {
       if (!registry.builders().some((b) => b.name === plan.builder.name)) {

@@ -1,8 +1,10 @@
 import type { AppSource } from "./app.js";
 import type { AcceptResult, Builder } from "./contracts/builder.js";
+import type { Deployer } from "./contracts/deployer.js";
 import type { Detection, LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
+import { shapeOf, type ArtifactShape } from "./formats/artifact-shape.js";
 
 /** One builder's answer, as kept in the plan. */
 export interface BuilderCandidate {
@@ -24,6 +26,99 @@ export interface BuildPlan {
   /** The toolchains that detected the app, when the chosen builder uses toolchains. */
   readonly toolchains: readonly ToolchainCandidate[];
   readonly warnings: readonly string[];
+  /** What was checked before the build (see checkRelease); set by `Distribution.plan`. */
+  readonly checks?: ReleaseChecks;
+}
+
+/**
+ * What the plan found before the build that the build or the deploy would refuse: the chosen
+ * builder's preview (`Builder.preview`), then the deployer that would run such an artifact
+ * (`Deployer.check`).
+ */
+export interface ReleaseChecks {
+  /** The shape of the artifact to come, when the builder says it before building. */
+  readonly shape?: ArtifactShape;
+  /** The deployer that would run it, when known before the build. */
+  readonly deployer?: string;
+  /** Whether the workers were checked now; false when only the build knows them (Nix's runtime.json): then the deploy checks them. */
+  readonly workersChecked: boolean;
+  /** Coded errors the build or the deploy would raise; empty when none is known. */
+  readonly problems: readonly Hop3Error[];
+  /** What was not checked, and why, for people. */
+  readonly notes: readonly string[];
+}
+
+export interface CheckReleaseInput {
+  readonly plan: BuildPlan;
+  readonly builders: readonly Builder[];
+  readonly toolchains: () => readonly LanguageToolchain[];
+  /** Deployers in the order the distribution gives artifacts to them. */
+  readonly deployers: readonly Deployer[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Asks the planned builder what its build will produce and refuse (`Builder.preview`), then the
+ * deployer that takes that shape what it would refuse (`Deployer.check`). No side effects: every
+ * problem is collected (a plugin's coded error counts as one), none is thrown.
+ */
+export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChecks> {
+  const { plan, env } = input;
+  const builder = input.builders.find((b) => b.name === plan.builder.name);
+  if (!builder?.preview) {
+    return { workersChecked: false, problems: [], notes: [`Builder "${plan.builder.name}" says nothing of its artifact before building: what the deployer refuses is found at deploy.`] };
+  }
+  const problems: Hop3Error[] = [];
+  const preview = await collect(problems, `builder "${builder.name}"`, "preview", () =>
+    builder.preview!({ app: plan.app, toolchains: builder.usesToolchains ? input.toolchains() : [], env }),
+  );
+  if (preview === undefined) return { workersChecked: false, problems, notes: [] };
+  problems.push(...(preview.problems ?? []).filter(Hop3Error.is));
+  if (preview.workers === undefined) {
+    return { workersChecked: false, problems, notes: [`The workers come from the build (${builder.workersFrom ?? "its output"}): the deployer checks them at deploy.`] };
+  }
+  const shape = shapeOf(preview.workers, preview.isolation);
+  const deployer = input.deployers.find((d) => d.takes.includes(shape));
+  if (!deployer) {
+    const available = input.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);
+    problems.push(
+      coreError("DEPLOYER_NOT_FOUND", `No deployer takes the artifact "${plan.app.name}" will have, of shape "${shape}". Deployers: ${available.join("; ") || "none"}.`, {
+        details: { app: plan.app.name, shape, available },
+      }),
+    );
+    return { shape, workersChecked: true, problems, notes: [] };
+  }
+  const refused = deployer.check ? await collect(problems, `deployer "${deployer.name}"`, "check", () => deployer.check!({ app: plan.app.name, workers: preview.workers!, shape, env })) : [];
+  problems.push(...(refused ?? []).filter(Hop3Error.is));
+  return { shape, deployer: deployer.name, workersChecked: true, problems, notes: [] };
+}
+
+/** Runs a plugin's check; its coded error is one more problem, anything else a bug (PLUGIN_FAILED). */
+async function collect<T>(problems: Hop3Error[], who: string, operation: string, action: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await guardPlugin(who, operation, action);
+  } catch (error) {
+    if (!Hop3Error.is(error) || error.code === "PLUGIN_FAILED") throw error;
+    problems.push(error);
+    return undefined;
+  }
+}
+
+/**
+ * The error a plan with problems is refused with: the first problem, itself, so its code is the
+ * one the build or the deploy would have raised; the others are named in its message and listed
+ * in `details.problems`. Undefined when there is none.
+ */
+export function releaseRefusal(checks: ReleaseChecks): Hop3Error | undefined {
+  const [first, ...others] = checks.problems;
+  if (!first || others.length === 0) return first;
+  return new Hop3Error({
+    code: first.code,
+    message: `${first.message}\nAlso refused before the build:\n${others.map((p) => `  - ${p.code}: ${p.message}`).join("\n")}`,
+    hint: first.hint,
+    cause: first,
+    details: { ...first.details, problems: checks.problems.map((p) => p.toJSON()) },
+  });
 }
 
 export interface SelectBuilderInput {
