@@ -5,13 +5,13 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { builtInCommands, createCli, EXIT, loadDefaultDistribution } from "@hop3/cli";
 import { memoryIO } from "./memory-io.js";
+import { UPSTREAM_CORPUS } from "./run-hop3.js";
 
-const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
-const corpus = resolve(repositoryRoot, "..", "shared", "compat", "hop3-upstream");
+const corpus = UPSTREAM_CORPUS;
 const present = existsSync(corpus);
 
 // CI has the corpus: there a missing corpus is a failure, never a skip.

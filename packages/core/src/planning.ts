@@ -66,7 +66,7 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
   const { plan, env } = input;
   const builder = input.builders.find((b) => b.name === plan.builder.name);
   if (!builder?.preview) {
-    return { workersChecked: false, problems: [], notes: [`Builder "${plan.builder.name}" says nothing of its artifact before building: what the deployer refuses is found at deploy.`] };
+    return { workersChecked: false, problems: [], notes: [workersFromBuild(plan.builder.name, builder)] };
   }
   const problems: Hop3Error[] = [];
   const preview = await collect(problems, `builder "${builder.name}"`, "preview", () =>
@@ -75,7 +75,7 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
   if (preview === undefined) return { workersChecked: false, problems, notes: [] };
   problems.push(...(preview.problems ?? []).filter(Hop3Error.is));
   if (preview.workers === undefined) {
-    return { workersChecked: false, problems, notes: [`The workers come from the build (${builder.workersFrom ?? "its output"}): the deployer checks them at deploy.`] };
+    return { workersChecked: false, problems, notes: [workersFromBuild(builder.name, builder)] };
   }
   const shape = shapeOf(preview.workers, preview.isolation);
   const deployer = input.deployers.find((d) => d.takes.includes(shape));
@@ -92,6 +92,9 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
   problems.push(...(refused ?? []).filter(Hop3Error.is));
   return { shape, deployer: deployer.name, workersChecked: true, problems, notes: [] };
 }
+
+const workersFromBuild = (name: string, builder: Builder | undefined): string =>
+  `the workers come from the build of "${name}" (${builder?.workersFrom ?? "its output"}): the deployer checks them at deploy, before anything changes.`;
 
 /** Runs a plugin's check; its coded error is one more problem, anything else a bug (PLUGIN_FAILED). */
 async function collect<T>(problems: Hop3Error[], who: string, operation: string, action: () => T | Promise<T>): Promise<T | undefined> {

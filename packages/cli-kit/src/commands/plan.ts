@@ -55,7 +55,7 @@ function planText(data: ReturnType<typeof planData>): string[] {
   lines.push(workers.length > 0 ? "workers:" : `workers: from ${data.workersFrom}`);
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
   if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`).join("; ")}`);
-  if (data.checks.deployer !== undefined) lines.push(`checked before the build: deployed by ${data.checks.deployer} (${data.checks.shape}), which runs these workers on this host`);
+  if (data.checks.deployer !== undefined) lines.push(`checked before the build: deployer ${data.checks.deployer} (${data.checks.shape}) runs these workers on this host`);
   for (const note of data.checks.notes) lines.push(`not checked before the build: ${note}`);
   const added = data.plugins.filter((p) => p.origin !== "distribution");
   if (added.length > 0) lines.push(`plugins added at run time: ${added.map((p) => `${p.name} (from ${p.origin})`).join("; ")}`);

@@ -93,7 +93,7 @@ function validateText(data: ReturnType<typeof validateData>, checks: ReleaseChec
     lines.push(`healthcheck: ${path}${contains !== undefined ? ` (body contains ${JSON.stringify(contains)})` : ""}${timeoutSeconds !== undefined ? `, ${timeoutSeconds} s per try` : ""}`);
   }
   if (data.containerPort) lines.push(`container port: ${data.containerPort.port} (${data.containerPort.source})`);
-  if (checks?.deployer !== undefined) lines.push(`checked before the build: deployed by ${checks.deployer}, which runs these workers on this host`);
+  if (checks?.deployer !== undefined) lines.push(`checked before the build: deployer ${checks.deployer} runs these workers on this host`);
   for (const note of checks?.notes ?? []) lines.push(`not checked before the build: ${note}`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);
   lines.push("valid");
