@@ -10,7 +10,7 @@ export const UWSGI_PLUGIN_DIR = "/usr/lib/uwsgi/plugins";
 /** The Java side of uWSGI's JVM plugin (the `uwsgi` class a JWSGI app is called through), as Debian installs it. */
 export const UWSGI_JAR = "/usr/share/java/uwsgi.jar";
 
-/** Threads of each uWSGI-native instance, as upstream Hop3 runs them. */
+/** Threads of each wsgi and jwsgi instance, as upstream Hop3 runs them. */
 export const WSGI_THREADS = 4;
 
 /** The uWSGI plugins a native worker loads, each with the Debian package that installs it. */
@@ -40,6 +40,8 @@ interface NativeKind {
   readonly expected: string;
   /** The uWSGI options that load the app, after `--plugin` (values quoted for the shell). */
   readonly load: (target: string, workingDir: string) => readonly string[];
+  /** Whether the language runs requests on uWSGI's threads (Ruby's interpreter crashes on them). */
+  readonly threads: boolean;
 }
 
 const NATIVE_KINDS: Readonly<Record<NativeWorker, NativeKind>> = {
@@ -51,6 +53,7 @@ const NATIVE_KINDS: Readonly<Record<NativeWorker, NativeKind>> = {
     expected: "a Python module and callable such as app:app",
     // `need-app`: a module that fails to import makes it exit, so the deploy reports the crash instead of serving errors.
     load: (module) => ["--need-app", `--module ${shellQuote(module)}`, '${VIRTUAL_ENV:+--virtualenv "$VIRTUAL_ENV"}'],
+    threads: true,
   },
   rwsgi: {
     plugins: ["rack"],
@@ -59,6 +62,9 @@ const NATIVE_KINDS: Readonly<Record<NativeWorker, NativeKind>> = {
     invalid: "UWSGI_RACK_FILE_INVALID",
     expected: "a rackup file of the app such as config.ru",
     load: (file) => ["--need-app", `--rack ${shellQuote(file)}`, "--post-buffering 4096"],
+    // Upstream asks for 4 threads here too, and its workers die on the first requests (SIGSEGV):
+    // one request at a time per instance; scale the worker for more.
+    threads: false,
   },
   jwsgi: {
     plugins: ["jvm", "jwsgi"],
@@ -75,6 +81,7 @@ const NATIVE_KINDS: Readonly<Record<NativeWorker, NativeKind>> = {
       `--jwsgi ${shellQuote(className)}`,
       "--http-socket-modifier1 8",
     ],
+    threads: true,
   },
 };
 
@@ -127,7 +134,8 @@ export function checkPlugins(worker: NativeWorker, pluginDir: string = UWSGI_PLU
  * The command a native instance runs through its launcher: a uWSGI of its own that loads the app
  * in-process with the worker's plugins (`wsgi`: python3 and the build's virtualenv when the
  * artifact names one, VIRTUAL_ENV; `rwsgi`: rack; `jwsgi`: jvm and jwsgi, the release on the class
- * path), serving HTTP on BIND_ADDRESS (bracketed when IPv6) and `$PORT` with a few threads. Run by
+ * path), serving HTTP on BIND_ADDRESS (bracketed when IPv6) and `$PORT` (with a few threads, but
+ * for Ruby). Run by
  * the launcher, it gets the app's user, cgroups, limits, variables and stop handling like any
  * worker, and the app's variables never pass through a uWSGI file (which would expand `%` and
  * `$(...)`). `die-on-term`: SIGTERM would otherwise reload it. `Connection: close`: uWSGI's
@@ -147,6 +155,6 @@ export function nativeCommand(uwsgi: string, worker: NativeWorker, target: strin
     ...kind.load(target, workingDir),
     `--http-socket ${shellQuote(host)}":$PORT"`,
     "--add-header 'Connection: close'",
-    `--threads ${WSGI_THREADS} --enable-threads`,
+    ...(kind.threads ? [`--threads ${WSGI_THREADS} --enable-threads`] : []),
   ].join(" ");
 }

@@ -77,6 +77,7 @@ describe("rwsgi and jwsgi workers", () => {
     expect(after(rack, "--plugin")).toBe("rack");
     expect(after(rack, "--rack")).toBe("config.ru");
     expect(after(rack, "--http-socket")).toBe("127.0.0.1:8124");
+    expect(rack).not.toContain("--threads"); // Ruby's interpreter crashes on uWSGI's threads
     const jvm = argvOf(nativeCommand("/usr/bin/uwsgi", "jwsgi", "Hello", "127.0.0.1", "/srv/my app"), env);
     expect(jvm.filter((_, i) => jvm[i - 1] === "--plugin")).toEqual(["jvm", "jwsgi"]);
     expect(jvm.filter((_, i) => jvm[i - 1] === "--jvm-classpath")).toEqual(["/usr/share/java/uwsgi.jar", "/srv/my app"]);
