@@ -78,6 +78,8 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
     return { workersChecked: false, problems, notes: [workersFromBuild(builder.name, builder)] };
   }
   const shape = shapeOf(preview.workers, preview.isolation);
+  // A distribution that only builds (a builder's own tests, `hop3 build`) has nothing to check them against.
+  if (input.deployers.length === 0) return { shape, workersChecked: false, problems, notes: ["this distribution has no deployer: nothing runs the workers"] };
   const deployer = input.deployers.find((d) => d.takes.includes(shape));
   if (!deployer) {
     const available = input.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);

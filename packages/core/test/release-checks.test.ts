@@ -104,6 +104,12 @@ describe("checks before the build", () => {
     expect(seen).toEqual([]);
   });
 
+  it("checks no worker in a distribution that only builds", async () => {
+    const builds = createDistribution({ env: {}, plugins: [definePlugin({ name: "test/builds", apiVersion: 1, register: (r) => r.addBuilder(builder(declared({}))) })] });
+    const plan = await builds.plan(makeApp({ Procfile: "odd: x\n" }));
+    expect(plan.checks).toMatchObject({ shape: "processes", workersChecked: false, problems: [], notes: ["this distribution has no deployer: nothing runs the workers"] });
+  });
+
   it("names a shape no deployer takes before the build", async () => {
     const only = createDistribution({
       env: {},
