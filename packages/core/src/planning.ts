@@ -73,7 +73,7 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
     builder.preview!({ app: plan.app, toolchains: builder.usesToolchains ? input.toolchains() : [], env }),
   );
   if (preview === undefined) return { workersChecked: false, problems, notes: [] };
-  problems.push(...(preview.problems ?? []).filter(Hop3Error.is));
+  problems.push(...codedProblems(preview.problems ?? [], `builder "${builder.name}"`, "preview"));
   if (preview.workers === undefined) {
     return { workersChecked: false, problems, notes: [workersFromBuild(builder.name, builder)] };
   }
@@ -91,12 +91,20 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
     return { shape, workersChecked: true, problems, notes: [] };
   }
   const refused = deployer.check ? await collect(problems, `deployer "${deployer.name}"`, "check", () => deployer.check!({ app: plan.app.name, workers: preview.workers!, shape, env })) : [];
-  problems.push(...(refused ?? []).filter(Hop3Error.is));
+  problems.push(...codedProblems(refused ?? [], `deployer "${deployer.name}"`, "check"));
   return { shape, deployer: deployer.name, workersChecked: true, problems, notes: [] };
 }
 
 const workersFromBuild = (name: string, builder: Builder | undefined): string =>
   `the workers come from the build of "${name}" (${builder?.workersFrom ?? "its output"}): the deployer checks them at deploy, before anything changes.`;
+
+/** A plugin's problems, each a coded error; anything else is CONTRIBUTION_INVALID (its bug, not the app's). */
+function codedProblems(problems: readonly unknown[], who: string, operation: string): Hop3Error[] {
+  if (!Array.isArray(problems) || !problems.every(Hop3Error.is)) {
+    throw coreError("CONTRIBUTION_INVALID", `The ${who} answered ${operation}() with problems that are not all coded errors (Hop3Error).`, { details: { who, operation } });
+  }
+  return [...problems];
+}
 
 /** Runs a plugin's check; its coded error is one more problem, anything else a bug (PLUGIN_FAILED). */
 async function collect<T>(problems: Hop3Error[], who: string, operation: string, action: () => T | Promise<T>): Promise<T | undefined> {

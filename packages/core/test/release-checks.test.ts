@@ -88,6 +88,8 @@ describe("checks before the build", () => {
   it("counts a builder's coded error in preview as a problem, and any other exception as its bug", async () => {
     const coded = await caught(() => distributionWith(() => { throw refuse("NO_TOOLCHAIN", "nothing to build with"); }).plan(makeApp({})));
     expect(coded.code).toBe("NO_TOOLCHAIN");
+    const uncoded = await caught(() => distributionWith(() => ({ workers: {}, problems: [new Error("plain") as Hop3Error] })).plan(makeApp({})));
+    expect(uncoded.code).toBe("CONTRIBUTION_INVALID");
     const crashing = await caught(() => distributionWith(() => { throw new RangeError("oops"); }).plan(makeApp({})));
     expect(crashing.code).toBe("PLUGIN_FAILED");
     expect(crashing.message).toContain('builder "maker" failed in preview()');
