@@ -31,6 +31,8 @@ export function createDockerBuilder(options?: DockerBuilderOptions): Builder {
     priority: settings.priority,
     usesToolchains: false,
     accept: ({ app, env }) => acceptApp(app, settings, env),
+    // Whatever the app declares, the artifact is one web worker that runs the image (see dockerArtifact).
+    preview: () => ({ workers: { web: "the image's CMD, in a container" }, isolation: "container" }),
     build: (context) => buildApp(context, settings),
     discard: (artifact, context) => discardImage(artifact, context, settings),
   };

@@ -19,6 +19,7 @@ import { createAppCache, type LocalToolchainBuildContext } from "./cache.js";
 import { localError } from "./errors.js";
 import { addContribution, artifactKind, buildCommandEnv, emptyContribution, resolveWorkers, type MergedContribution } from "./merge.js";
 import { resolveLocalOptions, type LocalBuilderOptions, type ResolvedLocalOptions } from "./options.js";
+import { previewBuild } from "./preview.js";
 import { copySources, prepareBuildsDir, releaseDir, removeRelease } from "./release-dir.js";
 import { runStep } from "./toolchains/shared.js";
 
@@ -53,6 +54,7 @@ export function createLocalBuilder(options?: LocalBuilderOptions): Builder {
     usesToolchains: true,
     workingDirPerRelease: true,
     accept: ({ app, toolchains }) => acceptApp(app, toolchains),
+    preview: (context) => previewBuild(context, settings),
     build: (context) => buildApp(context, settings),
     async discard(artifact, context) {
       if (await removeRelease(context, artifact.location)) context.logger.info(`Removed release directory ${artifact.location}.`);

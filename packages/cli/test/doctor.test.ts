@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtInCommands, createCli } from "@hop3/cli";
 import { createDistribution } from "@hop3/core";
+import { uwsgiPluginsReport } from "@hop3/server-setup";
 import { memoryIO } from "./memory-io.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "hop3-doctor-"));
@@ -18,7 +19,11 @@ describe("hop3 doctor", () => {
     const json = memoryIO(home, env);
     await cli.run(["doctor", "--json"], json);
     const data = JSON.parse(json.out());
-    expect(Object.keys(data)).toEqual(["checks", "nix", "isolation", "config", "limits", "legacyHome", "boot"]);
+    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "isolation", "config", "limits", "legacyHome", "boot"]);
+    // This machine and CI have the language plugins (scripts/setup.sh --with rack --with jvm).
+    expect(data.uwsgiPlugins.dir).toBe("/usr/lib/uwsgi/plugins");
+    expect(data.uwsgiPlugins.installed).toEqual(expect.arrayContaining(["python3", "rack", "jvm", "jwsgi"]));
+    expect(data.uwsgiPlugins.workers.jwsgi).toEqual({ ok: true, plugins: ["jvm", "jwsgi"], missing: [], packages: ["uwsgi-plugin-jvm-openjdk-17", "uwsgi-plugin-jwsgi-openjdk-17"], setup: "jvm" });
     expect(data.checks[0]).toMatchObject({ name: "node", ok: true });
     expect(data.isolation).toMatchObject({ mode: "user-per-app", home: "/var/lib/hop3" });
     expect(data.config).toMatchObject({ path: join(home, "none.json"), file: null });
@@ -29,6 +34,8 @@ describe("hop3 doctor", () => {
     const text = memoryIO(home, env);
     await cli.run(["doctor"], text);
     const out = text.out();
+    expect(out).toMatch(/^ok {3}uwsgi plugins \(\/usr\/lib\/uwsgi\/plugins\): .*\bjwsgi\b.*\bpython3\b.*\brack\b/m);
+    expect(out).toMatch(/^ok {3}rwsgi workers: uWSGI's rack plugin$/m);
     expect(out).toMatch(/^ok {3}isolation: a user per app \(hop3-<app>\), nginx's workers as hop3_web; HOP3_HOME \/var\/lib\/hop3$/m);
     expect(out).toMatch(/^ok {3}config: no file \(defaults; looked for .*none\.json\)$/m);
     expect(out).toMatch(/^ok {3}limits: memory by cgroup v\d memory|^warn limits: /m);
@@ -43,5 +50,14 @@ describe("hop3 doctor", () => {
     const code = await cli.run(["doctor"], io);
     expect(io.out()).toMatch(/^fail config: .*config\.json is not valid JSON/m);
     expect(code).toBe(1);
+  });
+});
+
+describe("uwsgiPluginsReport", () => {
+  it("lists the plugins of a directory by name, and none where there is no directory", () => {
+    const plugins = dir();
+    for (const file of ["rack_plugin.so", "python3_plugin.so", "README", "jvm_openjdk17_plugin.so"]) writeFileSync(join(plugins, file), "");
+    expect(uwsgiPluginsReport(plugins)).toEqual({ dir: plugins, installed: ["jvm_openjdk17", "python3", "rack"] });
+    expect(uwsgiPluginsReport(join(plugins, "absent"))).toEqual({ dir: join(plugins, "absent"), installed: [] });
   });
 });

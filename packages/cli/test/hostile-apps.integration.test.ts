@@ -266,8 +266,21 @@ describe("an app is boxed: each attack fails and the neighbour keeps serving, un
     });
   });
 
+  it("13. a rwsgi worker loading a file out of the release, a jwsgi class a shell would run: refused before the build", async () => {
+    await attack("rwsgi: ../neighbour/config.ru, and jwsgi: Hello;touch${IFS}/tmp/...", "UWSGI_RACK_FILE_INVALID, UWSGI_JWSGI_CLASS_INVALID from validate, plan and deploy's plan step (names only)", async () => {
+      const injected = "/tmp/hop3-native-inject";
+      rmSync(injected, { force: true });
+      for (const [app, code] of [["native-escape", "UWSGI_RACK_FILE_INVALID"], ["native-inject", "UWSGI_JWSGI_CLASS_INVALID"]] as const) {
+        const dir = appDir(app);
+        for (const args of [["validate", dir], ["plan", dir], ["deploy", dir, "--app", app]]) expectRefused(await run([...args, "--json"]), code);
+        expect(existsSync(join(home, "apps", app, "builds")), app).toBe(false);
+      }
+      expect(existsSync(injected)).toBe(false);
+    });
+  });
+
   it("prints what stopped each attack, with the neighbour's pids before and after", () => {
-    expect(report.length).toBe(12);
+    expect(report.length).toBe(13);
     const lines = ["| attack | stopped by | neighbour pids before | after |", "|---|---|---|---|", ...report.map((row) => `| ${row.attack} | ${row.stoppedBy} | ${row.before.join(", ")} | ${row.after.join(", ")} |`)];
     console.log(`\nIsolation suite:\n${lines.join("\n")}\n`);
     if (process.env.HOP3_ISOLATION_REPORT) writeFileSync(process.env.HOP3_ISOLATION_REPORT, `${lines.join("\n")}\n`);

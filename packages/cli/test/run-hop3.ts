@@ -54,11 +54,20 @@ export function spawnHop3(args: readonly string[], env: Record<string, string>) 
 }
 
 /**
- * Upstream Hop3's test apps (`../shared/compat/hop3-upstream-apps/test-apps`, next to the checkout;
- * a worktree deeper down finds them through /tmp/shared). Test data, read where it lies.
+ * A folder of `../shared/compat/` (next to the checkout; a worktree deeper down finds it through
+ * /tmp/shared): upstream Hop3's test data, read where it lies.
  */
-export const UPSTREAM_TEST_APPS = (() => {
+function sharedCompat(...path: string[]): string {
   const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
-  const candidates = [resolve(repositoryRoot, ".."), "/tmp"].map((dir) => join(dir, "shared", "compat", "hop3-upstream-apps", "test-apps"));
+  const candidates = [resolve(repositoryRoot, ".."), "/tmp"].map((dir) => join(dir, "shared", "compat", ...path));
   return candidates.find(existsSync) ?? candidates[0]!;
-})();
+}
+
+/** Upstream Hop3's test apps (`hop3-upstream-apps/test-apps`). */
+export const UPSTREAM_TEST_APPS = sharedCompat("hop3-upstream-apps", "test-apps");
+
+/** The test apps upstream itself marks as failing (`hop3-upstream-apps/test-apps-fail`). */
+export const UPSTREAM_FAILING_TEST_APPS = sharedCompat("hop3-upstream-apps", "test-apps-fail");
+
+/** Upstream Hop3's configuration corpus: every app folder of its repository (`hop3-upstream`). */
+export const UPSTREAM_CORPUS = sharedCompat("hop3-upstream");

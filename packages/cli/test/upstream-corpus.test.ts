@@ -1,17 +1,18 @@
 /**
  * `hop3 validate` on every app of the original Hop3's configuration corpus
- * (`../shared/compat/hop3-upstream/`, next to the repository): each must be read, exit 0, and map
- * to the workers and builder upstream meant. The corpus is test data, read where it lies.
+ * (`../shared/compat/hop3-upstream/`, next to the repository): each must be read and map to the
+ * workers and builder upstream meant, and exit 0 unless its build would be refused for what this
+ * distribution lacks (REFUSED). The corpus is test data, read where it lies.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { builtInCommands, createCli, EXIT, loadDefaultDistribution } from "@hop3/cli";
 import { memoryIO } from "./memory-io.js";
+import { UPSTREAM_CORPUS } from "./run-hop3.js";
 
-const repositoryRoot = resolve(import.meta.dirname, "..", "..", "..");
-const corpus = resolve(repositoryRoot, "..", "shared", "compat", "hop3-upstream");
+const corpus = UPSTREAM_CORPUS;
 const present = existsSync(corpus);
 
 // CI has the corpus: there a missing corpus is a failure, never a skip.
@@ -34,6 +35,19 @@ const cli = createCli(() => loadDefaultDistribution({ ...process.env, ...env }),
 const files = present ? readdirSync(corpus, { recursive: true, encoding: "utf8" }).filter((path) => /(^|\/)(hop3\.toml|Procfile)$/.test(path)) : [];
 const apps = [...new Set(files.map((path) => dirname(path)))].sort();
 
+/**
+ * Apps whose build this distribution would refuse, by the code `hop3 validate` names before the
+ * build: a toolchain it does not have (PHP), or none detected for a hop3.toml that names the Local
+ * builder without a toolchain.
+ */
+const REFUSED: Readonly<Record<string, string>> = {
+  "apps__native-apps/adminer": "LOCAL_TOOLCHAIN_UNKNOWN",
+  "apps__native-apps/wordpress": "LOCAL_TOOLCHAIN_UNKNOWN",
+  "apps__real-apps-native/mediawiki": "LOCAL_TOOLCHAIN_UNKNOWN",
+  "apps__ngi-apps__native-based/uptime-kuma": "LOCAL_NO_TOOLCHAIN",
+  "bad/apps__bad__real-apps-native-bad/vaultwarden": "LOCAL_NO_TOOLCHAIN",
+};
+
 async function validate(app: string) {
   const io = memoryIO(corpus, env);
   const code = await cli.run(["validate", app, "--json"], io);
@@ -49,6 +63,11 @@ describe.skipIf(!present)("hop3 validate on the upstream corpus", () => {
 
   it.each(apps)("accepts %s", async (app) => {
     const { code, data, stderr } = await validate(app);
+    if (app in REFUSED) {
+      // Read, then refused before the build for what this distribution lacks, never for its configuration.
+      expect({ code, error: data.error?.code }).toEqual({ code: EXIT.userError, error: REFUSED[app] });
+      return;
+    }
     expect({ code, error: data.error, stderr }).toEqual({ code: EXIT.ok, error: undefined, stderr: "" });
     expect(data.valid).toBe(true);
     // Whatever is not acted on is named in a warning, never dropped.
@@ -64,7 +83,6 @@ describe.skipIf(!present)("hop3 validate on the upstream corpus", () => {
     ["apps__marketplace/weblate", { workers: expect.objectContaining({ celery_main: "/app/code/venv/bin/celery -A weblate.utils worker -l INFO -n main@%%h", web: "/app/scripts/start.sh" }) }],
     // Hop3 dialect: [run] start, [run.workers], start-timeout; a generated secret kept raw.
     ["apps__real-apps-native/bugsink", { builder: "local", toolchain: "python", workers: { snappea: "bugsink-runsnappea", web: "gunicorn bugsink.wsgi:application --bind 0.0.0.0:$PORT --pythonpath . --access-logfile - --error-logfile -" }, run: { beforeRun: ["bash scripts/setup.sh"], startTimeoutSeconds: 120 }, deferredEnv: { SECRET_KEY: { generate: "urlsafe" } } }],
-    ["apps__native-apps/adminer", { builder: "local", toolchain: "php", workers: { web: "php -S 0.0.0.0:${PORT:-8080}" } }],
     // [healthcheck] contains is the health gate's body check.
     ["apps__real-apps-docker/mastodon", { builder: "auto", workers: {}, healthcheck: { path: "/health", contains: "OK" } }],
     ["apps__real-apps-nix/keycloak", { builder: "nix", workers: {}, computedEnv: { KC_BOOTSTRAP_ADMIN_USERNAME: "${HOP3_ADMIN_USER}", KC_BOOTSTRAP_ADMIN_PASSWORD: "${HOP3_ADMIN_PASSWORD}" } }],
@@ -76,6 +94,11 @@ describe.skipIf(!present)("hop3 validate on the upstream corpus", () => {
     const { code, data } = await validate(app);
     expect(code).toBe(EXIT.ok);
     expect(data).toMatchObject(expected);
+  });
+
+  it("refuses before the build an app whose toolchain this distribution lacks, naming it", async () => {
+    const { data } = await validate("apps__native-apps/adminer");
+    expect(data.error).toMatchObject({ code: "LOCAL_TOOLCHAIN_UNKNOWN", details: { requested: "php" } });
   });
 
   it("shows the same warnings in hop3 plan", async () => {

@@ -18,7 +18,7 @@ import { silentLogger, type Logger } from "./logger.js";
 import { NO_ADDON_ENV, type AddonEnvSource } from "./env-references.js";
 import { planAppEnv } from "./pipeline/app-env.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
-import { guardPlugin, selectBuilder, type BuildPlan } from "./planning.js";
+import { checkRelease, guardPlugin, releaseRefusal, selectBuilder, type BuildPlan } from "./planning.js";
 import { Registry } from "./registry.js";
 import type { BuildArtifact } from "./schemas/artifact.js";
 import { fileStateStore, nodeHttpClient, systemClock, type ServiceOverrides } from "./services.js";
@@ -62,6 +62,12 @@ export interface PlanOptions extends LoadAppOptions {
   readonly builder?: string;
   /** Values the deploy will set (`deploy --env`): like those set with `hop3 config set`, they win over `[env]` references. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Whether a plan with problems found before the build (`BuildPlan.checks`: what the build or
+   * the deployer would refuse) is refused with the first one's coded error (default true). False:
+   * the plan is returned with them, for a command that reports them itself.
+   */
+  readonly refuseProblems?: boolean;
 }
 
 export interface OperationOptions {
@@ -89,7 +95,11 @@ export interface Distribution extends AppPipeline {
   readonly home: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   loadApp(dir: string, options?: LoadAppOptions): AppSource;
-  /** Which builder would build the app, and why. No side effects. */
+  /**
+   * Which builder would build the app, and why, and what the build or the deploy would refuse that
+   * is known before the build (`checks`, see checkRelease): refused with its coded error unless
+   * `refuseProblems` is false. No side effects.
+   */
   plan(app: string | AppSource, options?: PlanOptions): Promise<BuildPlan>;
   /** Builds the app the plan names and returns the validated artifact. */
   build(plan: BuildPlan, options?: BuildOptions): Promise<BuildArtifact>;
@@ -258,7 +268,10 @@ function compose(composition: Composition): Distribution {
         ...(planOptions.builder !== undefined && { requested: planOptions.builder }),
         env,
       });
-      return { ...plan, warnings: [...plan.warnings, ...appEnv.warnings], env: appEnv };
+      const checks = await checkRelease({ plan, builders: registry.builders(), toolchains: () => registry.toolchains(), deployers: registry.deployers(), env });
+      const refusal = planOptions.refuseProblems === false ? undefined : releaseRefusal(checks);
+      if (refusal) throw refusal;
+      return { ...plan, warnings: [...plan.warnings, ...appEnv.warnings], env: appEnv, checks };
     },
     async build(plan, buildOptions = {}) {
       if (!registry.builders().some((b) => b.name === plan.builder.name)) {

@@ -82,9 +82,9 @@ export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, 
 export { parseOptions } from "./options.js";
 
 export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext, type AppOperationContext } from "./contracts/common.js";
-export type { AcceptContext, AcceptResult, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
-export type { Detection, LanguageToolchain, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
-export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
+export type { AcceptContext, AcceptResult, ArtifactPreview, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
+export type { Detection, LanguageToolchain, RequiredProgram, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
+export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ReleasePreview, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
 export {
   defineCliCommand,
   UsageError,
@@ -155,7 +155,7 @@ export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProb
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
-export { artifactShape, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
+export { artifactShape, shapeOf, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
 export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions, type ContainerPortSource } from "./app.js";
 
 export { Hop3Tokens } from "./tokens.js";
@@ -172,7 +172,17 @@ export {
   type ServiceOverrides,
 } from "./services.js";
 export { Registry, inject, injectAll, injectable, singleton, type PluginRegistry, type Contribution, type Constructor } from "./registry.js";
-export { selectBuilder, detectToolchains, type BuildPlan, type BuilderCandidate, type ToolchainCandidate } from "./planning.js";
+export {
+  selectBuilder,
+  detectToolchains,
+  checkRelease,
+  releaseRefusal,
+  type BuildPlan,
+  type BuilderCandidate,
+  type ToolchainCandidate,
+  type ReleaseChecks,
+  type CheckReleaseInput,
+} from "./planning.js";
 export { loadPlugin, loadPlugins, PLUGIN_EXPORTS, type LoadedPlugin, type LoadPluginOptions, type PluginRequest } from "./plugin-loader.js";
 export { createDistribution, type AddedPlugin, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";

@@ -1,10 +1,12 @@
 import type { AppSource } from "./app.js";
 import type { EnvPlan } from "./env-references.js";
 import type { AcceptResult, Builder } from "./contracts/builder.js";
+import type { Deployer } from "./contracts/deployer.js";
 import type { Detection, LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
 import { Hop3Error } from "./errors.js";
 import { checkVolumesPlan } from "./pipeline/volumes.js";
+import { shapeOf, type ArtifactShape } from "./formats/artifact-shape.js";
 
 /** One builder's answer, as kept in the plan. */
 export interface BuilderCandidate {
@@ -28,6 +30,112 @@ export interface BuildPlan {
   readonly warnings: readonly string[];
   /** How each hop3.toml `[env]` reference resolves on this server (set by `Distribution.plan`). */
   readonly env?: EnvPlan;
+  /** What was checked before the build (see checkRelease); set by `Distribution.plan`. */
+  readonly checks?: ReleaseChecks;
+}
+
+/**
+ * What the plan found before the build that the build or the deploy would refuse: the chosen
+ * builder's preview (`Builder.preview`), then the deployer that would run such an artifact
+ * (`Deployer.check`).
+ */
+export interface ReleaseChecks {
+  /** The shape of the artifact to come, when the builder says it before building. */
+  readonly shape?: ArtifactShape;
+  /** The deployer that would run it, when known before the build. */
+  readonly deployer?: string;
+  /** Whether the workers were checked now; false when only the build knows them (Nix's runtime.json): then the deploy checks them. */
+  readonly workersChecked: boolean;
+  /** Coded errors the build or the deploy would raise; empty when none is known. */
+  readonly problems: readonly Hop3Error[];
+  /** What was not checked, and why, for people. */
+  readonly notes: readonly string[];
+}
+
+export interface CheckReleaseInput {
+  readonly plan: BuildPlan;
+  readonly builders: readonly Builder[];
+  readonly toolchains: () => readonly LanguageToolchain[];
+  /** Deployers in the order the distribution gives artifacts to them. */
+  readonly deployers: readonly Deployer[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Asks the planned builder what its build will produce and refuse (`Builder.preview`), then the
+ * deployer that takes that shape what it would refuse (`Deployer.check`). No side effects: every
+ * problem is collected (a plugin's coded error counts as one), none is thrown.
+ */
+export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChecks> {
+  const { plan, env } = input;
+  const builder = input.builders.find((b) => b.name === plan.builder.name);
+  if (!builder?.preview) {
+    return { workersChecked: false, problems: [], notes: [workersFromBuild(plan.builder.name, builder)] };
+  }
+  const problems: Hop3Error[] = [];
+  const preview = await collect(problems, `builder "${builder.name}"`, "preview", () =>
+    builder.preview!({ app: plan.app, toolchains: builder.usesToolchains ? input.toolchains() : [], env }),
+  );
+  if (preview === undefined) return { workersChecked: false, problems, notes: [] };
+  problems.push(...codedProblems(preview.problems ?? [], `builder "${builder.name}"`, "preview"));
+  if (preview.workers === undefined) {
+    return { workersChecked: false, problems, notes: [workersFromBuild(builder.name, builder)] };
+  }
+  const shape = shapeOf(preview.workers, preview.isolation);
+  // A distribution that only builds (a builder's own tests, `hop3 build`) has nothing to check them against.
+  if (input.deployers.length === 0) return { shape, workersChecked: false, problems, notes: ["this distribution has no deployer: nothing runs the workers"] };
+  const deployer = input.deployers.find((d) => d.takes.includes(shape));
+  if (!deployer) {
+    const available = input.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);
+    problems.push(
+      coreError("DEPLOYER_NOT_FOUND", `No deployer takes the artifact "${plan.app.name}" will have, of shape "${shape}". Deployers: ${available.join("; ") || "none"}.`, {
+        details: { app: plan.app.name, shape, available },
+      }),
+    );
+    return { shape, workersChecked: true, problems, notes: [] };
+  }
+  const refused = deployer.check ? await collect(problems, `deployer "${deployer.name}"`, "check", () => deployer.check!({ app: plan.app.name, workers: preview.workers!, shape, env })) : [];
+  problems.push(...codedProblems(refused ?? [], `deployer "${deployer.name}"`, "check"));
+  return { shape, deployer: deployer.name, workersChecked: true, problems, notes: [] };
+}
+
+const workersFromBuild = (name: string, builder: Builder | undefined): string =>
+  `the workers come from the build of "${name}" (${builder?.workersFrom ?? "its output"}): the deployer checks them at deploy, before anything changes.`;
+
+/** A plugin's problems, each a coded error; anything else is CONTRIBUTION_INVALID (its bug, not the app's). */
+function codedProblems(problems: readonly unknown[], who: string, operation: string): Hop3Error[] {
+  if (!Array.isArray(problems) || !problems.every(Hop3Error.is)) {
+    throw coreError("CONTRIBUTION_INVALID", `The ${who} answered ${operation}() with problems that are not all coded errors (Hop3Error).`, { details: { who, operation } });
+  }
+  return [...problems];
+}
+
+/** Runs a plugin's check; its coded error is one more problem, anything else a bug (PLUGIN_FAILED). */
+async function collect<T>(problems: Hop3Error[], who: string, operation: string, action: () => T | Promise<T>): Promise<T | undefined> {
+  try {
+    return await guardPlugin(who, operation, action);
+  } catch (error) {
+    if (!Hop3Error.is(error) || error.code === "PLUGIN_FAILED") throw error;
+    problems.push(error);
+    return undefined;
+  }
+}
+
+/**
+ * The error a plan with problems is refused with: the first problem, itself, so its code is the
+ * one the build or the deploy would have raised; the others are named in its message and listed
+ * in `details.problems`. Undefined when there is none.
+ */
+export function releaseRefusal(checks: ReleaseChecks): Hop3Error | undefined {
+  const [first, ...others] = checks.problems;
+  if (!first || others.length === 0) return first;
+  return new Hop3Error({
+    code: first.code,
+    message: `${first.message}\nAlso refused before the build:\n${others.map((p) => `  - ${p.code}: ${p.message}`).join("\n")}`,
+    hint: first.hint,
+    cause: first,
+    details: { ...first.details, problems: checks.problems.map((p) => p.toJSON()) },
+  });
 }
 
 export interface SelectBuilderInput {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import {
+  findProgram,
   coreErrorCatalog,
   detectCgroups,
   Hop3Error,
@@ -22,8 +23,8 @@ import { uwsgiError } from "./errors.js";
 import { checkContainerEnv } from "./launcher.js";
 import { maintainLogs } from "./maintenance.js";
 import { emperorSettingsOf, resolveUwsgiOptions, type UwsgiDeployerOptions } from "./options.js";
-import { planInstances, type InstancePlan } from "./plan.js";
-import { checkPythonPlugin } from "./wsgi.js";
+import { planInstances, refusedWorkers, type InstancePlan } from "./plan.js";
+import { checkPlugins } from "./wsgi.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
 import { appOperation, applyRelease, boxOf, killer, repairInterruptedSwitch, replaceRelease, stopVassals, userOf, type AppOperation } from "./release.js";
@@ -82,6 +83,11 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
       const checked = validateArtifact(artifact, "the deploy request");
       return serialize(context, checked.appName, (op) => deploy(op, checked));
     },
+    // What deploy would refuse, before the build: the workers, their plugins, uWSGI itself.
+    check: (preview) => [
+      ...(findProgram(settings.uwsgi, preview.env) ? [] : [uwsgiError("UWSGI_NOT_INSTALLED", `${settings.uwsgi} was not found on PATH; it is needed to run the app's workers.`, { details: { program: settings.uwsgi } })]),
+      ...refusedWorkers(preview.workers),
+    ],
     start: (app, context) => serialize(context, app, (op) => start(op)),
     stop: (app, context) => serialize(context, app, (op) => stop(op)),
     restart: (app, context) => serialize(context, app, (op) => restart(op)),
@@ -104,7 +110,8 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
   const { context, settings, app } = op;
   checkWorkingDir(artifact);
   const plan = planInstances(artifact, context.scale, false);
-  if (plan.instances.some((instance) => instance.wsgiModule !== undefined)) checkPythonPlugin();
+  // Checked at plan time too (see checkRelease), except where only the build knows the workers (Nix).
+  for (const worker of new Set(plan.instances.flatMap((instance) => (instance.native ? [instance.native.worker] : [])))) checkPlugins(worker);
   for (const note of plan.notes) context.logger.warn(note);
   // Every value is checked before anything changes: a bad variable never stops a running release.
   const { env, overridden } = mergeWorkerEnv({

@@ -50,7 +50,7 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
   },
   UWSGI_WORKER_TYPE_UNSUPPORTED: {
     title: "The app declares a worker type this deployer cannot run",
-    hint: "Declare a `web` worker that starts an HTTP server on $BIND_ADDRESS:$PORT instead (e.g. `web: gunicorn -b $BIND_ADDRESS:$PORT app:app`).",
+    hint: "Declare a `web` worker that starts an HTTP server on $BIND_ADDRESS:$PORT instead (e.g. `web: gunicorn -b $BIND_ADDRESS:$PORT app:app`), or one uWSGI loads itself: `wsgi` (Python), `rwsgi` (Rack), `jwsgi` (JVM).",
   },
   UWSGI_SCALE_INVALID: {
     title: "A scale request names an unknown worker or an invalid count",
@@ -89,7 +89,17 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
   },
   UWSGI_PLUGIN_MISSING: {
     title: "A uWSGI plugin the app needs is not installed",
-    hint: "A `wsgi` worker runs in uWSGI's Python 3 plugin: on Debian or Ubuntu run `apt-get install uwsgi-plugin-python3` (it installs /usr/lib/uwsgi/plugins/python3_plugin.so), then deploy again.",
+    hint:
+      "Install the plugin's Debian package, then deploy again: `wsgi` needs uwsgi-plugin-python3, `rwsgi` uwsgi-plugin-rack-ruby3.1, " +
+      "`jwsgi` uwsgi-plugin-jvm-openjdk-17 and uwsgi-plugin-jwsgi-openjdk-17 (`hop3 setup --with rack` or `--with jvm` installs them).",
+  },
+  UWSGI_RACK_FILE_INVALID: {
+    title: "An rwsgi worker does not name a rackup file of the app",
+    hint: "Write the worker as `rwsgi: <file>.ru` with a path inside the app (e.g. `rwsgi: config.ru`): letters, digits, `_ . -` and `/`, no `..`.",
+  },
+  UWSGI_JWSGI_CLASS_INVALID: {
+    title: "A jwsgi worker does not name a Java class",
+    hint: "Write the worker as `jwsgi: <Class>` or `jwsgi: <package.Class>:<method>` with Java names only (e.g. `jwsgi: Hello`); the class must be in the release's root directory (or its packages' folders) once built.",
   },
   UWSGI_CANCELLED: {
     title: "The operation was cancelled",

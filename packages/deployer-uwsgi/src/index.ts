@@ -8,7 +8,8 @@ export { mergeWorkerEnv, resolvePathPrepend, ASSIGNED_NAMES, type WorkerEnvLayer
 export { renderLauncher, renderContainerLauncher, renderEnvFile, type LauncherSpec, type ContainerLauncherSpec } from "./launcher.js";
 export { renderVassal, type VassalSpec } from "./vassal.js";
 export { renderMaintenanceScript, renderMaintenanceVassal, maintainLogs } from "./maintenance.js";
-export { planInstances, MAX_INSTANCES, type InstancePlan, type PlannedInstance } from "./plan.js";
+export { planInstances, refusedWorkers, MAX_INSTANCES, type InstancePlan, type PlannedInstance } from "./plan.js";
+export { NATIVE_WORKERS, UWSGI_PLUGIN_DIR, UWSGI_PLUGINS, pluginsOf, SETUP_ID, type NativeWorker, type UwsgiPluginName } from "./wsgi.js";
 export { iniPath, isIniSafePath } from "./ini.js";
 export { SERVICE_NAME } from "./services.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */

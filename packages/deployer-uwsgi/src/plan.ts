@@ -1,8 +1,8 @@
 import { isAbsolute, resolve } from "node:path";
-import { procfileEntryKind, type BuildArtifact } from "@hop3/core";
+import { Hop3Error, procfileEntryKind, type BuildArtifact } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
 import { instanceKey } from "./layout.js";
-import { checkWsgiModule } from "./wsgi.js";
+import { checkNativeTarget, isNativeWorker, missingPlugins, type NativeWorker } from "./wsgi.js";
 
 /** The most instances of one worker; far above what one machine serves, low enough to catch a typo. */
 export const MAX_INSTANCES = 64;
@@ -16,8 +16,8 @@ export interface PlannedInstance {
   readonly command: string;
   /** A web instance gets its own PORT and is routed to. */
   readonly web: boolean;
-  /** For a `wsgi` worker: the Python module and callable uWSGI loads in-process (`command` holds it too). */
-  readonly wsgiModule?: string;
+  /** For a native worker (wsgi, rwsgi, jwsgi): what uWSGI loads in-process (`command` holds it too). */
+  readonly native?: { readonly worker: NativeWorker; readonly target: string };
 }
 
 /** What an artifact and a scale turn into. */
@@ -32,8 +32,8 @@ export interface InstancePlan {
 }
 
 /**
- * Decides which processes run. `web` is the HTTP worker (one PORT per instance), and so is `wsgi`
- * (a Python module uWSGI loads itself, see wsgiCommand); `static` is a
+ * Decides which processes run. `web` is the HTTP worker (one PORT per instance), and so are the
+ * native workers `wsgi`, `rwsgi` and `jwsgi` (an app uWSGI loads itself, see nativeCommand); `static` is a
  * directory for the router, not a process; hooks and cron entries are not daemons and are left
  * out; any other name is a daemon. A worker not in `scale` runs one instance. With `strictScale`
  * (the scale operation) naming an unknown worker is an error; a deploy only notes it, since a new
@@ -47,12 +47,9 @@ export function planInstances(artifact: BuildArtifact, scale: Readonly<Record<st
     const kind = procfileEntryKind(worker);
     if (kind === "static") staticDir = isAbsolute(command) ? command : resolve(artifact.runtime.workingDir, command);
     else if (kind === "hook" || kind === "cron") notes.push(`Worker "${worker}" is a ${kind}, not a daemon: this deployer does not run it.`);
-    else if (worker === "wsgi") processes.push([worker, checkWsgiModule(worker, command)]);
-    else if (kind === "http" && worker !== "web") {
-      throw uwsgiError("UWSGI_WORKER_TYPE_UNSUPPORTED", `Worker "${worker}" asks uWSGI to load a non-Python app in-process, which this deployer does not do.`, {
-        details: { worker },
-      });
-    } else processes.push([worker, command]);
+    else if (isNativeWorker(worker)) processes.push([worker, checkNativeTarget(worker, command)]);
+    else if (kind === "http" && worker !== "web") throw unsupportedWorker(worker);
+    else processes.push([worker, command]);
   }
 
   const names = new Set(processes.map(([worker]) => worker));
@@ -76,9 +73,36 @@ export function planInstances(artifact: BuildArtifact, scale: Readonly<Record<st
   for (const [worker, command] of processes) {
     counts[worker] ??= 1;
     for (let index = 1; index <= counts[worker]; index++) {
-      const wsgi = worker === "wsgi";
-      instances.push({ worker, index, key: instanceKey(worker, index), command, web: wsgi || worker === "web", ...(wsgi && { wsgiModule: command }) });
+      const native = isNativeWorker(worker);
+      instances.push({ worker, index, key: instanceKey(worker, index), command, web: native || worker === "web", ...(native && { native: { worker, target: command } }) });
     }
   }
   return { instances, scale: counts, ...(staticDir !== undefined && { staticDir }), notes };
+}
+
+/** UWSGI_WORKER_TYPE_UNSUPPORTED: an HTTP worker type that is neither `web` nor one uWSGI loads natively. */
+export function unsupportedWorker(worker: string): Hop3Error {
+  return uwsgiError("UWSGI_WORKER_TYPE_UNSUPPORTED", `Worker "${worker}" is an HTTP worker type this deployer does not run (it runs web, wsgi, rwsgi and jwsgi).`, {
+    details: { worker },
+  });
+}
+
+/**
+ * What a deploy would refuse in these workers, said before the build (Deployer.check): an HTTP
+ * worker type it does not run, a native worker's bad value, a uWSGI plugin this host lacks.
+ */
+export function refusedWorkers(workers: Readonly<Record<string, string>>, pluginDir?: string): Hop3Error[] {
+  const problems: Hop3Error[] = [];
+  for (const [worker, command] of Object.entries(workers)) {
+    if (isNativeWorker(worker)) {
+      try {
+        checkNativeTarget(worker, command);
+      } catch (error) {
+        if (!Hop3Error.is(error)) throw error;
+        problems.push(error);
+      }
+      problems.push(...missingPlugins(worker, pluginDir));
+    } else if (procfileEntryKind(worker) === "http" && worker !== "web") problems.push(unsupportedWorker(worker));
+  }
+  return problems;
 }

@@ -26,6 +26,24 @@ export function uwsgiDeployerPlugin(options?: UwsgiDeployerOptions): Hop3Plugin 
         enables: "apps with processes (web and other workers)",
         manualInstall: "Install uWSGI 2.0 with its Python 3 plugin (https://uwsgi-docs.readthedocs.io/en/latest/Install.html).",
       },
+      // Plugins of the rwsgi and jwsgi workers, installed when asked. Their program is uWSGI, which
+      // loads them; `hop3 doctor` lists the plugins installed.
+      {
+        id: "rack",
+        program: "uwsgi",
+        debianPackages: ["uwsgi-plugin-rack-ruby3.1", "ruby-rack"],
+        enables: "rwsgi workers (Rack apps uWSGI loads itself)",
+        level: "opt-in",
+        manualInstall: "Build uWSGI's rack plugin (https://uwsgi-docs.readthedocs.io/en/latest/Ruby.html) into /usr/lib/uwsgi/plugins.",
+      },
+      {
+        id: "jvm",
+        program: "uwsgi",
+        debianPackages: ["uwsgi-plugin-jvm-openjdk-17", "uwsgi-plugin-jwsgi-openjdk-17"],
+        enables: "jwsgi workers (JVM apps uWSGI loads itself)",
+        level: "opt-in",
+        manualInstall: "Build uWSGI's jvm and jwsgi plugins (https://uwsgi-docs.readthedocs.io/en/latest/JWSGI.html) into /usr/lib/uwsgi/plugins.",
+      },
     ],
     register(registry) {
       registry.addDeployer(deployer);

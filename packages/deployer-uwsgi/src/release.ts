@@ -16,7 +16,7 @@ import { planInstances } from "./plan.js";
 import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeVassal } from "./vassal.js";
 import { appSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
-import { wsgiCommand } from "./wsgi.js";
+import { nativeCommand } from "./wsgi.js";
 import { ASSIGNED_NAMES, mergeWorkerEnv, portKeys, portOf, resolvePathPrepend } from "./worker-env.js";
 
 /** Everything an operation on one app works with. */
@@ -383,7 +383,10 @@ function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance:
   const box = boxOf(op);
   const assigned = { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) };
   const { env } = mergeWorkerEnv({ artifact: artifact.runtime.env, app: context.appEnv, user: context.userEnv, assigned });
-  const command = instance.wsgiModule === undefined ? instance.command : wsgiCommand(findProgram(op.settings.uwsgi, context.env) ?? op.settings.uwsgi, instance.wsgiModule, context.bindAddress);
+  const command =
+    instance.native === undefined
+      ? instance.command
+      : nativeCommand(findProgram(op.settings.uwsgi, context.env) ?? op.settings.uwsgi, instance.native.worker, instance.native.target, context.bindAddress, artifact.runtime.workingDir);
   const common = { app: op.app, worker: instance.worker, index: instance.index, command, workingDir: artifact.runtime.workingDir, pidFile: files.pidFile, setpriv: box.setpriv };
   if (isolation === "container") {
     const appVariables = Object.fromEntries(Object.entries(env).filter(([name]) => !(ASSIGNED_NAMES as readonly string[]).includes(name)));

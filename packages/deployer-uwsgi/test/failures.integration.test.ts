@@ -100,12 +100,14 @@ describe("uWSGI deployer: failed starts and checks", () => {
     expect((await getReport(portOf(after))).name).toBe("v1");
   });
 
-  it("checks the artifact before touching anything: working directory, worker types", async () => {
+  it("checks the artifact before touching anything: working directory, native workers' values", async () => {
     const dir = writeApp(home, "checked");
     const missing = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workingDir: join(dir, "gone") }), context()));
     expect(missing.code).toBe("UWSGI_WORKING_DIR_MISSING");
-    const jwsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { jwsgi: "app.war" } }), context()));
-    expect(jwsgi.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
+    const jwsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { jwsgi: "java -jar app.war" } }), context()));
+    expect(jwsgi.code).toBe("UWSGI_JWSGI_CLASS_INVALID");
+    const rwsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { rwsgi: "../other/config.ru" } }), context()));
+    expect(rwsgi.code).toBe("UWSGI_RACK_FILE_INVALID");
     const wsgi = await caught(() => deployer.deploy(makeArtifact("checked", dir, { workers: { wsgi: "app:app\nplugin = cgi" } }), context()));
     expect(wsgi.code).toBe("UWSGI_WSGI_MODULE_INVALID");
     const invalid = await caught(() => deployer.deploy({ ...makeArtifact("checked", dir), appName: "Not_Valid" }, context()));

@@ -33,16 +33,17 @@ describe("planInstances", () => {
     ]);
   });
 
-  it("runs a wsgi worker as a web worker loading its module; refuses jwsgi and rwsgi", async () => {
+  it("runs wsgi, rwsgi and jwsgi workers as web workers that uWSGI loads itself", async () => {
     const plan = planInstances(artifact({ wsgi: " mysite.wsgi:application ", worker: "tick" }), { wsgi: 2 }, false);
     expect(keys(plan)).toEqual(["wsgi.1 (web)", "wsgi.2 (web)", "worker.1"]);
-    expect(plan.instances[0]!.wsgiModule).toBe("mysite.wsgi:application");
-    expect(plan.instances[2]!.wsgiModule).toBeUndefined();
-    for (const worker of ["jwsgi", "rwsgi"]) {
-      const error = await caught(() => planInstances(artifact({ [worker]: "app:application" }), {}, false));
-      expect(error.code).toBe("UWSGI_WORKER_TYPE_UNSUPPORTED");
-      expect(error.hint).toContain("$BIND_ADDRESS:$PORT");
-    }
+    expect(plan.instances[0]!.native).toEqual({ worker: "wsgi", target: "mysite.wsgi:application" });
+    expect(plan.instances[2]!.native).toBeUndefined();
+    expect(planInstances(artifact({ rwsgi: "config.ru" }), {}, false).instances[0]).toMatchObject({ web: true, native: { worker: "rwsgi", target: "config.ru" } });
+    expect(planInstances(artifact({ jwsgi: "Hello" }), { jwsgi: 2 }, false).instances.map((i) => i.native)).toEqual([
+      { worker: "jwsgi", target: "Hello" },
+      { worker: "jwsgi", target: "Hello" },
+    ]);
+    expect((await caught(() => planInstances(artifact({ rwsgi: "app:application" }), {}, false))).code).toBe("UWSGI_RACK_FILE_INVALID");
   });
 
   it("notes an unknown worker in a deploy's scale, and refuses it in a scale request", async () => {

@@ -181,3 +181,22 @@ export async function bootReport(unit: string | undefined, systemd: boolean, uni
   if (!systemd || unit === undefined) return { systemd, ...(unit !== undefined && { unit }), enabled: false, active: false };
   return { systemd, unit, ...(await unitState(unit)) };
 }
+
+/** The uWSGI plugins installed: what `hop3 doctor` lists, so a missing language plugin is seen before a deploy. */
+export interface UwsgiPluginsReport {
+  /** Where uWSGI loads them from. */
+  readonly dir: string;
+  /** Plugin names (`python3`, `rack`, `jvm`...: the file `<name>_plugin.so`), sorted; empty when the directory is absent. */
+  readonly installed: readonly string[];
+}
+
+export function uwsgiPluginsReport(dir: string): UwsgiPluginsReport {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    names = [];
+  }
+  const installed = names.flatMap((name) => /^(.+)_plugin\.so$/.exec(name)?.[1] ?? []).sort();
+  return { dir, installed };
+}

@@ -1,5 +1,5 @@
 // hop3 setup: probes -> facts -> plan -> run -> report. Each stage takes the previous one's plain data.
-// hop3 doctor's host reports: isolation, limits, config, an old home, boot.
+// hop3 doctor's host reports: isolation, limits, config, an old home, boot, uWSGI's plugins.
 export { parseOsRelease, type Platform } from "./platform.js";
 export { gatherFacts, machineProbes, defaultDeployUser, MANAGED_UNITS, type SetupProbes, type MachineFacts, type DeployUser, type UnitState, type WantedFacts } from "./facts.js";
 export {
@@ -30,6 +30,7 @@ export {
   readConfig,
   legacyHomeReport,
   bootReport,
+  uwsgiPluginsReport,
   SINGLE_USER_GAPS,
   MOVING_HOME_PAGE,
   type Problem,
@@ -39,5 +40,6 @@ export {
   type ConfigReport,
   type LegacyHomeReport,
   type BootReport,
+  type UwsgiPluginsReport,
 } from "./host-reports.js";
 export { SSH_ACCESS_REQUIREMENTS, sshLoginSteps, gatherSshLoginFacts, renderSshEntry, renderSudoers, type SshLoginFacts, type LoginUserFacts } from "./ssh-login.js";

@@ -65,6 +65,8 @@ type Settled = { artifact: BuildArtifact; error?: undefined } | { artifact?: und
  * - its shape: apiVersion 1, a valid name, `usesToolchains`, `accept` and `build`;
  * - `accept` answers `{ accepted, reason }` for every fixture, the same each time, and changes
  *   nothing: neither the app directory nor HOP3_HOME;
+ * - `preview`, if any, changes nothing, answers the same each time, names well-formed workers and
+ *   only coded problems (none for an accepted app);
  * - `build` of each accepted app returns an artifact that passes the BuildArtifact schema, names the
  *   app and the builder, and leaves the app directory untouched; `discard`, if any, succeeds;
  * - failures are coded errors (a `Hop3Error` with the expected code, never a plain exception);
@@ -91,7 +93,8 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
 
   const build = async (dir: string, signal?: AbortSignal): Promise<Settled> => {
     try {
-      const plan = await distribution.plan(dir, { builder: name });
+      // What preview() would refuse is left to build(), which this suite checks.
+      const plan = await distribution.plan(dir, { builder: name, refuseProblems: false });
       return { artifact: await distribution.build(plan, signal ? { signal } : {}) };
     } catch (error) {
       return { error };
@@ -152,7 +155,7 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
     it("accepts the accepted fixtures and declines the others, each with a reason", async () => {
       for (const [dirs, accepted] of [[fixtures.accepted, true], [fixtures.declined, false]] as const) {
         for (const dir of dirs) {
-          const plan = await distribution.plan(dir, { builder: name });
+          const plan = await distribution.plan(dir, { builder: name, refuseProblems: false });
           const answer = plan.candidates.find((c) => c.name === name);
           expect(answer?.accepted, `accept() of ${dir}: ${answer?.reason}`).toBe(accepted);
           expect(answer?.reason.trim(), `accept() of ${dir} gives no reason`).not.toBe("");
@@ -174,6 +177,38 @@ export function describeBuilderConformance(builder: Builder, options: BuilderCon
       }
       dirs.forEach((dir, i) => expect(snapshotTree(dir), `accept() changed ${dir}`).toEqual(before[i]));
       expect(snapshotTree(home), "accept() wrote under HOP3_HOME").toEqual(homeBefore);
+    });
+
+    const previewTitle = "preview() has no side effects, answers the same each time, and says what build() would refuse with coded errors";
+    it.runIf(builder.preview !== undefined)(builder.preview ? previewTitle : `${previewTitle} — NOT CHECKED: the builder has no preview() (optional: then nothing is checked before its build)`, async () => {
+      const dirs = [...fixtures.accepted, ...fixtures.failing.map((f) => f.dir)];
+      const before = dirs.map(snapshotTree);
+      const homeBefore = snapshotTree(home);
+      const toolchains = builder.usesToolchains ? distribution.registry.toolchains() : [];
+      for (const dir of dirs) {
+        const context = { app: distribution.loadApp(dir), toolchains, env: distribution.env };
+        const answer = async () => {
+          try {
+            return { preview: await builder.preview!(context) };
+          } catch (error) {
+            return { error: expectCoded({ error }, `preview() of ${basename(dir)}`).code };
+          }
+        };
+        const first = await answer();
+        expect(await answer(), `preview() of ${dir} changed its answer`).toEqual(first);
+        if (!first.preview) continue;
+        const { workers, isolation, problems } = first.preview;
+        if (workers !== undefined) for (const [worker, command] of Object.entries(workers)) expect(typeof command, `preview() of ${dir}: worker ${worker}`).toBe("string");
+        if (isolation !== undefined) expect(["user", "container"]).toContain(isolation);
+        for (const problem of problems ?? []) expectCoded({ error: problem }, `a problem preview() of ${basename(dir)} names`);
+      }
+      // An accepted fixture builds: its preview names no problem.
+      for (const dir of fixtures.accepted) {
+        const plan = await distribution.plan(dir, { builder: name, refuseProblems: false });
+        expect(plan.checks?.problems.map((p) => `${p.code}: ${p.message}`), `preview() of ${dir}, which builds`).toEqual([]);
+      }
+      dirs.forEach((dir, i) => expect(snapshotTree(dir), `preview() changed ${dir}`).toEqual(before[i]));
+      expect(snapshotTree(home), "preview() wrote under HOP3_HOME").toEqual(homeBefore);
     });
 
     it("builds each accepted fixture into a valid artifact, leaving the sources untouched", async () => {

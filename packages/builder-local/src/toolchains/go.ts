@@ -20,6 +20,7 @@ export function createGoToolchain(): LanguageToolchain {
   return {
     apiVersion: 1,
     name: "go",
+    programs: [{ name: "go", install: INSTALL_GO }],
     description: "Go: go mod download, go build of main.go into the release's bin/",
     priority: 30,
     detect: detectGo,

@@ -36,6 +36,7 @@ export function createNodeToolchain(settings: ToolchainSettings = {}): LanguageT
   return {
     apiVersion: 1,
     name: "node",
+    programs: [{ name: "node", install: INSTALL_NODE }],
     description: "Node.js: npm ci / npm install (pnpm, yarn when locked), the build script",
     priority: 20,
     detect: (app) => detectByFiles(app, "node", ["package.json"]),

@@ -21,6 +21,7 @@ export function createPythonToolchain(settings: ToolchainSettings = {}): Languag
   return {
     apiVersion: 1,
     name: "python",
+    programs: [{ name: "python3", install: INSTALL_PYTHON }],
     description: "Python: virtualenv + pip (requirements.txt, pyproject.toml) or uv (uv.lock)",
     priority: 10,
     detect: (app) => detectByFiles(app, "python", ["requirements.txt", "pyproject.toml"]),

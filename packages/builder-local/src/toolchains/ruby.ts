@@ -12,6 +12,7 @@ export function createRubyToolchain(): LanguageToolchain {
   return {
     apiVersion: 1,
     name: "ruby",
+    programs: [{ name: "bundle", install: INSTALL_BUNDLER }],
     description: "Ruby: bundle install into the release",
     priority: 40,
     detect: (app) => detectByFiles(app, "ruby", ["Gemfile"]),

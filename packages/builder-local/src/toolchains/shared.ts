@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { findProgram, formatLastLines, Hop3Error, type AppSource, type Detection, type RunOptions, type ToolchainBuildContext } from "@hop3/core";
+import { findProgram, formatLastLines, Hop3Error, type AppSource, type Detection, type RequiredProgram, type RunOptions, type ToolchainBuildContext } from "@hop3/core";
 import { localError, type LocalErrorCode } from "../errors.js";
 
 /** What the built-in toolchains share: whether to reuse earlier installs. */
@@ -34,9 +34,14 @@ export function detectByFiles(app: AppSource, toolchain: string, markers: readon
 export function requireTool(program: string, context: ToolchainBuildContext, toolchain: string, install: string): string {
   const found = findProgram(program, context.env);
   if (found) return found;
-  throw localError("LOCAL_TOOL_MISSING", `"${context.app.name}" needs ${program} (${toolchain} toolchain), and ${program} was not found on PATH.`, {
-    hint: `${install} Then make sure ${program} is on the PATH of the user running Hop3, in a directory every user may enter (builds run as the app's own user: a program under /root is not found), or set PATH in the Local builder's \`env\` option.`,
-    details: { app: context.app.name, toolchain, program, path: context.env.PATH ?? "" },
+  throw toolMissing(context.app.name, toolchain, { name: program, install }, context.env.PATH ?? "");
+}
+
+/** LOCAL_TOOL_MISSING: a program a toolchain runs is not on the build's PATH (at build, or before it: see previewBuild). */
+export function toolMissing(app: string, toolchain: string, program: RequiredProgram, path: string): Hop3Error {
+  return localError("LOCAL_TOOL_MISSING", `"${app}" needs ${program.name} (${toolchain} toolchain), and ${program.name} was not found on PATH.`, {
+    hint: `${program.install} Then make sure ${program.name} is on the PATH of the user running Hop3, in a directory every user may enter (builds run as the app's own user: a program under /root is not found), or set PATH in the Local builder's \`env\` option.`,
+    details: { app, toolchain, program: program.name, path },
   });
 }
 

@@ -3,7 +3,7 @@ import { type BuildPlan, defineCliCommand, describeEnvEntry, type Distribution }
 
 export const planCommand = defineCliCommand({
   name: ["plan"],
-  summary: "Say which builder would build an app, and why (no side effects)",
+  summary: "Say which builder would build an app, and why, and what its build or deploy would refuse (no side effects)",
   usage: "hop3 plan [DIR] [--app NAME] [--builder NAME] [--json]",
   options: { app: { type: "string" }, builder: { type: "string" } },
   maxPositionals: 1,
@@ -32,6 +32,13 @@ export function planData(plan: BuildPlan, distribution: Distribution) {
     workersFrom: distribution.registry.builders().find((b) => b.name === plan.builder.name)?.workersFrom ?? "the build",
     /** hop3.toml [env] references and how each resolves here; secrets masked. */
     env: (plan.env?.entries ?? []).map(describeEnvEntry),
+    /** What was checked before the build (a plan with problems is refused with the first one's code). */
+    checks: {
+      ...(plan.checks?.shape !== undefined && { shape: plan.checks.shape }),
+      ...(plan.checks?.deployer !== undefined && { deployer: plan.checks.deployer }),
+      workersChecked: plan.checks?.workersChecked ?? false,
+      notes: plan.checks?.notes ?? [],
+    },
     warnings: plan.warnings,
     plugins: distribution.plugins.map(({ name, order, origin }) => ({ name, order, origin })),
   };
@@ -51,6 +58,8 @@ function planText(data: ReturnType<typeof planData>): string[] {
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
   if (data.env.length > 0) lines.push("env references:", ...data.env.map((line) => `  ${line}`));
   if (data.deployers.length > 0) lines.push(`deployers: ${data.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`).join("; ")}`);
+  if (data.checks.deployer !== undefined) lines.push(`checked before the build: deployer ${data.checks.deployer} (${data.checks.shape}) runs these workers on this host`);
+  for (const note of data.checks.notes) lines.push(`not checked before the build: ${note}`);
   const added = data.plugins.filter((p) => p.origin !== "distribution");
   if (added.length > 0) lines.push(`plugins added at run time: ${added.map((p) => `${p.name} (from ${p.origin})`).join("; ")}`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);

@@ -1,9 +1,9 @@
 import { relative, resolve } from "node:path";
-import { type AppSource, defineCliCommand, describeEnvReference, type Distribution } from "@hop3/core";
+import { type AppSource, defineCliCommand, describeEnvReference, type Distribution, Hop3Error, releaseRefusal, type ReleaseChecks } from "@hop3/core";
 
 export const validateCommand = defineCliCommand({
   name: ["validate"],
-  summary: "Read an app's hop3.toml and Procfile and print the configuration Hop3 acts on (no side effects)",
+  summary: "Read an app's hop3.toml and Procfile, print the configuration Hop3 acts on, and fail on what its build or deploy would refuse (no side effects)",
   usage: "hop3 validate [DIR] [--app NAME] [--json]",
   options: { app: { type: "string" } },
   maxPositionals: 1,
@@ -12,9 +12,28 @@ export const validateCommand = defineCliCommand({
     // Any error of the files (syntax, unknown key, wrong type) is a coded Hop3Error: exit 1.
     const app = dist.loadApp(resolve(io.cwd, args.positionals[0] ?? "."), typeof args.values.app === "string" ? { appName: args.values.app } : {});
     const data = validateData(app, dist);
-    return { data, text: validateText(data) };
+    // A builder named but not installed is warned about above: nothing more to check.
+    const builderKnown = app.config.builder === "auto" || dist.registry.builders().some((b) => b.name === app.config.builder);
+    const checks = builderKnown ? await releaseChecks(app, dist, data.warnings) : undefined;
+    const refusal = checks && releaseRefusal(checks);
+    if (refusal) throw refusal;
+    return { data: { ...data, ...(checks && { checks: { ...(checks.deployer !== undefined && { deployer: checks.deployer }), workersChecked: checks.workersChecked, notes: checks.notes } }) }, text: validateText(data, checks) };
   },
 });
+
+/**
+ * What the build or the deploy would refuse, found before the build (as `hop3 plan` finds it).
+ * When no builder can be chosen, that is `hop3 plan`'s to report: a warning here, and no checks.
+ */
+async function releaseChecks(app: AppSource, distribution: Distribution, warnings: string[]): Promise<ReleaseChecks | undefined> {
+  try {
+    return (await distribution.plan(app, { refuseProblems: false })).checks;
+  } catch (error) {
+    if (!Hop3Error.is(error)) throw error;
+    warnings.push(`\`hop3 plan\` would refuse it: ${error.message} (${error.code})`);
+    return undefined;
+  }
+}
 
 /** The normalized configuration as `hop3 validate --json` prints it. */
 export function validateData(app: AppSource, distribution: Distribution) {
@@ -50,7 +69,7 @@ export function validateData(app: AppSource, distribution: Distribution) {
   };
 }
 
-function validateText(data: ReturnType<typeof validateData>): string[] {
+function validateText(data: ReturnType<typeof validateData>, checks: ReleaseChecks | undefined): string[] {
   const read = [data.files.hop3Toml, data.files.procfile].filter((path) => path !== undefined).map((path) => relative(data.dir, path));
   const lines = [`app ${data.app} (${data.dir})`, `read: ${read.join(", ") || "no hop3.toml or Procfile (defaults)"}`];
   lines.push(`builder: ${data.builder}${data.toolchain !== undefined ? `, toolchain ${data.toolchain}` : ""}`);
@@ -77,6 +96,8 @@ function validateText(data: ReturnType<typeof validateData>): string[] {
   }
   for (const volume of data.volumes) lines.push(`volume ${volume.name}: ${volume.target}`);
   if (data.containerPort) lines.push(`container port: ${data.containerPort.port} (${data.containerPort.source})`);
+  if (checks?.deployer !== undefined) lines.push(`checked before the build: deployer ${checks.deployer} runs these workers on this host`);
+  for (const note of checks?.notes ?? []) lines.push(`not checked before the build: ${note}`);
   for (const warning of data.warnings) lines.push(`warning: ${warning}`);
   lines.push("valid");
   return lines;

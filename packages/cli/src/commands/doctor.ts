@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { Hop3Error, LIMIT_NAMES, limitsText, runCommand, runsAsRoot } from "@hop3/core";
 import { defineCommand } from "@hop3/cli-kit";
+import { NATIVE_WORKERS, pluginsOf, SETUP_ID, UWSGI_PLUGIN_DIR, UWSGI_PLUGINS } from "@hop3/deployer-uwsgi";
 import {
   bootReport,
   bootUnitName,
@@ -11,9 +12,11 @@ import {
   MOVING_HOME_PAGE,
   nixDaemonAnswers,
   readConfig,
+  uwsgiPluginsReport,
   type BootReport,
   type IsolationReport,
   type LimitsReport,
+  type UwsgiPluginsReport,
 } from "@hop3/server-setup";
 
 interface Check {
@@ -55,7 +58,7 @@ async function programChecks(env: Env) {
 
 export const doctorCommand = defineCommand({
   name: ["doctor"],
-  summary: "Check what is installed, how apps are isolated and limited, and what starts at boot",
+  summary: "Check what is installed (uWSGI's plugins too), how apps are isolated and limited, and what starts at boot",
   usage: "hop3 doctor [--json]",
   async run({ io }) {
     // Works without loading the plugins: it is what to run when they do not load.
@@ -67,6 +70,8 @@ export const doctorCommand = defineCommand({
     for (const r of results) {
       text.push(r.ok ? `ok   ${r.name} ${r.version ?? ""}`.trimEnd() : `miss ${r.name}: ${r.problem}; needed for ${r.neededFor}. Install: ${r.install}`);
     }
+    const uwsgiPlugins = uwsgiPluginsData(uwsgiPluginsReport(UWSGI_PLUGIN_DIR));
+    text.push(...uwsgiPluginsText(uwsgiPlugins));
     // Which Nix mode is in place: as root each app builds as its own user, through a daemon.
     const nix = detectNixMode(env, { root, daemonAnswers });
     if (results.some((r) => r.name === "nix-build" && r.ok)) {
@@ -97,9 +102,28 @@ export const doctorCommand = defineCommand({
     // nginx and uWSGI serve every app, and a config file that cannot be read stops every command.
     const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
     const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined;
-    return { data: { checks: [node, ...results], nix, isolation, config, limits, legacyHome, boot }, text, exitCode: failed ? 1 : 0 };
+    return { data: { checks: [node, ...results], uwsgiPlugins, nix, isolation, config, limits, legacyHome, boot }, text, exitCode: failed ? 1 : 0 };
   },
 });
+
+/** The plugins installed, and for each worker uWSGI loads itself (wsgi, rwsgi, jwsgi) whether it can run here. */
+function uwsgiPluginsData(report: UwsgiPluginsReport) {
+  const workers = Object.fromEntries(
+    NATIVE_WORKERS.map((worker) => {
+      const missing = pluginsOf(worker).filter((plugin) => !report.installed.includes(plugin));
+      return [worker, { ok: missing.length === 0, plugins: pluginsOf(worker), missing, packages: [...new Set(pluginsOf(worker).map((plugin) => UWSGI_PLUGINS[plugin].debianPackage))], setup: SETUP_ID[worker] }];
+    }),
+  );
+  return { ...report, workers };
+}
+
+function uwsgiPluginsText(plugins: ReturnType<typeof uwsgiPluginsData>): string[] {
+  const lines = [plugins.installed.length > 0 ? `ok   uwsgi plugins (${plugins.dir}): ${plugins.installed.join(", ")}` : `warn uwsgi plugins: none in ${plugins.dir}`];
+  for (const [worker, w] of Object.entries(plugins.workers)) {
+    lines.push(w.ok ? `ok   ${worker} workers: uWSGI's ${w.plugins.join(" and ")} plugin${w.plugins.length > 1 ? "s" : ""}` : `warn ${worker} workers: no ${w.missing.join(" or ")} plugin. Install: apt-get install ${w.packages.join(" ")} (hop3 setup --with ${w.setup})`);
+  }
+  return lines;
+}
 
 function isolationText(isolation: IsolationReport): string[] {
   if (isolation.problem) return [`fail isolation: ${isolation.problem.message} (${isolation.problem.hint})`];

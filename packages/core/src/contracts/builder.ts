@@ -1,4 +1,5 @@
 import type { AppSource } from "../app.js";
+import type { Hop3Error } from "../errors.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { AppOperationContext } from "./common.js";
 import type { LanguageToolchain } from "./toolchain.js";
@@ -15,6 +16,23 @@ export interface AcceptContext {
   /** Registered toolchains; empty unless the builder declares `usesToolchains`. */
   readonly toolchains: readonly LanguageToolchain[];
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * What a build will hand the deployer, as its builder knows it before building (`Builder.preview`),
+ * and what the build would refuse that is known already.
+ */
+export interface ArtifactPreview {
+  /**
+   * The artifact's workers (name to command, as in `runtime.workers`), as the app declares them in
+   * its Procfile and hop3.toml. Undefined when only the build decides them (Nix: hop3/runtime.json):
+   * the deployer then checks them at deploy, and `hop3 plan` says so.
+   */
+  readonly workers?: Readonly<Record<string, string>>;
+  /** The artifact's `runtime.isolation` ("container" for an image); default "user". */
+  readonly isolation?: "user" | "container";
+  /** Coded errors the build would raise, found without building (a toolchain's program missing on PATH); default none. */
+  readonly problems?: readonly Hop3Error[];
 }
 
 export interface BuildContext extends AppOperationContext {
@@ -61,6 +79,14 @@ export interface Builder {
   readonly workingDirPerRelease?: boolean;
   /** Decides, without side effects, whether this builder can build the app. */
   accept(context: AcceptContext): AcceptResult | Promise<AcceptResult>;
+  /**
+   * Optional: what the build will produce (its workers, its isolation) and what it would refuse,
+   * said before building, without side effects and quickly. `hop3 plan`, `hop3 validate` and the
+   * plan step of a deploy ask it, then ask the deployer that would run such an artifact
+   * (`Deployer.check`), so that nothing known before the build is found after it. Without it,
+   * nothing is checked before the build.
+   */
+  preview?(context: AcceptContext): ArtifactPreview | Promise<ArtifactPreview>;
   /** Builds the app and describes how to run it. */
   build(context: BuildContext): Promise<BuildArtifact>;
   /**

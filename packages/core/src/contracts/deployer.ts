@@ -1,5 +1,6 @@
 import type { ArtifactShape } from "../formats/artifact-shape.js";
 import type { AppLimits } from "../host/limits.js";
+import type { Hop3Error } from "../errors.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import type { OperationContext } from "./common.js";
 import type { Router, Upstream } from "./router.js";
@@ -69,6 +70,17 @@ export interface HealthGateRequest {
   readonly upstreams: readonly Upstream[];
 }
 
+/** What `Deployer.check` is shown of a release before it is built. */
+export interface ReleasePreview {
+  readonly app: string;
+  /** The release's workers (name to command) as the app declares them (Procfile, hop3.toml); the build may add defaults. */
+  readonly workers: Readonly<Record<string, string>>;
+  /** The artifact's shape (see ARTIFACT_SHAPES): the reason this deployer is the one asked. */
+  readonly shape: ArtifactShape;
+  /** Hop3's environment (PATH...), as the deploy will see it. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
 /** Where one worker instance writes its output. */
 export interface WorkerLog {
   readonly worker: string;
@@ -114,6 +126,14 @@ export interface Deployer {
    * once it serves; when it throws, what served before still serves (see above).
    */
   deploy(artifact: BuildArtifact, context: DeployContext): Promise<DeploymentStatus>;
+  /**
+   * Optional: the coded errors `deploy` would raise for a release with these workers, found before
+   * the build (a worker type it does not run, a plugin this host lacks), [] when it would run it.
+   * Without side effects and quick: `hop3 plan`, `hop3 validate` and the plan step of a deploy ask
+   * it. `deploy` still checks what it is given: where only the build knows the workers (Nix), this
+   * is not asked.
+   */
+  check?(preview: ReleasePreview): readonly Hop3Error[] | Promise<readonly Hop3Error[]>;
   start(app: string, context: DeployContext): Promise<DeploymentStatus>;
   /** Stops the app's processes and routes, keeping what it needs to start again; `absent` for an app it never deployed. */
   stop(app: string, context: DeployContext): Promise<DeploymentStatus>;

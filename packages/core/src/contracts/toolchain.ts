@@ -30,6 +30,14 @@ export interface ToolchainBuildContext extends OperationContext {
   readonly buildDir: string;
 }
 
+/** A program a toolchain's build runs, looked up on PATH before the build (`hop3 plan`). */
+export interface RequiredProgram {
+  /** A plain program name, as on PATH ("go", "php", "mvn"). */
+  readonly name: string;
+  /** How to install it, one sentence ("On Debian or Ubuntu `apt-get install golang-go`."). */
+  readonly install: string;
+}
+
 /**
  * Level 2: what to build. A toolchain knows one language ecosystem. Only builders that declare
  * `usesToolchains` (the Local builder) ever call one.
@@ -41,6 +49,13 @@ export interface LanguageToolchain {
   readonly description?: string;
   /** Lower runs first when several detect the app (default 100). */
   readonly priority?: number;
+  /**
+   * Optional: the programs every build of this toolchain runs. A builder that uses toolchains looks
+   * them up before the build (`Builder.preview`), so a missing one is reported by `hop3 plan`, not
+   * half-way through a deploy. A program only some apps need is checked by the build.
+   * @example programs: [{ name: "go", install: "On Debian or Ubuntu `apt-get install golang-go`." }]
+   */
+  readonly programs?: readonly RequiredProgram[];
   /** Looks at the app without changing anything. */
   detect(app: AppSource): Detection | Promise<Detection>;
   /** Installs and builds into `context.buildDir`. */

@@ -16,9 +16,14 @@ export const STATIC_WORKER = "static";
 
 /** The shape of an artifact (see ARTIFACT_SHAPES): decided by what its runtime holds. */
 export function artifactShape(artifact: BuildArtifact): ArtifactShape {
-  if (artifact.runtime.isolation === "container") return "container-image";
-  const workers = Object.keys(artifact.runtime.workers);
-  if (workers.length === 1 && workers[0] === STATIC_WORKER) return "static-directory";
+  return shapeOf(artifact.runtime.workers, artifact.runtime.isolation);
+}
+
+/** The shape of a runtime with these workers and isolation, as artifactShape decides it (also before the build). */
+export function shapeOf(workers: Readonly<Record<string, string>>, isolation: "user" | "container" | undefined): ArtifactShape {
+  if (isolation === "container") return "container-image";
+  const names = Object.keys(workers);
+  if (names.length === 1 && names[0] === STATIC_WORKER) return "static-directory";
   return "processes";
 }
 
