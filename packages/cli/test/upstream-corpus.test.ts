@@ -37,13 +37,9 @@ const apps = [...new Set(files.map((path) => dirname(path)))].sort();
 
 /**
  * Apps whose build this distribution would refuse, by the code `hop3 validate` names before the
- * build: a toolchain it does not have (PHP), or none detected for a hop3.toml that names the Local
- * builder without a toolchain.
+ * build: none detected for a hop3.toml that names the Local builder without a toolchain.
  */
 const REFUSED: Readonly<Record<string, string>> = {
-  "apps__native-apps/adminer": "LOCAL_TOOLCHAIN_UNKNOWN",
-  "apps__native-apps/wordpress": "LOCAL_TOOLCHAIN_UNKNOWN",
-  "apps__real-apps-native/mediawiki": "LOCAL_TOOLCHAIN_UNKNOWN",
   "apps__ngi-apps__native-based/uptime-kuma": "LOCAL_NO_TOOLCHAIN",
   "bad/apps__bad__real-apps-native-bad/vaultwarden": "LOCAL_NO_TOOLCHAIN",
 };
@@ -90,15 +86,17 @@ describe.skipIf(!present)("hop3 validate on the upstream corpus", () => {
     ["apps__real-apps/matomo", { builder: "auto", workers: { web: "hop3/run.py" }, build: expect.objectContaining({ hooks: { prebuild: ["hop3/fetch.py"], postbuild: [] } }) }],
     ["apps__test-apps-procfile/155-flask-redis", { builder: "auto", workers: { wsgi: "app:app" } }],
     ["apps__test-apps/000-static", { builder: "auto", workers: { static: "public" } }],
+    // A PHP app: the php toolchain, named by hop3.toml; [run] start is its web worker.
+    ["apps__native-apps/adminer", { builder: "local", toolchain: "php", workers: { web: "php -S 0.0.0.0:${PORT:-8080}" }, checks: { deployer: "uwsgi" } }],
   ])("maps %s", async (app, expected) => {
     const { code, data } = await validate(app);
     expect(code).toBe(EXIT.ok);
     expect(data).toMatchObject(expected);
   });
 
-  it("refuses before the build an app whose toolchain this distribution lacks, naming it", async () => {
-    const { data } = await validate("apps__native-apps/adminer");
-    expect(data.error).toMatchObject({ code: "LOCAL_TOOLCHAIN_UNKNOWN", details: { requested: "php" } });
+  it("refuses before the build an app whose hop3.toml names the Local builder and no toolchain detects it", async () => {
+    const { data } = await validate("apps__ngi-apps__native-based/uptime-kuma");
+    expect(data.error).toMatchObject({ code: "LOCAL_NO_TOOLCHAIN" });
   });
 
   it("shows the same warnings in hop3 plan", async () => {

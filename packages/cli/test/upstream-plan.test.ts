@@ -29,7 +29,7 @@ const appsOf = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((name
 /**
  * What each app gets here, in the default distribution: the deployer that would run it, or the
  * code of what is missing. An app whose dependencies need the network (030-golang-gin, 040-sinatra,
- * test-apps-fail/030-rack's gems) plans: only its build can find that out.
+ * test-apps-fail/030-rack's gems, test-apps-fail/clojure's libraries) plans: only its build can find that out.
  */
 const EXPECTED: Readonly<Record<string, { deployer: string } | { refused: string }>> = {
   "test-apps/000-static": { deployer: "static" },
@@ -42,8 +42,7 @@ const EXPECTED: Readonly<Record<string, { deployer: string } | { refused: string
   "test-apps/120-flask-pip-alt": { deployer: "uwsgi" },
   "test-apps/130-golang-minimal": { deployer: "uwsgi" },
   "test-apps-fail/030-rack": { deployer: "uwsgi" },
-  // Leiningen's project.clj: no toolchain of this distribution knows it.
-  "test-apps-fail/clojure": { refused: "BUILDER_NONE_ACCEPTED" },
+  "test-apps-fail/clojure": { deployer: "uwsgi" },
 };
 
 const apps = [...appsOf(UPSTREAM_TEST_APPS).map((name) => ["test-apps", join(UPSTREAM_TEST_APPS, name)]), ...appsOf(UPSTREAM_FAILING_TEST_APPS).map((name) => ["test-apps-fail", join(UPSTREAM_FAILING_TEST_APPS, name)])].map(

@@ -27,6 +27,7 @@ export function createClojureToolchain(): LanguageToolchain {
     name: "clojure",
     description: "Clojure: lein uberjar (project.clj) or clojure -T:build uber (deps.edn), java -jar as the web worker",
     priority: 65,
+    programs: [{ name: "java", install: INSTALL_JDK }],
     detect: (app) => detectByFiles(app, "clojure", ["project.clj", "deps.edn"]),
     build: buildClojure,
   };

@@ -33,6 +33,7 @@ export function createJavaToolchain(): LanguageToolchain {
     name: "java",
     description: "Java: mvn package (pom.xml) or gradle build (build.gradle), java -jar as the web worker",
     priority: 60,
+    programs: [{ name: "java", install: INSTALL_JDK }],
     detect: detectJava,
     build: buildJava,
   };

@@ -26,6 +26,7 @@ export function createPhpToolchain(): LanguageToolchain {
     name: "php",
     description: "PHP: composer install, PHP's built-in server as the web worker",
     priority: 50,
+    programs: [{ name: "php", install: INSTALL_PHP }],
     detect: detectPhp,
     build: buildPhp,
   };

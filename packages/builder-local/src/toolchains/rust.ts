@@ -26,6 +26,7 @@ export function createRustToolchain(): LanguageToolchain {
     name: "rust",
     description: "Rust: cargo build --release, the binary as the web worker",
     priority: 55,
+    programs: [{ name: "cargo", install: INSTALL_CARGO }],
     detect: (app) => detectByFiles(app, "rust", ["Cargo.toml"]),
     build: buildRust,
   };
