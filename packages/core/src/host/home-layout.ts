@@ -37,12 +37,14 @@ export interface AppDirs {
   readonly dataDir: string;
   /** `<dataDir>/tmp`: its processes' TMPDIR. */
   readonly tmpDir: string;
+  /** `<appDir>/source`: the source a remote deploy or a git push put there (replaceAppSource). */
+  readonly sourceDir: string;
 }
 
 export const appDirsOf = (home: string, app: string): AppDirs => {
   const appDir = appStateDir(resolve(home), app);
   const dataDir = join(appDir, "data");
-  return { appDir, dataDir, tmpDir: join(dataDir, "tmp") };
+  return { appDir, dataDir, tmpDir: join(dataDir, "tmp"), sourceDir: join(appDir, "source") };
 };
 
 /**
