@@ -3,11 +3,10 @@ import { Transform } from "node:stream";
 import { shellQuote, toAppName, UsageError, type CliIO, type Logger, type StepReporter } from "@hop3/core";
 import { remoteError } from "./errors.js";
 import { packSource } from "./pack.js";
+import { REMOTE_PROTOCOL } from "./protocol.js";
 import { parseRemoteUrl, type Remote } from "./remotes.js";
 import { openSession, sshSettings, connectionError, type SshSession } from "./ssh.js";
 
-/** The version of the conversation between a client and a server; both must speak the same. */
-export const REMOTE_PROTOCOL = 1;
 
 /** What `hop3 version --json` says on the server. */
 export interface ServerVersion {
@@ -126,9 +125,9 @@ const sshSaid = (stderr: string): string => {
   return last ? ` (ssh: ${last})` : "";
 };
 
-const megabytes = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+const megabytes = (bytes: number): string => (bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} kB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
 
-/** Counts what goes to the server and says it as a step's output, about every half second. */
+/** Counts what goes to the server and says it as a step's output, once a second while it grows. */
 function uploadProgress() {
   let finish: () => void = () => undefined;
   let fail: (error: unknown) => void = () => undefined;
@@ -158,7 +157,12 @@ function uploadProgress() {
     /** Resolves when all was sent; rejects when the command ended first. */
     async watch(logger: Logger, executed: Promise<unknown>): Promise<{ bytes: number; ms: number }> {
       const started = performance.now();
-      const timer = setInterval(() => logger.output({ stream: "stdout", text: `${megabytes(state.bytes)} sent` }), 500);
+      let said = 0;
+      const timer = setInterval(() => {
+        if (state.bytes === said) return;
+        said = state.bytes;
+        logger.output({ stream: "stdout", text: `${megabytes(state.bytes)} sent` });
+      }, 1000);
       try {
         await Promise.race([finished, executed.then(() => (state.done ? undefined : Promise.reject(new Error(`the server stopped reading after ${megabytes(state.bytes)}`))))]);
       } finally {

@@ -1,5 +1,6 @@
 export { remoteSupport, REMOTE_COMMANDS, UPLOAD_COMMANDS, withoutRemote, type RemoteSupportFor, type RouteRequest } from "./support.js";
-export { runOnRemote, checkServerVersion, uploadAppName, REMOTE_PROTOCOL, type RemoteRun, type ServerVersion } from "./client.js";
+export { runOnRemote, checkServerVersion, uploadAppName, type RemoteRun, type ServerVersion } from "./client.js";
+export { REMOTE_PROTOCOL } from "./protocol.js";
 export { openSession, sshSettings, connectionError, type SshSession, type SshSettings, type ExecResult, type ExecStreams } from "./ssh.js";
 export {
   parseRemoteUrl,

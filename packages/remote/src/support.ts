@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core";
-import { REMOTE_PROTOCOL, runOnRemote, uploadAppName } from "./client.js";
+import { runOnRemote, uploadAppName } from "./client.js";
+import { REMOTE_PROTOCOL } from "./protocol.js";
 import { remoteCommands } from "./commands.js";
 import { receiveAppSource, receiveScratchSource } from "./receive.js";
 import { chosenRemote } from "./remotes.js";
