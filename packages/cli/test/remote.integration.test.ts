@@ -218,6 +218,79 @@ describe.sequential("hop3 --remote against a real sshd", () => {
   });
 });
 
+describe.sequential("a connection cut by killing the ssh client", () => {
+  it("during the upload: the client says so, and nothing changes on the server", async () => {
+    const before = sha256(join(sourceOf("big-app"), "data.bin"));
+    const dir = appCopy("big-app", "cut");
+    writeFileSync(join(dir, "data.bin"), randomBytes(50 * 1024 ** 2));
+    const deploy = spawnClient(["deploy", dir, "--remote", "prod", "--json"]);
+    await deploy.until((stderr) => /MB sent/.test(stderr), 60_000);
+    deploy.killSsh();
+    const { code, stdout } = await deploy.exited;
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout).error.code).toBe("REMOTE_UPLOAD_INTERRUPTED");
+    // The server's hop3 saw the archive end early, removed what it had unpacked, and changed nothing.
+    await waitFor(() => readdirSync(join(serverHome, "apps", "big-app")).every((name) => !name.startsWith("source.")), 60_000);
+    expect(sha256(join(sourceOf("big-app"), "data.bin"))).toBe(before);
+    expect((await httpGet(port, "big-app.localhost")).body).toBe("release big\n");
+  });
+
+  it("during the deploy: the client says it lost the connection, the server finishes, and status tells", async () => {
+    const deploy = spawnClient(["deploy", appCopy("remote-app", "v3"), "--remote", "prod", "--json"]);
+    await deploy.until((stderr) => /build with nix: started/.test(stderr), 120_000);
+    deploy.killSsh();
+    const { code, stdout } = await deploy.exited;
+    expect(code).toBe(1);
+    const error = JSON.parse(stdout).error;
+    expect(error.code).toBe("REMOTE_CONNECTION_LOST");
+    expect(error.hint).toContain("hop3 status remote-app --remote prod");
+    const settled = async () => (await local("releases", "remote-app", "--json")).json<Array<{ id: string; status: string }>>();
+    await waitFor(async () => (await settled()).every((release) => release.status !== "deploying"), 120_000);
+    const newest = (await settled()).sort((a, b) => b.id.localeCompare(a.id))[0]!;
+    expect(newest.status).toBe("live");
+    expect((await httpGet(port, "remote-app.localhost")).body).toBe("release v3\n");
+    const status = await client("status", "remote-app", "--remote", "prod", "--json");
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(newest.id);
+  });
+});
+
+async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The developer's hop3, running: its stderr as it comes, and the ssh client of its command to kill. */
+function spawnClient(args: readonly string[]) {
+  const child = spawn(process.execPath, ["--import", tsx, "--conditions=@hop3/source", bin, ...args], { env: { ...process.env, ...devEnv, NO_COLOR: "1" }, cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const exited = new Promise<{ code: number; stdout: string; stderr: string }>((resolveExit) => child.on("close", (code) => resolveExit({ code: code ?? 1, stdout, stderr })));
+  return {
+    exited,
+    until: (done: (stderr: string) => boolean, timeoutMs: number) => waitFor(() => done(stderr), timeoutMs).catch(() => Promise.reject(new Error(`not seen in time; stderr:\n${stderr}`))),
+    /** SIGKILL to the ssh process that carries the command (not the connection's master). */
+    killSsh() {
+      const pid = readdirSync("/proc").find((entry) => {
+        if (!/^\d+$/.test(entry)) return false;
+        try {
+          const parent = readFileSync(`/proc/${entry}/stat`, "utf8").replace(/^.*\) /, "").split(" ")[1];
+          return Number(parent) === child.pid && readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("--receive");
+        } catch {
+          return false;
+        }
+      });
+      expect(pid, "the ssh client of the command").toBeDefined();
+      process.kill(Number(pid), "SIGKILL");
+    },
+  };
+}
+
 /** One ustar entry, by hand (type "0" file, "2" link, "3" character device), data padded to 512 bytes. */
 function tarEntry(name: string, type: string, data: string, link = ""): Buffer {
   const header = Buffer.alloc(512);
