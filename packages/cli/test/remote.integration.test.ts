@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockApp } from "@hop3/core";
 import { makeKey, startSshd, type TestSshd } from "@hop3/test-support/sshd";
 import { freePort, hop3, httpGet, type Hop3Run } from "./run-hop3.js";
 
@@ -173,6 +174,20 @@ describe.sequential("hop3 --remote against a real sshd", () => {
     const cut = viaSsh(["deploy", "--receive", "remote-app", "--json"], tarEntry("release.txt", "0", "cut\n"));
     expect(JSON.parse(cut.stdout).error.code).toBe("UPLOAD_INCOMPLETE");
     expect((await httpGet(port, "remote-app.localhost")).body).toBe("release v1\n");
+  });
+
+  it("refuses a deploy while another one of the same app runs (APP_BUSY), before anything is unpacked", async () => {
+    // What a deploy from another machine looks like on the server: a live hop3 holding the app's lock.
+    const unlock = lockApp(serverHome, "remote-app", "deploy");
+    try {
+      const run = await client("deploy", appCopy("remote-app", "busy"), "--remote", "prod", "--json");
+      expect(run.code).toBe(1);
+      expect(errorOf(run).code).toBe("APP_BUSY");
+    } finally {
+      unlock();
+    }
+    expect(readFileSync(join(sourceOf("remote-app"), "release.txt"), "utf8")).toBe("v2\n");
+    expect(readdirSync(join(serverHome, "apps", "remote-app")).filter((name) => name.startsWith("source."))).toEqual([]);
   });
 
   it("refuses a server whose remote protocol differs, naming both versions", async () => {
