@@ -113,7 +113,9 @@ export function uploadAppName(dir: string, app: string | undefined): string {
 }
 
 function lost(remote: Remote, argv: readonly string[], stderr: string) {
-  const app = argv[0] === "deploy" || argv[0] === "rollback" ? argv[argv.indexOf("--receive") + 1] ?? argv[1] : undefined;
+  // The app: what an upload is received as, else the first word after the command (status NAME, rollback NAME...).
+  const receiving = argv.indexOf("--receive");
+  const app = receiving >= 0 ? argv[receiving + 1] : argv[1] !== undefined && !argv[1].startsWith("-") && argv[0] !== "apps" ? argv[1] : undefined;
   return remoteError("REMOTE_CONNECTION_LOST", `The connection to ${remote.name} was lost while \`hop3 ${argv[0]}\` ran there; it goes on on the server.${sshSaid(stderr)}`, {
     ...(app !== undefined && { hint: `The command goes on on the server (a deploy finishes or rolls back on its own): run \`hop3 status ${app} --remote ${remote.name}\` to see what happened.` }),
     details: { remote: remote.name, command: argv[0] },

@@ -195,17 +195,19 @@ export async function receiveAppSource(input: Readable, options: ReceiveOptions)
   const known = existsSync(join(appDir, "app.json"));
   const unlock = lockApp(home, app, "deploy --receive", { create: true });
   const staging = mkdtempSync(join(appDir, "source.upload-"));
+  let source: string | undefined;
   try {
     await unpackUpload(input, staging, maxBytes);
     const user = ensureAppUser({ home, env }, app);
     if (user.dedicated) chownTree(staging, user.uid, user.gid);
-    return replaceAppSource(home, app, staging);
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    unlock();
-    if (!known && !existsSync(join(appDir, "app.json"))) rmSync(appDir, { recursive: true, force: true });
-    throw error;
+    source = replaceAppSource(home, app, staging);
+    return source;
   } finally {
+    if (source === undefined) {
+      rmSync(staging, { recursive: true, force: true });
+      // A first deploy whose upload failed leaves nothing, as a first deploy that failed does.
+      if (!known && !existsSync(join(appDir, "app.json"))) rmSync(appDir, { recursive: true, force: true });
+    }
     unlock();
   }
 }

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
-import { sleep } from "@hop3/core";
 import { remoteError } from "./errors.js";
 import type { SshTarget } from "./remotes.js";
 
@@ -15,7 +14,7 @@ import type { SshTarget } from "./remotes.js";
  *
  * One command opens one connection: a master (`ssh -M -N`) with its control socket in a private
  * temporary directory; the version handshake and the command itself are sessions on it, and
- * `close()` ends it.
+ * `close()` ends it (`ssh -O exit`).
  */
 export interface SshSession {
   /** Runs a command line (already quoted for the server's shell) on the connection. */
@@ -69,44 +68,51 @@ function targetArgs(target: SshTarget, settings: SshSettings): string[] {
   ];
 }
 
-/** Opens the multiplexed connection: resolves once the master is authenticated, or raises its coded error. */
+/**
+ * Opens the multiplexed connection: resolves once the master is authenticated (it then goes to the
+ * background), or raises its coded error. ControlPersist bounds what a killed client leaves: a
+ * master with no session for PERSIST_SECONDS ends on its own; `close()` ends it at once.
+ */
 export async function openSession(target: SshTarget, settings: SshSettings, signal?: AbortSignal): Promise<SshSession> {
   const program = settings.program ?? "ssh";
   const dir = mkdtempSync(join(tmpdir(), "hop3-ssh-"));
   const socket = join(dir, "control");
   const base = targetArgs(target, settings);
-  const master = spawn(program, [...base, "-M", "-N", "-S", socket, "-o", "ControlPersist=no", "--", target.host], { stdio: ["ignore", "ignore", "pipe"] });
-  let masterErr = "";
-  master.stderr!.setEncoding("utf8").on("data", (text: string) => (masterErr += text));
-  const exited = new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolve) => {
-    master.on("error", (error: NodeJS.ErrnoException) => resolve({ code: null, error }));
-    master.on("exit", (code) => resolve({ code }));
-  });
-  let ended = false;
-  void exited.then(() => (ended = true));
+  // Its messages go to a file: the master outlives this call, and a pipe would keep this process waiting on it.
+  const log = join(dir, "master.log");
+  const logFd = openSync(log, "w", 0o600);
   const close = () => {
-    stop(master);
+    spawnSync(program, [...base, "-S", socket, "-O", "exit", "--", target.host], { stdio: "ignore", timeout: 5_000 });
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    while (!existsSync(socket)) {
-      if (ended) {
-        const { error } = await exited;
-        if (error?.code === "ENOENT") throw remoteError("REMOTE_SSH_MISSING", `${program} is not installed or not on PATH.`, { details: { program } });
-        throw connectionError(target, masterErr);
-      }
-      if (signal?.aborted) throw signal.reason;
-      await sleep(10);
-    }
+    const started = await new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolveStart) => {
+      const master = spawn(program, [...base, "-M", "-N", "-S", socket, "-o", `ControlPersist=${PERSIST_SECONDS}`, "--", target.host], { stdio: ["ignore", "ignore", logFd] });
+      const onAbort = () => master.kill("SIGTERM");
+      signal?.addEventListener("abort", onAbort, { once: true });
+      master.on("error", (error: NodeJS.ErrnoException) => resolveStart({ code: null, error }));
+      master.on("exit", (code) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolveStart({ code });
+      });
+    });
+    if (started.error?.code === "ENOENT") throw remoteError("REMOTE_SSH_MISSING", `${program} is not installed or not on PATH.`, { details: { program } });
+    if (signal?.aborted) throw signal.reason;
+    if (started.code !== 0 || !existsSync(socket)) throw connectionError(target, readFileSync(log, "utf8"));
   } catch (error) {
     close();
     throw error;
+  } finally {
+    closeSync(logFd);
   }
   return {
     exec: (commandLine, streams) => execOn(program, [...base, "-S", socket, "-o", "ControlMaster=no", "--", target.host, commandLine], streams),
     close,
   };
 }
+
+/** How long a master with no session left lives on (a client killed before closing it). */
+const PERSIST_SECONDS = 10;
 
 function execOn(program: string, args: string[], streams: ExecStreams): Promise<ExecResult> {
   return new Promise((resolve) => {
