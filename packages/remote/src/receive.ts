@@ -1,5 +1,5 @@
 import { constants, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { lutimes, open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Transform, type Readable } from "node:stream";
@@ -112,6 +112,8 @@ async function place(target: string, entry: Entry): Promise<void> {
       } finally {
         await file.close().catch(() => undefined);
       }
+      // The sender's modification time: an unchanged file stays unchanged for the copies builders keep.
+      if (header.mtime !== undefined) await lutimes(path, header.mtime, header.mtime);
       return;
     }
     case "symlink": {
