@@ -45,7 +45,7 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
     const forward = { stdout: (chunk: Buffer) => io.stdout.write(chunk.toString("utf8")), stderr: (chunk: Buffer) => io.stderr.write(chunk.toString("utf8")), signal: io.signal };
     if (!run.upload) {
       const result = await session.exec(commandLine, forward);
-      if (io.signal.aborted) return 130;
+      if (io.signal.aborted) return interrupted(remote, run.argv);
       if (result.code === 255 || result.signal) throw lost(remote, run.argv, result.stderr);
       return result.code;
     }
@@ -56,14 +56,16 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
     const uploaded = run.reporter.step(`upload to ${remote.name}`, (logger) => progress.watch(logger, executed), (r) => `${megabytes(r.bytes)} in ${(r.ms / 1000).toFixed(1)}s`);
     uploaded.catch(() => undefined);
     const result = await executed;
-    if (io.signal.aborted) return 130;
-    if (result.code === 255 || result.signal) {
+    // This side could not pack the app (a file unreadable or gone meanwhile): the server saw a cut archive.
+    if (progress.failure !== undefined) throw progress.failure;
+    if (io.signal.aborted || result.code === 255 || result.signal) {
       if (!progress.done) {
         await uploaded.catch(() => undefined);
         throw remoteError("REMOTE_UPLOAD_INTERRUPTED", `The connection to ${remote.name} was lost after ${megabytes(progress.bytes)} of the upload; nothing changed on the server.${sshSaid(result.stderr)}`, {
           details: { remote: remote.name, bytes: progress.bytes },
         });
       }
+      if (io.signal.aborted) return interrupted(remote, run.argv);
       throw lost(remote, run.argv, result.stderr);
     }
     await uploaded.catch(() => undefined); // a refused upload (too large, unsafe path): the server's own error was printed
@@ -112,6 +114,15 @@ export function uploadAppName(dir: string, app: string | undefined): string {
   return derived;
 }
 
+/**
+ * Ctrl-C here ends the connection, not the command there (no terminal is passed): following logs,
+ * that is the end asked for; anything else goes on on the server, and the client says so.
+ */
+function interrupted(remote: Remote, argv: readonly string[]): number {
+  if (argv[0] === "logs") return 0;
+  throw lost(remote, argv, "interrupted on this machine");
+}
+
 function lost(remote: Remote, argv: readonly string[], stderr: string) {
   // The app: what an upload is received as, else the first word after the command (status NAME, rollback NAME...).
   const receiving = argv.indexOf("--receive");
@@ -141,6 +152,7 @@ function uploadProgress() {
   const state = {
     bytes: 0,
     done: false,
+    failure: undefined as unknown,
     counter: new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         state.bytes += chunk.length;
@@ -153,6 +165,7 @@ function uploadProgress() {
       },
     }),
     fail(error: unknown) {
+      state.failure = error;
       fail(error);
       state.counter.destroy(error as Error);
     },

@@ -128,6 +128,8 @@ function execOn(program: string, args: string[], streams: ExecStreams): Promise<
       // A session that ended before all was sent closes its stdin: that is told by the exit, not by EPIPE.
       child.stdin!.on("error", () => undefined);
       streams.stdin.pipe(child.stdin! as Writable);
+      // A source that fails ends what the command reads: it sees a cut stream, never waits forever.
+      streams.stdin.on("error", () => child.stdin!.destroy());
     }
     const onAbort = () => stop(child);
     streams.signal?.addEventListener("abort", onAbort, { once: true });
