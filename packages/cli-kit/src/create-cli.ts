@@ -3,6 +3,7 @@ import { commandHelp, forProgram, parseCommandArgs, usageLine } from "./args.js"
 import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
 import { readPluginSettings } from "./plugin-settings.js";
+import type { RemoteSupport } from "./remote.js";
 import { renderSteps } from "./reporter.js";
 
 export interface CliOptions {
@@ -25,6 +26,8 @@ export interface CliOptions {
    * distribution's own, if any; nothing is scheduled without one.
    */
   readonly hop3Command?: readonly string[];
+  /** App commands on other servers (`--remote`) and the server's end of them: `remoteSupport()` of @hop3/remote. */
+  readonly remote?: RemoteSupport;
 }
 
 /** The argv that started this process again: node, its flags (a loader such as tsx's), the script. */
@@ -43,7 +46,7 @@ export interface Cli {
  * as a loader so that `--version` and `--help` of the program's own commands never load plugins.
  */
 export function createCli(distribution: Distribution | (() => Promise<Distribution>), options: CliOptions): Cli {
-  const commands = options.commands ?? [];
+  const commands = [...(options.commands ?? []), ...(options.remote?.commands ?? [])];
   const pluginsFrom = options.pluginsFrom ?? import.meta.url;
 
   return {
@@ -61,12 +64,13 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
           return argv.length === 0 ? EXIT.usage : EXIT.ok;
         }
         if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
-          io.stdout.write(json ? `${JSON.stringify({ name: options.name, version: options.version })}\n` : `${options.name} ${options.version}\n`);
+          const protocol = options.remote === undefined ? {} : { protocol: options.remote.protocol };
+          io.stdout.write(json ? `${JSON.stringify({ name: options.name, version: options.version, ...protocol })}\n` : `${options.name} ${options.version}\n`);
           return EXIT.ok;
         }
         const command = longestMatch(commands, argv) ?? longestMatch((await load()).registry.cliCommands(), argv);
         if (!command) throw new UsageError(`unknown command "${argv[0]}"; run \`${options.name} --help\` for the list`);
-        return await runCommand(command, argv.slice(command.name.length), io, json, load, options.name);
+        return await runCommand(command, argv.slice(command.name.length), io, json, load, options);
       } catch (error) {
         return report(asWriteFailure(error), io, json, options);
       }
@@ -89,15 +93,26 @@ function longestMatch(commands: readonly CliCommand[], argv: readonly string[]):
 }
 
 /** Parses, runs, and prints the outcome: `data` as one JSON object with --json, else `text`. */
-async function runCommand(command: CliCommand, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, program: string): Promise<number> {
-  const args = parseCommandArgs(argv, command, program);
-  if (args.values.help) {
-    io.stdout.write(`${commandHelp(command, program)}\n`);
+async function runCommand(command: CliCommand, argv: readonly string[], io: CliIO, json: boolean, load: () => Promise<Distribution>, options: CliOptions): Promise<number> {
+  const program = options.name;
+  const declared = options.remote ? { ...command, options: { ...command.options, ...options.remote.optionsFor(command) } } : command;
+  const parsed = parseCommandArgs(argv, declared, program);
+  if (parsed.values.help) {
+    io.stdout.write(`${commandHelp(declared, program)}\n`);
     return EXIT.ok;
   }
   const onStep = renderSteps(io);
   const steps = createSteps(onStep);
-  const outcome = await command.run({ args, io, json, distribution: load, onStep, reporter: { step: steps.run, note: steps.note } });
+  const reporter = { step: steps.run, note: steps.note };
+  const routed = await options.remote?.route({ command, args: parsed, argv, io, reporter, version: options.version });
+  if (routed !== undefined && "exitCode" in routed) return routed.exitCode;
+  const args = routed?.args ?? parsed;
+  let outcome;
+  try {
+    outcome = await command.run({ args, io, json, distribution: load, onStep, reporter });
+  } finally {
+    routed?.dispose?.();
+  }
   if (json) io.stdout.write(`${JSON.stringify(outcome.data)}\n`);
   else {
     const lines = typeof outcome.text === "string" ? [outcome.text] : outcome.text;

@@ -2,6 +2,7 @@ export { createCli, runningProgram, EXIT, type Cli, type CliOptions } from "./cr
 export { parseCommandArgs, parseAssignments, usageLine, commandHelp, type CommandDeclaration } from "./args.js";
 export { processIO, colors, type CliIO, type OutputStream } from "./io.js";
 export { memoryIO } from "./memory-io.js";
+export type { RemoteSupport, RemoteRouteRequest, RemoteRoute } from "./remote.js";
 export { appCommands } from "./commands/index.js";
 export { renderSteps, createReporter, type StepReporter } from "./reporter.js";
 export { asWriteFailure, cliKitError, cliKitErrorCatalog, type CliKitErrorCode } from "./errors.js";

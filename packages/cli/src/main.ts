@@ -1,4 +1,5 @@
 import { processIO, runningProgram } from "@hop3/cli-kit";
+import { remoteSupport } from "@hop3/remote";
 import { createCli } from "./create-cli.js";
 import { loadDefaultDistribution } from "./default-distribution.js";
 import { CLI_VERSION } from "./version.js";
@@ -12,6 +13,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     name: "hop3",
     version: CLI_VERSION,
     bugReportUrl: "https://github.com/abilian/hop3-builders/issues",
+    // App commands on a server over SSH (`--remote`), and this machine as that server (`deploy --receive`).
+    remote: remoteSupport(),
   });
   return cli.run(argv, io);
 }

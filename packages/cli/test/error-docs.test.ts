@@ -11,6 +11,7 @@ import { nginxErrorCatalog } from "@hop3/router-nginx";
 import { cliErrorCatalog } from "@hop3/cli";
 import { cliKitErrorCatalog } from "@hop3/cli-kit";
 import { sshAccessErrorCatalog } from "@hop3/ssh-access";
+import { remoteErrorCatalog } from "@hop3/remote";
 
 const root = resolve(import.meta.dirname, "../../..");
 const index = readFileSync(join(root, "docs/errors/README.md"), "utf8");
@@ -20,6 +21,7 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/core", coreErrorCatalog, undefined],
   ["@hop3/cli", cliErrorCatalog, undefined],
   ["@hop3/cli-kit", cliKitErrorCatalog, "packages/cli-kit/README.md"],
+  ["@hop3/remote", remoteErrorCatalog, "packages/remote/README.md"],
   ["@hop3/builder-nix", nixErrorCatalog, "packages/builder-nix/README.md"],
   ["@hop3/builder-local", localErrorCatalog, "packages/builder-local/README.md"],
   ["@hop3/builder-docker", dockerErrorCatalog, "packages/builder-docker/README.md"],

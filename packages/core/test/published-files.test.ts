@@ -58,8 +58,8 @@ describe("@hop3/core stands alone", () => {
   });
 });
 
-describe("the program shell, server setup and deploy keys", () => {
-  it.each(["cli-kit", "server-setup", "ssh-access"])("@hop3/%s depends on core only", (name) => {
+describe("the program shell, server setup, deploy keys and remotes", () => {
+  it.each(["cli-kit", "server-setup", "ssh-access", "remote"])("@hop3/%s depends on core only", (name) => {
     const manifest = JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8"));
     const deps = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
     expect(deps.filter((dep) => dep.startsWith("@hop3/"))).toEqual(["@hop3/core"]);

@@ -1,0 +1,33 @@
+import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from "@hop3/core";
+
+/**
+ * What a program needs to run its app commands on another server (`--remote NAME`, HOP3_REMOTE)
+ * and to be that server (`deploy --receive APP`). The shell only asks; @hop3/remote answers (the
+ * transport, the upload, the remotes), so a program without it installs none of that.
+ */
+export interface RemoteSupport {
+  /** The remote protocol it speaks, said by `version --json`. */
+  readonly protocol: number;
+  /** Its own commands: `remote add|list|remove|default`. */
+  readonly commands: readonly CliCommand[];
+  /** The options it adds to a command: --remote to app commands, --head and --receive to those that upload. */
+  optionsFor(command: CliCommand): CliOptionSpec;
+  /**
+   * Before a command runs: runs it on a remote (its exit code), or prepares what it reads here (the
+   * arguments to run it with, e.g. the received source as its DIR), or leaves it alone (undefined).
+   */
+  route(request: RemoteRouteRequest): Promise<RemoteRoute | undefined>;
+}
+
+export interface RemoteRouteRequest {
+  readonly command: CliCommand;
+  readonly args: ParsedArgs;
+  /** The command's words after its name, as typed. */
+  readonly argv: readonly string[];
+  readonly io: CliIO;
+  readonly reporter: StepReporter;
+  /** The program's version, for the version handshake. */
+  readonly version: string;
+}
+
+export type RemoteRoute = { readonly exitCode: number } | { readonly args: ParsedArgs; dispose?(): void };

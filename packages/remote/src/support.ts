@@ -1,0 +1,127 @@
+import { resolve } from "node:path";
+import type { Readable } from "node:stream";
+import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core";
+import { runOnRemote, uploadAppName } from "./client.js";
+import { REMOTE_PROTOCOL } from "./protocol.js";
+import { remoteCommands } from "./commands.js";
+import { receiveAppSource, receiveScratchSource } from "./receive.js";
+import { chosenRemote } from "./remotes.js";
+
+/** The commands that run on a remote when one is named: the life of an app. */
+export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "plan", "validate"]);
+/** Those that read an app directory: it is uploaded to the server first. */
+export const UPLOAD_COMMANDS: ReadonlySet<string> = new Set(["deploy", "plan", "validate"]);
+
+const REMOTE_OPTION: CliOptionSpec = {
+  remote: { type: "string", valueName: "NAME", description: "run it on that server (`hop3 remote list`; also HOP3_REMOTE)" },
+};
+const UPLOAD_OPTIONS: CliOptionSpec = {
+  head: { type: "boolean", description: "with a remote: send the git commit HEAD of DIR, not its working tree" },
+  receive: { type: "string", valueName: "APP", description: "on the server: read the app as a tar stream on stdin (what --remote sends)" },
+};
+/** Options of the client alone: never sent to the server. */
+const CLIENT_ONLY = new Set(["remote", "head", "app", "receive", "help"]);
+
+/** The shape cli-kit's createCli takes as its `remote` option (see RemoteSupport there). */
+export interface RemoteSupportFor<Request> {
+  readonly protocol: number;
+  readonly commands: readonly CliCommand[];
+  optionsFor(command: CliCommand): CliOptionSpec;
+  route(request: Request): Promise<{ exitCode: number } | { args: ParsedArgs; dispose?(): void } | undefined>;
+}
+
+export interface RouteRequest {
+  readonly command: CliCommand;
+  readonly args: ParsedArgs;
+  readonly argv: readonly string[];
+  readonly io: CliIO & { readonly stdin?: Readable };
+  readonly reporter: StepReporter;
+  readonly version: string;
+}
+
+/** Remotes for a program: give it to createCli as `remote`. */
+export function remoteSupport(): RemoteSupportFor<RouteRequest> {
+  return {
+    protocol: REMOTE_PROTOCOL,
+    commands: remoteCommands,
+    optionsFor(command) {
+      const name = command.name[0] ?? "";
+      if (command.name.length > 2 || !REMOTE_COMMANDS.has(name)) return {};
+      return UPLOAD_COMMANDS.has(name) ? { ...REMOTE_OPTION, ...UPLOAD_OPTIONS } : REMOTE_OPTION;
+    },
+    route,
+  };
+}
+
+async function route(request: RouteRequest): Promise<{ exitCode: number } | { args: ParsedArgs; dispose?(): void } | undefined> {
+  const { command, args, io } = request;
+  const name = command.name[0] ?? "";
+  if (!REMOTE_COMMANDS.has(name)) return undefined;
+  const values = args.values;
+  if (typeof values.receive === "string") return receive(request, values.receive);
+  const remote = chosenRemote(io.env, typeof values.remote === "string" ? values.remote : undefined);
+  if (remote === undefined) {
+    if (values.head) throw new UsageError("--head sends the app to a server: name one with --remote NAME", command.usage);
+    return undefined;
+  }
+  if (!UPLOAD_COMMANDS.has(name)) {
+    const exitCode = await runOnRemote({ remote, argv: [...command.name, ...withoutRemote(request.argv)], io, reporter: request.reporter, clientVersion: request.version });
+    return { exitCode };
+  }
+  const dir = resolve(io.cwd, args.positionals[0] ?? ".");
+  const app = uploadAppName(dir, typeof values.app === "string" ? values.app : undefined);
+  const argv = [...command.name, "--receive", app, ...optionWords(values)];
+  const exitCode = await runOnRemote({ remote, argv, io, reporter: request.reporter, clientVersion: request.version, upload: { dir, gitHead: values.head === true } });
+  return { exitCode };
+}
+
+/** The server's end: the upload on stdin becomes the command's DIR (for deploy, the app's own source directory). */
+async function receive(request: RouteRequest, app: string): Promise<{ args: ParsedArgs; dispose?(): void }> {
+  const { command, args, io, reporter } = request;
+  if (typeof args.values.remote === "string") throw new UsageError("--receive runs on the server and --remote sends to one: give one of them", command.usage);
+  if (args.positionals.length > 0) throw new UsageError("--receive reads the app from stdin: it takes no DIR", command.usage);
+  const input = io.stdin ?? process.stdin;
+  const options = { home: resolveHop3Home(io.env), env: io.env, app };
+  const values = { ...args.values, app, receive: undefined };
+  if (command.name[0] === "deploy") {
+    const dir = await reporter.step("receive", () => receiveAppSource(input, options));
+    keepRunningWhenDisconnected();
+    return { args: { values, positionals: [dir] } };
+  }
+  const scratch = await reporter.step("receive", () => receiveScratchSource(input, options));
+  return { args: { values, positionals: [scratch.dir] }, dispose: scratch.dispose };
+}
+
+/**
+ * Once a received deploy starts, a client that goes away must not stop it halfway: SIGHUP is
+ * ignored, and writes to the closed connection (EPIPE) are dropped. The deploy finishes or rolls
+ * back; `hop3 status` tells which.
+ */
+function keepRunningWhenDisconnected(): void {
+  process.removeAllListeners("SIGHUP");
+  process.on("SIGHUP", () => undefined);
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+}
+
+/** The words of a command as typed, without `--remote NAME` (or `--remote=NAME`). */
+export function withoutRemote(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (word === "--remote") i++;
+    else if (!word.startsWith("--remote=")) out.push(word);
+  }
+  return out;
+}
+
+/** Parsed option values back to words, less the client's own. */
+function optionWords(values: ParsedArgs["values"]): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    if (CLIENT_ONLY.has(key) || value === undefined || value === false) return [];
+    return (Array.isArray(value) ? value : [value]).flatMap((v) => (v === true ? [`--${key}`] : v === false ? [] : [`--${key}`, String(v)]));
+  });
+}
