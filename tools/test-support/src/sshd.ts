@@ -19,7 +19,11 @@ export interface TestSshd {
 export interface TestSshdOptions {
   /** A directory of the test's own: keys, config, pid and log go there. */
   readonly dir: string;
-  /** Variables every session gets (sshd_config SetEnv), e.g. the server side's HOP3_HOME. */
+  /**
+   * Variables every session gets (sshd_config SetEnv), e.g. the server side's HOP3_HOME. sshd reads
+   * only its first SetEnv line and no escapes: values with a quote, a backslash or a newline are
+   * refused (export those from the server command's wrapper instead).
+   */
   readonly setEnv?: Readonly<Record<string, string>>;
   /** Extra sshd_config lines. */
   readonly extraConfig?: readonly string[];
@@ -56,7 +60,10 @@ export async function startSshd(options: TestSshdOptions): Promise<TestSshd> {
   const port = await freePort();
   const logFile = join(dir, "sshd.log");
   const config = join(dir, "sshd_config");
-  const setEnv = Object.entries(options.setEnv ?? {}).map(([name, value]) => `SetEnv ${name}=${JSON.stringify(value)}`);
+  const variables = Object.entries(options.setEnv ?? {});
+  const unsayable = variables.find(([name, value]) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || /["\\\n]/.test(value));
+  if (unsayable) throw new Error(`sshd's SetEnv cannot carry ${unsayable[0]}=${JSON.stringify(unsayable[1])}`);
+  const setEnv = variables.length > 0 ? [`SetEnv ${variables.map(([name, value]) => `"${name}=${value}"`).join(" ")}`] : [];
   writeFileSync(
     config,
     [
