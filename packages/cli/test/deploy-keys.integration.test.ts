@@ -230,6 +230,30 @@ describe.sequential("deploy keys, through a real sshd", () => {
     expect(serverHead.stdout.trim()).toBe(good);
   });
 
+  it("deploys with hop3 deploy --remote through a limited key: the upload, the server's steps and its exit code", async () => {
+    // The developer's side as `npx @hop3/cli` runs it: a remote, ssh reading the developer's own config.
+    const config = join(developer, "ssh_config");
+    writeFileSync(config, ["Host *", `  IdentityFile ${limited.privateKey}`, "  IdentitiesOnly yes", `  UserKnownHostsFile ${join(developer, "known_hosts")}`, "  GlobalKnownHostsFile /dev/null", ""].join("\n"));
+    const client = (...args: string[]) =>
+      runProgram(process.execPath, ["--import", import.meta.resolve("tsx"), "--conditions=@hop3/source", bin, ...args], {
+        env: { XDG_CONFIG_HOME: join(developer, "config"), HOP3_SSH_CONFIG: config, HOP3_HOME: join(developer, "not-a-server"), SSH_CONNECTION: "", NO_COLOR: "1" },
+      });
+    expect((await client("remote", "add", "ci", `ssh://${login.user}@127.0.0.1:${sshd.port}`)).code).toBe(0);
+    const app = join(root, "uploaded");
+    cpSync(join(fixtures, "nix-web"), app, { recursive: true });
+    writeFileSync(join(app, "server.py"), readFileSync(join(app, "server.py"), "utf8").replace("f\"hello from {args.name}\"", "\"hello from an upload\""));
+    const deployed = await client("deploy", app, "--app", "pushed", "--remote", "ci");
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stderr).toMatch(/upload to ci/);
+    expect((await httpGet(port, "pushed.localhost")).body).toContain("hello from an upload");
+    expect(auditLog()).toContainEqual(expect.objectContaining({ key: "ci-web", outcome: "run", argv: expect.arrayContaining(["deploy", "--receive", "pushed"]) }));
+    // The same key, any other app: refused on the server, nothing uploaded there.
+    const other = await client("deploy", app, "--app", "other", "--remote", "ci");
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain("SSH_KEY_APP_DENIED");
+    expect(existsSync(join(home, "apps", "other"))).toBe(false);
+  });
+
   it("refuses a limited key's push to another app, before any repository is made", async () => {
     const repo = join(root, "work");
     const other = await runProgram("git", ["push", remoteOf("other"), "main"], {
