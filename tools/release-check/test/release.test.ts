@@ -19,6 +19,7 @@ describe("published packages", () => {
       "@hop3/deployer-static",
       "@hop3/deployer-uwsgi",
       "@hop3/distribution-nix",
+      "@hop3/remote",
       "@hop3/router-nginx",
       "@hop3/server-setup",
       "@hop3/ssh-access",
