@@ -74,6 +74,7 @@ export {
 export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type LockHolder } from "./host/lock-file.js";
 export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { shellQuote } from "./host/shell-quote.js";
+export { tlsLayout, certificateFiles, installedCertificate, isLocalHostName, prepareTlsDirs, type TlsLayout, type CertificateFiles } from "./host/tls-store.js";
 export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
