@@ -22,6 +22,7 @@ describe("published packages", () => {
       "@hop3/router-nginx",
       "@hop3/server-setup",
       "@hop3/testing",
+      "@hop3/tls",
     ]);
   });
 
