@@ -9,8 +9,12 @@ import type { CheckedRoute } from "./route-check.js";
 /** The nginx upstream of an app's web workers. */
 export const upstreamName = (app: string): string => `hop3_${app}`;
 
-/** The certificate of a host name, when it has one (core's `installedCertificate`, bound to a home). */
-export type CertificateLookup = (host: string) => Pick<CertificateFiles, "cert" | "key"> | undefined;
+/**
+ * The certificate of a host name, when it has one (core's `installedCertificate`, bound to a
+ * home), with a digest of its content: written into the site, so a renewed certificate changes
+ * the file and goes through the validated reload even though its paths stay the same.
+ */
+export type CertificateLookup = (host: string) => (Pick<CertificateFiles, "cert" | "key"> & { readonly digest: string }) | undefined;
 
 /** What a site needs of the settings and layout. */
 export type SiteSettings = Pick<NginxSettings, "bindAddress" | "httpPort" | "httpsPort" | "hstsMaxAge">;
@@ -53,9 +57,10 @@ export function renderSite(route: CheckedRoute, settings: SiteSettings, layout: 
       "",
     );
   }
-  for (const { host, cert, key } of secured) {
+  for (const { host, cert, key, digest } of secured) {
     const hsts = settings.hstsMaxAge > 0 && !isLocalHostName(host);
     lines.push(
+      `# Certificate sha256:${digest}`,
       "server {",
       `    ${tlsListen(settings)}`,
       `    server_name ${host};`,

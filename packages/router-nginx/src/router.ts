@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { installedCertificate, prepareHome, readHop3Config, writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
@@ -199,8 +200,12 @@ function statusOf(layout: NginxLayout, settings: NginxSettings): RouterStatus {
   };
 }
 
-/** Certificates as installed under a HOP3_HOME, for renderSite. */
-const certificatesOf = (home: string) => (host: string) => installedCertificate(home, host);
+/** Certificates as installed under a HOP3_HOME, with the digest of each, for renderSite. */
+const certificatesOf = (home: string) => (host: string) => {
+  const files = installedCertificate(home, host);
+  const content = files && readText(files.cert);
+  return files && content !== undefined ? { ...files, digest: createHash("sha256").update(content).digest("hex").slice(0, 16) } : undefined;
+};
 
 /** Keeps the route a site was rendered from, so a certificate change can render it again. */
 function keepRoute(layout: NginxLayout, route: CheckedRoute): void {

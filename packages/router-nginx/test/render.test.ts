@@ -77,7 +77,7 @@ describe("renderSite", () => {
 
 describe("renderSite with certificates", () => {
   const route = { app: "shop", hosts: ["shop.localhost", "shop.example.org", "www.example.org"], upstreams: [{ host: "127.0.0.1", port: 5000 }] };
-  const certificateOf = (host: string) => (host === "www.example.org" ? undefined : { cert: `/srv/hop3/tls/certs/${host}/fullchain.pem`, key: `/srv/hop3/tls/certs/${host}/privkey.pem` });
+  const certificateOf = (host: string) => (host === "www.example.org" ? undefined : { cert: `/srv/hop3/tls/certs/${host}/fullchain.pem`, key: `/srv/hop3/tls/certs/${host}/privkey.pem`, digest: `d-${host}` });
 
   it("serves each name with a certificate over HTTPS with HTTP/2, and redirects HTTP for public names but for ACME challenges", () => {
     const site = compact(renderSite(route, settings, layout, certificateOf));
@@ -89,6 +89,8 @@ describe("renderSite with certificates", () => {
     expect(site).toContain('server { listen 127.0.0.1:8443 ssl http2; server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/fullchain.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/privkey.pem";');
     expect(site).toContain("server { listen 127.0.0.1:8443 ssl http2; server_name shop.localhost;");
     expect(site).not.toContain("server_name www.example.org; ssl_certificate");
+    // The certificate's digest is in the file: a renewed certificate changes it, and nginx reloads.
+    expect(site).toContain("# Certificate sha256:d-shop.example.org server {");
     expect(site).not.toContain("Strict-Transport-Security");
   });
 
