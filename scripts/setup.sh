@@ -12,9 +12,10 @@ PNPM_VERSION=10.34.9
 # declared requirements. The Local builder's toolchains are opt-in there; this repository's tests use
 # them all. Below: what only the tests and the example apps use from the host (Flask and Gunicorn
 # through the Nix fixtures' stand-in for nixpkgs, busybox for Docker images, pgrep and curl, and
-# systemd-analyze, which checks the boot unit `hop3 setup` writes, where systemd is not PID 1).
+# systemd-analyze, which checks the boot unit `hop3 setup` writes, where systemd is not PID 1; Pebble,
+# the ACME test server, and openssl s_client for the TLS tests).
 SETUP_WITH=(--with python --with node --with go --with ruby)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openssh-server openssh-client)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openssh-server openssh-client pebble openssl)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false
