@@ -18,10 +18,11 @@ describe("hop3 doctor", () => {
     const json = memoryIO(home, env);
     await cli.run(["doctor", "--json"], json);
     const data = JSON.parse(json.out());
-    expect(Object.keys(data)).toEqual(["checks", "nix", "isolation", "config", "limits", "legacyHome", "boot"]);
+    expect(Object.keys(data)).toEqual(["checks", "nix", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
     expect(data.checks[0]).toMatchObject({ name: "node", ok: true });
     expect(data.isolation).toMatchObject({ mode: "user-per-app", home: "/var/lib/hop3" });
     expect(data.config).toMatchObject({ path: join(home, "none.json"), file: null });
+    expect(data.certificates).toMatchObject({ expiring: [] });
     expect(data.limits.defaults).toEqual({ memoryBytes: 1024 ** 3, processes: 512, openFiles: 16384 });
     expect(data.legacyHome).toMatchObject({ apps: ["shop"] });
     expect(data.boot).toMatchObject({ systemd: false, unit: "hop3.service" });

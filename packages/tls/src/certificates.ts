@@ -1,4 +1,5 @@
-import { Hop3Error, isLocalHostName, prepareTlsDirs, type Distribution } from "@hop3/core";
+import { existsSync, readdirSync } from "node:fs";
+import { Hop3Error, isLocalHostName, prepareTlsDirs, tlsLayout, type Distribution } from "@hop3/core";
 import { issueAcmeCertificate } from "./acme.js";
 import { issueLocalCertificate, signedByLocalCa } from "./local-ca.js";
 import type { TlsSettings } from "./options.js";
@@ -139,4 +140,39 @@ export async function renewCertificates(distribution: Distribution, settings: Tl
 export function backoffMs(code: string, failures: number): number {
   const doubling = Math.min(5 * 60_000 * 2 ** (failures - 1), DAY);
   return code === "TLS_ACME_RATE_LIMITED" ? Math.max(doubling, 3_600_000) : doubling;
+}
+
+/** What `hop3 doctor` says of the certificates installed under a HOP3_HOME. */
+export interface CertificatesHealth {
+  readonly installed: number;
+  /** Those that expire within WARN_BEFORE_DAYS (or already have), with the last error renewing them. */
+  readonly expiring: readonly { readonly host: string; readonly notAfter: string; readonly daysLeft: number; readonly lastError?: string }[];
+}
+
+/**
+ * The installed certificates that expire within 14 days. Reads the store only (no app records, no
+ * plugin), so doctor can run it when nothing else loads.
+ */
+export function certificatesHealth(home: string, now = new Date()): CertificatesHealth {
+  const dir = tlsLayout(home).certs;
+  const hosts = existsSync(dir) ? readdirSync(dir) : [];
+  let installed = 0;
+  const expiring: Array<CertificatesHealth["expiring"][number]> = [];
+  for (const host of hosts) {
+    const leaf = installedLeaf(home, host);
+    if (leaf === undefined) continue;
+    installed++;
+    const notAfter = new Date(leaf.validTo);
+    const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY);
+    if (daysLeft >= WARN_BEFORE_DAYS) continue;
+    let lastError: string | undefined;
+    try {
+      const error = readState(home, host)?.lastError;
+      lastError = error && `error[${error.code}]: ${error.message}`;
+    } catch {
+      lastError = "its state.json is damaged";
+    }
+    expiring.push({ host, notAfter: notAfter.toISOString(), daysLeft, ...(lastError !== undefined && { lastError }) });
+  }
+  return { installed, expiring };
 }

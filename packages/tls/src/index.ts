@@ -5,11 +5,13 @@ export {
   appHosts,
   backoffMs,
   certificateReports,
+  certificatesHealth,
   renewalDue,
   renewCertificates,
   RENEW_BEFORE_DAYS,
   WARN_BEFORE_DAYS,
   type CertificateReport,
+  type CertificatesHealth,
   type RenewOptions,
   type RenewOutcome,
 } from "./certificates.js";

@@ -9,7 +9,7 @@ import { freePort, httpGet } from "@hop3/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localCaFiles } from "../src/local-ca.js";
 import { resolveTlsSettings, type TlsSettings } from "../src/options.js";
-import { renewCertificates } from "../src/certificates.js";
+import { certificatesHealth, renewCertificates } from "../src/certificates.js";
 import { readState } from "../src/store.js";
 import { startPebble, type Pebble } from "./pebble.js";
 
@@ -184,6 +184,13 @@ describe("ACME against Pebble", () => {
     const again = await renewCertificates(dist, acme, { hosts: [{ app: "lost", host: "lost.example.com" }] });
     expect(again.failed).toEqual([]);
     expect(again.unchanged[0]!.reason).toContain("waiting after 1 failure");
+  });
+
+  it("is what doctor warns about: Pebble's 10-minute certificate expires within 14 days, the local CA's does not", () => {
+    const health = certificatesHealth(home);
+    expect(health.installed).toBe(2);
+    expect(health.expiring.map((c) => c.host)).toEqual(["shop.example.com"]);
+    expect(health.expiring[0]!.daysLeft).toBe(0);
   });
 
   it("names a CA that is down with TLS_ACME_UNAVAILABLE, and keeps the certificate in place", async () => {
