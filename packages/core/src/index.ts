@@ -99,6 +99,7 @@ export {
   type StepReporter,
 } from "./contracts/cli-command.js";
 export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
+export type { MaintenanceTask } from "./contracts/maintenance.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
 export {
   requirementProblem,

@@ -75,6 +75,12 @@ export interface RenewOptions {
   readonly app?: string;
   /** Issue even when not due, and ignore the backoff. */
   readonly force?: boolean;
+  /**
+   * Issue a first certificate for local names too (default true). Hop3's schedule passes false:
+   * HTTPS for local names starts with an explicit `hop3 certs renew`, since it makes nginx listen
+   * on HOP3_HTTPS_PORT and is of use only once the local CA is trusted; after that it is renewed.
+   */
+  readonly newLocal?: boolean;
   /** These names instead of the apps' (`appHosts`): for a program that routes apps of its own. */
   readonly hosts?: readonly { readonly app: string; readonly host: string }[];
   readonly now?: Date;
@@ -98,6 +104,7 @@ export async function renewCertificates(distribution: Distribution, settings: Tl
     const state = readState(home, host);
     const leaf = installedLeaf(home, host);
     const stale = leaf !== undefined && source === "local" && !signedByLocalCa(home, leaf.toString());
+    if (leaf === undefined && source === "local" && options.newLocal === false) continue;
     const due = options.force || leaf === undefined || stale || renewalDue(new Date(leaf.validFrom), new Date(leaf.validTo), now);
     if (!due) {
       unchanged.push({ app, host, reason: `valid until ${new Date(leaf!.validTo).toISOString()}` });
@@ -128,8 +135,8 @@ export async function renewCertificates(distribution: Distribution, settings: Tl
       failed.push({ app, host, code: error.code, message: error.message, nextAttemptAt });
     }
   }
-  const router = distribution.router();
-  const reloaded = issued.length > 0 && router.refreshCertificates ? await router.refreshCertificates(distribution.operationContext()) : [];
+  const router = issued.length > 0 ? distribution.router() : undefined;
+  const reloaded = router?.refreshCertificates ? await router.refreshCertificates(distribution.operationContext()) : [];
   return { issued, failed, unchanged, reloaded };
 }
 

@@ -19,5 +19,6 @@ export { ensureLocalCa, issueLocalCertificate, localCaFiles } from "./local-ca.j
 export { issueAcmeCertificate } from "./acme.js";
 export { readState, type CertificateState, type CertificateSource } from "./store.js";
 export { certsCommands } from "./commands.js";
+export { renewalTask } from "./maintenance.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
 export { tlsPlugin as hop3Plugin } from "./plugin.js";

@@ -1,7 +1,11 @@
-import { isLocalHostName } from "@hop3/core";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createDistribution, isLocalHostName } from "@hop3/core";
 import { describe, expect, it } from "vitest";
 import { backoffMs, renewalDue } from "../src/certificates.js";
 import { LETS_ENCRYPT, LETS_ENCRYPT_STAGING, resolveTlsSettings } from "../src/options.js";
+import { tlsPlugin } from "../src/plugin.js";
 
 const DAY = 86_400_000;
 const at = (ms: number) => new Date(ms);
@@ -61,5 +65,24 @@ describe("resolveTlsSettings", () => {
     }
     expect(error).toMatchObject({ code: "OPTIONS_INVALID" });
     expect((error as Error).message).toContain(name);
+  });
+});
+
+describe("tlsPlugin", () => {
+  it("adds the certs commands and the renewal task of Hop3's schedule, which has nothing to do in an empty home", async () => {
+    const home = mkdtempSync(join(tmpdir(), "hop3-tls-plugin-"));
+    try {
+      const dist = createDistribution({ plugins: [tlsPlugin()], env: { HOP3_HOME: home } });
+      expect(dist.registry.cliCommands().map((c) => c.name.join(" "))).toEqual(["certs", "certs ca", "certs renew"]);
+      const [task] = dist.registry.maintenanceTasks();
+      expect(task!.name).toBe("tls-renewal");
+      expect(await task!.run(dist, dist.operationContext())).toEqual([]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it("validates its options at once", () => {
+    expect(() => tlsPlugin({ acmeDirectory: "ftp://ca" })).toThrow(/acmeDirectory/);
   });
 });
