@@ -34,7 +34,7 @@ export function certsCommands(options: TlsOptions | undefined): readonly CliComm
     }),
     defineCliCommand({
       name: ["certs", "renew"],
-      summary: "Issue missing certificates and renew those due (Hop3 runs it twice a day)",
+      summary: "Issue missing certificates and renew those due (Hop3's schedule does it by itself)",
       usage: "hop3 certs renew [APP] [--force] [--json]",
       positionals: [{ name: "APP", optional: true, description: "Only this app's names" }],
       options: { force: { type: "boolean", description: "Issue even when not due, and try again at once after a failure" } },
