@@ -89,6 +89,13 @@ describe("the local CA", () => {
     expect(statSync(tlsLayout(home).certs).mode & 0o777).toBe(0o700);
   });
 
+  it("keeps every key out of reach of an app's user and of nginx's workers", async () => {
+    // `nobody` stands for an app's user; as root the workers run as the web user, which has no more rights here.
+    for (const file of [certificateFiles(home, "blog.localhost").key, localCaFiles(home).key]) {
+      await expect(run("runuser", ["-u", "nobody", "--", "cat", file])).rejects.toThrow(/Permission denied/);
+    }
+  });
+
   it("is refused by a client that does not trust it", async () => {
     await expect(curlHttps("blog.localhost", pebble.tlsCaFile)).rejects.toThrow(/certificate/i);
   });
@@ -129,6 +136,19 @@ describe("ACME against Pebble", () => {
     expect(readState(home, "shop.example.com")).toMatchObject({ source: "acme", failures: 0 });
     // Nothing of the order is left in the challenge directory.
     expect(readdirSync(tlsLayout(home).challenges)).toEqual([]);
+  });
+
+  it("answers ACME challenges from Hop3's directory, never from an app's files (an app cannot get a name validated)", async () => {
+    const hostile = join(home, "..", "hostile");
+    mkdirSync(join(hostile, ".well-known", "acme-challenge"), { recursive: true, mode: 0o755 });
+    writeFileSync(join(hostile, "index.html"), "hostile\n", { mode: 0o644 });
+    writeFileSync(join(hostile, ".well-known", "acme-challenge", "forged-token"), "forged-answer", { mode: 0o644 });
+    chmodSync(join(hostile, ".well-known"), 0o755);
+    await dist.router().apply({ app: "hostile", hosts: ["hostile.localhost", "hostile.example.com"], upstreams: [], staticDir: hostile }, dist.operationContext());
+    const forged = await httpGet(httpPort, "hostile.example.com", "/.well-known/acme-challenge/forged-token");
+    expect(forged.status).toBe(404);
+    expect(forged.body).not.toContain("forged-answer");
+    expect((await httpGet(httpPort, "hostile.example.com", "/")).body).toBe("hostile\n");
   });
 
   it("redirects the public name's HTTP to HTTPS, but for the ACME challenge path", async () => {
