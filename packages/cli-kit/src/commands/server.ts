@@ -4,7 +4,7 @@ import { type CliCommand, defineCliCommand, type Distribution, Hop3Error, type S
 import { colors, type CliIO } from "../io.js";
 
 interface ServerState {
-  readonly router: { name: string; running: boolean; pid?: number; listen: string; apps: readonly string[] };
+  readonly router: { name: string; running: boolean; pid?: number; listen: string; listenTls?: string; apps: readonly string[] };
   readonly services: readonly ServiceStatus[];
 }
 
@@ -25,7 +25,7 @@ async function serverState(dist: Distribution, io: CliIO, action: "start" | "sto
 function serverText(state: ServerState): string[] {
   const r = state.router;
   return [
-    `${r.name}: ${r.running ? `running${r.pid ? ` (pid ${r.pid})` : ""} on ${r.listen}, ${r.apps.length} app(s)` : "stopped"}`,
+    `${r.name}: ${r.running ? `running${r.pid ? ` (pid ${r.pid})` : ""} on ${r.listen}${r.listenTls ? ` and ${r.listenTls} (HTTPS)` : ""}, ${r.apps.length} app(s)` : "stopped"}`,
     ...state.services.map((s) => `${s.name}: ${s.running ? `running${s.pid ? ` (pid ${s.pid})` : ""}` : "stopped"}${s.detail ? `, ${s.detail}` : ""}`),
   ];
 }
