@@ -14,7 +14,7 @@ export const upstreamName = (app: string): string => `hop3_${app}`;
  * home), with a digest of its content: written into the site, so a renewed certificate changes
  * the file and goes through the validated reload even though its paths stay the same.
  */
-export type CertificateLookup = (host: string) => (Pick<CertificateFiles, "cert" | "key"> & { readonly digest: string }) | undefined;
+export type CertificateLookup = (host: string) => (Pick<CertificateFiles, "served"> & { readonly digest: string }) | undefined;
 
 /** What a site needs of the settings and layout. */
 export type SiteSettings = Pick<NginxSettings, "bindAddress" | "httpPort" | "httpsPort" | "hstsMaxAge">;
@@ -57,15 +57,16 @@ export function renderSite(route: CheckedRoute, settings: SiteSettings, layout: 
       "",
     );
   }
-  for (const { host, cert, key, digest } of secured) {
+  for (const { host, served, digest } of secured) {
     const hsts = settings.hstsMaxAge > 0 && !isLocalHostName(host);
     lines.push(
       `# Certificate sha256:${digest}`,
       "server {",
       `    ${tlsListen(settings)}`,
       `    server_name ${host};`,
-      `    ssl_certificate ${quote(cert)};`,
-      `    ssl_certificate_key ${quote(key)};`,
+      // One file holds the key and its chain: swapped in one rename, never a key with another's certificate.
+      `    ssl_certificate ${quote(served)};`,
+      `    ssl_certificate_key ${quote(served)};`,
       ...(hsts ? [`    add_header Strict-Transport-Security "max-age=${settings.hstsMaxAge}" always;`] : []),
       ...renderBody(route, web),
       "}",

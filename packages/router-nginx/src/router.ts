@@ -203,7 +203,7 @@ function statusOf(layout: NginxLayout, settings: NginxSettings): RouterStatus {
 /** Certificates as installed under a HOP3_HOME, with the digest of each, for renderSite. */
 const certificatesOf = (home: string) => (host: string) => {
   const files = installedCertificate(home, host);
-  const content = files && readText(files.cert);
+  const content = files && readText(files.served);
   return files && content !== undefined ? { ...files, digest: createHash("sha256").update(content).digest("hex").slice(0, 16) } : undefined;
 };
 

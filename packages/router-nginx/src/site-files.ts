@@ -114,5 +114,5 @@ export function readText(path: string): string | undefined {
 /** True once any host name has a certificate installed: nginx then listens for HTTPS. */
 export function tlsActive(layout: NginxLayout): boolean {
   if (!existsSync(layout.tls.certs)) return false;
-  return readdirSync(layout.tls.certs).some((host) => existsSync(join(layout.tls.certs, host, "fullchain.pem")) && existsSync(join(layout.tls.certs, host, "privkey.pem")));
+  return readdirSync(layout.tls.certs).some((host) => existsSync(join(layout.tls.certs, host, "served.pem")));
 }

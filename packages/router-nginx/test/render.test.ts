@@ -77,7 +77,7 @@ describe("renderSite", () => {
 
 describe("renderSite with certificates", () => {
   const route = { app: "shop", hosts: ["shop.localhost", "shop.example.org", "www.example.org"], upstreams: [{ host: "127.0.0.1", port: 5000 }] };
-  const certificateOf = (host: string) => (host === "www.example.org" ? undefined : { cert: `/srv/hop3/tls/certs/${host}/fullchain.pem`, key: `/srv/hop3/tls/certs/${host}/privkey.pem`, digest: `d-${host}` });
+  const certificateOf = (host: string) => (host === "www.example.org" ? undefined : { served: `/srv/hop3/tls/certs/${host}/served.pem`, digest: `d-${host}` });
 
   it("serves each name with a certificate over HTTPS with HTTP/2, and redirects HTTP for public names but for ACME challenges", () => {
     const site = compact(renderSite(route, settings, layout, certificateOf));
@@ -86,7 +86,7 @@ describe("renderSite with certificates", () => {
     expect(site).toContain(
       'server { listen 127.0.0.1:8080; server_name shop.example.org; location ^~ /.well-known/acme-challenge/ { alias "/srv/hop3/tls/acme-challenge/"; default_type text/plain; } location / { return 301 https://$host:8443$request_uri; } }',
     );
-    expect(site).toContain('server { listen 127.0.0.1:8443 ssl http2; server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/fullchain.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/privkey.pem";');
+    expect(site).toContain('server { listen 127.0.0.1:8443 ssl http2; server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/served.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/served.pem";');
     expect(site).toContain("server { listen 127.0.0.1:8443 ssl http2; server_name shop.localhost;");
     expect(site).not.toContain("server_name www.example.org; ssl_certificate");
     // The certificate's digest is in the file: a renewed certificate changes it, and nginx reloads.
@@ -97,7 +97,7 @@ describe("renderSite with certificates", () => {
   it("sends HSTS, when set, for public names only, and drops the port from redirects on 443", () => {
     const site = compact(renderSite(route, { ...settings, httpsPort: 443, hstsMaxAge: 31_536_000 }, layout, certificateOf));
     expect(site).toContain("return 301 https://$host$request_uri;");
-    expect(site).toContain('server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/fullchain.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/privkey.pem"; add_header Strict-Transport-Security "max-age=31536000" always;');
+    expect(site).toContain('server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/served.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/served.pem"; add_header Strict-Transport-Security "max-age=31536000" always;');
     expect(site.match(/Strict-Transport-Security/g)).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { certificateFiles, ensureDir, runsAsRoot, writeFileAtomic, writeJsonAtomic } from "@hop3/core";
 import { z } from "zod";
@@ -54,23 +54,17 @@ export function installedLeaf(home: string, host: string): X509Certificate | und
 }
 
 /**
- * Puts a new key and certificate in place, each 0600 and root's (as root), each written whole
- * before it is renamed over the previous one, so nothing half-written is ever read. The router's
- * reload reads them afterwards.
+ * Puts a new key and certificate in place, 0600 and root's (as root): first nginx's file (the key,
+ * then the chain), written whole and renamed over the previous one in one step, so a reload at any
+ * moment reads a key with its own certificate; then the chain alone, which Hop3 reads expiry from
+ * (left behind by a crash, it only makes the next renewal come early). The router's reload reads
+ * them afterwards.
  */
 export function installCertificate(home: string, host: string, certPem: string, keyPem: string): void {
   const files = certificateFiles(home, host);
   ensureHostDir(files.dir);
-  const staged = { key: `${files.key}.new`, cert: `${files.cert}.new` };
-  try {
-    writeFileAtomic(staged.key, keyPem, 0o600);
-    writeFileAtomic(staged.cert, certPem, 0o600);
-    renameSync(staged.key, files.key);
-    renameSync(staged.cert, files.cert);
-  } finally {
-    rmSync(staged.key, { force: true });
-    rmSync(staged.cert, { force: true });
-  }
+  writeFileAtomic(files.served, `${keyPem.trim()}\n${certPem.trim()}\n`, 0o600);
+  writeFileAtomic(files.cert, `${certPem.trim()}\n`, 0o600);
 }
 
 /** The validity and issuer of a PEM certificate, as state.json records them. */

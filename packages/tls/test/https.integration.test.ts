@@ -84,14 +84,14 @@ describe("the local CA", () => {
 
   it("keeps keys and certificates 0600, readable by Hop3 alone", () => {
     const files = certificateFiles(home, "blog.localhost");
-    for (const file of [files.cert, files.key, localCaFiles(home).key]) expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const file of [files.cert, files.served, localCaFiles(home).key]) expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(files.dir).mode & 0o777).toBe(0o700);
     expect(statSync(tlsLayout(home).certs).mode & 0o777).toBe(0o700);
   });
 
   it("keeps every key out of reach of an app's user and of nginx's workers", async () => {
     // `nobody` stands for an app's user; as root the workers run as the web user, which has no more rights here.
-    for (const file of [certificateFiles(home, "blog.localhost").key, localCaFiles(home).key]) {
+    for (const file of [certificateFiles(home, "blog.localhost").served, localCaFiles(home).key]) {
       await expect(run("runuser", ["-u", "nobody", "--", "cat", file])).rejects.toThrow(/Permission denied/);
     }
   });
@@ -193,7 +193,7 @@ describe("ACME against Pebble", () => {
     expect(failure!.message).toMatch(/http:\/\/lost\.example\.com\/\.well-known\/acme-challenge\/[A-Za-z0-9_-]+/);
     // No key, no certificate, no challenge file: only the record of the failure, with its backoff.
     const files = certificateFiles(home, "lost.example.com");
-    expect(existsSync(files.cert) || existsSync(files.key)).toBe(false);
+    expect(existsSync(files.cert) || existsSync(files.served)).toBe(false);
     expect(readdirSync(files.dir)).toEqual(["state.json"]);
     expect(readdirSync(tlsLayout(home).challenges)).toEqual([]);
     expect(readState(home, "lost.example.com")).toMatchObject({ failures: 1, lastError: { code: "TLS_ACME_CHALLENGE_FAILED" } });

@@ -10,7 +10,7 @@ import { runsAsRoot } from "./users.js";
  * ```
  * <home>/tls/                    root 0711   nginx's workers pass to acme-challenge/
  *   acme-challenge/              root 0755   HTTP-01 tokens, served at /.well-known/acme-challenge/
- *   certs/<host>/                root 0700   fullchain.pem, privkey.pem (0600), state.json
+ *   certs/<host>/                root 0700   served.pem (key + chain), fullchain.pem, state.json (0600)
  *   ca/                          root 0700   the local CA: ca.pem, ca-key.pem (0600)
  *   acme/                        root 0700   ACME account keys, one per directory URL
  * ```
@@ -31,22 +31,27 @@ export const tlsLayout = (home: string): TlsLayout => {
 /** The files of one host name's certificate (the name is already a valid host name). */
 export interface CertificateFiles {
   readonly dir: string;
-  /** The certificate and its chain, leaf first. */
+  /** The certificate and its chain, leaf first: what Hop3 reads expiry and issuer from. */
   readonly cert: string;
-  readonly key: string;
+  /**
+   * The private key followed by the same chain, in one file: what nginx is given for both
+   * `ssl_certificate` and `ssl_certificate_key`. One file is replaced in one rename, so nginx can
+   * never read a new key with an old certificate.
+   */
+  readonly served: string;
   /** The certificate manager's record: issuer, expiry, last error, retry state. */
   readonly state: string;
 }
 
 export const certificateFiles = (home: string, host: string): CertificateFiles => {
   const dir = join(tlsLayout(home).certs, host);
-  return { dir, cert: join(dir, "fullchain.pem"), key: join(dir, "privkey.pem"), state: join(dir, "state.json") };
+  return { dir, cert: join(dir, "fullchain.pem"), served: join(dir, "served.pem"), state: join(dir, "state.json") };
 };
 
-/** The certificate a host name has, when both its files are there. */
+/** The certificate a host name has, when nginx's file of it is there. */
 export function installedCertificate(home: string, host: string): CertificateFiles | undefined {
   const files = certificateFiles(home, host);
-  return existsSync(files.cert) && existsSync(files.key) ? files : undefined;
+  return existsSync(files.served) ? files : undefined;
 }
 
 /** Suffixes no public CA signs: these names get a certificate from Hop3's local CA. */
