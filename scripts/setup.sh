@@ -13,10 +13,11 @@ PNPM_VERSION=10.34.9
 # there; this repository's tests use them all. Below: what only the tests and the example apps use from
 # the host (Flask and Gunicorn through the Nix fixtures' stand-in for nixpkgs, busybox for Docker
 # images, pgrep and curl, systemd-analyze, which checks the boot unit `hop3 setup` writes, where
-# systemd is not PID 1, javac, which compiles the jwsgi fixture's class in its build, and the OpenSSH
-# server and client the remote-deploy tests start and drive on loopback).
+# systemd is not PID 1, javac, which compiles the jwsgi fixture's class in its build, the OpenSSH
+# server and client the remote-deploy tests start and drive on loopback, and Pebble, the ACME test
+# server, with openssl s_client for the TLS tests).
 SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false

@@ -6,16 +6,17 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }] = await Promise.all([
+  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }] = await Promise.all([
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
     import("@hop3/builder-local"),
     import("@hop3/deployer-uwsgi"),
     import("@hop3/deployer-static"),
     import("@hop3/router-nginx"),
+    import("@hop3/tls"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env)],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin()],
     env,
   });
 }

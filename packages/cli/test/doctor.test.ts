@@ -19,7 +19,7 @@ describe("hop3 doctor", () => {
     const json = memoryIO(home, env);
     await cli.run(["doctor", "--json"], json);
     const data = JSON.parse(json.out());
-    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "isolation", "config", "limits", "legacyHome", "boot"]);
+    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
     // This machine and CI have the language plugins (scripts/setup.sh --with rack --with jvm).
     expect(data.uwsgiPlugins.dir).toBe("/usr/lib/uwsgi/plugins");
     expect(data.uwsgiPlugins.installed).toEqual(expect.arrayContaining(["python3", "rack", "jvm", "jwsgi"]));
@@ -27,6 +27,7 @@ describe("hop3 doctor", () => {
     expect(data.checks[0]).toMatchObject({ name: "node", ok: true });
     expect(data.isolation).toMatchObject({ mode: "user-per-app", home: "/var/lib/hop3" });
     expect(data.config).toMatchObject({ path: join(home, "none.json"), file: null });
+    expect(data.certificates).toMatchObject({ expiring: [] });
     expect(data.limits.defaults).toEqual({ memoryBytes: 1024 ** 3, processes: 512, openFiles: 16384 });
     expect(data.legacyHome).toMatchObject({ apps: ["shop"] });
     expect(data.boot).toMatchObject({ systemd: false, unit: "hop3.service" });

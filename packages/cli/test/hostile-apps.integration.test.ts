@@ -85,7 +85,7 @@ beforeAll(async () => {
   // Small log limits, so a 30 MB burst has to be rotated and capped.
   const config = join(root, "config.json");
   writeFileSync(config, JSON.stringify({ logs: { maxSize: "1M", keep: 2, appCap: "4M" } }));
-  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), HOP3_CONFIG: config, NIX_CONFIG: "substituters =\n", HOP3_EXEC_MARKER: join(root, "exec-marker") };
+  env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), HOP3_HTTPS_PORT: String(await freePort()), HOP3_CONFIG: config, NIX_CONFIG: "substituters =\n", HOP3_EXEC_MARKER: join(root, "exec-marker") };
   for (const [app, extra] of [["neighbour", ["--env", `SECRET_KEY=${SECRET}`]], ["probe", []]] as const) {
     const result = await run(["deploy", appDir(app), "--app", app, ...extra]);
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
@@ -279,8 +279,24 @@ describe("an app is boxed: each attack fails and the neighbour keeps serving, un
     });
   });
 
+  it("14. a worker cannot read Hop3's TLS keys, nor plant an ACME challenge answer", async () => {
+    const renewed = await run(["certs", "renew"]);
+    expect(renewed.code, `${renewed.stdout}\n${renewed.stderr}`).toBe(0);
+    await attack("a worker reads the neighbour's TLS key, the local CA's key and the ACME account keys, and writes into the ACME challenge directory", "keys are root's 0600 in directories of 0700 (tls/certs, tls/ca, tls/acme); the challenge directory is root's 0755", async () => {
+      const tls = join(home, "tls");
+      for (const file of [join(tls, "certs", "neighbour.localhost", "served.pem"), join(tls, "ca", "ca-key.pem")]) {
+        expect(existsSync(file), file).toBe(true);
+        expect(await probe(`/read?path=${file}`), file).toMatch(/^ERR .*Permission denied/);
+      }
+      expect(await probe(`/list?path=${join(tls, "acme")}`)).toMatch(/^ERR .*Permission denied/);
+      expect(await probe(`/write?path=${join(tls, "acme-challenge", "planted")}`)).toMatch(/^ERR /);
+      expect(existsSync(join(tls, "acme-challenge", "planted"))).toBe(false);
+    });
+    expect((await get("neighbour")).status).toBe(200); // local names keep plain HTTP
+  });
+
   it("prints what stopped each attack, with the neighbour's pids before and after", () => {
-    expect(report.length).toBe(13);
+    expect(report.length).toBe(14);
     const lines = ["| attack | stopped by | neighbour pids before | after |", "|---|---|---|---|", ...report.map((row) => `| ${row.attack} | ${row.stoppedBy} | ${row.before.join(", ")} | ${row.after.join(", ")} |`)];
     console.log(`\nIsolation suite:\n${lines.join("\n")}\n`);
     if (process.env.HOP3_ISOLATION_REPORT) writeFileSync(process.env.HOP3_ISOLATION_REPORT, `${lines.join("\n")}\n`);

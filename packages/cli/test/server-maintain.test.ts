@@ -4,16 +4,18 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createCli, EXIT } from "@hop3/cli";
-import { createDistribution, Hop3Error } from "@hop3/core";
+import { createDistribution, definePlugin, Hop3Error, type MaintenanceTask } from "@hop3/core";
 import { memoryIO } from "./memory-io.js";
 import { hop3 } from "./run-hop3.js";
 import { stubPlugin, type StubOptions } from "./stub-plugin.js";
 
 const home = () => mkdtempSync(join(tmpdir(), "hop3-maintain-"));
 
-async function maintain(options: StubOptions, homeDir = home(), ...argv: string[]) {
+async function maintain(options: StubOptions & { tasks?: readonly MaintenanceTask[] }, homeDir = home(), ...argv: string[]) {
   const env = { HOP3_HOME: homeDir, HOP3_PLUGINS: "", HOP3_CONFIG: join(homeDir, "none.json") };
-  const cli = createCli(async () => createDistribution({ plugins: [stubPlugin(options)], env }), { name: "hop3", version: "0.0.0", pluginsFrom: false });
+  const tasks = definePlugin({ name: "tasks", apiVersion: 1, register: (registry) => options.tasks?.forEach((task) => registry.addMaintenanceTask(task)) });
+  const plugins = options.tasks ? [stubPlugin(options), tasks] : [stubPlugin(options)];
+  const cli = createCli(async () => createDistribution({ plugins, env }), { name: "hop3", version: "0.0.0", pluginsFrom: false });
   const io = memoryIO(homeDir, env);
   const code = await cli.run(["server", "maintain", ...argv], io);
   return { code, out: io.out(), err: io.err() };
@@ -29,6 +31,21 @@ describe("hop3 server maintain", () => {
     expect(result.code, result.err).toBe(EXIT.ok);
     expect(asked).toEqual([expect.stringMatching(/^deployer in \/tmp\/hop3-maintain-/), "router"]);
     expect(result.out).toBe("stub: rotated blog/logs/web.1.log (10.2M)\nstub-router: rotated nginx/logs/access.log\n");
+  });
+
+  it("then runs the plugins' maintenance tasks with the distribution, each failure reported and the others run", async () => {
+    const asked: string[] = [];
+    const result = await maintain({
+      routerMaintain: async () => (asked.push("router"), []),
+      tasks: [
+        { apiVersion: 1, name: "failing-task", run: async () => Promise.reject(new Hop3Error({ code: "TEST_CA_DOWN", message: "the CA is down", hint: "wait" })) },
+        { apiVersion: 1, name: "tls-renewal", run: async (distribution) => (asked.push(`task in ${distribution.home}`), ["shop.example.com: renewed"]) },
+      ],
+    });
+    expect(asked).toEqual(["router", expect.stringMatching(/^task in \/tmp\/hop3-maintain-/)]);
+    expect(result.out).toBe("tls-renewal: shop.example.com: renewed\n");
+    expect(result.err).toBe("error[TEST_CA_DOWN]: failing-task: the CA is down\nhint: wait\n");
+    expect(result.code).toBe(EXIT.userError);
   });
 
   it("says nothing to do when nothing was done, and gives each part's lines with --json", async () => {

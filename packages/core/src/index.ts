@@ -77,6 +77,7 @@ export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type
 export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { shellQuote } from "./host/shell-quote.js";
 export { sshLoginOf, type SshLogin } from "./host/ssh-login.js";
+export { tlsLayout, certificateFiles, installedCertificate, isLocalHostName, prepareTlsDirs, type TlsLayout, type CertificateFiles } from "./host/tls-store.js";
 export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";
@@ -101,6 +102,7 @@ export {
   type StepReporter,
 } from "./contracts/cli-command.js";
 export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
+export type { MaintenanceTask } from "./contracts/maintenance.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";
 export {
   requirementProblem,

@@ -3,6 +3,7 @@ import { container as rootContainer, Lifecycle, type DependencyContainer, type I
 import type { Builder } from "./contracts/builder.js";
 import type { CliCommand } from "./contracts/cli-command.js";
 import type { Deployer } from "./contracts/deployer.js";
+import type { MaintenanceTask } from "./contracts/maintenance.js";
 import type { Router } from "./contracts/router.js";
 import type { LanguageToolchain } from "./contracts/toolchain.js";
 import { coreError } from "./error-codes.js";
@@ -18,7 +19,7 @@ export type Constructor<T> = new (...args: any[]) => T;
 /** A contribution is given as a ready object or as an injectable class. */
 export type Contribution<T> = T | Constructor<T>;
 
-type Kind = "builder" | "toolchain" | "deployer" | "router" | "command";
+type Kind = "builder" | "toolchain" | "deployer" | "router" | "command" | "maintenance task";
 
 const TOKEN: Record<Kind, symbol> = {
   builder: Hop3Tokens.Builder,
@@ -26,6 +27,7 @@ const TOKEN: Record<Kind, symbol> = {
   deployer: Hop3Tokens.Deployer,
   router: Hop3Tokens.RouterContribution,
   command: Hop3Tokens.CliCommand,
+  "maintenance task": Hop3Tokens.MaintenanceTask,
 };
 
 const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
@@ -34,6 +36,7 @@ const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
   deployer: ["deploy", "start", "stop", "restart", "scale", "destroy", "status"],
   router: ["ensureRunning", "apply", "remove", "urlFor", "status", "stop"],
   command: ["run"],
+  "maintenance task": ["run"],
 };
 
 /** What a plugin's `register` receives: the only way to contribute to a distribution. */
@@ -44,6 +47,8 @@ export interface PluginRegistry {
   /** The proxy (nginx) that deployers route apps through. */
   addRouter(router: Contribution<Router>): void;
   addCliCommand(command: Contribution<CliCommand>): void;
+  /** Work Hop3's own schedule runs every minute (`hop3 server maintain`). */
+  addMaintenanceTask(task: Contribution<MaintenanceTask>): void;
   /** Registers a shared service under a token, for other contributions to `@inject`. */
   provide<T>(token: InjectionToken<T>, value: T): void;
 }
@@ -107,6 +112,9 @@ export class Registry implements PluginRegistry {
   addCliCommand(command: Contribution<CliCommand>): void {
     this.#add("command", command);
   }
+  addMaintenanceTask(task: Contribution<MaintenanceTask>): void {
+    this.#add("maintenance task", task);
+  }
   provide<T>(token: InjectionToken<T>, value: T): void {
     this.#container.register(token, { useValue: value });
   }
@@ -126,6 +134,9 @@ export class Registry implements PluginRegistry {
   }
   cliCommands(): readonly CliCommand[] {
     return this.#resolve<CliCommand>("command");
+  }
+  maintenanceTasks(): readonly MaintenanceTask[] {
+    return this.#resolve<MaintenanceTask>("maintenance task");
   }
   resolve<T>(token: InjectionToken<T>): T {
     return this.#container.resolve(token);

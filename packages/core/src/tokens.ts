@@ -8,6 +8,7 @@ const Toolchain: unique symbol = Symbol.for("hop3.LanguageToolchain");
 const Deployer: unique symbol = Symbol.for("hop3.Deployer");
 const RouterContribution: unique symbol = Symbol.for("hop3.RouterContribution");
 const CliCommand: unique symbol = Symbol.for("hop3.CliCommand");
+const MaintenanceTask: unique symbol = Symbol.for("hop3.MaintenanceTask");
 const CommandRunner: unique symbol = Symbol.for("hop3.CommandRunner");
 const Logger: unique symbol = Symbol.for("hop3.Logger");
 const Signal: unique symbol = Symbol.for("hop3.Signal");
@@ -28,6 +29,8 @@ export const Hop3Tokens = Object.freeze({
   RouterContribution,
   /** Contributions: every command-line command. */
   CliCommand,
+  /** Contributions: every task of Hop3's own schedule. */
+  MaintenanceTask,
   /** Service: runs programs (per operation: with its logger, signal and the distribution's env). */
   CommandRunner,
   /** Service: where progress goes (per operation: the one the caller gave). */

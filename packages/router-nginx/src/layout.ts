@@ -1,4 +1,5 @@
 import { join, resolve } from "node:path";
+import { tlsLayout, type TlsLayout } from "@hop3/core";
 import { nginxError } from "./errors.js";
 import { describeCharacter, unsafeCharacter } from "./quote.js";
 
@@ -21,6 +22,10 @@ export interface NginxLayout {
   readonly pidFile: string;
   /** Held while the configuration changes, across Hop3 processes. */
   readonly lockFile: string;
+  /** The route each site file was rendered from, kept to render it again when certificates change. */
+  readonly routes: string;
+  /** HOP3_HOME's certificates and ACME challenges (core's TLS layout). */
+  readonly tls: TlsLayout;
 }
 
 /** The layout under a HOP3_HOME. Raises NGINX_PREFIX_INVALID when the path cannot go into nginx config. */
@@ -45,8 +50,13 @@ export function nginxLayout(home: string): NginxLayout {
     temp: join(prefix, "temp"),
     pidFile: join(prefix, "nginx.pid"),
     lockFile: join(prefix, ".lock"),
+    routes: join(prefix, "routes"),
+    tls: tlsLayout(home),
   };
 }
 
 /** The live site file of an app (the name is already validated). */
 export const siteFile = (layout: NginxLayout, app: string): string => join(layout.sites, `${app}.conf`);
+
+/** The route an app's site file was rendered from. */
+export const routeFile = (layout: NginxLayout, app: string): string => join(layout.routes, `${app}.json`);

@@ -12,6 +12,14 @@ const NginxRouterOptionsSchema = z
   .object({
     /** Port nginx listens on; default HOP3_HTTP_PORT, else 8080. */
     httpPort: port.optional(),
+    /** Port nginx listens on for HTTPS, once a certificate is installed; default HOP3_HTTPS_PORT, else 8443. */
+    httpsPort: port.optional(),
+    /**
+     * HSTS for public names served over HTTPS: the `max-age` in seconds (a year is 31536000), or 0
+     * for none; default HOP3_HSTS_MAX_AGE, else 0. Opt-in: a browser that saw it refuses plain HTTP
+     * for that long, even if HTTPS is later turned off.
+     */
+    hstsMaxAge: z.number().int().min(0).max(63_072_000).optional(),
     /** Address nginx listens on (an IP literal); default HOP3_BIND_ADDRESS, else 127.0.0.1. */
     bindAddress: ipAddress.optional(),
     /** The nginx program: a name on PATH or an absolute path (default "nginx", also looked for in /usr/sbin). */
@@ -40,6 +48,18 @@ const EnvironmentSchema = z.object({
     .transform(Number)
     .pipe(port)
     .optional(),
+  HOP3_HTTPS_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a port number from 1 to 65535")
+    .transform(Number)
+    .pipe(port)
+    .optional(),
+  HOP3_HSTS_MAX_AGE: z
+    .string()
+    .regex(/^\d{1,9}$/, "must be a number of seconds (0 for no HSTS)")
+    .transform(Number)
+    .pipe(z.number().int().max(63_072_000))
+    .optional(),
   HOP3_BIND_ADDRESS: ipAddress.optional(),
 });
 
@@ -49,6 +69,9 @@ export type NginxRouterOptions = Readonly<z.input<typeof NginxRouterOptionsSchem
 /** The options once validated, with every default filled in. */
 export interface NginxSettings {
   readonly httpPort: number;
+  readonly httpsPort: number;
+  /** Strict-Transport-Security max-age for public names over HTTPS; 0: no header. */
+  readonly hstsMaxAge: number;
   readonly bindAddress: string;
   readonly nginx: string;
   /**
@@ -74,11 +97,18 @@ export function resolveNginxSettings(
   const parsed = parseOptions(NginxRouterOptionsSchema, options, PACKAGE_NAME);
   const fromEnv = parseOptions(
     EnvironmentSchema,
-    { HOP3_HTTP_PORT: env.HOP3_HTTP_PORT || undefined, HOP3_BIND_ADDRESS: env.HOP3_BIND_ADDRESS || undefined },
+    {
+      HOP3_HTTP_PORT: env.HOP3_HTTP_PORT || undefined,
+      HOP3_HTTPS_PORT: env.HOP3_HTTPS_PORT || undefined,
+      HOP3_HSTS_MAX_AGE: env.HOP3_HSTS_MAX_AGE || undefined,
+      HOP3_BIND_ADDRESS: env.HOP3_BIND_ADDRESS || undefined,
+    },
     `${PACKAGE_NAME} (environment)`,
   );
   return {
     httpPort: parsed.httpPort ?? fromEnv.HOP3_HTTP_PORT ?? 8080,
+    httpsPort: parsed.httpsPort ?? fromEnv.HOP3_HTTPS_PORT ?? 8443,
+    hstsMaxAge: parsed.hstsMaxAge ?? fromEnv.HOP3_HSTS_MAX_AGE ?? 0,
     bindAddress: parsed.bindAddress ?? fromEnv.HOP3_BIND_ADDRESS ?? "127.0.0.1",
     nginx: parsed.nginx,
     user: isRoot ? parsed.user : undefined,
@@ -97,6 +127,6 @@ export function settingsForHome(settings: NginxSettings, scope: UserScope): Ngin
   return { ...settings, user: ensureWebUser(scope) };
 }
 
-/** The `listen` value for an address and port (IPv6 literals go in brackets). */
-export const listenAddress = (settings: Pick<NginxSettings, "bindAddress" | "httpPort">): string =>
-  isIP(settings.bindAddress) === 6 ? `[${settings.bindAddress}]:${settings.httpPort}` : `${settings.bindAddress}:${settings.httpPort}`;
+/** The `listen` value for an address and port (IPv6 literals go in brackets); HTTP's port unless another is given. */
+export const listenAddress = (settings: Pick<NginxSettings, "bindAddress" | "httpPort">, port: number = settings.httpPort): string =>
+  isIP(settings.bindAddress) === 6 ? `[${settings.bindAddress}]:${port}` : `${settings.bindAddress}:${port}`;

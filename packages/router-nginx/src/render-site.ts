@@ -1,32 +1,78 @@
 import { isIP } from "node:net";
+import { isLocalHostName, type CertificateFiles } from "@hop3/core";
+import type { NginxLayout } from "./layout.js";
 import { listenAddress, type NginxSettings } from "./options.js";
 import { quote } from "./quote.js";
+import { challengeLocation, tlsListen } from "./render-tls.js";
 import type { CheckedRoute } from "./route-check.js";
 
 /** The nginx upstream of an app's web workers. */
 export const upstreamName = (app: string): string => `hop3_${app}`;
 
 /**
- * One app's site file: its server block and, for a web app, its upstream. Only checked routes
- * get here, so names are safe as they are and paths only need quotes.
+ * The certificate of a host name, when it has one (core's `installedCertificate`, bound to a
+ * home), with a digest of its content: written into the site, so a renewed certificate changes
+ * the file and goes through the validated reload even though its paths stay the same.
  */
-export function renderSite(route: CheckedRoute, settings: Pick<NginxSettings, "bindAddress" | "httpPort">): string {
+export type CertificateLookup = (host: string) => (Pick<CertificateFiles, "served"> & { readonly digest: string }) | undefined;
+
+/** What a site needs of the settings and layout. */
+export type SiteSettings = Pick<NginxSettings, "bindAddress" | "httpPort" | "httpsPort" | "hstsMaxAge">;
+
+/**
+ * One app's site file: its upstream (for a web app), then its servers. Names without a certificate
+ * are served over HTTP; a name with one is also served over HTTPS (HTTP/2), and a public name with
+ * one has its HTTP redirected to HTTPS but for ACME challenges. Only checked routes get here, so
+ * names are safe as they are and paths only need quotes.
+ */
+export function renderSite(route: CheckedRoute, settings: SiteSettings, layout: NginxLayout, certificateOf: CertificateLookup = () => undefined): string {
   const web = route.upstreams.length > 0;
+  const secured = route.hosts.flatMap((host) => {
+    const files = certificateOf(host);
+    return files === undefined ? [] : [{ host, ...files }];
+  });
+  const redirected = secured.map((s) => s.host).filter((host) => !isLocalHostName(host));
+  const plain = route.hosts.filter((host) => !redirected.includes(host));
   const lines = [
     `# Managed by Hop3 (@hop3/router-nginx): app "${route.app}". Rewritten on every deploy: edits here are lost.`,
     ...(web ? [...renderUpstream(route), ""] : []),
-    "server {",
-    `    listen ${listenAddress(settings)};`,
-    `    server_name ${route.hosts.join(" ")};`,
-    "",
-    "    # Dot-files (.git, .env, .htpasswd) are never served; .well-known stays reachable (ACME).",
-    "    location ~ /\\.(?!well-known(/|$)) {",
-    "        deny all;",
-    "    }",
-    ...renderBody(route, web),
-    "}",
-    "",
   ];
+  if (plain.length > 0) {
+    lines.push("server {", `    listen ${listenAddress(settings)};`, `    server_name ${plain.join(" ")};`, "", challengeLocation(layout, "    "), ...renderBody(route, web), "}", "");
+  }
+  if (redirected.length > 0) {
+    const port = settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`;
+    lines.push(
+      "# HTTPS only: plain HTTP is redirected, but for the ACME challenges that renew the certificate.",
+      "server {",
+      `    listen ${listenAddress(settings)};`,
+      `    server_name ${redirected.join(" ")};`,
+      "",
+      challengeLocation(layout, "    "),
+      "",
+      "    location / {",
+      `        return 301 https://$host${port}$request_uri;`,
+      "    }",
+      "}",
+      "",
+    );
+  }
+  for (const { host, served, digest } of secured) {
+    const hsts = settings.hstsMaxAge > 0 && !isLocalHostName(host);
+    lines.push(
+      `# Certificate sha256:${digest}`,
+      "server {",
+      `    ${tlsListen(settings)}`,
+      `    server_name ${host};`,
+      // One file holds the key and its chain: swapped in one rename, never a key with another's certificate.
+      `    ssl_certificate ${quote(served)};`,
+      `    ssl_certificate_key ${quote(served)};`,
+      ...(hsts ? [`    add_header Strict-Transport-Security "max-age=${settings.hstsMaxAge}" always;`] : []),
+      ...renderBody(route, web),
+      "}",
+      "",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -40,6 +86,17 @@ function renderUpstream(route: CheckedRoute): string[] {
 }
 
 function renderBody(route: CheckedRoute, web: boolean): string[] {
+  return [
+    "",
+    "    # Dot-files (.git, .env, .htpasswd) are never served; .well-known stays reachable (ACME).",
+    "    location ~ /\\.(?!well-known(/|$)) {",
+    "        deny all;",
+    "    }",
+    ...renderContent(route, web),
+  ];
+}
+
+function renderContent(route: CheckedRoute, web: boolean): string[] {
   if (route.staticDir === undefined) {
     return ["", "    location / {", ...proxyDirectives(route.app), "    }"];
   }

@@ -1,15 +1,16 @@
+import { createHash } from "node:crypto";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { prepareHome, readHop3Config, writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
-import { nginxLayout, siteFile, type NginxLayout } from "./layout.js";
+import { installedCertificate, prepareHome, readHop3Config, writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
+import { nginxLayout, routeFile, siteFile, type NginxLayout } from "./layout.js";
 import { withLock } from "./lock.js";
 import { findNginx } from "./nginx-cli.js";
 import { findMaster, reloadNginx, startNginx, stopNginx } from "./nginx-process.js";
 import { reopenLogs, rotatedLine, rotateLogs } from "./log-rotation.js";
 import { listenAddress, resolveNginxSettings, settingsForHome, type NginxRouterOptions, type NginxSettings } from "./options.js";
 import { renderSite } from "./render-site.js";
-import { checkAppName, checkRoute } from "./route-check.js";
-import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, type LayoutChange } from "./site-files.js";
+import { checkAppName, checkRoute, type CheckedRoute } from "./route-check.js";
+import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, tlsActive, type LayoutChange } from "./site-files.js";
 import { validateSites, type ValidationTarget } from "./validate-sites.js";
 import { workersLackGroups } from "./worker-groups.js";
 
@@ -48,17 +49,19 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
       return locked(context, async (target) => {
         checkHostsFree(target.layout, checked.app, checked.hosts);
         const main = prepareLayout(target.layout, target.settings);
-        const content = renderSite(checked, target.settings);
+        const content = renderSite(checked, target.settings, target.layout, certificatesOf(context.home));
         // The same route again (a deploy that changed nothing) needs no test and no reload, unless
         // the workers started before their user joined a group (a new app's) and cannot read its files.
         const master = findMaster(target.layout);
         const user = target.settings.user;
         if (!main.changed && readText(siteFile(target.layout, checked.app)) === content && master !== undefined) {
+          keepRoute(target.layout, checked);
           if (user === undefined || !workersLackGroups(master, user)) return { url: urlFor(checked.app) };
           await reloadNginx(master, target.layout, target.settings.reloadTimeoutMs);
           return { url: urlFor(checked.app) };
         }
         await replaceSite(target, checked.app, content, main);
+        keepRoute(target.layout, checked);
         return { url: urlFor(checked.app) };
       });
     },
@@ -67,6 +70,7 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
       if (!existsSync(nginxLayout(context.home).prefix)) return; // never routed anything here
       await locked(context, (target) => removeSite(target, app));
     },
+    refreshCertificates: (context) => locked(context, refreshCertificates),
     urlFor,
     status: async (context) => statusOf(nginxLayout(context.home), settings),
     async maintain(context) {
@@ -146,6 +150,7 @@ async function removeSite(target: ValidationTarget, app: string): Promise<void> 
   const { layout } = target;
   const liveFile = siteFile(layout, app);
   rmSync(`${liveFile}${BROKEN_SUFFIX}`, { force: true });
+  rmSync(routeFile(layout, app), { force: true });
   const previous = readText(liveFile);
   if (previous === undefined) return;
   const main = prepareLayout(layout, target.settings);
@@ -186,5 +191,66 @@ async function undoingOnError<T>(action: () => Promise<T>, undo: () => void): Pr
 
 function statusOf(layout: NginxLayout, settings: NginxSettings): RouterStatus {
   const pid = findMaster(layout);
-  return { running: pid !== undefined, ...(pid !== undefined && { pid }), listen: listenAddress(settings), apps: routedApps(layout) };
+  return {
+    running: pid !== undefined,
+    ...(pid !== undefined && { pid }),
+    listen: listenAddress(settings),
+    ...(tlsActive(layout) && { listenTls: listenAddress(settings, settings.httpsPort) }),
+    apps: routedApps(layout),
+  };
+}
+
+/** Certificates as installed under a HOP3_HOME, with the digest of each, for renderSite. */
+const certificatesOf = (home: string) => (host: string) => {
+  const files = installedCertificate(home, host);
+  const content = files && readText(files.served);
+  return files && content !== undefined ? { ...files, digest: createHash("sha256").update(content).digest("hex").slice(0, 16) } : undefined;
+};
+
+/** Keeps the route a site was rendered from, so a certificate change can render it again. */
+function keepRoute(layout: NginxLayout, route: CheckedRoute): void {
+  const file = routeFile(layout, route.app);
+  const content = `${JSON.stringify(route)}\n`;
+  if (readText(file) !== content) writeFileAtomic(file, content);
+}
+
+/**
+ * Renders every routed app again with the certificates installed now, and swaps each site that
+ * changed through the same validated reload as a deploy. A site nginx refuses (a broken
+ * certificate file) keeps its previous configuration, and the other apps still get theirs.
+ */
+async function refreshCertificates(target: ValidationTarget): Promise<string[]> {
+  const { layout, settings, context } = target;
+  const main = prepareLayout(layout, settings);
+  const changed: string[] = [];
+  let restoreMain = main.restore;
+  for (const app of routedApps(layout)) {
+    const route = readRoute(layout, app);
+    if (route === undefined) continue; // routed by a version that kept no route: its next deploy renders it
+    const content = renderSite(route, settings, layout, certificatesOf(context.home));
+    if (readText(siteFile(layout, app)) === content) continue;
+    try {
+      await replaceSite(target, app, content, { changed: false, restore: restoreMain });
+      restoreMain = () => {}; // the first reload took the new main configuration
+      changed.push(app);
+    } catch (error) {
+      context.logger.warn(`The certificates of app "${app}" were not put in place; it keeps serving as before: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (main.changed && changed.length === 0 && findMaster(layout) !== undefined) {
+    await undoingOnError(() => validateSites(target), main.restore);
+    await activate(target, main.restore);
+  }
+  return changed;
+}
+
+function readRoute(layout: NginxLayout, app: string): CheckedRoute | undefined {
+  const text = readText(routeFile(layout, app));
+  if (text === undefined) return undefined;
+  try {
+    // Checked again: the file is Hop3's own, but whatever reaches nginx config is checked on the way.
+    return checkRoute(JSON.parse(text) as RouteSpec);
+  } catch {
+    return undefined;
+  }
 }

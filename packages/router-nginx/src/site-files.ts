@@ -27,7 +27,7 @@ export function prepareLayout(layout: NginxLayout, settings: NginxSettings): Lay
   for (const [dir, ownership] of prefixDirs(layout, settings)) ensureDir(dir, ownership);
   if (readText(layout.mimeTypes) !== renderMimeTypes()) writeFileAtomic(layout.mimeTypes, renderMimeTypes());
   const previous = readText(layout.conf);
-  const next = renderMainConfig(layout, settings);
+  const next = renderMainConfig(layout, settings, "live", tlsActive(layout));
   if (previous === next) return { changed: false, restore() {} };
   writeFileAtomic(layout.conf, next);
   return { changed: true, restore: () => (previous === undefined ? undefined : writeFileAtomic(layout.conf, previous)) };
@@ -49,6 +49,7 @@ function prefixDirs(layout: NginxLayout, settings: NginxSettings): Array<[string
     [layout.temp, workers],
     [layout.sites, own],
     [layout.staging, own],
+    [layout.routes, own],
   ];
 }
 
@@ -108,4 +109,10 @@ export function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** True once any host name has a certificate installed: nginx then listens for HTTPS. */
+export function tlsActive(layout: NginxLayout): boolean {
+  if (!existsSync(layout.tls.certs)) return false;
+  return readdirSync(layout.tls.certs).some((host) => existsSync(join(layout.tls.certs, host, "served.pem")));
 }

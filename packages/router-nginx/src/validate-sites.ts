@@ -7,7 +7,7 @@ import { testConfig } from "./nginx-cli.js";
 import type { NginxProblem } from "./nginx-messages.js";
 import type { NginxSettings } from "./options.js";
 import { renderMainConfig } from "./render-main.js";
-import { liveSiteFiles, quarantineSite } from "./site-files.js";
+import { liveSiteFiles, quarantineSite, tlsActive } from "./site-files.js";
 
 /** A site file waiting to replace an app's live one. */
 export interface CandidateSite {
@@ -76,7 +76,7 @@ export async function validateSites(target: ValidationTarget, candidate?: Candid
 async function test(target: ValidationTarget, sites: readonly string[]): Promise<NginxProblem | undefined> {
   const { context, nginx, layout, settings } = target;
   const conf = join(layout.staging, `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}.conf`);
-  writeFileSync(conf, renderMainConfig(layout, settings, sites));
+  writeFileSync(conf, renderMainConfig(layout, settings, sites, tlsActive(layout)));
   try {
     const result = await testConfig(context, nginx, layout, conf);
     return result.ok ? undefined : result.problem;

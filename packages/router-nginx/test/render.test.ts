@@ -10,7 +10,7 @@ const compact = (text: string) => text.replace(/\s+/g, " ");
 
 describe("renderSite", () => {
   it("serves a static-only app from its directory, with index.html for unknown paths and no upstream", () => {
-    const site = renderSite({ app: "docs", hosts: ["docs.localhost", "docs.example.org"], upstreams: [], staticDir: "/srv/docs site" }, settings);
+    const site = renderSite({ app: "docs", hosts: ["docs.localhost", "docs.example.org"], upstreams: [], staticDir: "/srv/docs site" }, settings, layout);
     expect(site).toContain("listen 127.0.0.1:8080;");
     expect(site).toContain("server_name docs.localhost docs.example.org;");
     expect(site).toContain('root "/srv/docs site";');
@@ -31,6 +31,7 @@ describe("renderSite", () => {
         ],
       },
       settings,
+      layout,
     );
     expect(compact(site)).toContain("upstream hop3_api { server 127.0.0.1:5000; server [::1]:5001; keepalive 16; }");
     expect(site).toContain("proxy_pass http://hop3_api;");
@@ -52,7 +53,7 @@ describe("renderSite", () => {
   });
 
   it("serves the static files of a web app first and falls back to the app", () => {
-    const site = compact(renderSite({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: 5000 }], staticDir: "/srv/shop" }, settings));
+    const site = compact(renderSite({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: 5000 }], staticDir: "/srv/shop" }, settings, layout));
     expect(site).toContain('root "/srv/shop"; disable_symlinks on;');
     expect(site).toContain("location / { try_files $uri @app; }");
     expect(site).toContain("location ~ /$ { try_files ${uri}index.html @app; }");
@@ -64,13 +65,40 @@ describe("renderSite", () => {
       { app: "a", hosts: ["a.localhost"], upstreams: [], staticDir: "/srv/a" },
       { app: "b", hosts: ["b.localhost"], upstreams: [{ host: "127.0.0.1", port: 1 }] },
     ]) {
-      expect(compact(renderSite(route, settings))).toContain("location ~ /\\.(?!well-known(/|$)) { deny all; }");
+      expect(compact(renderSite(route, settings, layout))).toContain("location ~ /\\.(?!well-known(/|$)) { deny all; }");
     }
   });
 
   it("listens on an IPv6 bind address in brackets", () => {
     const v6 = resolveNginxSettings({ httpPort: 9000, bindAddress: "::1" }, {}, true);
-    expect(renderSite({ app: "a", hosts: ["a.localhost"], upstreams: [], staticDir: "/srv/a" }, v6)).toContain("listen [::1]:9000;");
+    expect(renderSite({ app: "a", hosts: ["a.localhost"], upstreams: [], staticDir: "/srv/a" }, v6, layout)).toContain("listen [::1]:9000;");
+  });
+});
+
+describe("renderSite with certificates", () => {
+  const route = { app: "shop", hosts: ["shop.localhost", "shop.example.org", "www.example.org"], upstreams: [{ host: "127.0.0.1", port: 5000 }] };
+  const certificateOf = (host: string) => (host === "www.example.org" ? undefined : { served: `/srv/hop3/tls/certs/${host}/served.pem`, digest: `d-${host}` });
+
+  it("serves each name with a certificate over HTTPS with HTTP/2, and redirects HTTP for public names but for ACME challenges", () => {
+    const site = compact(renderSite(route, settings, layout, certificateOf));
+    // Local names keep plain HTTP (a browser may not trust the local CA); names without a certificate too.
+    expect(site).toContain("server { listen 127.0.0.1:8080; server_name shop.localhost www.example.org;");
+    expect(site).toContain(
+      'server { listen 127.0.0.1:8080; server_name shop.example.org; location ^~ /.well-known/acme-challenge/ { alias "/srv/hop3/tls/acme-challenge/"; default_type text/plain; } location / { return 301 https://$host:8443$request_uri; } }',
+    );
+    expect(site).toContain('server { listen 127.0.0.1:8443 ssl http2; server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/served.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/served.pem";');
+    expect(site).toContain("server { listen 127.0.0.1:8443 ssl http2; server_name shop.localhost;");
+    expect(site).not.toContain("server_name www.example.org; ssl_certificate");
+    // The certificate's digest is in the file: a renewed certificate changes it, and nginx reloads.
+    expect(site).toContain("# Certificate sha256:d-shop.example.org server {");
+    expect(site).not.toContain("Strict-Transport-Security");
+  });
+
+  it("sends HSTS, when set, for public names only, and drops the port from redirects on 443", () => {
+    const site = compact(renderSite(route, { ...settings, httpsPort: 443, hstsMaxAge: 31_536_000 }, layout, certificateOf));
+    expect(site).toContain("return 301 https://$host$request_uri;");
+    expect(site).toContain('server_name shop.example.org; ssl_certificate "/srv/hop3/tls/certs/shop.example.org/served.pem"; ssl_certificate_key "/srv/hop3/tls/certs/shop.example.org/served.pem"; add_header Strict-Transport-Security "max-age=31536000" always;');
+    expect(site.match(/Strict-Transport-Security/g)).toHaveLength(1);
   });
 });
 
@@ -86,10 +114,18 @@ describe("renderMainConfig", () => {
     expect(main).toContain('include "/srv/hop3/nginx/sites/*.conf";');
   });
 
-  it("answers unknown hosts with a 404 and a short text from a default server", () => {
-    expect(compact(renderMainConfig(layout, settings))).toContain(
-      'server { listen 127.0.0.1:8080 default_server; server_name _; default_type text/plain; return 404 "No Hop3 app answers to this host name.\\n"; }',
-    );
+  it("answers unknown hosts with a 404 and a short text from a default server, and ACME challenges for every name", () => {
+    const main = compact(renderMainConfig(layout, settings));
+    expect(main).toContain('server { listen 127.0.0.1:8080 default_server; server_name _; location ^~ /.well-known/acme-challenge/ { alias "/srv/hop3/tls/acme-challenge/"; default_type text/plain; }');
+    expect(main).toContain('location / { default_type text/plain; return 404 "No Hop3 app answers to this host name.\\n"; }');
+  });
+
+  it("uses Mozilla's intermediate TLS settings, and listens for HTTPS (refusing unknown names) only once a certificate exists", () => {
+    const main = renderMainConfig(layout, settings);
+    expect(main).toContain("ssl_protocols TLSv1.2 TLSv1.3;");
+    expect(main).toContain("ssl_prefer_server_ciphers off;");
+    expect(main).not.toContain("ssl http2");
+    expect(compact(renderMainConfig(layout, settings, "live", true))).toContain("server { listen 127.0.0.1:8443 ssl http2 default_server; server_name _; ssl_reject_handshake on; }");
   });
 
   it("lists exact site files in a candidate configuration", () => {

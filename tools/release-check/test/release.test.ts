@@ -24,6 +24,7 @@ describe("published packages", () => {
       "@hop3/server-setup",
       "@hop3/ssh-access",
       "@hop3/testing",
+      "@hop3/tls",
     ]);
   });
 

@@ -4,7 +4,7 @@ import { type CliCommand, defineCliCommand, type Distribution, Hop3Error, type S
 import { colors, type CliIO } from "../io.js";
 
 interface ServerState {
-  readonly router: { name: string; running: boolean; pid?: number; listen: string; apps: readonly string[] };
+  readonly router: { name: string; running: boolean; pid?: number; listen: string; listenTls?: string; apps: readonly string[] };
   readonly services: readonly ServiceStatus[];
 }
 
@@ -25,7 +25,7 @@ async function serverState(dist: Distribution, io: CliIO, action: "start" | "sto
 function serverText(state: ServerState): string[] {
   const r = state.router;
   return [
-    `${r.name}: ${r.running ? `running${r.pid ? ` (pid ${r.pid})` : ""} on ${r.listen}, ${r.apps.length} app(s)` : "stopped"}`,
+    `${r.name}: ${r.running ? `running${r.pid ? ` (pid ${r.pid})` : ""} on ${r.listen}${r.listenTls ? ` and ${r.listenTls} (HTTPS)` : ""}, ${r.apps.length} app(s)` : "stopped"}`,
     ...state.services.map((s) => `${s.name}: ${s.running ? `running${s.pid ? ` (pid ${s.pid})` : ""}` : "stopped"}${s.detail ? `, ${s.detail}` : ""}`),
   ];
 }
@@ -45,7 +45,7 @@ function serverCommand(action: "start" | "stop" | "status", summary: string): Cl
 /** What one deployer or the router did when asked to keep its files within bounds. */
 export interface MaintenanceReport {
   readonly name: string;
-  readonly role: "deployer" | "router";
+  readonly role: "deployer" | "router" | "task";
   /** One line per thing done; empty when there was nothing to do. */
   readonly lines: readonly string[];
   /** Set when it failed: the others were still asked. */
@@ -60,7 +60,7 @@ export interface MaintenanceResult {
 
 /**
  * Asks every deployer, then the router, to keep what its processes pile up within bounds (logs
- * rotated and capped). One at a time per HOP3_HOME: a run that finds another one still going
+ * rotated and capped), then runs the plugins' maintenance tasks (certificate renewal...). One at a time per HOP3_HOME: a run that finds another one still going
  * (large logs take longer than the minute between runs) leaves it to finish.
  */
 export async function maintainServer(dist: Distribution, io: CliIO): Promise<MaintenanceResult> {
@@ -74,6 +74,7 @@ export async function maintainServer(dist: Distribution, io: CliIO): Promise<Mai
     for (const deployer of dist.registry.deployers()) if (deployer.maintain) parts.push({ name: deployer.name, role: "deployer", maintain: () => deployer.maintain!(context) });
     const router = dist.router();
     if (router.maintain) parts.push({ name: router.name, role: "router", maintain: () => router.maintain!(context) });
+    for (const task of dist.registry.maintenanceTasks()) parts.push({ name: task.name, role: "task", maintain: () => task.run(dist, context) });
     const maintained: MaintenanceReport[] = [];
     for (const part of parts) {
       try {
@@ -92,7 +93,7 @@ export async function maintainServer(dist: Distribution, io: CliIO): Promise<Mai
 
 export const serverMaintainCommand = defineCliCommand({
   name: ["server", "maintain"],
-  summary: "Rotate and cap the logs of the apps, the supervisor and the router (Hop3 runs it every minute)",
+  summary: "Rotate and cap the logs of the apps, the supervisor and the router, and run the plugins' tasks such as certificate renewal (Hop3 runs it every minute)",
   usage: "hop3 server maintain [--json]",
   async run({ io, distribution }) {
     const result = await maintainServer(await distribution(), io);

@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { Hop3Error, LIMIT_NAMES, limitsText, runCommand, runsAsRoot } from "@hop3/core";
 import { defineCommand } from "@hop3/cli-kit";
 import { NATIVE_WORKERS, pluginsOf, SETUP_ID, UWSGI_PLUGIN_DIR, UWSGI_PLUGINS } from "@hop3/deployer-uwsgi";
+import { certificatesHealth, WARN_BEFORE_DAYS, type CertificatesHealth } from "@hop3/tls";
 import {
   bootReport,
   bootUnitName,
@@ -98,11 +99,13 @@ export const doctorCommand = defineCommand({
     }
     const boot = await bootReport(unit, isDirectory("/run/systemd/system"), unitState(env));
     text.push(bootText(boot));
+    const certificates = certificatesHealth(isolation.home);
+    text.push(...certificatesText(certificates));
 
     // nginx and uWSGI serve every app, and a config file that cannot be read stops every command.
     const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
     const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined;
-    return { data: { checks: [node, ...results], uwsgiPlugins, nix, isolation, config, limits, legacyHome, boot }, text, exitCode: failed ? 1 : 0 };
+    return { data: { checks: [node, ...results], uwsgiPlugins, nix, isolation, config, limits, legacyHome, boot, certificates }, text, exitCode: failed ? 1 : 0 };
   },
 });
 
@@ -139,6 +142,14 @@ function limitsLines(limits: LimitsReport): string[] {
   const enforced = Object.entries(limits.enforcement).map(([key, how]) => `${LIMIT_NAMES[key as keyof typeof LIMIT_NAMES]} ${how.by === null ? "not enforced" : `by ${how.by}`}`);
   const mark = limits.warnings.length > 0 ? "warn" : "ok  ";
   return [`${mark} limits: ${enforced.join(", ")}; defaults: ${limitsText(limits.defaults)}; maximum: ${limitsText(limits.maximum)}`, ...limits.warnings.map((warning) => `warn limits: ${warning}`)];
+}
+
+/** A warning per certificate that expires within 14 days: renewal (30 days ahead) has been failing. */
+function certificatesText(health: CertificatesHealth): string[] {
+  if (health.expiring.length === 0) return health.installed === 0 ? [] : [`ok   certificates: ${health.installed}, none expires within ${WARN_BEFORE_DAYS} days`];
+  return health.expiring.map(
+    (c) => `warn certificate: ${c.host} ${c.daysLeft < 0 ? "expired" : `expires in ${c.daysLeft} day(s)`} (${c.notAfter})${c.lastError ? `; renewing it failed: ${c.lastError}` : ""}. See \`hop3 certs\`, then \`hop3 certs renew --force\`.`,
+  );
 }
 
 function bootText(boot: BootReport): string {

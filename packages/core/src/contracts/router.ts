@@ -22,6 +22,8 @@ export interface RouterStatus {
   readonly pid?: number;
   /** Where the proxy listens, e.g. "127.0.0.1:8080". */
   readonly listen: string;
+  /** Where it listens for HTTPS, once a certificate is installed (e.g. "127.0.0.1:8443"). */
+  readonly listenTls?: string;
   readonly apps: readonly string[];
 }
 
@@ -43,6 +45,13 @@ export interface Router {
   urlFor(app: string): string;
   status(context: OperationContext): Promise<RouterStatus>;
   stop(context: OperationContext): Promise<void>;
+  /**
+   * Serves each routed app with the certificates now installed under HOP3_HOME (core's
+   * `installedCertificate`): HTTPS for the names that have one, HTTP redirected for public ones.
+   * Every change goes through the same validated reload as `apply`; nothing reloads when no
+   * certificate changed. Returns the apps whose configuration changed.
+   */
+  refreshCertificates?(context: OperationContext): Promise<readonly string[]>;
   /** Rotates the proxy's logs past their size (see Deployer.maintain); returns one line per thing done. */
   maintain?(context: OperationContext): Promise<readonly string[]>;
 }
