@@ -8,6 +8,7 @@ import { nixError } from "./errors.js";
 import { gcRootPath, gcRootsDir, removeGcRoot } from "./gc-roots.js";
 import { addGcRoot, readNixEnv, runNixBuild, storeHash, type NixCommandContext } from "./nix-cli.js";
 import { resolveNixOptions, type NixBuilderOptions, type ResolvedNixOptions } from "./options.js";
+import { usePrebuilt } from "./prebuilt.js";
 import { buildSettings, NIX_FILE, resolveSearchPath, serverNixPath } from "./settings.js";
 
 /**
@@ -31,6 +32,7 @@ export function createNixBuilder(options?: NixBuilderOptions): Builder {
     usesToolchains: false,
     accept: ({ app, env }) => acceptApp(app.dir, app.name, app.config.builder, settings, env),
     build: (context) => buildApp(context, settings),
+    usePrebuilt: (context) => usePrebuilt(context, settings),
     async discard(artifact, context) {
       const link = artifact.metadata.gcRoot;
       if (typeof link === "string" && removeGcRoot(link, context.appStateDir)) context.logger.info(`Removed GC root ${link}.`);
@@ -139,7 +141,7 @@ async function nixRunner(context: BuildContext, options: ResolvedNixOptions): Pr
   };
 }
 
-async function protect(nixStore: string, link: string, storePath: string, context: BuildContext, appName: string): Promise<void> {
+export async function protect(nixStore: string, link: string, storePath: string, context: BuildContext, appName: string): Promise<void> {
   try {
     prepareGcRootsDir(gcRootsDir(context.appStateDir), context.appStateDir, context.appUser);
   } catch (error) {
@@ -156,7 +158,7 @@ async function protect(nixStore: string, link: string, storePath: string, contex
  * file (and `hop3/`) may be links only within it, so what is read is always the build's own output,
  * never a file of the server (`ln -s /etc/shadow $out/hop3/runtime.json`).
  */
-function readRuntimeJson(storePath: string, appName: string): string {
+export function readRuntimeJson(storePath: string, appName: string): string {
   const file = join(storePath, "hop3", "runtime.json");
   const missing = (error: unknown) =>
     nixError("NIX_RUNTIME_JSON_MISSING", `The package of "${appName}" (${storePath}) has no hop3/runtime.json: hop3.nix must create $out/hop3/runtime.json.`, {
@@ -198,7 +200,7 @@ function realPathOrUndefined(path: string): string | undefined {
 }
 
 /** The absolute path of a nix program, or NIX_NOT_INSTALLED saying how to install Nix. */
-function requireProgram(program: string, env: Readonly<Record<string, string | undefined>>, appName: string): string {
+export function requireProgram(program: string, env: Readonly<Record<string, string | undefined>>, appName: string): string {
   const found = findProgram(program, env);
   if (found) return found;
   const missing = program.includes("/") ? `${program} is not an executable file` : `${program} was not found on PATH`;
