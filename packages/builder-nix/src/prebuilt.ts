@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { parseRuntimeJson, silentLogger, type BuildArtifact, type PrebuiltContext } from "@hop3/core";
 import { nixArtifact } from "./artifact.js";
-import { protect, readRuntimeJson, requireProgram } from "./builder.js";
+import { protect, readRuntimeJson, requireProgram } from "./package.js";
 import { INSTALL_NIX_HINT, nixError } from "./errors.js";
 import { gcRootPath } from "./gc-roots.js";
 import { storeHash } from "./nix-cli.js";
