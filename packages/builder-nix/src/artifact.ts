@@ -3,8 +3,10 @@ import type { BuildArtifact, RuntimeJson } from "@hop3/core";
 /** What the Nix build produced, gathered before it becomes an artifact. */
 export interface NixBuildResult {
   readonly appName: string;
-  /** Absolute path of the hop3.nix that was built. */
-  readonly nixFile: string;
+  /** Absolute path of the hop3.nix that was built; absent for a store path built elsewhere. */
+  readonly nixFile?: string;
+  /** The store path was built on another machine and copied here (`hop3 deploy --store-path`). */
+  readonly prebuilt?: boolean;
   readonly storePath: string;
   /** The hash part of the store path. */
   readonly storeHash: string;
@@ -35,8 +37,9 @@ export function nixArtifact(result: NixBuildResult): BuildArtifact {
     buildId: result.storeHash,
     builtAt: new Date().toISOString(),
     metadata: {
-      nixFile: result.nixFile,
+      ...(result.nixFile !== undefined && { nixFile: result.nixFile }),
       storePath: result.storePath,
+      ...(result.prebuilt && { prebuilt: true }),
       ...(result.drv !== undefined && { drv: result.drv }),
       ...(result.gcRoot !== undefined && { gcRoot: result.gcRoot }),
     },

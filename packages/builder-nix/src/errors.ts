@@ -80,6 +80,14 @@ export const { catalog: nixErrorCatalog, error: nixError } = defineErrors({
     title: "The built closure could not be protected from Nix garbage collection",
     hint: "Check that the user running Hop3 may add GC roots (root, or a user of the Nix daemon with NIX_REMOTE=daemon) and can write to the app's state directory; or turn GC roots off with the builder's `gcRoots: false` option.",
   },
+  NIX_STORE_PATH_INVALID: {
+    title: "The path given to deploy is not a Nix store path",
+    hint: "Give the path nix-build printed, as it printed it: /nix/store/<32-character hash>-<name>, with nothing after the name (`hop3 deploy --store-path $(nix-build hop3.nix -A package --no-out-link) --app NAME`).",
+  },
+  NIX_STORE_PATH_MISSING: {
+    title: "The store path given to deploy is not in this server's Nix store",
+    hint: "Copy it to the server first, with its closure: `hop3 deploy --build-here --remote NAME` does both, or `nix-copy-closure --to root@SERVER /nix/store/...` then `hop3 deploy --store-path /nix/store/... --app NAME` there.",
+  },
 });
 
 /** A code of @hop3/builder-nix. */

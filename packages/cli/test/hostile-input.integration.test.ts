@@ -249,7 +249,22 @@ const table: HostileCase[] = [
     command: (c) => ["deploy", c.dir, "--app", c.app, "--env", `SENTINEL_PORT=${sentinelWebPort()}`],
     code: "UWSGI_WORKER_CRASHED",
   },
+  { id: "store-path-climbs-out", what: "--store-path that climbs out of the store with ..", command: (c) => ["deploy", "--store-path", "/nix/store/00000000000000000000000000000000-x/../../../etc", "--app", c.app], code: "NIX_STORE_PATH_INVALID" },
+  {
+    id: "store-path-runtime-link",
+    what: "a prebuilt store path (nix-store --add) whose hop3/runtime.json links to /etc/shadow",
+    prepare: (c) => prebuiltStorePath(`${c.dir}-package`, (dir) => symlinkSync("/etc/shadow", join(dir, "hop3", "runtime.json"))),
+    command: (c) => ["deploy", "--store-path", c.dir, "--app", c.app],
+    code: "NIX_RUNTIME_JSON_OUTSIDE_PACKAGE",
+  },
 ];
+
+/** A directory made by `make` (with its hop3/), added to the Nix store as a prebuilt package would be; its store path. */
+function prebuiltStorePath(dir: string, make: (dir: string) => void): string {
+  mkdirSync(join(dir, "hop3"), { recursive: true });
+  make(dir);
+  return execFileSync("nix-store", ["--add", dir], { encoding: "utf8" }).trim();
+}
 
 beforeAll(async () => {
   mkdirSync(cases);

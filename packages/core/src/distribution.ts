@@ -68,6 +68,8 @@ export interface PlanOptions extends LoadAppOptions {
    * the plan is returned with them, for a command that reports them itself.
    */
   readonly refuseProblems?: boolean;
+  /** A Nix store path built elsewhere, deployed as it is (`hop3 deploy --store-path`): see `Builder.usePrebuilt`. */
+  readonly storePath?: string;
 }
 
 export interface OperationOptions {
@@ -266,6 +268,7 @@ function compose(composition: Composition): Distribution {
         builders: registry.builders(),
         toolchains: () => registry.toolchains(),
         ...(planOptions.builder !== undefined && { requested: planOptions.builder }),
+        ...(planOptions.storePath !== undefined && { storePath: planOptions.storePath }),
         env,
       });
       const checks = await checkRelease({ plan, builders: registry.builders(), toolchains: () => registry.toolchains(), deployers: registry.deployers(), env });
@@ -285,13 +288,15 @@ function compose(composition: Composition): Distribution {
       const context = appContext(plan.app.name, buildOptions);
       const scope = scopeOf(context) ?? registry;
       const builder = scope.builders().find((b) => b.name === plan.builder.name)!;
+      const buildContext = {
+        ...context,
+        app: plan.app,
+        toolchains: builder.usesToolchains ? scope.toolchains() : [],
+        releaseId: buildOptions.releaseId ?? newReleaseId(context.clock.now()),
+      };
+      const prebuilt = plan.prebuilt;
       const artifact = await guardPlugin(`builder "${builder.name}"`, "build", () =>
-        builder.build({
-          ...context,
-          app: plan.app,
-          toolchains: builder.usesToolchains ? scope.toolchains() : [],
-          releaseId: buildOptions.releaseId ?? newReleaseId(context.clock.now()),
-        }),
+        prebuilt !== undefined && builder.usePrebuilt ? builder.usePrebuilt({ ...buildContext, storePath: prebuilt }) : builder.build(buildContext),
       );
       const valid = validateArtifact(artifact, `builder "${builder.name}"`);
       confineStaticDir(valid);

@@ -6,6 +6,10 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "The app directory does not exist",
     hint: "Pass the path of a directory that holds your app (its hop3.toml, Procfile, hop3.nix or sources).",
   },
+  STORE_PATH_APP_MISSING: {
+    title: "A store path was given to deploy without the app it is for",
+    hint: "Name the app: `hop3 deploy --store-path /nix/store/... --app NAME` (a store path's name is the package's, not the app's).",
+  },
   APP_NAME_INVALID: {
     title: "The app name is not valid",
     hint: "Use 1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it becomes a host name and file names).",

@@ -83,7 +83,7 @@ export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, 
 export { parseOptions } from "./options.js";
 
 export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext, type AppOperationContext } from "./contracts/common.js";
-export type { AcceptContext, AcceptResult, ArtifactPreview, Builder, BuildContext, DiscardContext } from "./contracts/builder.js";
+export type { AcceptContext, AcceptResult, ArtifactPreview, Builder, BuildContext, DiscardContext, PrebuiltContext } from "./contracts/builder.js";
 export type { Detection, LanguageToolchain, RequiredProgram, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
 export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ReleasePreview, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
 export {

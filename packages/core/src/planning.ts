@@ -32,6 +32,8 @@ export interface BuildPlan {
   readonly env?: EnvPlan;
   /** What was checked before the build (see checkRelease); set by `Distribution.plan`. */
   readonly checks?: ReleaseChecks;
+  /** A store path built elsewhere: the builder describes it (`Builder.usePrebuilt`) instead of building. */
+  readonly prebuilt?: string;
 }
 
 /**
@@ -146,6 +148,8 @@ export interface SelectBuilderInput {
   readonly toolchains: () => readonly LanguageToolchain[];
   /** Explicit choice (CLI option); overrides hop3.toml. */
   readonly requested?: string;
+  /** A store path built elsewhere: the first builder that takes prebuilt store paths is chosen. */
+  readonly storePath?: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -157,6 +161,7 @@ export interface SelectBuilderInput {
  */
 export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPlan> {
   const { app, builders } = input;
+  if (input.storePath !== undefined) return prebuiltPlan(app, builders, input.storePath);
   const requested = input.requested ?? (app.config.builder !== "auto" ? app.config.builder : undefined);
   const source = input.requested !== undefined ? "the builder option" : `hop3.toml [build] builder`;
   const warnings = [...app.config.warnings];
@@ -206,6 +211,19 @@ export async function selectBuilder(input: SelectBuilderInput): Promise<BuildPla
   checkVolumesPlan(app, builder);
   const toolchains = builder.usesToolchains ? await detectToolchains(input.toolchains(), app) : [];
   return { app, builder: chosen, candidates, toolchains, warnings };
+}
+
+/** Nothing of the app is asked: a store path is described by the builder that takes them, never built. */
+function prebuiltPlan(app: AppSource, builders: readonly Builder[], storePath: string): BuildPlan {
+  const candidates = builders.map((b) => ({ name: b.name, accepted: b.usePrebuilt !== undefined, reason: b.usePrebuilt ? "takes prebuilt store paths" : "builds only" }));
+  const builder = builders.find((b) => b.usePrebuilt !== undefined);
+  if (!builder) {
+    throw coreError("BUILDER_NONE_ACCEPTED", `No builder of this distribution deploys a prebuilt store path (${storePath}).`, {
+      hint: "Add the Nix builder (@hop3/builder-nix) to the distribution, or deploy the app's directory instead.",
+      details: { candidates },
+    });
+  }
+  return { app, builder: { name: builder.name, reason: "prebuilt store path", explicit: true }, candidates, toolchains: [], warnings: [], prebuilt: storePath };
 }
 
 /** What to add, from the builders this distribution has (not the default distribution's list). */

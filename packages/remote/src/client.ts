@@ -27,6 +27,8 @@ export interface RemoteRun {
   readonly clientVersion: string;
   /** Packs this directory and sends it on the command's stdin (deploy, plan, validate). */
   readonly upload?: { readonly dir: string; readonly gitHead: boolean };
+  /** Runs on the connection once the versions agree, before the command (--build-here copies its closure). */
+  readonly before?: (session: SshSession) => Promise<void>;
 }
 
 /**
@@ -41,6 +43,7 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
   const session = await openSession(target, sshSettings(io.env), io.signal);
   try {
     await checkServerVersion(session, remote, run.clientVersion);
+    await run.before?.(session);
     const commandLine = [remote.command, ...run.argv.map(shellQuote)].join(" ");
     const forward = { stdout: (chunk: Buffer) => io.stdout.write(chunk.toString("utf8")), stderr: (chunk: Buffer) => io.stderr.write(chunk.toString("utf8")), signal: io.signal };
     if (!run.upload) {

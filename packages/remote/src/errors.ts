@@ -70,6 +70,14 @@ export const { catalog: remoteErrorCatalog, error: remoteError } = defineErrors(
     title: "The uploaded archive ended before its end",
     hint: "The upload was cut (a lost connection, a client killed): nothing changed. Deploy again; if it keeps failing, check the archive you send (`tar -tf`).",
   },
+  BUILD_HERE_FAILED: {
+    title: "hop3 deploy --build-here could not build the app with Nix on this machine",
+    hint: "Read nix-build's last lines above and fix the build (try `nix-build hop3.nix -A package --no-out-link` in the app directory); install Nix on this machine if nix-build is missing. Without Nix here, deploy without --build-here: the server builds.",
+  },
+  BUILD_HERE_COPY_FAILED: {
+    title: "The package built here could not be copied to the server's Nix store",
+    hint: "nix-copy-closure needs a login that may import into the server's store: a deploy key added without --apps, or root. Check the lines of nix-copy-closure shown (the server's refusal is among them), and that the server has Nix (`nix-store --version` there).",
+  },
 });
 
 export type RemoteErrorCode = keyof typeof remoteErrorCatalog;

@@ -19,6 +19,10 @@ import type { SshTarget } from "./remotes.js";
 export interface SshSession {
   /** Runs a command line (already quoted for the server's shell) on the connection. */
   exec(commandLine: string, streams: ExecStreams): Promise<ExecResult>;
+  /** Options that make another ssh (nix-copy-closure's, through NIX_SSHOPTS) a session of this connection. */
+  readonly sshOptions: readonly string[];
+  /** The host to give that ssh, with `sshOptions`. */
+  readonly host: string;
   close(): void;
 }
 
@@ -105,8 +109,11 @@ export async function openSession(target: SshTarget, settings: SshSettings, sign
   } finally {
     closeSync(logFd);
   }
+  const sessionOptions = [...base, "-S", socket, "-o", "ControlMaster=no"];
   return {
-    exec: (commandLine, streams) => execOn(program, [...base, "-S", socket, "-o", "ControlMaster=no", "--", target.host, commandLine], streams),
+    exec: (commandLine, streams) => execOn(program, [...sessionOptions, "--", target.host, commandLine], streams),
+    sshOptions: sessionOptions,
+    host: target.host,
     close,
   };
 }

@@ -5,7 +5,8 @@ import { runOnRemote, uploadAppName } from "./client.js";
 import { REMOTE_PROTOCOL } from "./protocol.js";
 import { remoteCommands } from "./commands.js";
 import { receiveAppSource, receiveScratchSource } from "./receive.js";
-import { chosenRemote } from "./remotes.js";
+import { buildHere, copyClosure } from "./build-here.js";
+import { chosenRemote, type Remote } from "./remotes.js";
 
 /** The commands that run on a remote when one is named: the life of an app. */
 export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "plan", "validate"]);
@@ -19,8 +20,11 @@ const UPLOAD_OPTIONS: CliOptionSpec = {
   head: { type: "boolean", description: "with a remote: send the git commit HEAD of DIR, not its working tree" },
   receive: { type: "string", valueName: "APP", description: "on the server: read the app as a tar stream on stdin (what --remote sends)" },
 };
+const BUILD_HERE_OPTION: CliOptionSpec = {
+  "build-here": { type: "boolean", description: "with a remote: build hop3.nix with Nix on this machine and send the store path, not the source" },
+};
 /** Options of the client alone: never sent to the server. */
-const CLIENT_ONLY = new Set(["remote", "head", "app", "receive", "help"]);
+const CLIENT_ONLY = new Set(["remote", "head", "app", "receive", "help", "build-here"]);
 
 /** The shape cli-kit's createCli takes as its `remote` option (see RemoteSupport there). */
 export interface RemoteSupportFor<Request> {
@@ -47,7 +51,8 @@ export function remoteSupport(): RemoteSupportFor<RouteRequest> {
     optionsFor(command) {
       const name = command.name[0] ?? "";
       if (command.name.length > 2 || !REMOTE_COMMANDS.has(name)) return {};
-      return UPLOAD_COMMANDS.has(name) ? { ...REMOTE_OPTION, ...UPLOAD_OPTIONS } : REMOTE_OPTION;
+      if (!UPLOAD_COMMANDS.has(name)) return REMOTE_OPTION;
+      return name === "deploy" ? { ...REMOTE_OPTION, ...UPLOAD_OPTIONS, ...BUILD_HERE_OPTION } : { ...REMOTE_OPTION, ...UPLOAD_OPTIONS };
     },
     route,
   };
@@ -62,9 +67,12 @@ async function route(request: RouteRequest): Promise<{ exitCode: number } | { ar
   const remote = chosenRemote(io.env, typeof values.remote === "string" ? values.remote : undefined);
   if (remote === undefined) {
     if (values.head) throw new UsageError("--head sends the app to a server: name one with --remote NAME", command.usage);
+    if (values["build-here"]) throw new UsageError("--build-here sends what it builds to a server: name one with --remote NAME", command.usage);
     return undefined;
   }
-  if (!UPLOAD_COMMANDS.has(name)) {
+  if (values["build-here"]) return deployBuiltHere(request, remote);
+  // A store path already on the server: nothing to upload.
+  if (!UPLOAD_COMMANDS.has(name) || typeof values["store-path"] === "string") {
     const exitCode = await runOnRemote({ remote, argv: [...command.name, ...withoutRemote(request.argv)], io, reporter: request.reporter, clientVersion: request.version });
     return { exitCode };
   }
@@ -72,6 +80,23 @@ async function route(request: RouteRequest): Promise<{ exitCode: number } | { ar
   const app = uploadAppName(dir, typeof values.app === "string" ? values.app : undefined);
   const argv = [...command.name, "--receive", app, ...optionWords(values)];
   const exitCode = await runOnRemote({ remote, argv, io, reporter: request.reporter, clientVersion: request.version, upload: { dir, gitHead: values.head === true } });
+  return { exitCode };
+}
+
+/**
+ * `deploy --build-here`: nix-build here, then on one connection the version handshake, the closure
+ * copied (nix-copy-closure), and `hop3 deploy --store-path P --app APP` on the server.
+ */
+async function deployBuiltHere(request: RouteRequest, remote: Remote): Promise<{ exitCode: number }> {
+  const { command, args, io, reporter } = request;
+  const values = args.values;
+  if (values.head) throw new UsageError("--build-here builds the working tree with Nix: it takes no --head", command.usage);
+  if (typeof values["store-path"] === "string") throw new UsageError("--build-here builds the store path it sends: it takes no --store-path", command.usage);
+  const dir = resolve(io.cwd, args.positionals[0] ?? ".");
+  const app = uploadAppName(dir, typeof values.app === "string" ? values.app : undefined);
+  const storePath = await buildHere(dir, io, reporter);
+  const argv = ["deploy", "--store-path", storePath, "--app", app, ...optionWords(values)];
+  const exitCode = await runOnRemote({ remote, argv, io, reporter, clientVersion: request.version, before: (session) => copyClosure(session, remote, storePath, io, reporter) });
   return { exitCode };
 }
 

@@ -7,6 +7,7 @@ import { checkKeyName, parseAppList, parsePublicKey, readKeysFile, renderKeysFil
 import { resolveSshRequest } from "./dispatch.js";
 import { sshAccessError } from "./errors.js";
 import { appRepository, commitToDeploy, exportCommit, prepareRepository, pushSizeLimit, receivePack } from "./git-push.js";
+import { serveNixStore } from "./nix-store.js";
 
 /** Runs a command line through the program these commands belong to, in this process: its exit code. */
 export type RunCli = (argv: readonly string[], io: CliIO) => Promise<number>;
@@ -125,6 +126,10 @@ export function sshCommandCommand(runCli: RunCli): CliCommand {
       if (request.kind === "hop3") {
         appendAudit(home, { ...audit, argv: ["hop3", ...request.argv], outcome: "run" });
         return { data: {}, text: [], exitCode: await runCli(request.argv, { ...io, env }) };
+      }
+      if (request.kind === "nix-store-serve") {
+        appendAudit(home, { ...audit, argv: ["nix-store", "--serve", "--write"], outcome: "run" });
+        return { data: {}, text: [], exitCode: await serveNixStore(env) };
       }
       appendAudit(home, { ...audit, argv: ["git-receive-pack", request.app], outcome: "run" });
       const hop3Command = (await distribution()).operationContext().hop3Command;

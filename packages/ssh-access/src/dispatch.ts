@@ -2,8 +2,17 @@ import { isValidAppName } from "@hop3/core";
 import { sshAccessError } from "./errors.js";
 import { parseShellWords } from "./shell-words.js";
 
-/** What a command sent through a deploy key runs: a hop3 command, or the server side of `git push`. */
-export type SshRequest = { readonly kind: "hop3"; readonly argv: readonly string[] } | { readonly kind: "git-receive-pack"; readonly app: string };
+/**
+ * What a command sent through a deploy key runs: a hop3 command, the server side of `git push`, or
+ * the server side of `nix-copy-closure --to` (what `hop3 deploy --build-here` sends).
+ */
+export type SshRequest =
+  | { readonly kind: "hop3"; readonly argv: readonly string[] }
+  | { readonly kind: "git-receive-pack"; readonly app: string }
+  | { readonly kind: "nix-store-serve" };
+
+/** Exactly what nix-copy-closure --to (Nix's legacy ssh:// store) runs on the far side to import paths. */
+const NIX_STORE_SERVE = ["nix-store", "--serve", "--write"];
 
 /**
  * The hop3 commands a deploy key may run: the life of apps, and what tells the client about the
@@ -34,7 +43,7 @@ const ABOUT_THE_SERVER = new Set(["version", "--version", "-V", "help", "--help"
 /** Commands that take the app as an option (their positional is a directory on the server). */
 const APP_AS_OPTION = new Set(["deploy", "build", "plan", "validate"]);
 /** Options of those commands that take the next word as their value. */
-const VALUE_OPTIONS = new Set(["--builder", "--env"]);
+const VALUE_OPTIONS = new Set(["--builder", "--env", "--store-path"]);
 /** Commands whose second word is a verb (`config set APP`). */
 const VERBS: Readonly<Record<string, readonly string[]>> = { config: ["show", "get", "set", "unset"], domains: ["add", "remove"] };
 
@@ -54,6 +63,14 @@ export function resolveSshRequest(line: string, limits: readonly string[] | unde
     if (!isValidAppName(app)) throw sshAccessError("GIT_PUSH_REFUSED", `${JSON.stringify(rest[0])} is not an app name.`, { details: { repository: rest[0] } });
     checkApps(limits, [app]);
     return { kind: "git-receive-pack", app };
+  }
+  if (program === "nix-store") {
+    if (words.length !== NIX_STORE_SERVE.length || words.some((word, i) => word !== NIX_STORE_SERVE[i])) refuse(`only \`${NIX_STORE_SERVE.join(" ")}\` (nix-copy-closure --to) is run of nix-store`);
+    // Paths imported into the shared store can be any app's build, or stand in for another's: only a key that may deploy every app imports.
+    if (limits !== undefined) {
+      throw sshAccessError("SSH_KEY_NIX_STORE_DENIED", `This key is limited to ${limits.join(", ")}: it may not copy Nix store paths to the server.`, { details: { apps: limits } });
+    }
+    return { kind: "nix-store-serve" };
   }
   if (program !== "hop3") refuse(program === undefined ? "the command is empty" : `${JSON.stringify(program.slice(0, 40))} is not hop3`);
   const argv = rest.length === 0 ? ["--help"] : rest;

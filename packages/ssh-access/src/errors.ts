@@ -14,6 +14,10 @@ export const { catalog: sshAccessErrorCatalog, error: sshAccessError } = defineE
     title: "This deploy key may not act on that app",
     hint: "The key was added with --apps: it runs commands that name one of those apps only. An admin can widen it with `hop3 keys remove NAME` then `hop3 keys add NAME KEY --apps ...`.",
   },
+  SSH_KEY_NIX_STORE_DENIED: {
+    title: "This deploy key may not copy Nix store paths to the server",
+    hint: "Copying into the server's Nix store (`hop3 deploy --build-here`, nix-copy-closure) needs a key added without --apps: the store is shared by every app. Deploy from the app's directory instead (`hop3 deploy --remote NAME`, the server builds it), or have a key without --apps copy the path first.",
+  },
   SSH_KEY_INVALID: {
     title: "The public key is not one line of an OpenSSH public key",
     hint: "Give the `.pub` file (e.g. ~/.ssh/id_ed25519.pub) or its line `ssh-ed25519 AAAA... comment`: a key type, its base64 and an optional comment, with no options before it.",

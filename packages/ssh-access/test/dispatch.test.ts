@@ -26,6 +26,21 @@ describe("what a deploy key may run", () => {
     },
   );
 
+  it("imports Nix store paths (nix-copy-closure --to) for a key not limited to apps, with exactly those words", () => {
+    expect(resolveSshRequest("nix-store --serve --write", undefined)).toEqual({ kind: "nix-store-serve" });
+    for (const line of ["nix-store --serve", "nix-store --serve --write --option build-hook /tmp/x", "nix-store --import", "nix-store --delete /nix/store/x", "nix-store --serve --write;id", "nix-daemon --stdio"]) {
+      expect(codeOf(line), line).toBe("SSH_COMMAND_REFUSED");
+    }
+    expect(codeOf("nix-store --serve --write", ["web"])).toBe("SSH_KEY_NIX_STORE_DENIED");
+  });
+
+  it("lets a limited key deploy a store path to its own app only (the path must already be on the server)", () => {
+    const path = "/nix/store/0c0vm2iv6mx1cwh8sxh6kq5ybfhqqlgy-nix-web";
+    expect(codeOf(`hop3 deploy --store-path ${path} --app web`, ["web"])).toBe("run");
+    expect(codeOf(`hop3 deploy --store-path ${path} --app api`, ["web"])).toBe("SSH_KEY_APP_DENIED");
+    expect(codeOf(`hop3 deploy --store-path ${path}`, ["web"])).toBe("SSH_KEY_APP_DENIED");
+  });
+
   it("refuses a push to a repository that is not an app name", () => {
     expect(codeOf("git-receive-pack '../../etc'")).toBe("GIT_PUSH_REFUSED");
     expect(codeOf("git-receive-pack 'Web'")).toBe("GIT_PUSH_REFUSED");

@@ -43,6 +43,12 @@ export interface BuildContext extends AppOperationContext {
   readonly releaseId: string;
 }
 
+/** What `Builder.usePrebuilt` gets: a build context, and the store path built elsewhere. */
+export interface PrebuiltContext extends BuildContext {
+  /** As given (`hop3 deploy --store-path`): unchecked, the builder checks it. */
+  readonly storePath: string;
+}
+
 /** What `Builder.discard` gets: the app's directory, its user, and a runner as that user. */
 export type DiscardContext = AppOperationContext;
 
@@ -89,6 +95,13 @@ export interface Builder {
   preview?(context: AcceptContext): ArtifactPreview | Promise<ArtifactPreview>;
   /** Builds the app and describes how to run it. */
   build(context: BuildContext): Promise<BuildArtifact>;
+  /**
+   * Optional: describes a Nix store path built on another machine and copied to this server
+   * (`hop3 deploy --store-path`, what `--build-here` sends) as this builder's artifact, checked as
+   * its own build's output is, without building or evaluating anything of the app. A deploy of a
+   * store path goes to the first builder that has it.
+   */
+  usePrebuilt?(context: PrebuiltContext): Promise<BuildArtifact>;
   /**
    * Frees what the artifact holds (GC roots, images, build copies) when its release is no longer
    * needed: the app is destroyed, or the release fell out of the kept ones (HOP3_KEEP_RELEASES) and

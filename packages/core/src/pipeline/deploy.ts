@@ -2,6 +2,9 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Deployer } from "../contracts/deployer.js";
 import { testCrashPoint } from "../crash-points.js";
+import { normalizeConfig, type AppSource } from "../app.js";
+import { isValidAppName } from "../schemas/names.js";
+import { coreError } from "../error-codes.js";
 import { Hop3Error } from "../errors.js";
 import { appStateDir, newReleaseId } from "../home.js";
 import { readHop3Config } from "../hop3-config.js";
@@ -32,6 +35,13 @@ export interface DeployRequest {
   readonly builder?: string;
   /** Values to set for the app before it starts (`hop3 deploy --env K=V`), kept like `setEnv`. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A Nix store path built elsewhere and copied to this server (`hop3 deploy --store-path`, what
+   * `--build-here` sends): deployed as it is by the builder that takes store paths
+   * (`Builder.usePrebuilt`), nothing of the app evaluated or built. `dir` is then this path, no
+   * hop3.toml or Procfile is read (the package's runtime.json says how it runs), and `appName` is required.
+   */
+  readonly storePath?: string;
 }
 
 /** A release that went live. */
@@ -61,11 +71,11 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
   const { home, env } = distribution;
   const signal = signalOf(options);
   const steps = createSteps(options.onStep);
-  const app = distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName });
+  const app = request.storePath === undefined ? distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName }) : prebuiltApp(request.storePath, request.appName);
   const keep = keepReleasesSetting(env);
   const unlock = lockApp(home, app.name, "deploy", { create: true });
   try {
-    const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }) };
+    const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }), ...(request.storePath !== undefined && { storePath: request.storePath }) };
     const plan = await steps.run("plan", () => distribution.plan(app, planOptions), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) steps.note(warning);
     const limits = appLimits(app.config.limits, env);
@@ -203,6 +213,18 @@ async function restartOnItsDeployer(distribution: CoreDistribution, steps: Steps
 export function appLimits(requested: AppLimits, env: Readonly<Record<string, string | undefined>>): ResolvedLimits {
   const config = readHop3Config(env);
   return resolveLimits(requested, config.limits, config.maxLimits);
+}
+
+/**
+ * The app of a prebuilt store path: its name as given, and no configuration file read, neither from
+ * the path (not yet checked: the builder checks it) nor from an earlier source of the app.
+ */
+function prebuiltApp(storePath: string, appName: string | undefined): AppSource {
+  if (appName === undefined) {
+    throw coreError("STORE_PATH_APP_MISSING", `Deploying ${storePath} needs the app it is for.`, { details: { storePath } });
+  }
+  if (!isValidAppName(appName)) throw coreError("APP_NAME_INVALID", `"${appName}" is not a valid app name.`, { details: { name: appName } });
+  return { dir: storePath, name: appName, config: normalizeConfig({}, { entries: [] }) };
 }
 
 /** The user of an app that never ran, unless something of it still runs (then destroy removes it). */
