@@ -1,6 +1,6 @@
-import { chownSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, fchownSync, fchmodSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { isValidAppName, shellQuote, UsageError } from "@hop3/core";
+import { chownSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { isValidAppName, shellQuote, UsageError, writeFileAtomic } from "@hop3/core";
 import { sshAccessError } from "./errors.js";
 
 /** A deploy key: its name, the public key, and the apps it is limited to (none: every app). */
@@ -110,22 +110,7 @@ export function writeKeysFile(path: string, content: string, owner: { uid: numbe
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (owner) chownSync(dir, owner.uid, owner.gid);
-  const temporary = join(dir, `.tmp-${basename(path)}-${process.pid}`);
-  try {
-    const fd = openSync(temporary, "w", 0o600);
-    try {
-      fchmodSync(fd, 0o600);
-      if (owner) fchownSync(fd, owner.uid, owner.gid);
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomic(path, content, 0o600, owner);
 }
 
 /** Checks an `--apps` list: app names, at least one. */
