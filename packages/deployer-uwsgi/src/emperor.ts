@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, realpathSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import {
   withLockFile,
@@ -10,6 +10,7 @@ import {
   formatLastLines,
   isAlive,
   isValidAppName,
+  livePids,
   prepareCgroup,
   readHop3Config,
   readPid,
@@ -220,9 +221,44 @@ export async function stopEmperor(home: string, options: { timeoutMs?: number } 
     await waitUntil(() => !isAlive(pid), { timeoutMs: options.timeoutMs ?? 20_000 });
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
   }
+  await stopScheduledRuns(layout, options.timeoutMs ?? 20_000);
   rmSync(layout.pidFile, { force: true });
   rmSync(layout.statsSocket, { force: true });
   return pid !== undefined;
+}
+
+/**
+ * Stops what Hop3's schedule started and the emperor left running: uWSGI does not stop a `cron2`
+ * command when its vassal exits, so a `server maintain` under way would outlive `server stop`.
+ * Those processes are the ones still working in the emperor's folder (they inherit its cwd); they
+ * get SIGTERM (every write of theirs is atomic), then SIGKILL after the time limit.
+ */
+async function stopScheduledRuns(layout: EmperorLayout, timeoutMs: number): Promise<void> {
+  let folder: string;
+  try {
+    folder = realpathSync(layout.vassals); // /proc/<pid>/cwd holds the resolved path
+  } catch {
+    return; // no folder, no emperor ever ran here
+  }
+  const pids = livePids().filter((pid) => {
+    try {
+      return pid !== process.pid && readlinkSync(`/proc/${pid}/cwd`) === folder;
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  });
+  if (pids.length === 0) return;
+  for (const pid of pids) signal(pid, "SIGTERM");
+  await waitUntil(() => pids.every((pid) => !isAlive(pid)), { timeoutMs });
+  for (const pid of pids) if (isAlive(pid)) signal(pid, "SIGKILL");
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
 }
 
 /** Whether the emperor of a HOP3_HOME runs, and its pid. Starts nothing. */

@@ -47,6 +47,17 @@ describe("Hop3's schedule under the emperor", () => {
     await deployer.stopService!(context);
     expect(existsSync(join(emperorLayout(home).vassals, MAINTENANCE_VASSAL))).toBe(true);
   });
+
+  it("stops a run still going when the emperor stops (uWSGI itself leaves cron commands running)", async () => {
+    const started = join(home, "slow-started.txt");
+    const slowHop3 = join(home, "slow-hop3.sh");
+    writeFileSync(slowHop3, `#!/bin/sh\necho started > ${started}\nexec sleep 300\n`);
+    await deployer.startService!({ ...context, hop3Command: ["/bin/sh", slowHop3] });
+    await waitFor(() => existsSync(started), 70_000, "the slow run to start");
+    expect(processesUnder(home).some((line) => line.includes("sleep 300"))).toBe(true);
+    await stopEmperor(home);
+    expect(processesUnder(home)).toEqual([]);
+  }, 100_000);
 });
 
 afterAll(removeTempHomes);
