@@ -1,5 +1,6 @@
 import "reflect-metadata";
 import { container as rootContainer, Lifecycle, type DependencyContainer, type InjectionToken } from "tsyringe";
+import type { Addon } from "./contracts/addon.js";
 import type { Builder } from "./contracts/builder.js";
 import type { CliCommand } from "./contracts/cli-command.js";
 import type { Deployer } from "./contracts/deployer.js";
@@ -19,7 +20,7 @@ export type Constructor<T> = new (...args: any[]) => T;
 /** A contribution is given as a ready object or as an injectable class. */
 export type Contribution<T> = T | Constructor<T>;
 
-type Kind = "builder" | "toolchain" | "deployer" | "router" | "command" | "maintenance task";
+type Kind = "builder" | "toolchain" | "deployer" | "router" | "command" | "maintenance task" | "addon";
 
 const TOKEN: Record<Kind, symbol> = {
   builder: Hop3Tokens.Builder,
@@ -28,6 +29,7 @@ const TOKEN: Record<Kind, symbol> = {
   router: Hop3Tokens.RouterContribution,
   command: Hop3Tokens.CliCommand,
   "maintenance task": Hop3Tokens.MaintenanceTask,
+  addon: Hop3Tokens.Addon,
 };
 
 const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
@@ -37,6 +39,7 @@ const REQUIRED_METHODS: Record<Kind, readonly string[]> = {
   router: ["ensureRunning", "apply", "remove", "urlFor", "status", "stop"],
   command: ["run"],
   "maintenance task": ["run"],
+  addon: ["ensureRunning", "stop", "create", "attach", "detach", "destroy", "backup", "restore", "status"],
 };
 
 /** What a plugin's `register` receives: the only way to contribute to a distribution. */
@@ -49,6 +52,8 @@ export interface PluginRegistry {
   addCliCommand(command: Contribution<CliCommand>): void;
   /** Work Hop3's own schedule runs every minute (`hop3 server maintain`). */
   addMaintenanceTask(task: Contribution<MaintenanceTask>): void;
+  /** A kind of backing service apps attach to (PostgreSQL, Redis). */
+  addAddon(addon: Contribution<Addon>): void;
   /** Registers a shared service under a token, for other contributions to `@inject`. */
   provide<T>(token: InjectionToken<T>, value: T): void;
 }
@@ -115,6 +120,9 @@ export class Registry implements PluginRegistry {
   addMaintenanceTask(task: Contribution<MaintenanceTask>): void {
     this.#add("maintenance task", task);
   }
+  addAddon(addon: Contribution<Addon>): void {
+    this.#add("addon", addon);
+  }
   provide<T>(token: InjectionToken<T>, value: T): void {
     this.#container.register(token, { useValue: value });
   }
@@ -137,6 +145,9 @@ export class Registry implements PluginRegistry {
   }
   maintenanceTasks(): readonly MaintenanceTask[] {
     return this.#resolve<MaintenanceTask>("maintenance task");
+  }
+  addons(): readonly Addon[] {
+    return this.#resolve<Addon>("addon");
   }
   resolve<T>(token: InjectionToken<T>): T {
     return this.#container.resolve(token);

@@ -17,6 +17,7 @@ const StateStore: unique symbol = Symbol.for("hop3.StateStore");
 const HttpClient: unique symbol = Symbol.for("hop3.HttpClient");
 const Router: unique symbol = Symbol.for("hop3.Router");
 const AddonEnv: unique symbol = Symbol.for("hop3.AddonEnv");
+const Addon: unique symbol = Symbol.for("hop3.Addon");
 
 export const Hop3Tokens = Object.freeze({
   /** Contributions: every builder. */
@@ -31,6 +32,8 @@ export const Hop3Tokens = Object.freeze({
   CliCommand,
   /** Contributions: every task of Hop3's own schedule. */
   MaintenanceTask,
+  /** Contributions: every kind of addon (PostgreSQL, Redis). */
+  Addon,
   /** Service: runs programs (per operation: with its logger, signal and the distribution's env). */
   CommandRunner,
   /** Service: where progress goes (per operation: the one the caller gave). */
