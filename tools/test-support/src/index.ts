@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readlinkSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
 import { request, type IncomingHttpHeaders } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -106,7 +106,8 @@ export function testDeployContext(home: string, router: Router, overrides: Parti
  * Removes the system users Hop3 made for test homes (and a login user's sudoers drop-in): app users (`Hop3 app ...`, HOME
  * `<home>/apps/<app>/data`) and web users (`Hop3 web ...`, HOME `<home>`) whose HOP3_HOME no longer
  * exists, or lies in the temporary directory (where tests make theirs, and many leave them to be
- * looked at) with nothing running as the user. Tests make a home per file, and each home its own
+ * looked at) untouched for an hour, with nothing running as the user. The hour keeps the users of
+ * another test run going at the same time (idle between two steps) out of reach. Tests make a home per file, and each home its own
  * users: without this every run would leave some behind, and Debian has only 900 system user ids.
  * Run before and after the test run, when no test is running. Returns the names removed.
  */
@@ -124,7 +125,7 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
     if (!name || !gecos?.startsWith("Hop3 ") || !home) return [];
     const homeOfHop3 = gecos.startsWith("Hop3 app") ? home.replace(/\/apps\/[^/]+\/data$/, "") : home;
     if (!existsSync(homeOfHop3)) return [name];
-    return homeOfHop3.startsWith(temporary) && !runsAnything(Number(uid)) ? [name] : [];
+    return homeOfHop3.startsWith(temporary) && untouchedFor(homeOfHop3, STALE_AFTER_MS) && !runsAnything(Number(uid)) ? [name] : [];
   });
   // Web users last: an app user's group lists the web user as a member.
   stale.sort((a, b) => Number(a.includes("_web")) - Number(b.includes("_web")));
@@ -142,6 +143,16 @@ export function sweepStaleHop3Users(passwd = "/etc/passwd"): string[] {
     .filter((name) => /^(hop3|h3[0-9a-f]{6})[-_]/.test(name) && !users.has(name));
   for (const name of orphans) spawnSync("groupdel", [name], { stdio: "ignore" });
   return [...stale, ...orphans];
+}
+
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+function untouchedFor(dir: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(dir).mtimeMs > ms;
+  } catch {
+    return true; // gone meanwhile
+  }
 }
 
 /** Whether any live process has this real uid. */
