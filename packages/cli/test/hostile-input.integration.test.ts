@@ -196,11 +196,29 @@ const table: HostileCase[] = [
     id: "domain-conflict",
     what: "a domain another app answers to",
     command: () => ["domains", "add", "sentinel-static", SENTINEL_DOMAIN],
-    code: "ROUTE_HOST_CONFLICT",
+    code: "DOMAIN_TAKEN",
     check: async () => {
       expect(sentinelDomains("sentinel-static")).toEqual([]);
       expect((await get(SENTINEL_DOMAIN)).body).toContain("hello from nix-web");
     },
+  },
+  {
+    id: "domain-toml-taken",
+    what: "hop3.toml [domains] naming another app's domain",
+    files: { "hop3.toml": `[domains]\nlist = [${JSON.stringify(SENTINEL_DOMAIN)}]\n` },
+    command: deploy(),
+    code: "DOMAIN_TAKEN",
+    check: async () => {
+      expect(sentinelDomains("sentinel-web")).toEqual([SENTINEL_DOMAIN]);
+      expect((await get(SENTINEL_DOMAIN)).body).toContain("hello from nix-web");
+    },
+  },
+  {
+    id: "domain-toml-injection",
+    what: "hop3.toml [domains] with an nginx directive after a newline",
+    files: { "hop3.toml": `[domains]\nlist = [${JSON.stringify("a.test;\n    server_name evil.test")}]\n` },
+    command: deploy(),
+    code: "DOMAIN_INVALID",
   },
   // Values: accepted, and received byte for byte
   { id: "env-newline", what: "deploy --env with a newline", command: deploy("--env", "MSG=line one\nline two"), code: 0, check: (c) => shownMsg(c.app, "line one\nline two") },

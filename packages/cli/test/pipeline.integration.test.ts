@@ -1,6 +1,6 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nixPlugin } from "@hop3/builder-nix";
 import { createDistribution, findAppUser, Hop3Error, type Distribution, type StepEvent } from "@hop3/core";
@@ -110,6 +110,38 @@ describe.sequential("the pipeline through core's API", () => {
     expect((await hop3.start("pipe")).state).toBe("running");
     expect(await page()).toBe("release v1\n");
   });
+
+  it("routes hop3.toml [domains] once the release is live, keeps names added by hand unless the policy overrides, and refuses another app's name", async () => {
+    const withDomains = (domains: string) => writeFileSync(join(source, "hop3.toml"), `[run]\nstart-timeout = 4\n\n${domains}`);
+    withDomains('[domains]\nlist = ["shop.example.org"]\n');
+    await hop3.deploy({ dir: release("v1") });
+    expect(hop3.domains("pipe")).toEqual(["shop.example.org"]);
+    expect(await page("shop.example.org")).toBe("release v1\n");
+
+    await hop3.addDomains("pipe", ["by-hand.example.org"]);
+    withDomains('[domains]\nlist = ["new.example.org"]\n');
+    await hop3.deploy({ dir: release("v1") });
+    expect(hop3.domains("pipe")).toEqual(["by-hand.example.org", "new.example.org"]);
+    expect(await page("new.example.org")).toBe("release v1\n");
+    expect((await httpGet(port, "shop.example.org")).status).toBe(404);
+
+    // Another app's hop3.toml cannot take the name: refused before its build, nothing of it left.
+    const thief = join(mkdtempSync(join(tmpdir(), "hop3-pipeline-thief-")), "thief");
+    cpSync(source, thief, { recursive: true });
+    const refused = await caught(() => hop3.deploy({ dir: thief }));
+    expect(refused).toMatchObject({ code: "DOMAIN_TAKEN", details: { app: "thief", host: "new.example.org", otherApp: "pipe" } });
+    expect(existsSync(join(home, "apps", "thief"))).toBe(false);
+    expect(await page("new.example.org")).toBe("release v1\n");
+    rmSync(dirname(thief), { recursive: true, force: true });
+
+    withDomains('[domains]\nlist = ["new.example.org"]\n_policy = "override"\n');
+    await hop3.deploy({ dir: release("v1") });
+    expect(hop3.domains("pipe")).toEqual(["new.example.org"]);
+    withDomains("");
+    await hop3.deploy({ dir: release("v1") });
+    expect(hop3.domains("pipe")).toEqual([]);
+    expect((await httpGet(port, "new.example.org")).status).toBe(404);
+  }, 90_000);
 
   it("sets values and domains for the app, then destroys it: processes, route, state and user", async () => {
     expect(hop3.setEnv("pipe", { GREETING: "hi" })).toEqual({ GREETING: "hi" });

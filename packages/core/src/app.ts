@@ -11,6 +11,7 @@ import { checkEnvReferences, type EnvReference } from "./env-references.js";
 import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
 import { isValidAppName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
+import { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
 import { Hop3Error } from "./errors.js";
 import { readAppFile } from "./host/confine.js";
 import { toLimits, type AppLimits } from "./host/limits.js";
@@ -57,6 +58,8 @@ export interface AppConfig {
   readonly containerPort?: { readonly port: number; readonly source: ContainerPortSource };
   /** hop3.toml `[[volumes]]`: directories kept across deploys, linked at their target in every release. */
   readonly volumes: readonly AppVolume[];
+  /** hop3.toml `[domains]`: host names the app declares, routed (and given certificates) once a release with them is live. */
+  readonly domains?: DeclaredDomains;
   /** What hop3.toml holds that this Hop3 recognizes and keeps but does not act on; each is also a warning. */
   readonly notActedOn: readonly NotActedOn[];
   /** Raw sections, both dialects, for the plugin that reads them (`nix`, `docker`...). */
@@ -193,6 +196,8 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   const containerPort = containerPortOf(toml, contradiction);
   const limits = limitsOf(toml, contradiction);
 
+  const domains = declaredDomainsOf(toml, files, hop3TomlText);
+
   const workers = { ...procfileWorkers, ...tomlWorkers };
   if (workers.static !== undefined) checkStaticWorker(workers.static, files);
 
@@ -219,10 +224,29 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     limits,
     ...(containerPort && { containerPort }),
     volumes: toAppVolumes(toml.volumes),
+    ...(domains && { domains }),
     notActedOn,
     toml,
     warnings,
   };
+}
+
+/** hop3.toml `[domains]`, each name checked as `hop3 domains add` checks it (DOMAIN_INVALID, with the file and line). */
+function declaredDomainsOf(toml: Hop3Toml, files: AppConfig["files"], hop3TomlText: string | undefined): DeclaredDomains | undefined {
+  if (toml.domains === undefined) return undefined;
+  const list = [...new Set(toml.domains.list)];
+  const file = files.hop3Toml ?? "hop3.toml";
+  const line = hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, ["domains", "list"]);
+  if (list.length > MAX_DOMAINS) throw coreError("DOMAIN_INVALID", `${where(file, line)}: [domains] lists ${list.length} names; at most ${MAX_DOMAINS} are allowed.`, { details: { file, line } });
+  for (const host of list) {
+    try {
+      checkDomain("this app", host);
+    } catch (error) {
+      throw coreError("DOMAIN_INVALID", `${where(file, line)}: [domains] ${(error as Error).message}`, { details: { file, line, host } });
+    }
+  }
+  // The schema admits only the two policies.
+  return { list, policy: (toml.domains._policy ?? "keep-existing") as DeclaredDomains["policy"] };
 }
 
 /** `[run] start`; upstream joins a list of commands with `&&`. */

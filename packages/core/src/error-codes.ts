@@ -261,6 +261,10 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "A host name cannot be a domain of the app",
     hint: "Give lowercase host names such as blog.example.org: labels of a-z, 0-9 and '-' separated by dots, not under .localhost.",
   },
+  DOMAIN_TAKEN: {
+    title: "Another app has this domain",
+    hint: "A host name routes to one app. Remove it from the other app first (`hop3 domains remove OTHER HOST`, or its hop3.toml [domains]), then deploy or add it again.",
+  },
   RELEASE_NOT_FOUND: {
     title: "No release to roll back to",
     hint: "Run `hop3 releases NAME` for the app's kept releases: only one that once ran (live or superseded) can be started again. Raise HOP3_KEEP_RELEASES to keep more of them.",

@@ -15,7 +15,7 @@ export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type He
 export { lockApp } from "./pipeline/lock.js";
 export { replaceAppSource } from "./pipeline/app-source.js";
 export { checkEnvKey } from "./pipeline/config.js";
-export { checkDomain, MAX_DOMAINS } from "./pipeline/domains.js";
+export { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
 export { tailLines, LogFollower } from "./pipeline/worker-logs.js";
 export { limitsText, readableSize } from "./pipeline/limits-text.js";
 export { volumesDir, volumePath, type VolumeStatus } from "./pipeline/volumes.js";

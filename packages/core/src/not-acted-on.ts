@@ -43,7 +43,6 @@ export function findNotActedOn(toml: Hop3Toml): NotActedOn[] {
   const sections: ReadonlyArray<readonly [keyof Hop3Toml, string, string]> = [
     ["test", "[test]", "it describes upstream's test harness"],
     ["admin", "[admin]", "no administrator account is created; create it in a before-run command"],
-    ["domains", "[domains]", "host names are not taken from hop3.toml"],
     ["backup", "[backup]", "this Hop3 makes no backups"],
     ["static", "[static]", "URL paths are not mapped to directories; use a `static` worker to serve one"],
     ["ports", "[[ports]]", "host ports are not opened"],

@@ -55,7 +55,7 @@ const hop3Dialect: SectionCase[] = [
   { section: "[test]", toml: lines("[test]", 'priority = "P1"', 'tier = "fast"', 'author = "me"', 'targets = ["docker"]', 'covers = ["x"]', "expects-failure = false", "[[test.validations]]", 'path = "/"', "status = 200", 'contains = "ok"', "status-in = [200, 202]"), warns: "[test]" },
   { section: "[admin]", toml: lines("[admin]", 'username = "admin"', 'email = "a@b.c"', 'password = { generate = "password", length = 20 }'), warns: "[admin]" },
   { section: "[[volumes]]", toml: lines("[[volumes]]", 'name = "store"', 'target = "data/store"', 'type = "persist"', 'mode = "0700"', "backup = { include = false }"), warns: "[[volumes]] mode, backup" },
-  { section: "[domains]", toml: lines("[domains]", 'list = ["example.org"]', '_policy = "override"'), warns: "[domains]" },
+  { section: "[domains]", toml: lines("[domains]", 'list = ["example.org"]', '_policy = "override"') },
   { section: "[backup]", toml: lines("[backup]", 'paths = ["data"]', 'exclude = ["*.tmp"]'), warns: "[backup]" },
   { section: "[static]", toml: lines("[static]", '"/media" = "media"'), warns: "[static]" },
   { section: "[[ports]]", toml: lines("[[ports]]", "number = 1935", 'protocol = "tcp"', 'name = "rtmp"', 'source = "10.0.0.0/8"'), warns: "[[ports]]" },

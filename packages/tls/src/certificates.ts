@@ -3,7 +3,7 @@ import { Hop3Error, isLocalHostName, prepareTlsDirs, tlsLayout, type Distributio
 import { issueAcmeCertificate } from "./acme.js";
 import { issueLocalCertificate, signedByLocalCa } from "./local-ca.js";
 import type { TlsSettings } from "./options.js";
-import { describeCertificate, installCertificate, installedLeaf, readState, writeState, type CertificateSource, type CertificateState } from "./store.js";
+import { describeCertificate, installCertificate, installedLeaf, readState, removeCertificatesExcept, writeState, type CertificateSource, type CertificateState } from "./store.js";
 
 const DAY = 86_400_000;
 /** Renewal starts this long before expiry, or at a third of the lifetime left for shorter-lived certificates. */
@@ -48,6 +48,15 @@ export function certificateReports(distribution: Distribution, app?: string, now
   });
 }
 
+/**
+ * Removes the certificates of names no app has anymore. Skipped while an app's record cannot be
+ * read: its names are unknown, and its certificates must not go.
+ */
+function removeCertificatesOfNoApp(distribution: Distribution): string[] {
+  if (distribution.apps().some((app) => "corrupt" in app)) return [];
+  return removeCertificatesExcept(distribution.home, new Set(appHosts(distribution).map(({ host }) => host)));
+}
+
 /** Renewal is due 30 days before expiry, or at a third of the lifetime left when that is shorter. */
 export function renewalDue(notBefore: Date, notAfter: Date, now: Date): boolean {
   const lifetime = notAfter.getTime() - notBefore.getTime();
@@ -65,6 +74,8 @@ export interface RenewOutcome {
   readonly failed: readonly { readonly app: string; readonly host: string; readonly code: string; readonly message: string; readonly nextAttemptAt: string }[];
   /** Not due yet, or waiting for the backoff after a failure. */
   readonly unchanged: readonly { readonly app: string; readonly host: string; readonly reason: string }[];
+  /** Names no app has anymore, whose key and certificate were removed (a run over every app only). */
+  readonly removed: readonly string[];
   /** Apps whose nginx configuration changed (the router reloads only for these). */
   readonly reloaded: readonly string[];
 }
@@ -135,9 +146,10 @@ export async function renewCertificates(distribution: Distribution, settings: Tl
       failed.push({ app, host, code: error.code, message: error.message, nextAttemptAt });
     }
   }
-  const router = issued.length > 0 ? distribution.router() : undefined;
+  const removed = options.app === undefined && options.hosts === undefined ? removeCertificatesOfNoApp(distribution) : [];
+  const router = issued.length > 0 || removed.length > 0 ? distribution.router() : undefined;
   const reloaded = router?.refreshCertificates ? await router.refreshCertificates(distribution.operationContext()) : [];
-  return { issued, failed, unchanged, reloaded };
+  return { issued, failed, unchanged, removed, reloaded };
 }
 
 /**

@@ -45,6 +45,7 @@ export function certsCommands(options: TlsOptions | undefined): readonly CliComm
         const text = [
           ...outcome.issued.map((i) => `${i.host}: issued (${i.source === "local" ? "local CA" : "ACME"}), valid until ${i.notAfter}`),
           ...outcome.failed.map((f) => `${f.host}: error[${f.code}]: ${f.message} (next try at ${f.nextAttemptAt})`),
+          ...outcome.removed.map((host) => `${host}: certificate removed (no app has this name anymore)`),
           ...(outcome.reloaded.length > 0 ? [`nginx now serves the new certificates of: ${outcome.reloaded.join(", ")}`] : []),
         ];
         return { data: outcome, text: text.length > 0 ? text : ["nothing to do: every certificate is valid"], exitCode: outcome.failed.length > 0 ? 1 : 0 };

@@ -16,6 +16,7 @@ export function renewalTask(options: TlsOptions | undefined): MaintenanceTask {
       return [
         ...outcome.issued.map((i) => `${i.host}: certificate ${i.source === "local" ? "from the local CA" : "from the ACME CA"}, valid until ${i.notAfter}`),
         ...outcome.failed.map((f) => `${f.host}: error[${f.code}]: ${f.message} (next try at ${f.nextAttemptAt})`),
+        ...outcome.removed.map((host) => `${host}: certificate removed (no app has this name anymore)`),
         ...(outcome.reloaded.length > 0 ? [`nginx now serves the new certificates of: ${outcome.reloaded.join(", ")}`] : []),
       ];
     },

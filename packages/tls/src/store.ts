@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import { certificateFiles, ensureDir, runsAsRoot, writeFileAtomic, writeJsonAtomic } from "@hop3/core";
+import { certificateFiles, ensureDir, runsAsRoot, tlsLayout, writeFileAtomic, writeJsonAtomic } from "@hop3/core";
 import { z } from "zod";
 import { tlsError } from "./errors.js";
 
@@ -65,6 +65,22 @@ export function installCertificate(home: string, host: string, certPem: string, 
   ensureHostDir(files.dir);
   writeFileAtomic(files.served, `${keyPem.trim()}\n${certPem.trim()}\n`, 0o600);
   writeFileAtomic(files.cert, `${certPem.trim()}\n`, 0o600);
+}
+
+/**
+ * Removes the key, certificate and state of every host name not in `keep` (a domain removed from
+ * its app, an app destroyed): a private key is kept only while it serves. Returns the names removed.
+ */
+export function removeCertificatesExcept(home: string, keep: ReadonlySet<string>): string[] {
+  let hosts: string[];
+  try {
+    hosts = readdirSync(tlsLayout(home).certs);
+  } catch {
+    return [];
+  }
+  const removed = hosts.filter((host) => !keep.has(host));
+  for (const host of removed) rmSync(certificateFiles(home, host).dir, { recursive: true, force: true });
+  return removed;
 }
 
 /** The validity and issuer of a PEM certificate, as state.json records them. */

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCli, memoryIO } from "@hop3/cli-kit";
@@ -90,5 +90,24 @@ describe("hop3 certs", () => {
     expect(out).toContain(`Hop3's local CA: ${join(root, "home", "tls", "ca", "ca.pem")}`);
     expect(out).toContain("update-ca-certificates");
     expect(out).toMatch(/SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+  });
+
+  it("removes the key and certificate of a name no app has anymore, but none while an app's record cannot be read", async () => {
+    const home = join(root, "home");
+    const certDir = (host: string) => join(home, "tls", "certs", host);
+    writeAppRecord(home, { name: "docs", source: join(root, "site"), appEnv: {}, userEnv: {}, scale: {}, domains: [] });
+    await dist.router().apply({ app: "docs", hosts: ["docs.localhost"], upstreams: [], staticDir: join(root, "site") }, dist.operationContext());
+    mkdirSync(join(home, "apps", "broken"), { recursive: true });
+    writeFileSync(join(home, "apps", "broken", "app.json"), "{ not json");
+    expect((await hop3("certs", "renew")).out).not.toContain("removed");
+    expect(existsSync(certDir("docs.example.com"))).toBe(true);
+
+    rmSync(join(home, "apps", "broken"), { recursive: true });
+    const { code, out } = await hop3("certs", "renew");
+    expect(code).toBe(0);
+    expect(out).toContain("docs.example.com: certificate removed (no app has this name anymore)");
+    expect(existsSync(certDir("docs.example.com"))).toBe(false);
+    expect(existsSync(join(certDir("docs.localhost"), "served.pem"))).toBe(true);
+    expect((await httpGet(httpPort, "docs.localhost")).status).toBe(200);
   });
 });

@@ -23,6 +23,8 @@ export interface AppRecord {
   readonly userEnv: Readonly<Record<string, string>>;
   readonly scale: Readonly<Record<string, number>>;
   readonly domains: readonly string[];
+  /** Those of `domains` the live release's hop3.toml `[domains]` declared (the others were added by hand). */
+  readonly declaredDomains?: readonly string[];
   /** Id of the live release, when one is. */
   readonly liveRelease?: string;
   /** Seconds a new release may take to answer (hop3.toml [run] start-timeout). */
@@ -64,6 +66,7 @@ export const AppRecordSchema: z.ZodType<AppRecord> = z.object({
   userEnv: StringMapSchema,
   scale: z.record(z.string(), z.number().int().min(0)),
   domains: z.array(z.string()),
+  declaredDomains: z.array(z.string()).optional(),
   liveRelease: z.string().optional(),
   startTimeoutSeconds: z.number().positive().optional(),
   healthcheck: HealthcheckStateSchema.optional(),

@@ -14,6 +14,7 @@ import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
 import { silentLogger } from "../logger.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import { settleAppEnv } from "./app-env.js";
+import { checkDomainsFree, domainsAfterDeploy } from "./domains.js";
 import { readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
@@ -78,6 +79,8 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }), ...(request.storePath !== undefined && { storePath: request.storePath }) };
     const plan = await steps.run("plan", () => distribution.plan(app, planOptions), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) steps.note(warning);
+    // Before the build: a name another app has would fail the deploy only after it.
+    if (app.config.domains) checkDomainsFree(home, app.name, app.config.domains.list);
     const limits = appLimits(app.config.limits, env);
     for (const note of limits.notes) steps.note(note);
     // The operation's clock (a service a distribution or a test may swap) dates the release.
@@ -94,7 +97,8 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       appEnv: appEnv.env,
       userEnv: { ...previous?.userEnv, ...request.env },
       scale: previous?.scale ?? {},
-      domains: previous?.domains ?? [],
+      domains: domainsAfterDeploy(previous, app.config.domains),
+      ...(app.config.domains && { declaredDomains: app.config.domains.list }),
       ...(previous?.liveRelease && { liveRelease: previous.liveRelease }),
       ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
       ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
@@ -138,7 +142,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       const failure = Hop3Error.is(error) ? { code: error.code, message: error.message } : { code: "INTERNAL", message: String((error as Error)?.message ?? error) };
       // Bookkeeping that fails too (a full disk) must not hide the error.
       noting(steps, () => writeRelease(home, { ...release, status: "failed", error: failure }));
-      noting(steps, () => writeAppRecord(home, record));
+      noting(steps, () => writeAppRecord(home, withPreviousDomains(record, previous)));
       const explained = await withLastLogLines(error, deployer, distribution, app.name, signal);
       if (previous?.liveRelease) await restartOnItsDeployer(distribution, steps, signal, previous, deployer);
       throw explained;
@@ -250,6 +254,12 @@ async function withLastLogLines(error: unknown, deployer: Deployer, distribution
   if (lines.length === 0) return error;
   const message = `${error.message}\nLast log lines:\n${lines.map((line) => `  ${line}`).join("\n")}`;
   return new Hop3Error({ code: error.code, message, hint: error.hint, cause: error.cause, details: { ...error.details, lastLines: lines } });
+}
+
+/** The record of a failed deploy keeps the domains of the release that still serves. */
+function withPreviousDomains(record: AppRecordDraft, previous: AppRecord | undefined): AppRecordDraft {
+  const { declaredDomains: _declared, ...rest } = record;
+  return { ...rest, domains: previous?.domains ?? [], ...(previous?.declaredDomains && { declaredDomains: previous.declaredDomains }) };
 }
 
 function noting(steps: Steps, write: () => void): void {

@@ -1,6 +1,6 @@
+import { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "../domain-names.js";
 import { coreError } from "../error-codes.js";
-import { isValidHostName } from "../schemas/names.js";
-import { requireAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
+import { listAppRecords, requireAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { createSteps, type Steps } from "./events.js";
@@ -8,26 +8,39 @@ import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { listReleases } from "./releases.js";
 
-/** At most this many domains per app: each is a server_name nginx matches on every request. */
-export const MAX_DOMAINS = 100;
-
-/**
- * A domain as nginx will see it: lowercase RFC 1123 labels, not `localhost` nor under it (the
- * `<app>.localhost` names belong to Hop3's apps). Raises DOMAIN_INVALID naming the problem.
- */
-export function checkDomain(app: string, host: string): string {
-  const fail = (why: string) => coreError("DOMAIN_INVALID", `${JSON.stringify(host)} cannot be a domain of ${app}: ${why}.`, { details: { app, host } });
-  if (host !== host.toLowerCase() && isValidHostName(host.toLowerCase())) throw fail(`write it in lowercase (${host.toLowerCase()})`);
-  if (!isValidHostName(host)) throw fail("a host name is dot-separated labels of a-z, 0-9 and '-', each 1 to 63 characters, not starting or ending with '-', 253 characters in all");
-  if (host === "localhost" || host.endsWith(".localhost")) throw fail("names under .localhost are the ones Hop3 gives its apps (<app>.localhost)");
-  return host;
-}
-
 /** The app's domains after a change, and whether they were routed at once (the app runs) or apply at its next start. */
 export interface DomainsOutcome {
   readonly app: string;
   readonly domains: readonly string[];
   readonly routed: boolean;
+}
+
+/**
+ * Refuses host names another app has (in its record, routed or not: a stopped app keeps its
+ * names), with DOMAIN_TAKEN naming the other app. An app's hop3.toml is the app's own, and must not
+ * take a name from under another app.
+ */
+export function checkDomainsFree(home: string, app: string, hosts: readonly string[]): void {
+  for (const other of listAppRecords(home)) {
+    if (other.name === app || "corrupt" in other) continue;
+    const taken = hosts.find((host) => other.domains.includes(host));
+    if (taken !== undefined) {
+      throw coreError("DOMAIN_TAKEN", `The domain "${taken}" cannot be given to ${app}: app "${other.name}" has it.`, { details: { app, host: taken, otherApp: other.name } });
+    }
+  }
+}
+
+/**
+ * The app's domains once a release with these declared ones is live. Names the previous hop3.toml
+ * declared and this one does not are removed; those added by hand stay unless the policy is
+ * `override`.
+ */
+export function domainsAfterDeploy(previous: Pick<AppRecord, "domains" | "declaredDomains"> | undefined, declared: DeclaredDomains | undefined): readonly string[] {
+  const list = declared?.list ?? [];
+  if (declared?.policy === "override") return [...list];
+  const previouslyDeclared = new Set(previous?.declaredDomains ?? []);
+  const byHand = (previous?.domains ?? []).filter((host) => !previouslyDeclared.has(host));
+  return [...new Set([...byHand, ...list])];
 }
 
 /** The host names the app answers to besides `<app>.localhost`. */
@@ -41,6 +54,7 @@ export function appDomains(distribution: CoreDistribution, app: string): readonl
  */
 export async function changeDomains(distribution: CoreDistribution, app: string, change: "add" | "remove", hosts: readonly string[], options: PipelineOptions = {}): Promise<DomainsOutcome> {
   const checked = hosts.map((host) => checkDomain(app, host));
+  if (change === "add") checkDomainsFree(distribution.home, app, checked);
   const unlock = lockApp(distribution.home, app, `domains ${change}`);
   try {
     const record = requireAppRecord(distribution.home, app);

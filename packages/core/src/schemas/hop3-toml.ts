@@ -312,9 +312,9 @@ export const VolumeEntry = section(
 export const DomainsSection = section(
   {
     list: Strings,
-    _policy: Type.Optional(oneOf(["keep-existing", "override"])),
+    _policy: Type.Optional(oneOf(["keep-existing", "override"], "keep-existing (the default): names added with `hop3 domains add` stay; override: the app has exactly this list.")),
   },
-  "Host names of the app (recognized, not acted on: use `hop3 domains`-style configuration of this Hop3).",
+  "Host names of the app, routed and given certificates once the release is live.",
 );
 
 export const BackupSection = section(
