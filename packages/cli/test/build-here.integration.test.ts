@@ -1,13 +1,10 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lookupUser, sshLoginOf, type SshLogin } from "@hop3/core";
-import { describeInstall, gatherFacts, machineProbes, planSetup, runSetup } from "@hop3/server-setup";
 import { auditLogFile } from "@hop3/ssh-access";
-import { makeKey, startSshd, type TestKey, type TestSshd } from "@hop3/test-support/sshd";
+import type { TestKey } from "@hop3/test-support/sshd";
+import { hop3FromSource, startKeysServer, type KeysServer, type Ran } from "./keys-server.js";
 import { freePort, hop3, httpGet } from "./run-hop3.js";
 
 // hop3 deploy --build-here against a real sshd, through deploy keys: nix-build on the "developer
@@ -17,39 +14,20 @@ import { freePort, hop3, httpGet } from "./run-hop3.js";
 // sends nothing, but the protocol still runs end to end (the forced command, the audit log, the
 // refusal of a limited key). The server side is setup's login user with its own HOP3_HOME.
 const fixtures = resolve(import.meta.dirname, "../../../test-fixtures/apps");
-const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "hop3-buildhere-"));
 chmodSync(root, 0o711); // the login user passes to its home under HOP3_HOME
 const home = join(root, "home");
-const developer = join(root, "developer");
 let env: Record<string, string> = {};
 let port = 0;
-let sshd: TestSshd;
-let login: SshLogin;
-let admin: TestKey;
-let limited: TestKey;
-let keepAlive: ChildProcess | undefined;
+let server: KeysServer;
 const run = (...args: string[]) => hop3(args, env);
-
-interface Ran {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runProgram(file: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Ran> {
-  return new Promise((done) => {
-    execFile(file, [...args], { cwd: options.cwd, env: { ...process.env, HOME: developer, ...options.env }, timeout: 180_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** The developer's hop3 as `npx @hop3/cli` runs it: its own config, ssh reading the given ssh_config only. */
 function client(key: TestKey, ...args: string[]): Promise<Ran> {
-  const config = join(developer, `ssh_config-${key === admin ? "admin" : "limited"}`);
+  const { developer } = server;
+  const config = join(developer, `ssh_config-${key === server.admin ? "admin" : "limited"}`);
   writeFileSync(config, ["Host *", `  IdentityFile ${key.privateKey}`, "  IdentitiesOnly yes", `  UserKnownHostsFile ${join(developer, "known_hosts")}`, "  GlobalKnownHostsFile /dev/null", ""].join("\n"));
-  return runProgram(process.execPath, ["--import", import.meta.resolve("tsx"), "--conditions=@hop3/source", bin, ...args], {
+  return server.runProgram(hop3FromSource()[0]!, hop3FromSource().slice(1).concat(args), {
     env: { XDG_CONFIG_HOME: join(developer, "config"), HOP3_SSH_CONFIG: config, HOP3_HOME: join(developer, "not-a-server"), SSH_CONNECTION: "", NO_COLOR: "1", NIX_CONFIG: "substituters =\n" },
   });
 }
@@ -68,46 +46,24 @@ function appSaying(name: string, greeting: string): string {
 beforeAll(async () => {
   port = await freePort();
   env = { HOP3_HOME: home, HOP3_HTTP_PORT: String(port), NIX_CONFIG: "substituters =\n" };
-  login = sshLoginOf({ home, env });
-  // What `hop3 setup` does for deploy keys, with this checkout's hop3 as the install.
-  const described = describeInstall([process.execPath, "--import", import.meta.resolve("tsx"), "--conditions=@hop3/source", bin], env);
-  const install = { ...described, settings: { ...described.settings, NIX_CONFIG: env.NIX_CONFIG! } };
-  const facts = await gatherFacts(machineProbes(process.env), { packages: [], programs: [], deployUser: "root", install });
-  const plan = planSetup([], facts, { without: [], with: [] }, install);
-  const steps = plan.steps.filter((step) => step.component === "ssh-login");
-  const report = await runSetup({ ...plan, steps, checks: [] }, { run: (await import("@hop3/core")).runCommand, hasProgram: () => true, env: process.env, signal: new AbortController().signal, step: (_name, action) => action({ info() {}, warn() {}, debug() {}, output() {} }) });
-  expect(report.status, JSON.stringify(report.steps)).toBe("changed");
-  // The global sweep of another test run removes idle test users of temporary homes: this one runs something until the end.
-  const user = lookupUser(login.user)!;
-  keepAlive = spawn("sleep", ["3600"], { uid: user.uid, gid: user.gid, stdio: "ignore" });
-
-  sshd = await startSshd({ dir: join(root, "sshd"), extraConfig: [`Match User ${login.user}`, `  AuthorizedKeysFile ${login.keysFile}`] });
-  mkdirSync(developer, { recursive: true });
-  admin = makeKey(developer, "admin");
-  limited = makeKey(developer, "limited");
-  writeFileSync(join(developer, "known_hosts"), `${sshd.knownHostsLine}\n`);
-  expect((await run("keys", "add", "admin", admin.publicKey)).code).toBe(0);
-  expect((await run("keys", "add", "ci-web", limited.publicLine, "--apps", "web")).code).toBe(0);
+  server = await startKeysServer(root, env, { name: "ci-web", apps: "web" });
   for (const [key, name] of [
-    [admin, "prod"],
-    [limited, "ci"],
+    [server.admin, "prod"],
+    [server.limited, "ci"],
   ] as const) {
-    const added = await client(key, "remote", "add", name, `ssh://${login.user}@127.0.0.1:${sshd.port}`);
+    const added = await client(key, "remote", "add", name, `ssh://${server.login.user}@127.0.0.1:${server.sshd.port}`);
     expect(added.code, added.stderr).toBe(0);
   }
 }, 240_000);
 
 afterAll(async () => {
-  sshd?.stop();
-  await run("server", "stop");
-  rmSync(login.sudoersFile, { force: true });
-  keepAlive?.kill();
+  await server?.stop();
 });
 
 describe.sequential("hop3 deploy --build-here, through a real sshd", () => {
   it("builds here, copies the closure through an unlimited deploy key, and the server deploys the store path without evaluating hop3.nix", async () => {
     const app = appSaying("here", "hello from here");
-    const deployed = await client(admin, "deploy", app, "--app", "web", "--remote", "prod", "--build-here");
+    const deployed = await client(server.admin, "deploy", app, "--app", "web", "--remote", "prod", "--build-here");
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(deployed.stderr).toMatch(/build here with nix: done .*\/nix\/store\/[0-9a-z]{32}-nix-web/);
     expect(deployed.stderr).toMatch(/copy to prod: done/);
@@ -125,7 +81,7 @@ describe.sequential("hop3 deploy --build-here, through a real sshd", () => {
   it("refuses the copy to a key limited to apps, even its own app: nothing is deployed", async () => {
     const before = (await run("releases", "web", "--json")).json<unknown[]>().length;
     const app = appSaying("limited", "hello from a limited key");
-    const refused = await client(limited, "deploy", app, "--app", "web", "--remote", "ci", "--build-here");
+    const refused = await client(server.limited, "deploy", app, "--app", "web", "--remote", "ci", "--build-here");
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("error[BUILD_HERE_COPY_FAILED]");
     expect(refused.stderr).toContain("SSH_KEY_NIX_STORE_DENIED");
@@ -137,10 +93,10 @@ describe.sequential("hop3 deploy --build-here, through a real sshd", () => {
 
   it("lets a limited key deploy a store path to its app once it is on the server (copied by someone trusted)", async () => {
     const location = (await run("releases", "web", "--json")).json<Array<{ artifact: { location: string } }>>()[0]!.artifact.location;
-    const deployed = await client(limited, "deploy", "--store-path", location, "--app", "web", "--remote", "ci");
+    const deployed = await client(server.limited, "deploy", "--store-path", location, "--app", "web", "--remote", "ci");
     expect(deployed.code, deployed.stderr).toBe(0);
     expect((await httpGet(port, "web.localhost")).body).toContain("hello from here");
-    const other = await client(limited, "deploy", "--store-path", location, "--app", "other", "--remote", "ci");
+    const other = await client(server.limited, "deploy", "--store-path", location, "--app", "other", "--remote", "ci");
     expect(other.stderr).toContain("SSH_KEY_APP_DENIED");
   }, 240_000);
 
@@ -156,7 +112,7 @@ describe.sequential("hop3 deploy --build-here, through a real sshd", () => {
     const plain = join(root, "plain");
     mkdirSync(join(plain, "bin"), { recursive: true });
     writeFileSync(join(plain, "bin", "hello"), "#!/bin/sh\necho hello\n");
-    const added = await runProgram("nix-store", ["--add", plain]);
+    const added = await server.runProgram("nix-store", ["--add", plain]);
     expect(added.code, added.stderr).toBe(0);
     const noRuntime = await run("deploy", "--store-path", added.stdout.trim(), "--app", "web");
     expect(noRuntime.code).not.toBe(0);
