@@ -2,9 +2,11 @@ import { createRequire } from "node:module";
 import { definePlugin, type Hop3Plugin } from "@hop3/core";
 import { createRedisAddon } from "./addon.js";
 import { PACKAGE_NAME, type RedisAddonOptions } from "./options.js";
+import { supervisionTask } from "./supervise.js";
 
 /**
- * The @hop3/addon-redis plugin: registers the Redis addon. Options are validated at once.
+ * The @hop3/addon-redis plugin: registers the Redis addon, and the maintenance task that starts its
+ * server again when it stopped while instances exist. Options are validated at once.
  *
  * @example
  * const distribution = createDistribution({ plugins: [redisAddonPlugin({ port: 6380 })] });
@@ -28,6 +30,7 @@ export function redisAddonPlugin(options?: RedisAddonOptions, env: Readonly<Reco
     ],
     register(registry) {
       registry.addAddon(addon);
+      registry.addMaintenanceTask(supervisionTask(addon));
     },
   });
 }

@@ -1,12 +1,12 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandLine, Registry } from "@hop3/core";
+import { commandLine, createDistribution, Registry } from "@hop3/core";
 import { createRedisAddon, DUMP_FORMAT, redisAddonPlugin, redisLayout } from "../src/index.js";
 import { DumpWriter } from "../src/dump.js";
 import { findServer } from "../src/server.js";
 import { connectRedis } from "../src/resp.js";
-import { caught, cliAsNobody, freePort, operationContext, processesUnder, tempHome } from "./helpers.js";
+import { caught, cliAsNobody, freePort, operationContext, processesUnder, tempHome, waitFor } from "./helpers.js";
 
 // The addon against Debian's real redis-server, started the way Hop3 starts it, in a fresh HOP3_HOME.
 describe("redis addon", { timeout: 60_000 }, () => {
@@ -215,6 +215,18 @@ describe("redis addon", { timeout: 60_000 }, () => {
     await addon.stop(context); // stopping again does nothing
     await addon.ensureRunning(context);
     expect(cliAsNobody(url, "GET", "durable:k").out).toBe("kept");
+  });
+
+  it("the maintenance task starts the server again when it stopped while instances exist", async () => {
+    const distribution = createDistribution({ plugins: [redisAddonPlugin({ port }, {})], env: { ...process.env, HOP3_HOME: home } });
+    const [task] = distribution.registry.maintenanceTasks();
+    expect(await task!.run(distribution, context)).toEqual([]);
+    const pid = findServer(redisLayout(home))!;
+    process.kill(pid, "SIGKILL"); // a crash
+    await waitFor(() => findServer(redisLayout(home)) === undefined || undefined);
+    expect((await task!.run(distribution, context))[0]).toMatch(/^redis-server was not running: started \(pid \d+\)$/);
+    expect(findServer(redisLayout(home))).not.toBe(pid);
+    expect(cliAsNobody((await addon.attach("durable", "app", context)).REDIS_URL!, "GET", "durable:k").out).toBe("kept");
   });
 });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDistribution, createMemoryLogger, type MemoryLogger, type OperationContext } from "@hop3/core";
 
-export { caught, freePort, processesUnder } from "@hop3/test-support";
+export { caught, freePort, processesUnder, waitFor } from "@hop3/test-support";
 
 /** A fresh HOP3_HOME. */
 export const tempHome = (): string => mkdtempSync(join(tmpdir(), "hop3-redis-test-"));
