@@ -182,8 +182,9 @@ export function createRedisAddon(options?: RedisAddonOptions, env: Readonly<Reco
     async status(instance, context): Promise<AddonStatus> {
       checkName("instance", instance);
       const layout = redisLayout(context.home);
-      readSecrets(instanceSecretsFile(layout, instance), instance);
       const listen = `${settings.host}:${settings.port}`;
+      // An instance that does not (or no longer) exist does not answer: an answer, not an error.
+      if (!existsSync(instanceSecretsFile(layout, instance))) return { running: false, details: [`no Redis instance named "${instance}"`] };
       const pid = findServer(layout);
       if (pid === undefined) return { running: false, details: [`redis-server stopped (Hop3's, ${listen})`, `key prefix ${keyPrefix(instance)}`] };
       const redis = await adminConnection(layout, settings);

@@ -6,6 +6,7 @@ import { createRedisAddon, DUMP_FORMAT, redisAddonPlugin, redisLayout } from "..
 import { DumpWriter } from "../src/dump.js";
 import { findServer } from "../src/server.js";
 import { connectRedis } from "../src/resp.js";
+import { redisProbe } from "./probe.js";
 import { caught, cliAsNobody, freePort, operationContext, processesUnder, tempHome, waitFor } from "./helpers.js";
 
 // The addon against Debian's real redis-server, started the way Hop3 starts it, in a fresh HOP3_HOME.
@@ -76,6 +77,10 @@ describe("redis addon", { timeout: 60_000 }, () => {
     expect(cliAsNobody(two, "SCAN", "0").out).toMatch(/NOPERM/);
     expect(cliAsNobody(two, "RANDOMKEY").out).toMatch(/NOPERM/);
     expect(cliAsNobody(one, "GET", "one:secret").out).toBe("s1");
+    // The probe the conformance kit takes: another instance's key is refused through it too.
+    const [envOne, envTwo] = [await addon.attach("one", "app1", context), await addon.attach("two", "app2", context)];
+    expect(await redisProbe.read(envOne, "secret")).toBe("s1");
+    expect((await caught(() => redisProbe.readOther(envTwo, envOne, "secret"))).message).toMatch(/NOPERM/);
   });
 
   it("an app user cannot run CONFIG, FLUSHALL, FLUSHDB, ACL, DEBUG, SHUTDOWN, MONITOR, SELECT or CLIENT LIST", async () => {
@@ -191,6 +196,7 @@ describe("redis addon", { timeout: 60_000 }, () => {
     expect(cliAsNobody(url, "GET", "gone:k1").out).toMatch(/WRONGPASS|invalid username-password/);
     expect(cliAsNobody(other, "GET", "gone:k1").out).toMatch(/WRONGPASS|invalid username-password/);
     expect((await caught(() => addon.attach("gone", "app", context))).code).toBe("REDIS_INSTANCE_UNKNOWN");
+    expect(await addon.status("gone", context)).toEqual({ running: false, details: ['no Redis instance named "gone"'] });
     await addon.create("gone", context);
     expect((await caught(() => addon.create("gone", context))).code).toBe("REDIS_INSTANCE_EXISTS");
   });
