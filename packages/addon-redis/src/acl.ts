@@ -35,6 +35,7 @@ export const isUserOf = (user: string, instance: string): boolean => user.starts
  *   LIST/KILL, SLOWLOG, ACL changes, REPLICAOF, MIGRATE, KEYS, SORT on others' keys...
  * - KEYS, SCAN and RANDOMKEY: an ACL key pattern does not filter what they list, and key names
  *   (session ids, e-mail addresses) are data;
+ * - CLIENT TRACKING: in broadcast mode it reports every key that changes, others' included;
  * - PUBSUB (lists every channel), FUNCTION (one library namespace for all users), SCRIPT KILL/FLUSH
  *   (another user's script, everyone's cache), ACL (even WHOAMI: nothing of it is an app's business);
  * - SELECT, SWAPDB, MOVE and COPY: the server has one database, and nothing may leave the prefix.
@@ -56,6 +57,7 @@ export function attachmentRules(instance: string, password: string): string[] {
     "-keys",
     "-scan",
     "-randomkey",
+    "-client|tracking",
     "-pubsub",
     "-function",
     "-script|kill",

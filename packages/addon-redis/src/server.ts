@@ -26,7 +26,8 @@ import type { RedisLayout } from "./layout.js";
 import type { RedisSettings } from "./options.js";
 import { connectRedis, type RedisConnection } from "./resp.js";
 
-const GECOS = "Hop3 redis";
+/** The comment of the Redis user, as Hop3 writes it for each of its own servers' users. */
+const GECOS = "Hop3 service redis";
 
 /** A password: 256 random bits, in hex so it needs no escaping in a URL or an ACL rule. */
 export const newPassword = (): string => randomBytes(32).toString("hex");
@@ -45,7 +46,7 @@ export function ensureRedisUser(context: OperationContext): AppUser {
   const name = `${userPrefix(context)}_redis`;
   let entry = lookupUser(name);
   if (entry === undefined) {
-    useradd(["--system", "--user-group", "--no-create-home", "--no-log-init", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--comment", `${GECOS} (${home})`, name]);
+    useradd(["--system", "--user-group", "--no-create-home", "--no-log-init", "--home-dir", home, "--shell", "/usr/sbin/nologin", "--comment", GECOS, name]);
     entry = lookupUser(name);
   }
   if (entry === undefined || entry.home !== home || !entry.gecos.startsWith(GECOS)) {
