@@ -8,7 +8,7 @@ import { redisError } from "./errors.js";
 import { instanceSecretsFile, redisLayout, type RedisLayout } from "./layout.js";
 import { resolveRedisSettings, type RedisAddonOptions } from "./options.js";
 import { ReplyError, text, type Argument, type RedisConnection, type Reply } from "./resp.js";
-import { adminConnection, findServer, newPassword, startServer, stopServer } from "./server.js";
+import { adminConnection, findServer, listensOn, newPassword, startServer, stopServer } from "./server.js";
 
 /** The kind, as `hop3 addons create redis NAME` names it. */
 export const ADDON_NAME = "redis";
@@ -34,7 +34,11 @@ export function createRedisAddon(options?: RedisAddonOptions, env: Readonly<Reco
   async function ensureRunning(context: OperationContext): Promise<void> {
     const layout = redisLayout(context.home);
     await serverLock(layout, "starting redis-server", async () => {
-      if (findServer(layout) === undefined) await startServer(context, layout, settings);
+      const running = findServer(layout);
+      if (running !== undefined && listensOn(running, settings)) return;
+      // Started with another port (HOP3_REDIS_PORT changed): started again on this one.
+      if (running !== undefined) await stopServer(running, layout);
+      await startServer(context, layout, settings);
     });
   }
 

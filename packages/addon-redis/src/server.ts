@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { userInfo } from "node:os";
 import {
+  commandLine,
   ensureDir,
   findProgram,
   isAlive,
@@ -164,6 +165,15 @@ function isOurServer(pid: number, layout: RedisLayout): boolean {
     return isAlive(pid) && readlinkSync(`/proc/${pid}/cwd`) === layout.data && readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("redis-server");
   } catch {
     return false; // gone, or not ours to look at
+  }
+}
+
+/** Whether the server listens where the settings say (its process title is `redis-server <host>:<port>`). */
+export function listensOn(pid: number, settings: RedisSettings): boolean {
+  try {
+    return commandLine(pid).join(" ").endsWith(` ${settings.host}:${settings.port}`);
+  } catch {
+    return false;
   }
 }
 

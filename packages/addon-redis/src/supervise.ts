@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from "node:fs";
-import type { Addon, MaintenanceTask } from "@hop3/core";
+import { rotateInPlace, type Addon, type MaintenanceTask } from "@hop3/core";
 import { redisLayout } from "./layout.js";
 import { findServer } from "./server.js";
 
@@ -9,20 +9,25 @@ export function hasInstances(home: string): boolean {
   return existsSync(secrets) && readdirSync(secrets).some((name) => name.endsWith(".json"));
 }
 
+/** The server's log, rotated past 10 MiB (3 copies kept): redis-server opens it for each line, so a rename-free rotation is enough. */
+const LOG_ROTATION = { maxBytes: 10 * 1024 * 1024, keep: 3 };
+
 /**
  * Keeps the server up while instances exist: `hop3 server maintain` runs every minute, so a
- * server that crashed, or did not come back after a reboot, is started again within a minute.
- * Nothing to do (not even a redis-server to have) in a home without instances.
+ * server that crashed, or did not come back after a reboot, is started again within a minute; its
+ * log is kept within bounds. Nothing to do (not even a redis-server to have) in a home without
+ * instances.
  */
 export function supervisionTask(addon: Addon): MaintenanceTask {
   return {
     apiVersion: 1,
     name: "redis-supervision",
     async run(distribution, context) {
-      if (!hasInstances(distribution.home)) return [];
-      if (findServer(redisLayout(distribution.home)) !== undefined) return [];
+      const layout = redisLayout(distribution.home);
+      const done = rotateInPlace(layout.logFile, LOG_ROTATION) ? ["redis.log rotated"] : [];
+      if (!hasInstances(distribution.home) || findServer(layout) !== undefined) return done;
       await addon.ensureRunning(context);
-      return [`redis-server was not running: started (pid ${findServer(redisLayout(distribution.home)) ?? "unknown"})`];
+      return [...done, `redis-server was not running: started (pid ${findServer(layout) ?? "unknown"})`];
     },
   };
 }

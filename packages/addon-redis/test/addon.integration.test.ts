@@ -223,6 +223,19 @@ describe("redis addon", { timeout: 60_000 }, () => {
     expect(cliAsNobody(url, "GET", "durable:k").out).toBe("kept");
   });
 
+  it("a server started on another port (HOP3_REDIS_PORT changed) is started again on the new one", async () => {
+    const before = findServer(redisLayout(home))!;
+    const otherPort = await freePort();
+    const moved = createRedisAddon({ port: otherPort }, {});
+    await moved.ensureRunning(context);
+    const after = findServer(redisLayout(home))!;
+    expect(after).not.toBe(before);
+    expect(commandLine(after).join(" ")).toContain(`127.0.0.1:${otherPort}`);
+    await addon.ensureRunning(context); // and back
+    expect(commandLine(findServer(redisLayout(home))!).join(" ")).toContain(`127.0.0.1:${port}`);
+    expect(cliAsNobody((await addon.attach("durable", "app", context)).REDIS_URL!, "GET", "durable:k").out).toBe("kept");
+  });
+
   it("the maintenance task starts the server again when it stopped while instances exist", async () => {
     const distribution = createDistribution({ plugins: [redisAddonPlugin({ port }, {})], env: { ...process.env, HOP3_HOME: home } });
     const [task] = distribution.registry.maintenanceTasks();
