@@ -5,7 +5,7 @@ import { withLockFile, writeFileAtomic, type Addon, type AddonDump, type AddonSt
 import { attachmentRules, attachmentUser, checkName, isUserOf, keyPrefix } from "./acl.js";
 import { DUMP_FORMAT, DumpWriter, parseDump } from "./dump.js";
 import { redisError } from "./errors.js";
-import { instanceSecretsFile, redisLayout, type RedisLayout } from "./layout.js";
+import { instanceSecretsFile, redisLayout, redisRoot, type RedisLayout } from "./layout.js";
 import { resolveRedisSettings, type RedisAddonOptions } from "./options.js";
 import { ReplyError, text, type Argument, type RedisConnection, type Reply } from "./resp.js";
 import { adminConnection, findServer, listensOn, newPassword, startServer, stopServer } from "./server.js";
@@ -62,6 +62,7 @@ export function createRedisAddon(options?: RedisAddonOptions, env: Readonly<Reco
     ensureRunning,
 
     async stop(context) {
+      if (!existsSync(redisRoot(context.home))) return; // never started in this home
       const layout = redisLayout(context.home);
       await serverLock(layout, "stopping redis-server", async () => {
         const pid = findServer(layout);

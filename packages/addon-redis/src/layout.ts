@@ -27,9 +27,12 @@ export interface RedisLayout {
 /** Characters a path may hold to be written, quoted, into redis.conf. */
 const SAFE_PATH = /^[A-Za-z0-9 /._+@-]+$/;
 
+/** `<home>/addons/redis`, unchecked: whether Redis was ever used here, asked before anything else. */
+export const redisRoot = (home: string): string => join(resolve(home), "addons", "redis");
+
 /** The layout under a HOP3_HOME. Raises REDIS_HOME_INVALID when the path cannot go into redis.conf. */
 export function redisLayout(home: string): RedisLayout {
-  const root = join(resolve(home), "addons", "redis");
+  const root = redisRoot(home);
   if (!SAFE_PATH.test(root)) {
     throw redisError("REDIS_HOME_INVALID", `The Redis directory ${JSON.stringify(root)} holds a character redis.conf cannot carry safely.`, { details: { root } });
   }

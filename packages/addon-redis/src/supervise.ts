@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { rotateInPlace, type Addon, type MaintenanceTask } from "@hop3/core";
-import { redisLayout } from "./layout.js";
+import { redisLayout, redisRoot } from "./layout.js";
 import { findServer } from "./server.js";
 
 /** Whether any instance was made in this HOP3_HOME (each has a secrets file beside the admin password). */
@@ -23,6 +23,7 @@ export function supervisionTask(addon: Addon): MaintenanceTask {
     apiVersion: 1,
     name: "redis-supervision",
     async run(distribution, context) {
+      if (!existsSync(redisRoot(distribution.home))) return []; // Redis never used in this home
       const layout = redisLayout(distribution.home);
       const done = rotateInPlace(layout.logFile, LOG_ROTATION) ? ["redis.log rotated"] : [];
       if (!hasInstances(distribution.home) || findServer(layout) !== undefined) return done;

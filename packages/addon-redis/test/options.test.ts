@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { attachmentRules, attachmentUser, DEFAULT_REDIS_PORT, keyPrefix, resolveRedisSettings } from "../src/index.js";
+import { createDistribution } from "@hop3/core";
+import { attachmentRules, attachmentUser, createRedisAddon, DEFAULT_REDIS_PORT, keyPrefix, redisAddonPlugin, redisLayout, resolveRedisSettings } from "../src/index.js";
 import { checkName, isUserOf } from "../src/acl.js";
 import { caught } from "./helpers.js";
 
@@ -33,6 +37,21 @@ describe("redis addon options and names", () => {
     checkName("instance", "blog-sessions");
     for (const name of ["a b", "*", "a\nb", "x:y", "x.y", ">x", "~x", ""]) {
       expect((await caught(() => checkName("instance", name))).code).toBe("REDIS_NAME_INVALID");
+    }
+  });
+});
+
+describe("redis addon in a home where Redis was never used", () => {
+  it("stop and the maintenance task do nothing, even where the home could not go into redis.conf", async () => {
+    const home = join(mkdtempSync(join(tmpdir(), "hop3-redis-unused-")), 'with "quote"');
+    try {
+      expect((await caught(() => redisLayout(home))).code).toBe("REDIS_HOME_INVALID");
+      const distribution = createDistribution({ plugins: [redisAddonPlugin({}, {})], env: { ...process.env, HOP3_HOME: home } });
+      const context = distribution.operationContext({});
+      await createRedisAddon({}, {}).stop(context);
+      expect(await distribution.registry.maintenanceTasks()[0]!.run(distribution, context)).toEqual([]);
+    } finally {
+      rmSync(join(home, ".."), { recursive: true, force: true });
     }
   });
 });
