@@ -137,8 +137,11 @@ export function createRedisAddon(options?: RedisAddonOptions, env: Readonly<Reco
         readSecrets(instanceSecretsFile(layout, instance), instance);
         const prefix = Buffer.from(keyPrefix(instance));
         const writer = new DumpWriter(file);
+        const seen = new Set<string>(); // SCAN may return a key twice
         try {
-          for await (const keys of scanKeys(redis, instance)) {
+          for await (const found of scanKeys(redis, instance)) {
+            const keys = found.filter((key) => !seen.has(key.toString("base64")) && seen.add(key.toString("base64")));
+            if (keys.length === 0) continue;
             const replies = await redis.pipeline(keys.flatMap((key) => [["DUMP", key], ["PEXPIRETIME", key]]));
             keys.forEach((key, i) => {
               const payload = replies[2 * i]!;
