@@ -14,10 +14,11 @@ PNPM_VERSION=10.34.9
 # the host (Flask and Gunicorn through the Nix fixtures' stand-in for nixpkgs, busybox for Docker
 # images, pgrep and curl, systemd-analyze, which checks the boot unit `hop3 setup` writes, where
 # systemd is not PID 1, javac, which compiles the jwsgi fixture's class in its build, the OpenSSH
-# server and client the remote-deploy tests start and drive on loopback, and Pebble, the ACME test
-# server, with openssl s_client for the TLS tests).
+# server and client the remote-deploy tests start and drive on loopback, Pebble, the ACME test
+# server, with openssl s_client for the TLS tests, and redis-server with redis-cli for the Redis
+# addon's tests, which `hop3 setup` installs too, as an optional requirement).
 SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false
@@ -52,6 +53,18 @@ if ((${#missing[@]})); then
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
+fi
+
+# Debian's redis-server package starts the system service (port 6379, a default user without a
+# password) when it is installed. Hop3 runs its own server (HOP3_REDIS_PORT, default 6380); the system
+# one is stopped and kept from starting at boot, so no app reaches a Redis outside its ACL user.
+if [[ $(id -u) -eq 0 ]] && dpkg-query -W -f='${Status}' redis-server 2>/dev/null | grep -q "install ok installed"; then
+  if [[ -d /run/systemd/system ]]; then
+    systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+  elif [[ -x /etc/init.d/redis-server ]]; then
+    /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+    update-rc.d redis-server disable >/dev/null 2>&1 || true
+  fi
 fi
 
 if $run_main_job; then

@@ -15,8 +15,9 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
     import("@hop3/router-nginx"),
     import("@hop3/tls"),
   ]);
+  const { redisAddonPlugin } = await import("@hop3/addon-redis");
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin()],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), redisAddonPlugin({}, env)],
     env,
   });
 }

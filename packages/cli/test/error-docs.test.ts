@@ -9,6 +9,7 @@ import { staticErrorCatalog } from "@hop3/deployer-static";
 import { uwsgiErrorCatalog } from "@hop3/deployer-uwsgi";
 import { nginxErrorCatalog } from "@hop3/router-nginx";
 import { tlsErrorCatalog } from "@hop3/tls";
+import { redisErrorCatalog } from "@hop3/addon-redis";
 import { cliErrorCatalog } from "@hop3/cli";
 import { cliKitErrorCatalog } from "@hop3/cli-kit";
 import { sshAccessErrorCatalog } from "@hop3/ssh-access";
@@ -31,6 +32,7 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/router-nginx", nginxErrorCatalog, "packages/router-nginx/README.md"],
   ["@hop3/ssh-access", sshAccessErrorCatalog, "packages/ssh-access/README.md"],
   ["@hop3/tls", tlsErrorCatalog, "packages/tls/README.md"],
+  ["@hop3/addon-redis", redisErrorCatalog, "packages/addon-redis/README.md"],
 ];
 
 describe.each(catalogs)("error codes of %s", (_name, catalog, readme) => {
