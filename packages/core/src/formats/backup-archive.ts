@@ -105,13 +105,14 @@ export interface ArchiveInput {
  * directory after the walk would otherwise put root's files in the archive).
  */
 async function openConfined(file: string, within: string): Promise<FileHandle> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let handle: FileHandle | undefined;
   try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
     const real = readlinkSync(`/proc/self/fd/${handle.fd}`);
-    if (!(await handle.stat()).isFile() || !real.startsWith(`${realpathSync(within)}/`)) throw new Error(`${file} is not a file of ${within}`);
+    if (!(await handle.stat()).isFile() || !real.startsWith(`${realpathSync(within)}/`)) throw new Error(`it is not a file of ${within}`);
     return handle;
   } catch (error) {
-    await handle.close();
+    await handle?.close();
     throw coreError("BACKUP_SOURCE_CHANGED", `${file} changed while the backup was written: ${(error as Error).message}.`, { cause: error, details: { file } });
   }
 }
