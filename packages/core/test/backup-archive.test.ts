@@ -43,8 +43,8 @@ async function sampleArchive(): Promise<{ dir: string; file: string; manifest: B
 async function handMade(entries: readonly { header: tar.Header | (Partial<tar.Header> & { name: string }); body?: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => pack.on("end", resolve));
+  pack.on("data", (chunk) => chunks.push(chunk as Buffer));
+  const done = new Promise((resolve) => pack.on("end", () => resolve(undefined)));
   for (const { header, body } of entries) await new Promise<void>((resolve, reject) => pack.entry(header, body ?? Buffer.alloc(0), (error) => (error ? reject(error) : resolve())));
   pack.finalize();
   await done;
