@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, rmSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,8 @@ const fixture = resolve(import.meta.dirname, "../../../test-fixtures/local-apps/
 const home = mkdtempSync(join(tmpdir(), "hop3-backups-"));
 const env = { HOP3_HOME: home, HOP3_PLUGINS: "", HOP3_CONFIG: join(home, "none.json") };
 const dataOf = (instance: string) => join(home, "fake-addon", instance);
+/** Set to make the fake addon's restore fail, as a dump its server refuses would. */
+let failRestore = false;
 
 const fakeAddon: Addon = {
   apiVersion: 1,
@@ -35,12 +37,15 @@ const fakeAddon: Addon = {
     return { FAKE_URL: `fake://${instance}` };
   },
   async detach() {},
-  async destroy() {},
+  async destroy(instance) {
+    rmSync(dataOf(instance), { force: true });
+  },
   async backup(instance, file) {
     copyFileSync(dataOf(instance), file);
     return { format: "fake-copy", bytes: statSync(file).size };
   },
   async restore(instance, file) {
+    if (failRestore) throw new Error("the fake server refuses this dump");
     copyFileSync(file, dataOf(instance));
   },
   async status() {
@@ -138,5 +143,33 @@ describe.sequential("hop3 backup", () => {
 
     const again = await run("backup", "restore", id, "--to", "copy");
     expect(again.err).toContain("error[BACKUP_APP_EXISTS]");
+  });
+
+  it("removes the new app and the instances it made when a restore fails after the archive was verified", async () => {
+    failRestore = true;
+    try {
+      const failed = await run("backup", "restore", id, "--to", "halfway");
+      expect(failed.code).toBe(1);
+      expect(failed.err).toContain("error[PLUGIN_FAILED]: The fake addon failed in restore(): the fake server refuses this dump");
+    } finally {
+      failRestore = false;
+    }
+    expect(existsSync(join(home, "apps", "halfway"))).toBe(false);
+    expect(existsSync(join(home, "addons", "halfway-fake.json"))).toBe(false);
+    expect(existsSync(dataOf("halfway-fake"))).toBe(false);
+    expect(readdirSync(join(home, "backups")).filter((name) => !name.endsWith(".tar"))).toEqual([]);
+  });
+
+  it("restores as the same app into the instance it kept, replacing its data", async () => {
+    writeFileSync(dataOf("original-db"), "changed since\n");
+    const restored = await run("backup", "restore", id, "--json");
+    expect(restored.code, restored.err).toBe(0);
+    expect(restored.json()).toMatchObject({ app: "original", addons: [{ instance: "original-db", created: false }] });
+    expect(await answer("original")).toContain("hello from node-no-deps");
+    expect(readFileSync(dataOf("original-db"), "utf8")).toBe("row 42\n");
+    expect((await run("backup", "restore", id)).err).toContain("error[BACKUP_APP_EXISTS]");
+    const forced = await run("backup", "restore", id, "--force");
+    expect(forced.code, forced.err).toBe(0);
+    expect((await run("releases", "original", "--json")).json<unknown[]>()).toHaveLength(2);
   });
 });

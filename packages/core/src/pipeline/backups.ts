@@ -8,6 +8,7 @@ import { writeJsonAtomic } from "../fs.js";
 import { appStateDir, newReleaseId } from "../home.js";
 import { appDirsOf, prepareHome } from "../host/home-layout.js";
 import type { Logger } from "../logger.js";
+import { guardPlugin } from "../planning.js";
 import { isValidAppName } from "../schemas/names.js";
 import { SecretsFileSchema } from "./app-env.js";
 import { AppRecordSchema, readStateFile, requireAppRecord, writeAppRecord, withoutUpdatedAt, type AppRecord } from "./app-record.js";
@@ -119,7 +120,7 @@ export async function createBackup(distribution: CoreDistribution, app: string, 
       const addon = addonOfKind(distribution, instance.kind);
       if (!addon) throw addonUnavailable(`${app} is attached to ${instance.name}, a ${instance.kind} addon, and this distribution has no ${instance.kind} addon to dump it.`, instance.kind);
       const file = join(work, `${instance.name}.dump`);
-      const dump = await steps.run(`dump ${instance.name} (${instance.kind})`, (logger) => addon.backup(instance.name, file, distribution.operationContext({ logger, signal: signalOf(options) })), (d) => `${d.bytes} bytes, ${d.format}`);
+      const dump = await steps.run(`dump ${instance.name} (${instance.kind})`, (logger) => guardPlugin(`${addon.name} addon`, "backup", () => addon.backup(instance.name, file, distribution.operationContext({ logger, signal: signalOf(options) }))), (d) => `${d.bytes} bytes, ${d.format}`);
       const path = `addons/${instance.name}.dump`;
       inputs.push({ path, from: { file, within: work }, mode: 0o600 });
       dumps.push({ path, kind: instance.kind, instance: instance.name, format: dump.format, bytes: dump.bytes });
@@ -199,17 +200,18 @@ export async function restoreBackup(distribution: CoreDistribution, id: string, 
     }
     const addons = planAddons(distribution, manifest, app);
     let restored = false;
+    const made: AddonTarget[] = [];
     try {
       await steps.run(`restore ${app}`, async () => putAppInPlace(distribution, app, staging, staged, existing));
       const results = [];
       for (const target of addons) {
-        results.push(await steps.run(`restore ${target.instance} (${target.addon.name})`, (logger) => restoreAddon(distribution, target, app, join(staging, target.path), { logger, signal: signalOf(options) })));
+        results.push(await steps.run(`restore ${target.instance} (${target.addon.name})`, (logger) => restoreAddon(distribution, target, app, join(staging, target.path), made, { logger, signal: signalOf(options) })));
       }
       const deploy = await deployApp(distribution, { dir: appDirsOf(home, app).sourceDir, appName: app }, options);
       restored = true;
       return { id, from: manifest.app, app, deploy, addons: results };
     } finally {
-      if (!restored && !existing) await undoNewApp(distribution, steps, app, addons);
+      if (!restored && !existing) await undoNewApp(distribution, steps, app, made);
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -288,14 +290,19 @@ function putAppInPlace(distribution: CoreDistribution, app: string, staging: str
   }
 }
 
-async function restoreAddon(distribution: CoreDistribution, target: AddonTarget, app: string, dump: string, operation: { logger: Logger; signal: AbortSignal }) {
+/** Restores one dump; an instance it creates is added to `made` at once, for undoNewApp. */
+async function restoreAddon(distribution: CoreDistribution, target: AddonTarget, app: string, dump: string, made: AddonTarget[], operation: { logger: Logger; signal: AbortSignal }) {
   const { addon, instance } = target;
   const context = distribution.operationContext(operation);
-  await addon.ensureRunning(context);
+  const guarded = <T>(method: string, action: () => Promise<T>) => guardPlugin(`${addon.name} addon`, method, action);
+  await guarded("ensureRunning", () => addon.ensureRunning(context));
   const record = readAddonInstance(distribution.home, instance);
-  if (target.create && !record) await addon.create(instance, context);
-  await addon.restore(instance, dump, context);
-  await addon.attach(instance, app, context);
+  if (target.create && !record) {
+    await guarded("create", () => addon.create(instance, context));
+    made.push(target);
+  }
+  await guarded("restore", () => addon.restore(instance, dump, context));
+  await guarded("attach", () => addon.attach(instance, app, context));
   writeAddonInstance(distribution.home, {
     name: instance,
     kind: addon.name,
@@ -306,8 +313,8 @@ async function restoreAddon(distribution: CoreDistribution, target: AddonTarget,
 }
 
 /** A restore into a new app that failed part way: the app and the instances it made go, as a failed first deploy leaves nothing. */
-async function undoNewApp(distribution: CoreDistribution, steps: Steps, app: string, addons: readonly AddonTarget[]): Promise<void> {
-  for (const target of addons.filter((t) => t.create && readAddonInstance(distribution.home, t.instance))) {
+async function undoNewApp(distribution: CoreDistribution, steps: Steps, app: string, made: readonly AddonTarget[]): Promise<void> {
+  for (const target of made) {
     await target.addon.destroy(target.instance, distribution.operationContext()).catch((error: unknown) => steps.note(`${target.instance} could not be removed: ${(error as Error).message}`));
     rmSync(join(distribution.home, "addons", `${target.instance}.json`), { force: true });
   }
