@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Addon } from "../contracts/addon.js";
@@ -13,6 +13,8 @@ import { isValidAppName } from "../schemas/names.js";
 import { SecretsFileSchema } from "./app-env.js";
 import { AppRecordSchema, readStateFile, requireAppRecord, writeAppRecord, withoutUpdatedAt, type AppRecord } from "./app-record.js";
 import { replaceAppSource } from "./app-source.js";
+import { checkEnvKey } from "./config.js";
+import { checkDomain, MAX_DOMAINS } from "./domains.js";
 import { destroyApp } from "./apps.js";
 import { readAddonInstance, readAddonInstances, writeAddonInstance } from "./backup-addon-records.js";
 import type { CoreDistribution } from "./core-distribution.js";
@@ -218,11 +220,22 @@ export async function restoreBackup(distribution: CoreDistribution, id: string, 
   }
 }
 
-/** The staged record and secrets, read through their schemas (an archive's JSON is as untrusted as the rest of it). */
+/**
+ * The staged record and secrets, read through their schemas, and every name in them that reaches a
+ * configuration file checked as `hop3 config set` and `hop3 domains add` check it: an archive's JSON
+ * is as untrusted as the rest of it (BACKUP_ARCHIVE_UNSAFE, before anything changes).
+ */
 function readStaged(file: string, staging: string, manifest: BackupManifest) {
   const record = readStateFile(join(staging, "app/app.json"), AppRecordSchema, { backup: file }, (r) => (r.name === manifest.app ? undefined : `it names app "${r.name}", the manifest "${manifest.app}"`));
   const secretsFile = join(staging, "app/secrets.json");
   const secrets = existsSync(secretsFile) ? readStateFile(secretsFile, SecretsFileSchema, { backup: file }) : undefined;
+  try {
+    for (const key of [...Object.keys(record.userEnv), ...(secrets?.generated.map((value) => value.name) ?? [])]) checkEnvKey(key);
+    if (record.domains.length > MAX_DOMAINS) throw new Error(`${record.domains.length} domains, more than ${MAX_DOMAINS}`);
+    for (const host of record.domains) checkDomain(record.name, host);
+  } catch (error) {
+    throw coreError("BACKUP_ARCHIVE_UNSAFE", `The backup archive ${file} holds app values Hop3 would not set: ${(error as Error).message} Nothing was changed.`, { cause: error, details: { file } });
+  }
   return { record, secrets };
 }
 
@@ -271,7 +284,7 @@ function putAppInPlace(distribution: CoreDistribution, app: string, staging: str
     const incoming = join(appDir, `source.restore-${process.pid}`);
     rmSync(incoming, { recursive: true, force: true });
     const stagedSource = join(staging, "source");
-    if (existsSync(stagedSource)) renameSync(stagedSource, incoming);
+    if (existsSync(stagedSource)) moveTree(stagedSource, incoming);
     else mkdirSync(incoming);
     openTree(incoming, appUser.dedicated ? appUser : undefined);
     replaceAppSource(home, app, incoming);
@@ -339,6 +352,16 @@ function openTree(path: string, owner: { readonly uid: number; readonly gid: num
     for (const entry of readdirSync(path)) openTree(join(path, entry), owner);
   }
   if (owner) lchownSync(path, owner.uid, owner.gid);
+}
+
+/** A rename, or a copy when the backups directory is on another file system than the apps. */
+function moveTree(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+  }
 }
 
 const secretsPath = (home: string, app: string) => join(appStateDir(home, app), "secrets.json");
