@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -295,8 +295,34 @@ describe("an app is boxed: each attack fails and the neighbour keeps serving, un
     expect((await get("neighbour")).status).toBe(200); // local names keep plain HTTP
   });
 
+  it("15. a backup never takes what an app's source links to; an archive brought with links or ../ restores nothing", async () => {
+    await attack("links to /etc/shadow and /etc in a source being backed up, and an archive holding a link to /etc/shadow and a ../ path", "backups read regular files only, opened without following links; a restore verifies the whole archive first (BACKUP_ARCHIVE_UNSAFE)", async () => {
+      const source = join(apps, "probe");
+      symlinkSync("/etc/shadow", join(source, "shadow-link"));
+      symlinkSync("/etc", join(source, "etc-link"));
+      const created = await run(["backup", "create", "probe", "--json"]);
+      expect(created.code, created.stderr).toBe(0);
+      const backup = created.json<{ file: string; skipped: string[] }>();
+      expect(backup.skipped.sort()).toEqual(["etc-link", "shadow-link"]);
+      expect(readFileSync(backup.file, "latin1")).not.toContain(shadowRoot);
+
+      const evil = mkdtempSync(join(root, "evil-"));
+      mkdirSync(join(evil, "source"));
+      symlinkSync("/etc/shadow", join(evil, "source", "link"));
+      writeFileSync(join(evil, "source", "file"), "");
+      const zero = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+      writeFileSync(join(evil, "manifest.json"), JSON.stringify({ formatVersion: 1, id: "probe-20000101T000000Z-evil", app: "probe", createdAt: "2000-01-01T00:00:00Z", hop3Version: "0", release: { id: "r", builder: "local", deployer: "uwsgi" }, entries: [{ path: "source/link", size: 0, sha256: zero, mode: 420 }], addons: [] }));
+      for (const [id, members] of [["probe-20000101T000000Z-evil", ["manifest.json", "source/link"]], ["probe-20000101T000000Z-dots", ["--transform=s,^source/file,source/../../file,", "manifest.json", "source/file"]]] as const) {
+        execFileSync("tar", ["-cf", join(home, "backups", `${id}.tar`), "-C", evil, "-P", ...members]);
+        expectRefused(await run(["backup", "restore", id, "--to", "evil", "--json"]), "BACKUP_ARCHIVE_UNSAFE");
+        expect(existsSync(join(home, "apps", "evil"))).toBe(false);
+      }
+      expect(readdirSync(join(home, "backups")).filter((name) => !name.endsWith(".tar"))).toEqual([]);
+    });
+  });
+
   it("prints what stopped each attack, with the neighbour's pids before and after", () => {
-    expect(report.length).toBe(14);
+    expect(report.length).toBe(15);
     const lines = ["| attack | stopped by | neighbour pids before | after |", "|---|---|---|---|", ...report.map((row) => `| ${row.attack} | ${row.stoppedBy} | ${row.before.join(", ")} | ${row.after.join(", ")} |`)];
     console.log(`\nIsolation suite:\n${lines.join("\n")}\n`);
     if (process.env.HOP3_ISOLATION_REPORT) writeFileSync(process.env.HOP3_ISOLATION_REPORT, `${lines.join("\n")}\n`);

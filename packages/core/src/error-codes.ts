@@ -273,6 +273,42 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "HOP3_KEEP_RELEASES is not a number of releases",
     hint: "Set HOP3_KEEP_RELEASES to a whole number from 1 to 100 (default 5), or unset it.",
   },
+  BACKUP_ID_INVALID: {
+    title: "The backup id is not one Hop3 makes",
+    hint: "Give an id as `hop3 backup list` shows it: APP-YYYYMMDDTHHMMSSZ-xxxx.",
+  },
+  BACKUP_NOT_FOUND: {
+    title: "No backup archive of that id",
+    hint: "Run `hop3 backup list` for the archives under <HOP3_HOME>/backups/; an archive brought from elsewhere goes there as <id>.tar.",
+  },
+  BACKUP_ARCHIVE_CORRUPT: {
+    title: "A backup archive is damaged or incomplete",
+    hint: "The archive was cut short or changed after it was written; nothing was restored. Use another backup (`hop3 backup list`), or copy the archive again from where it was kept.",
+  },
+  BACKUP_ARCHIVE_UNSAFE: {
+    title: "A backup archive holds what no Hop3 backup holds",
+    hint: "An entry is a link, a special file, a path outside the archive's tree, or not in its manifest: it was not written by `hop3 backup create`. Nothing was restored; restore only archives you trust.",
+  },
+  BACKUP_FORMAT_UNSUPPORTED: {
+    title: "A backup archive is of a format this Hop3 does not read",
+    hint: "Restore it with the Hop3 version that wrote it (its manifest's hop3Version), or upgrade Hop3.",
+  },
+  BACKUP_SOURCE_CHANGED: {
+    title: "A file changed while the backup was written",
+    hint: "Run `hop3 backup create` again when nothing writes to the app's source directory; no archive was left.",
+  },
+  BACKUP_SOURCE_MISSING: {
+    title: "The live release's source directory is gone",
+    hint: "Deploy the app again from its directory (`hop3 deploy DIR`), then back it up: the archive holds the source a restore deploys.",
+  },
+  BACKUP_APP_EXISTS: {
+    title: "The app a backup would be restored to exists",
+    hint: "Restore to a new app with `--to NEW_APP`, or replace this one's source, values and addon data with `--force`.",
+  },
+  BACKUP_ADDON_UNAVAILABLE: {
+    title: "An addon of the backup cannot be restored here",
+    hint: "Install the addon plugin of that kind in this distribution (`hop3 plugins`), or free the instance name the restore needs (`hop3 addons`); nothing was restored.",
+  },
 });
 
 export type CoreErrorCode = keyof typeof coreErrorCatalog;

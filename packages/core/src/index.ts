@@ -9,6 +9,7 @@ export type { RollbackOptions, RollbackOutcome } from "./pipeline/rollback.js";
 export type { AppStatus } from "./pipeline/lifecycle.js";
 export type { AppSummary, DestroyOptions } from "./pipeline/apps.js";
 export type { DomainsOutcome } from "./pipeline/domains.js";
+export { backupFile, backupsDir, type BackupOutcome, type BackupSummary, type RestoreOptions, type RestoreOutcome } from "./pipeline/backups.js";
 export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft, type ListedApp } from "./pipeline/app-record.js";
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
@@ -158,6 +159,17 @@ export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProb
 export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
+export {
+  readBackupArchive,
+  readBackupManifest,
+  writeBackupArchive,
+  isSafeEntryPath,
+  BACKUP_FORMAT_VERSION,
+  type ArchiveInput,
+  type BackupAddonDump,
+  type BackupEntry,
+  type BackupManifest,
+} from "./formats/backup-archive.js";
 export { artifactShape, shapeOf, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
 export { loadApp, loadAppConfig, normalizeConfig, findConfigFile, type AppConfig, type AppSource, type LoadAppOptions, type ContainerPortSource } from "./app.js";
 

@@ -1,5 +1,6 @@
 import type { CliCommand } from "@hop3/core";
 import { appsCommand, destroyCommand } from "./apps.js";
+import { backupCommands } from "./backups.js";
 import { buildCommand } from "./build.js";
 import { configCommands } from "./config.js";
 import { deployCommand } from "./deploy.js";
@@ -35,4 +36,5 @@ export const appCommands: readonly CliCommand[] = [
   pluginsCommand,
   releasesCommand,
   rollbackCommand,
+  ...backupCommands,
 ];

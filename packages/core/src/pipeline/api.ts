@@ -1,5 +1,6 @@
 import type { DeploymentStatus, WorkerLog } from "../contracts/deployer.js";
 import { requireAppRecord } from "./app-record.js";
+import { createBackup, listBackups, restoreBackup, type BackupOutcome, type BackupSummary, type RestoreOptions, type RestoreOutcome } from "./backups.js";
 import { destroyApp, listApps, type AppSummary, type DestroyOptions } from "./apps.js";
 import { appEnv, changeEnv } from "./config.js";
 import { deployContext } from "./context.js";
@@ -50,6 +51,12 @@ export interface AppPipeline {
   removeDomains(app: string, hosts: readonly string[], options?: PipelineOptions): Promise<DomainsOutcome>;
   /** The log files of the app's worker instances (of its live release, else its last). */
   logFiles(app: string, options?: PipelineOptions): Promise<readonly WorkerLog[]>;
+  /** Writes one archive of the live app and its addons' data under `<HOP3_HOME>/backups/`. */
+  backup(app: string, options?: PipelineOptions): Promise<BackupOutcome>;
+  /** The backup archives, oldest first; of one app when named. Read-only. */
+  backups(app?: string): Promise<BackupSummary[]>;
+  /** Verifies a whole archive, then restores the app (or a new one, `to`) and its addons' data and deploys it. */
+  restoreBackup(id: string, options?: RestoreOptions): Promise<RestoreOutcome>;
 }
 
 /** The pipeline over a composed distribution. */
@@ -74,6 +81,9 @@ export function appPipeline(distribution: CoreDistribution): AppPipeline {
     domains: (app) => appDomains(distribution, app),
     addDomains: (app, hosts, options) => changeDomains(distribution, app, "add", hosts, options),
     removeDomains: (app, hosts, options) => changeDomains(distribution, app, "remove", hosts, options),
+    backup: (app, options) => createBackup(distribution, app, options),
+    backups: (app) => listBackups(distribution.home, app),
+    restoreBackup: (id, options) => restoreBackup(distribution, id, options),
     async logFiles(app, options = {}) {
       const record = requireAppRecord(distribution.home, app);
       const release = currentRelease(distribution.home, app, record.liveRelease);

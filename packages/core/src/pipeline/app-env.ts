@@ -16,7 +16,7 @@ import type { CoreDistribution } from "./core-distribution.js";
 const secretsPath = (home: string, app: string) => join(appStateDir(home, app), "secrets.json");
 
 // A list rather than a record: a variable named __proto__ survives parsing.
-const SecretsFileSchema = z.object({
+export const SecretsFileSchema = z.object({
   generated: z.array(
     z.object({
       name: z.string(),
