@@ -155,7 +155,7 @@ export {
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProblem } from "./formats/volumes.js";
-export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
+export { parseProcfile, parseCron, isCronWorker, cronFieldValues, CRON_FIELD_RANGES, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
 export { artifactShape, shapeOf, describeShape, ARTIFACT_SHAPES, STATIC_WORKER, type ArtifactShape } from "./formats/artifact-shape.js";
