@@ -1,11 +1,12 @@
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { CRON_FIELD_RANGES, cronFieldValues, findProgram, isAlive, isCronWorker, parseCron, shellQuote, type AppUser, type WorkerStatus } from "@hop3/core";
+import { CRON_FIELD_RANGES, cronFieldValues, findAppUser, findProgram, isAlive, isCronWorker, isValidAppName, parseCron, shellQuote, waitUntil, type AppUser, type WorkerStatus } from "@hop3/core";
 import { SYSTEM_PATH } from "./box.js";
 import { uwsgiError } from "./errors.js";
 import { iniPath } from "./ini.js";
-import type { AppLayout, InstancePaths } from "./layout.js";
+import { appLayout, emperorLayout, instancePaths, parseVassalFileName, type AppLayout, type InstancePaths } from "./layout.js";
 import { launcherPreamble, type LauncherSpec } from "./launcher.js";
-import { readInstancePid, signalInstance } from "./pids.js";
+import { readInstancePid, signalInstance, type InstancePid } from "./pids.js";
 
 /**
  * Longest one run of a cron worker may last before uWSGI kills it (cron2 `harakiri`), in seconds:
@@ -137,12 +138,38 @@ export function systemFlock(): string {
  * leaves a cron command running. The run leads its own session (the pid its launcher wrote), so
  * the whole group gets it; the caller waits for it and kills what is left at its time limit.
  */
-export function stopCronRuns(files: readonly InstancePaths[], user: AppUser | undefined): void {
+export function stopCronRuns(files: readonly InstancePaths[], user: AppUser | undefined): InstancePid[] {
+  const runs: InstancePid[] = [];
   for (const file of files) {
     if (!isCronWorker(file.key.slice(0, file.key.lastIndexOf(".")))) continue;
     const run = readInstancePid(file, user);
-    if (run !== undefined && isAlive(run.pid)) signalInstance(user, run, "SIGTERM", true);
+    if (run !== undefined && isAlive(run.pid) && signalInstance(user, run, "SIGTERM", true)) runs.push(run);
   }
+  return runs;
+}
+
+/**
+ * Stops the cron runs of every app whose vassal is in the folder, once the emperor is gone (`server
+ * stop`): SIGTERM to each run's group, SIGKILL to what is left after `timeoutMs`.
+ */
+export async function stopAllCronRuns(home: string, env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<void> {
+  const emperor = emperorLayout(home);
+  let files: string[];
+  try {
+    files = readdirSync(emperor.vassals);
+  } catch {
+    return;
+  }
+  const stopped: Array<{ user: AppUser | undefined; run: InstancePid }> = [];
+  for (const vassal of files.flatMap((file) => parseVassalFileName(file) ?? [])) {
+    if (!isCronWorker(vassal.worker) || !isValidAppName(vassal.app)) continue;
+    const user = findAppUser({ home, env }, vassal.app);
+    const paths = instancePaths(emperor, appLayout(home, vassal.app), vassal.worker, vassal.index, vassal.slot);
+    for (const run of stopCronRuns([paths], user)) stopped.push({ user, run });
+  }
+  if (stopped.length === 0) return;
+  await waitUntil(() => stopped.every(({ run }) => !isAlive(run.pid)), { timeoutMs });
+  for (const { user, run } of stopped) if (isAlive(run.pid)) signalInstance(user, run, "SIGKILL", true);
 }
 
 /** A scheduled cron worker runs (its schedule is live) whether or not one of its runs is under way. */
