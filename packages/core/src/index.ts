@@ -7,6 +7,7 @@ export type { PipelineOptions } from "./pipeline/options.js";
 export type { DeployRequest, DeployOutcome } from "./pipeline/deploy.js";
 export type { RollbackOptions, RollbackOutcome } from "./pipeline/rollback.js";
 export type { AppStatus } from "./pipeline/lifecycle.js";
+export type { OneOffCommand } from "./pipeline/run.js";
 export type { AppSummary, DestroyOptions } from "./pipeline/apps.js";
 export type { DomainsOutcome } from "./pipeline/domains.js";
 export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft, type ListedApp } from "./pipeline/app-record.js";

@@ -10,6 +10,7 @@ import { actOnApp, appStatus, scaleApp, type AppStatus } from "./lifecycle.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
 import { rollbackApp, type RollbackOptions, type RollbackOutcome } from "./rollback.js";
+import { oneOffCommand, type OneOffCommand } from "./run.js";
 
 /**
  * The whole life of an app, as a distribution offers it: every method takes the app's name (or
@@ -50,6 +51,8 @@ export interface AppPipeline {
   removeDomains(app: string, hosts: readonly string[], options?: PipelineOptions): Promise<DomainsOutcome>;
   /** The log files of the app's worker instances (of its live release, else its last). */
   logFiles(app: string, options?: PipelineOptions): Promise<readonly WorkerLog[]>;
+  /** A one-off command in the live release's environment, as the app's user, ready to spawn (see oneOffCommand). Starts nothing. */
+  oneOffCommand(app: string, command: readonly string[]): OneOffCommand;
 }
 
 /** The pipeline over a composed distribution. */
@@ -72,6 +75,7 @@ export function appPipeline(distribution: CoreDistribution): AppPipeline {
     setEnv: (app, values) => changeEnv(distribution, app, values, "config set"),
     unsetEnv: (app, keys) => changeEnv(distribution, app, Object.fromEntries(keys.map((key) => [key, undefined])), "config unset"),
     domains: (app) => appDomains(distribution, app),
+    oneOffCommand: (app, command) => oneOffCommand(distribution, app, command),
     addDomains: (app, hosts, options) => changeDomains(distribution, app, "add", hosts, options),
     removeDomains: (app, hosts, options) => changeDomains(distribution, app, "remove", hosts, options),
     async logFiles(app, options = {}) {
