@@ -150,6 +150,11 @@ function execOn(program: string, args: string[], streams: ExecStreams): Promise<
     streams.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("close", (code, signal) => {
       streams.signal?.removeEventListener("abort", onAbort);
+      // This process's own stdin (hop3 run) would keep it alive once the command is over.
+      if (streams.stdin) {
+        streams.stdin.unpipe(child.stdin! as Writable);
+        streams.stdin.pause();
+      }
       resolve({ code: code ?? 255, ...(signal !== null && { signal }), stderr, ...(child.pid !== undefined && { pid: child.pid }) });
     });
     child.on("error", () => undefined); // reported by "close" with no code
