@@ -90,6 +90,13 @@ const table: HostileCase[] = [
   { id: "procfile-empty-command", what: "a worker with no command", files: { Procfile: "web:\n" }, command: deploy(), code: "PROCFILE_COMMAND_EMPTY" },
   { id: "procfile-duplicate", what: "the same worker twice", files: { Procfile: "worker: sleep 1\nworker: sleep 2\n" }, command: deploy(), code: "PROCFILE_DUPLICATE_WORKER" },
   { id: "procfile-cron", what: "a cron line with minute 61", files: { Procfile: "cron: 61 * * * * echo hi\n" }, command: deploy(), code: "PROCFILE_CRON_INVALID" },
+  {
+    id: "toml-cron-ini-injection",
+    what: "a hop3.toml cron worker whose schedule carries uWSGI directives on new lines",
+    files: { "hop3.toml": `[run.workers]\ncron = ${JSON.stringify("* * * * *\n[uwsgi]\nuid = 0\nid")}\n` },
+    command: deploy(),
+    code: "PROCFILE_CRON_INVALID",
+  },
   { id: "procfile-web-wsgi", what: "web and wsgi together", files: { Procfile: "web: a\nwsgi: b\n" }, command: deploy(), code: "PROCFILE_HTTP_WORKER_CONFLICT" },
   { id: "procfile-name-semicolon", what: "a worker name with ; and {", files: { Procfile: "bad;name{: sleep 1\n" }, command: deploy(), code: "WORKER_NAME_INVALID" },
   // hop3.nix

@@ -39,6 +39,18 @@ const hop3Line = () => `${serverSettings()}\nexec ${process.execPath} --import $
 
 /** hop3 on the developer's machine. */
 const client = (...args: string[]) => hop3(args, devEnv, root);
+/** hop3 on the developer's machine, with `input` on its stdin. */
+function clientWithInput(args: readonly string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ["--import", tsx, "--conditions=@hop3/source", bin, ...args], { env: { ...process.env, ...devEnv, NO_COLOR: "1" }, cwd: root });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("close", (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
 /** hop3 on the server itself, for comparing outputs. */
 const local = (...args: string[]) => hop3(args, serverEnv);
 
@@ -86,6 +98,14 @@ describe.sequential("hop3 --remote against a real sshd", () => {
     expect(readdirSync(join(serverHome, "apps", "remote-app")).filter((name) => name.startsWith("source."))).toEqual([]);
     // Nothing was deployed on the developer's machine.
     expect(existsSync(join(devEnv.HOP3_HOME!, "apps"))).toBe(false);
+  });
+
+  it("runs a one-off command on the server: its stdin, stdout and exit code come through", async () => {
+    const run = await clientWithInput(["run", "remote-app", "--remote", "prod", "--", "sh", "-c", 'tr a-z A-Z; echo "as $(id -u)"; exit 5'], "sent from here\n");
+    expect(run.code, run.stderr).toBe(5);
+    const [upper, as] = run.stdout.trim().split("\n");
+    expect(upper).toBe("SENT FROM HERE");
+    expect(as).toMatch(/^as [1-9][0-9]*$/); // the app's user, not root
   });
 
   it("gives the same status, releases and logs as a run on the server, and rolls back through the remote", async () => {

@@ -3,13 +3,13 @@ import { basename, join, resolve } from "node:path";
 import { coreError } from "./error-codes.js";
 import { parseHop3Toml, where } from "./formats/hop3-toml.js";
 import { findTomlLine } from "./formats/toml-lines.js";
-import { HTTP_WORKERS, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
+import { HTTP_WORKERS, isCronWorker, parseCron, parseProcfile, type CronJob, type Procfile } from "./formats/procfile.js";
 import type { Healthcheck } from "./schemas/artifact.js";
 import type { Hop3Toml } from "./schemas/hop3-toml.js";
 import { toAppVolumes, type AppVolume } from "./formats/volumes.js";
 import { checkEnvReferences, type EnvReference } from "./env-references.js";
 import { findNotActedOn, notActedOnWarning, type NotActedOn } from "./not-acted-on.js";
-import { isValidAppName, toAppName } from "./schemas/names.js";
+import { isValidAppName, isValidWorkerName, toAppName } from "./schemas/names.js";
 import { isDirectory } from "./fs.js";
 import { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
 import { Hop3Error } from "./errors.js";
@@ -36,9 +36,12 @@ export interface AppConfig {
   readonly hooks: { readonly prebuild: readonly string[]; readonly postbuild: readonly string[] };
   /**
    * Worker name to command; `static` maps to a directory. From the Procfile, then hop3.toml
-   * `[processes]` (catalogue dialect), `[run.workers]` and `[run] start` (as `web`).
+   * `[processes]` (catalogue dialect), `[run.workers]` and `[run] start` (as `web`). Cron workers
+   * (`cron`, `cron2`, `cron-<name>`...) map to `<minute> <hour> <day> <month> <weekday> <command>`,
+   * as the Procfile writes them; the catalogue dialect's `[scheduler]` jobs become `cron-<job>`.
    */
   readonly workers: Readonly<Record<string, string>>;
+  /** The cron workers of `workers`, parsed (schedule and command). */
   readonly cron: readonly CronJob[];
   /** Plain `[env]` values, as text. */
   readonly env: Readonly<Record<string, string>>;
@@ -141,15 +144,13 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
   };
   const warnings: string[] = [];
   const procfileWorkers: Record<string, string> = {};
-  const cron: CronJob[] = [];
   const hooks = { preflight: [] as string[], prebuild: [] as string[], postbuild: [] as string[], prerun: [] as string[] };
   for (const entry of procfile.entries) {
     if (entry.kind === "hook") hooks[entry.name === "release" ? "prerun" : (entry.name as keyof typeof hooks)].push(entry.command);
-    else if (entry.kind === "cron") cron.push(parseCron(entry, files.procfile));
     else procfileWorkers[entry.name] = entry.command;
   }
 
-  const tomlWorkers: Record<string, string> = { ...toml.processes };
+  const tomlWorkers: Record<string, string> = { ...toml.processes, ...schedulerWorkers(toml, contradiction) };
   for (const [name, command] of Object.entries(toml.run?.workers ?? {})) {
     if (tomlWorkers[name] !== undefined) warnings.push(`hop3.toml sets worker "${name}" in both [processes] and [run.workers]; [run.workers] wins.`);
     tomlWorkers[name] = command;
@@ -200,6 +201,7 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
 
   const workers = { ...procfileWorkers, ...tomlWorkers };
   if (workers.static !== undefined) checkStaticWorker(workers.static, files);
+  const cron = cronJobs(procfile, tomlWorkers, files, hop3TomlText);
 
   return {
     files,
@@ -247,6 +249,36 @@ function declaredDomainsOf(toml: Hop3Toml, files: AppConfig["files"], hop3TomlTe
   }
   // The schema admits only the two policies.
   return { list, policy: (toml.domains._policy ?? "keep-existing") as DeclaredDomains["policy"] };
+}
+
+/**
+ * The catalogue dialect's `[scheduler]`: `job = { schedule, command }`, or `job = "<schedule>"`
+ * with `job_command`. Each becomes the cron worker `cron-<job>` (`cron-job_command` is never made).
+ */
+function schedulerWorkers(toml: Hop3Toml, contradiction: Contradiction): Record<string, string> {
+  const section = toml.scheduler ?? {};
+  const workers: Record<string, string> = {};
+  for (const [job, value] of Object.entries(section)) {
+    if (typeof value === "string" && job.endsWith("_command") && typeof section[job.slice(0, -"_command".length)] === "string") continue;
+    const name = `cron-${job}`;
+    if (!isValidWorkerName(name)) throw contradiction(["scheduler", job], `job "${job}" cannot be a worker name (${name}).`, "Name scheduled jobs with letters, digits, '-' and '_'.");
+    const command = typeof value === "string" ? section[`${job}_command`] : value.command;
+    if (typeof command !== "string") throw contradiction(["scheduler", job], `job "${job}" has a schedule and no \`${job}_command\`.`, `Add \`${job}_command = "..."\`, or write \`${job} = { schedule = "...", command = "..." }\`.`);
+    workers[name] = `${typeof value === "string" ? value : value.schedule} ${command}`;
+  }
+  return workers;
+}
+
+/** Every cron worker, parsed; errors name the file (and line) that declared it. */
+function cronJobs(procfile: Procfile, tomlWorkers: Record<string, string>, files: AppConfig["files"], hop3TomlText: string | undefined): CronJob[] {
+  const jobs: CronJob[] = [];
+  for (const entry of procfile.entries) if (entry.kind === "cron" && tomlWorkers[entry.name] === undefined) jobs.push(parseCron(entry, files.procfile));
+  for (const [name, command] of Object.entries(tomlWorkers)) {
+    if (!isCronWorker(name)) continue;
+    const line = hop3TomlText === undefined ? undefined : (findTomlLine(hop3TomlText, ["run", "workers", name]) ?? findTomlLine(hop3TomlText, ["processes", name]) ?? findTomlLine(hop3TomlText, ["scheduler", name.slice("cron-".length)]));
+    jobs.push(parseCron({ name, command, line: line ?? 0 }, files.hop3Toml ?? "hop3.toml"));
+  }
+  return jobs;
 }
 
 /** `[run] start`; upstream joins a list of commands with `&&`. */

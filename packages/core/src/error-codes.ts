@@ -257,6 +257,14 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "The app has no live release",
     hint: "Deploy it with `hop3 deploy DIR`; `hop3 status NAME` and `hop3 logs NAME` say why the last deploy failed.",
   },
+  RUN_COMMAND_INVALID: {
+    title: "The one-off command cannot be run",
+    hint: "Give the command after `--`, e.g. `hop3 run blog -- python manage.py migrate`; no argument may hold a NUL character.",
+  },
+  RUN_UNSUPPORTED: {
+    title: "This app cannot run a one-off command here",
+    hint: "A container app runs its commands in its image: use `docker exec` on its container. An app without a user of its own is deployed again to get one.",
+  },
   DOMAIN_INVALID: {
     title: "A host name cannot be a domain of the app",
     hint: "Give lowercase host names such as blog.example.org: labels of a-z, 0-9 and '-' separated by dots, not under .localhost.",

@@ -7,6 +7,7 @@ export type { PipelineOptions } from "./pipeline/options.js";
 export type { DeployRequest, DeployOutcome } from "./pipeline/deploy.js";
 export type { RollbackOptions, RollbackOutcome } from "./pipeline/rollback.js";
 export type { AppStatus } from "./pipeline/lifecycle.js";
+export type { OneOffCommand } from "./pipeline/run.js";
 export type { AppSummary, DestroyOptions } from "./pipeline/apps.js";
 export type { DomainsOutcome } from "./pipeline/domains.js";
 export { backupFile, backupsDir, type BackupOutcome, type BackupSummary, type RestoreOptions, type RestoreOutcome } from "./pipeline/backups.js";
@@ -156,7 +157,7 @@ export {
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProblem } from "./formats/volumes.js";
-export { parseProcfile, parseCron, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
+export { parseProcfile, parseCron, isCronWorker, cronFieldValues, CRON_FIELD_RANGES, procfileEntryKind, HTTP_WORKERS, HOOKS, type Procfile, type ProcfileEntry, type ProcfileEntryKind, type CronJob } from "./formats/procfile.js";
 export { parseRuntimeJson, type ParseRuntimeJsonOptions, type ParsedRuntimeJson } from "./formats/runtime-json.js";
 export { validateArtifact } from "./formats/artifact.js";
 export {

@@ -52,7 +52,6 @@ export function findNotActedOn(toml: Hop3Toml): NotActedOn[] {
     ["integration", "[integration]", "no platform services (mail, SSO, LDAP) are wired in"],
     ["storage", "[storage]", "no storage is provisioned"],
     ["php", "[php]", "php.ini settings are not written"],
-    ["scheduler", "[scheduler]", "scheduled jobs are not run"],
     ["tcp_ports", "[tcp_ports]", "host ports are not opened"],
     ["udp_ports", "[udp_ports]", "host ports are not opened"],
     ["capabilities", "[capabilities]", "no Linux capabilities are granted"],

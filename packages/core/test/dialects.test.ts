@@ -78,7 +78,7 @@ const catalogueDialect: SectionCase[] = [
   { section: "[storage]", toml: lines("[storage]", "local = true"), warns: "[storage]" },
   { section: "[resources]", toml: lines("[resources]", 'memory = "256M"') },
   { section: "[php]", toml: lines("[php]", 'memory_limit = "64M"', "session_gc_divisor = 100"), warns: "[php]" },
-  { section: "[scheduler]", toml: lines("[scheduler]", 'job = { schedule = "*/5 * * * *", command = "./cron.sh" }', 'housekeeping = "15,45 * * * *"', 'housekeeping_command = "./h.sh"'), warns: "[scheduler]" },
+  { section: "[scheduler]", toml: lines("[scheduler]", 'job = { schedule = "*/5 * * * *", command = "./cron.sh" }', 'housekeeping = "15,45 * * * *"', 'housekeeping_command = "./h.sh"') },
   { section: "[tcp_ports]", toml: lines("[tcp_ports]", 'rtmp = { default = 1935, container = 1935, title = "RTMP", description = "d" }'), warns: "[tcp_ports]" },
   { section: "[udp_ports]", toml: lines("[udp_ports]", "WG = { default = 51820 }"), warns: "[udp_ports]" },
   { section: "[capabilities]", toml: lines("[capabilities]", "net_admin = true", "ping = true"), warns: "[capabilities]" },

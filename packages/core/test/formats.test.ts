@@ -336,7 +336,7 @@ describe("normalizeConfig", () => {
     );
     expect(config.hooks).toEqual({ prebuild: ["./fetch.sh"], postbuild: ["./compile.sh"] });
     expect(config.beforeRun).toEqual(["python manage.py migrate", "python manage.py check"]);
-    expect(config.workers).toEqual({ static: "public" });
+    expect(config.workers).toEqual({ static: "public", cron: "*/15 * * * * python tick.py --all", "cron-nightly": "0 3 * * 1-5 ./nightly" });
     expect(config.cron).toEqual([
       { name: "cron", schedule: "*/15 * * * *", command: "python tick.py --all", line: 5 },
       { name: "cron-nightly", schedule: "0 3 * * 1-5", command: "./nightly", line: 6 },

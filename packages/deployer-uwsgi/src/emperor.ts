@@ -22,6 +22,7 @@ import {
 } from "@hop3/core";
 import { ensureEmperorDirs } from "./box.js";
 import { uwsgiError } from "./errors.js";
+import { stopAllCronRuns } from "./cron.js";
 import { appLayout, emperorLayout, parseVassalFileName, type EmperorLayout } from "./layout.js";
 import { ensureMaintenanceSchedule } from "./maintenance.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
@@ -222,6 +223,7 @@ export async function stopEmperor(home: string, options: { timeoutMs?: number } 
     if (isAlive(pid)) process.kill(pid, "SIGKILL");
   }
   await stopScheduledRuns(layout, options.timeoutMs ?? 20_000);
+  await stopAllCronRuns(home, process.env, options.timeoutMs ?? 20_000);
   rmSync(layout.pidFile, { force: true });
   rmSync(layout.statsSocket, { force: true });
   return pid !== undefined;

@@ -28,6 +28,10 @@ export const { catalog: uwsgiErrorCatalog, error: uwsgiError } = defineErrors({
     title: "A worker exits as soon as it starts",
     hint: "Read the worker's last log lines shown (a missing program, a syntax error, a port already in use); fix the command or the app and deploy again.",
   },
+  UWSGI_CRON_CONTAINER_UNSUPPORTED: {
+    title: "A cron worker cannot run beside an app's container",
+    hint: "Run the schedule inside the container (a scheduler process in the image), or deploy the app with a builder that runs it as processes (Local or Nix).",
+  },
   UWSGI_APP_NOT_DEPLOYED: {
     title: "The app has not been deployed",
     hint: "Deploy the app first (`hop3 deploy`); start, restart and scale act on a deployed release.",

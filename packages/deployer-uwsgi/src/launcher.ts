@@ -54,6 +54,16 @@ const UNSET_UWSGI_VARIABLES = "for hop3_name in $(env | sed -n 's/^\\(UWSGI_[A-Z
  * command gets umask 027 and runs through `setpriv --no-new-privs`.
  */
 export function renderLauncher(spec: LauncherSpec): string {
+  const { preamble, run } = launcherPreamble(spec);
+  return [...preamble, `exec ${run}`, ""].join("\n");
+}
+
+/**
+ * A launcher's lines up to the command (header, umask, variables, PATH, limits, pid file, working
+ * directory), and the command as it runs (`setpriv --no-new-privs /bin/sh -c ...`): what a cron
+ * worker's launcher shares with a daemon's.
+ */
+export function launcherPreamble(spec: LauncherSpec): { preamble: string[]; run: string } {
   checkCommand(spec);
   for (const [name, value] of Object.entries(spec.env)) checkVariable(name, value, `The environment of worker "${spec.worker}"`);
   const lines = [
@@ -69,8 +79,8 @@ export function renderLauncher(spec: LauncherSpec): string {
     const count = Math.floor(spec.processLimit.count);
     lines.push(`${shellQuote(spec.processLimit.prlimit)} --pid $$ --nproc=${count}:${count} || exit 1`);
   }
-  lines.push(`echo $$ > ${shellQuote(spec.pidFile)}`, `cd ${shellQuote(spec.workingDir)} || exit 1`, `exec ${shellQuote(spec.setpriv)} --no-new-privs /bin/sh -c ${shellQuote(spec.command)}`, "");
-  return lines.join("\n");
+  lines.push(`echo $$ > ${shellQuote(spec.pidFile)}`, `cd ${shellQuote(spec.workingDir)} || exit 1`);
+  return { preamble: lines, run: `${shellQuote(spec.setpriv)} --no-new-privs /bin/sh -c ${shellQuote(spec.command)}` };
 }
 
 /**

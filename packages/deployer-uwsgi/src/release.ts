@@ -6,6 +6,7 @@ import { drainConnections } from "./drain.js";
 import { ensureEmperor, pokeEmperor } from "./emperor.js";
 import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Isolation, type Slot } from "./layout.js";
 import { renderContainerLauncher, renderEnvFile, renderLauncher } from "./launcher.js";
+import { cronLockFile, renderCronLauncher, stopCronRuns, systemFlock } from "./cron.js";
 import { emperorSettingsOf, type ResolvedUwsgiOptions } from "./options.js";
 import type { InstancePlan, PlannedInstance } from "./plan.js";
 import { instanceRuns, readInstancePid, readPidFile, currentPidFile, signalInstance, type InstancePid } from "./pids.js";
@@ -131,9 +132,11 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
       cgroupProcs,
       ...(box.limits.openFiles !== undefined && { openFiles: box.limits.openFiles }),
       ...(isolation === "user" && box.user.dedicated && { user: { uid: box.user.uid, gid: box.user.gid } }),
+      ...(instance.cron && { cron: instance.cron.schedule }),
     });
     const existing = readVassal(files.vassal);
-    const write = existing === undefined || mustReplace(request.reload, existing, vassal, changed, () => instanceRuns(files, box.user));
+    // A cron worker has no process between runs: its vassal, once there, is what runs.
+    const write = existing === undefined || mustReplace(request.reload, existing, vassal, changed, () => instance.cron !== undefined || instanceRuns(files, box.user));
     const watch: StartingInstance = {
       app,
       key: instance.key,
@@ -153,13 +156,14 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
       { forget: false },
     );
   }
-  return decisions.map((d) => {
+  const watched = decisions.map((d) => {
     if (!d.write) return d.watch;
     preparePidFile(d.files.pidFile, d.owner);
     const previousPid = readInstancePid(d.files, box.user)?.pid;
     writeVassal(d.files.vassal, d.vassal);
     return { ...d.watch, ...(previousPid !== undefined && { previousPid }) };
   });
+  return watched.filter((_, i) => decisions[i]!.instance.cron === undefined); // nothing of a cron worker runs until its time
 }
 
 /**
@@ -288,7 +292,7 @@ export async function repairInterruptedSwitch(op: AppOperation): Promise<boolean
     const pending = state.pending;
     const artifact = readPendingArtifact(layout);
     const plan = artifact && planInstances(artifact, pending.scale, false);
-    const up = plan?.instances.every((instance) => instanceRuns(instancePaths(emperor, layout, instance.worker, instance.index, pending.slot), userOf(op))) ?? false;
+    const up = plan?.instances.every((instance) => instance.cron !== undefined || instanceRuns(instancePaths(emperor, layout, instance.worker, instance.index, pending.slot), userOf(op))) ?? false;
     if (artifact && plan && up) {
       context.logger.warn(`A switch of ${app} to build ${artifact.buildId} was interrupted; finishing it.`);
       await finishSwitch(op, artifact, plan, state, 0);
@@ -344,6 +348,7 @@ export async function stopVassals(op: AppOperation, vassals: ReadonlyArray<{ fil
   });
   const running = files.flatMap((file) => readInstancePid(file, user) ?? []);
   for (const vassal of vassals) removeVassal(vassal.file);
+  stopCronRuns(files, user); // uWSGI leaves a cron run going when its vassal goes
   await pokeEmperor(op.emperor);
   await waitUntilStopped(op.emperor, running, vassals.map((vassal) => basename(vassal.file)), op.settings.stopTimeoutSeconds * 1000 + 3_000, killer(user));
   await sweepOrphans(sessions, user); // a vassal that died abruptly leaves its worker's children behind
@@ -399,7 +404,14 @@ function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance:
   const base = appProcessEnv(box.user, context.env);
   const identity = { HOME: base.HOME!, USER: base.USER!, LOGNAME: base.LOGNAME!, TMPDIR: base.TMPDIR! };
   const processLimit = processLimitFallback(box);
-  const content = renderLauncher({ ...common, env: { ...identity, ...env }, pathPrepend, ...(processLimit !== undefined && { processLimit }) });
+  const spec = { ...common, env: { ...identity, ...env }, pathPrepend, ...(processLimit !== undefined && { processLimit }) };
+  let content: string;
+  if (instance.cron === undefined) content = renderLauncher(spec);
+  else {
+    const lockFile = cronLockFile(op.layout, instance.key);
+    preparePidFile(lockFile, appOwner(box.user)); // the app's own, made by root: runDir is root's
+    content = renderCronLauncher({ ...spec, schedule: instance.cron.schedule, lockFile, flock: systemFlock() });
+  }
   return writeOwnedFile(files.launcher, content, appOwner(box.user));
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { isAlive, type DeploymentStatus, type WorkerStatus } from "@hop3/core";
+import { cronStatus } from "./cron.js";
 import { emperorPid } from "./emperor.js";
 import { instancePaths } from "./layout.js";
 import { planInstances } from "./plan.js";
@@ -30,6 +31,7 @@ export async function appStatus(op: AppOperation): Promise<DeploymentStatus> {
       if (stored.state.stopped || !existsSync(files.vassal)) return { ...base, state: "stopped" };
       if (!emperorRuns) return { ...base, state: "stopped", detail: "the uWSGI emperor is not running" };
       const pid = readInstancePid(files, user)?.pid;
+      if (instance.cron) return cronStatus(base, instance.cron.text, pid);
       if (pid === undefined || !isAlive(pid)) return { ...base, state: "failed", detail: `no process; see ${files.log}` };
       if (instance.web && port !== undefined && !(await tcpAccepts(host, port, 500))) {
         return { ...base, pid, state: "starting", detail: `not accepting connections on ${host}:${port} yet` };

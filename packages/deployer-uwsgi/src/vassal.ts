@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@hop3/core";
+import { renderCronLine, type UwsgiCronSchedule } from "./cron.js";
 import { iniPath } from "./ini.js";
 import { parseVassalFileName, type Slot } from "./layout.js";
 
@@ -24,6 +25,8 @@ export interface VassalSpec {
   readonly openFiles?: number;
   /** The app's user: the master drops to it before it starts anything. Absent: the vassal keeps the emperor's user (container isolation, single-user installs). */
   readonly user?: { readonly uid: number; readonly gid: number };
+  /** A cron worker: the master runs the launcher on this schedule (`cron2`) instead of keeping it running. */
+  readonly cron?: UwsgiCronSchedule;
 }
 
 /**
@@ -51,7 +54,7 @@ export function renderVassal(spec: VassalSpec): string {
     ...(spec.openFiles === undefined ? [] : [`max-fd = ${positiveInteger(spec.openFiles, "open files")}`]),
     ...(spec.user === undefined ? [] : [`uid = ${positiveInteger(spec.user.uid, "uid")}`, `gid = ${positiveInteger(spec.user.gid, "gid")}`]),
     `reload-mercy = ${Math.max(1, Math.ceil(spec.stopTimeoutSeconds))}`,
-    `attach-daemon2 = cmd=exec /bin/sh ${iniPath(spec.launcher, "The launcher")},stopsignal=15`,
+    spec.cron === undefined ? `attach-daemon2 = cmd=exec /bin/sh ${iniPath(spec.launcher, "The launcher")},stopsignal=15` : renderCronLine(spec.cron, spec.launcher),
     "",
   ];
   return lines.join("\n");

@@ -24,13 +24,10 @@ describe("planInstances", () => {
     expect(planInstances(artifact({ web: "serve", static: "/nix/store/x/public" }), {}, false).staticDir).toBe("/nix/store/x/public");
   });
 
-  it("leaves hooks and cron entries out, with a note", () => {
+  it("leaves hooks out, with a note, and schedules cron entries", () => {
     const plan = planInstances(artifact({ web: "serve", release: "migrate", cron: "0 * * * * tick" }), {}, false);
-    expect(keys(plan)).toEqual(["web.1 (web)"]);
-    expect(plan.notes).toEqual([
-      'Worker "release" is a hook, not a daemon: this deployer does not run it.',
-      'Worker "cron" is a cron, not a daemon: this deployer does not run it.',
-    ]);
+    expect(keys(plan)).toEqual(["web.1 (web)", "cron.1"]);
+    expect(plan.notes).toEqual(['Worker "release" is a hook, not a daemon: this deployer does not run it.']);
   });
 
   it("runs wsgi, rwsgi and jwsgi workers as web workers that uWSGI loads itself", async () => {

@@ -1,5 +1,5 @@
 import { basename, resolve } from "node:path";
-import { Transform } from "node:stream";
+import { Transform, type Readable } from "node:stream";
 import { shellQuote, toAppName, UsageError, type CliIO, type Logger, type StepReporter } from "@hop3/core";
 import { remoteError } from "./errors.js";
 import { packSource } from "./pack.js";
@@ -27,6 +27,8 @@ export interface RemoteRun {
   readonly clientVersion: string;
   /** Packs this directory and sends it on the command's stdin (deploy, plan, validate). */
   readonly upload?: { readonly dir: string; readonly gitHead: boolean };
+  /** `hop3 run`: this stdin goes to the command; with `tty`, this terminal too (`ssh -tt`). */
+  readonly interactive?: { readonly tty: boolean; readonly stdin: Readable };
   /** Runs on the connection once the versions agree, before the command (--build-here copies its closure). */
   readonly before?: (session: SshSession) => Promise<void>;
 }
@@ -46,8 +48,9 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
     await run.before?.(session);
     const commandLine = [remote.command, ...run.argv.map(shellQuote)].join(" ");
     const forward = { stdout: (chunk: Buffer) => io.stdout.write(chunk.toString("utf8")), stderr: (chunk: Buffer) => io.stderr.write(chunk.toString("utf8")), signal: io.signal };
+    if (run.interactive?.tty) return await session.execInTerminal(commandLine);
     if (!run.upload) {
-      const result = await session.exec(commandLine, forward);
+      const result = await session.exec(commandLine, { ...forward, ...(run.interactive && { stdin: run.interactive.stdin }) });
       if (io.signal.aborted) return interrupted(remote, run.argv);
       if (result.code === 255 || result.signal) throw lost(remote, run.argv, result.stderr);
       return result.code;

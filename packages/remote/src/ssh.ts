@@ -19,6 +19,8 @@ import type { SshTarget } from "./remotes.js";
 export interface SshSession {
   /** Runs a command line (already quoted for the server's shell) on the connection. */
   exec(commandLine: string, streams: ExecStreams): Promise<ExecResult>;
+  /** Runs a command line with this process's terminal, through a pty on the server (`ssh -tt`); returns its exit code. */
+  execInTerminal(commandLine: string): Promise<number>;
   /** Options that make another ssh (nix-copy-closure's, through NIX_SSHOPTS) a session of this connection. */
   readonly sshOptions: readonly string[];
   /** The host to give that ssh, with `sshOptions`. */
@@ -112,6 +114,12 @@ export async function openSession(target: SshTarget, settings: SshSettings, sign
   const sessionOptions = [...base, "-S", socket, "-o", "ControlMaster=no"];
   return {
     exec: (commandLine, streams) => execOn(program, [...sessionOptions, "--", target.host, commandLine], streams),
+    execInTerminal: (commandLine) =>
+      new Promise((resolveRun) => {
+        const child = spawn(program, [...sessionOptions, "-tt", "--", target.host, commandLine], { stdio: "inherit" });
+        child.on("close", (code) => resolveRun(code ?? 255));
+        child.on("error", () => undefined); // reported by "close" with no code
+      }),
     sshOptions: sessionOptions,
     host: target.host,
     close,
@@ -142,6 +150,11 @@ function execOn(program: string, args: string[], streams: ExecStreams): Promise<
     streams.signal?.addEventListener("abort", onAbort, { once: true });
     child.on("close", (code, signal) => {
       streams.signal?.removeEventListener("abort", onAbort);
+      // This process's own stdin (hop3 run) would keep it alive once the command is over.
+      if (streams.stdin) {
+        streams.stdin.unpipe(child.stdin! as Writable);
+        streams.stdin.pause();
+      }
       resolve({ code: code ?? 255, ...(signal !== null && { signal }), stderr, ...(child.pid !== undefined && { pid: child.pid }) });
     });
     child.on("error", () => undefined); // reported by "close" with no code

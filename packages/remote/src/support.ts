@@ -9,7 +9,7 @@ import { buildHere, copyClosure } from "./build-here.js";
 import { chosenRemote, type Remote } from "./remotes.js";
 
 /** The commands that run on a remote when one is named: the life of an app. */
-export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "plan", "validate", "backup"]);
+export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "plan", "validate", "backup", "run"]);
 /** Those that read an app directory: it is uploaded to the server first. */
 export const UPLOAD_COMMANDS: ReadonlySet<string> = new Set(["deploy", "plan", "validate"]);
 
@@ -73,7 +73,9 @@ async function route(request: RouteRequest): Promise<{ exitCode: number } | { ar
   if (values["build-here"]) return deployBuiltHere(request, remote);
   // A store path already on the server: nothing to upload.
   if (!UPLOAD_COMMANDS.has(name) || typeof values["store-path"] === "string") {
-    const exitCode = await runOnRemote({ remote, argv: [...command.name, ...withoutRemote(request.argv)], io, reporter: request.reporter, clientVersion: request.version });
+    // `run` is the one command whose stdin (and, with -t, terminal) belongs to what runs there.
+    const interactive = name === "run" ? { tty: values.tty === true, stdin: io.stdin ?? process.stdin } : undefined;
+    const exitCode = await runOnRemote({ remote, argv: [...command.name, ...withoutRemote(request.argv)], io, reporter: request.reporter, clientVersion: request.version, ...(interactive && { interactive }) });
     return { exitCode };
   }
   const dir = resolve(io.cwd, args.positionals[0] ?? ".");

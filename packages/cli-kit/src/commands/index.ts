@@ -10,6 +10,7 @@ import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
 import { pluginsCommand } from "./plugins.js";
 import { releasesCommand, rollbackCommand } from "./releases.js";
+import { runCommand } from "./run.js";
 import { serverCommands } from "./server.js";
 import { validateCommand } from "./validate.js";
 
@@ -25,6 +26,7 @@ export const appCommands: readonly CliCommand[] = [
   appsCommand,
   statusCommand,
   logsCommand,
+  runCommand,
   startCommand,
   stopCommand,
   restartCommand,

@@ -86,7 +86,6 @@ function validateText(data: ReturnType<typeof validateData>, checks: ReleaseChec
   const workers = Object.entries(data.workers);
   lines.push(workers.length > 0 ? "workers:" : "workers: none declared (the build provides them: runtime.json or toolchains)");
   for (const [name, command] of workers) lines.push(`  ${name}: ${command}`);
-  for (const job of data.cron) lines.push(`cron ${job.name}: ${job.schedule} ${job.command}`);
   const env = Object.entries(data.env);
   if (env.length > 0) lines.push(`env: ${env.map(([name]) => name).join(", ")}`);
   for (const [name, reference] of Object.entries(data.deferredEnv)) lines.push(`env ${describeEnvReference(name, reference)}`);

@@ -36,6 +36,9 @@ export const HOOKS: readonly string[] = ["preflight", "prebuild", "postbuild", "
 /** `cron`, `cron1`, `cron-nightly`...: piku's convention for several scheduled jobs. */
 const CRON_NAME = /^cron([-_0-9][A-Za-z0-9_-]*)?$/;
 
+/** True for a worker name that declares a scheduled job (`cron`, `cron2`, `cron-nightly`...). */
+export const isCronWorker = (name: string): boolean => CRON_NAME.test(name);
+
 export function procfileEntryKind(name: string): ProcfileEntryKind {
   if (HTTP_WORKERS.includes(name)) return "http";
   if (name === "static") return "static";
@@ -93,7 +96,7 @@ export function parseProcfile(source: string, file = "Procfile"): Procfile {
     seen.set(name, line);
 
     const kind = procfileEntryKind(name);
-    if (kind === "cron") parseCron({ name, command, kind, line }, file);
+    if (kind === "cron") parseCron({ name, command, line }, file);
     entries.push({ name, command, kind, line });
   }
 
@@ -117,15 +120,21 @@ const CRON_FIELDS = [
   { name: "day of week", min: 0, max: 7 },
 ] as const;
 
-/** Splits a cron entry into its schedule and command, checking each of the five fields. */
-export function parseCron(entry: ProcfileEntry, file = "Procfile"): CronJob {
-  const parts = entry.command.split(/\s+/);
-  const fields = parts.slice(0, 5);
-  const command = parts.slice(5).join(" ");
+/**
+ * Splits a cron entry into its schedule and command, checking each of the five fields. A control
+ * character anywhere (a newline from hop3.toml or runtime.json) is refused: a schedule is one line.
+ */
+export function parseCron(entry: Pick<ProcfileEntry, "name" | "command" | "line">, file = "Procfile"): CronJob {
   const fail = (why: string) =>
     coreError("PROCFILE_CRON_INVALID", `${where(file, entry.line)}: cron entry "${entry.name}" ${why}.`, {
       details: { file, line: entry.line, key: entry.name },
     });
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(entry.command)) throw fail("holds a newline or another control character; a cron entry is one line");
+  const parts = entry.command.trim().split(/[ \t]+/);
+  const fields = parts.slice(0, 5);
+  // The command as written after the fifth field: its own spacing (inside quotes) is kept.
+  const command = parts.length > 5 ? entry.command.trim().replace(/^([^ \t]+[ \t]+){5}/, "") : "";
   if (fields.length < 5 || command === "") {
     throw fail(`needs five schedule fields and a command, got "${clip(entry.command)}"`);
   }
@@ -136,6 +145,24 @@ export function parseCron(entry: ProcfileEntry, file = "Procfile"): CronJob {
     }
   });
   return { name: entry.name, schedule: fields.join(" "), command, line: entry.line };
+}
+
+/** The bounds of each of the five fields, in order: minute, hour, day of month, month, day of week (0 and 7 are Sunday). */
+export const CRON_FIELD_RANGES: ReadonlyArray<{ readonly name: string; readonly min: number; readonly max: number }> = CRON_FIELDS;
+
+/**
+ * The values one valid cron field stands for, sorted, without duplicates: `*\/15` in minutes is
+ * 0, 15, 30, 45; `1-5` is 1 to 5. The field must have passed parseCron.
+ */
+export function cronFieldValues(field: string, min: number, max: number): number[] {
+  const values = new Set<number>();
+  for (const item of field.split(",")) {
+    const [range, step] = item.split("/") as [string, string | undefined];
+    const [low, high] = range === "*" ? [min, max] : range.split("-").map(Number);
+    const end = high ?? (step === undefined ? low! : max);
+    for (let value = low!; value <= end; value += Number(step ?? 1)) values.add(value);
+  }
+  return [...values].sort((a, b) => a - b);
 }
 
 function isCronField(field: string, min: number, max: number): boolean {

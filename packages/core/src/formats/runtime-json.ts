@@ -4,6 +4,7 @@ import { RuntimeJsonSchema, type RuntimeJson } from "../schemas/runtime-json.js"
 import { isValidEnvName, isValidWorkerName } from "../schemas/names.js";
 import { describeValue, findSchemaIssues } from "../schemas/validate.js";
 import { isDirectory } from "../fs.js";
+import { isCronWorker, parseCron } from "./procfile.js";
 
 export interface ParseRuntimeJsonOptions {
   /** Shown in messages (e.g. the store path of the file). */
@@ -80,6 +81,8 @@ export function parseRuntimeJson(text: string, options: ParseRuntimeJsonOptions 
       });
     }
   }
+  // A cron worker's value is `<five fields> <command>`, as in a Procfile.
+  for (const [name, command] of Object.entries(runtime.workers)) if (isCronWorker(name)) parseCron({ name, command, line: 0 }, `${file} "workers.${name}"`);
   const staticDir = runtime.workers.static;
   if (staticDir !== undefined) checkStaticDir(staticDir, file, options.baseDir);
   return { runtime, warnings };

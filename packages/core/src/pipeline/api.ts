@@ -11,6 +11,7 @@ import { actOnApp, appStatus, scaleApp, type AppStatus } from "./lifecycle.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
 import { rollbackApp, type RollbackOptions, type RollbackOutcome } from "./rollback.js";
+import { oneOffCommand, type OneOffCommand } from "./run.js";
 
 /**
  * The whole life of an app, as a distribution offers it: every method takes the app's name (or
@@ -57,6 +58,8 @@ export interface AppPipeline {
   backups(app?: string): Promise<BackupSummary[]>;
   /** Verifies a whole archive, then restores the app (or a new one, `to`) and its addons' data and deploys it. */
   restoreBackup(id: string, options?: RestoreOptions): Promise<RestoreOutcome>;
+  /** A one-off command in the live release's environment, as the app's user, ready to spawn (see oneOffCommand). Starts nothing. */
+  oneOffCommand(app: string, command: readonly string[]): OneOffCommand;
 }
 
 /** The pipeline over a composed distribution. */
@@ -79,6 +82,7 @@ export function appPipeline(distribution: CoreDistribution): AppPipeline {
     setEnv: (app, values) => changeEnv(distribution, app, values, "config set"),
     unsetEnv: (app, keys) => changeEnv(distribution, app, Object.fromEntries(keys.map((key) => [key, undefined])), "config unset"),
     domains: (app) => appDomains(distribution, app),
+    oneOffCommand: (app, command) => oneOffCommand(distribution, app, command),
     addDomains: (app, hosts, options) => changeDomains(distribution, app, "add", hosts, options),
     removeDomains: (app, hosts, options) => changeDomains(distribution, app, "remove", hosts, options),
     backup: (app, options) => createBackup(distribution, app, options),

@@ -492,7 +492,7 @@ export const Hop3TomlSchema = Type.Object(
     resources: Type.Optional(ResourcesSection),
     php: Type.Optional(named(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), "Catalogue apps: php.ini settings (recognized, not acted on).")),
     scheduler: Type.Optional(
-      named(Type.Union([Type.String(), ScheduledJob]), "Catalogue apps: scheduled jobs, as { schedule, command } or a schedule with a `<name>_command` key (recognized, not acted on)."),
+      named(Type.Union([Type.String(), ScheduledJob]), "Catalogue apps: scheduled jobs, as { schedule, command } or a schedule with a `<name>_command` key; each runs as the cron worker `cron-<name>`."),
     ),
     processes: Type.Optional(named(Type.String(), "Catalogue apps: process name to command; they become workers.")),
     tcp_ports: Type.Optional(named(ExposedPort, "Catalogue apps: TCP ports opened on the host (recognized, not acted on).")),
