@@ -37,6 +37,9 @@ const KEY_COMMANDS = new Set([
   "destroy",
   "domains",
   "plugins",
+  // As the app's own user, never root: what a key that deploys the app can run anyway.
+  "run",
+  "backup",
 ]);
 /** Commands that name no app and reveal none: a limited key runs them too. */
 const ABOUT_THE_SERVER = new Set(["version", "--version", "-V", "help", "--help", "-h", "plugins"]);
@@ -45,7 +48,7 @@ const APP_AS_OPTION = new Set(["deploy", "build", "plan", "validate"]);
 /** Options of those commands that take the next word as their value. */
 const VALUE_OPTIONS = new Set(["--builder", "--env", "--store-path"]);
 /** Commands whose second word is a verb (`config set APP`). */
-const VERBS: Readonly<Record<string, readonly string[]>> = { config: ["show", "get", "set", "unset"], domains: ["add", "remove"] };
+const VERBS: Readonly<Record<string, readonly string[]>> = { config: ["show", "get", "set", "unset"], domains: ["add", "remove"], backup: ["create", "list", "restore"] };
 
 /**
  * Decides what a deploy key's command line runs, before anything runs: parsed strictly

@@ -55,7 +55,16 @@ describe("what a deploy key may run", () => {
     expect(codeOf("hop3 deploy --app=web", limits)).toBe("run");
     expect(codeOf("hop3 version --json", limits)).toBe("run");
     expect(codeOf("git-receive-pack 'web'", limits)).toBe("run");
+    expect(codeOf("hop3 run web -- python manage.py migrate", limits)).toBe("run");
+    expect(codeOf("hop3 backup create web", limits)).toBe("run");
+    expect(codeOf("hop3 backup list web", limits)).toBe("run");
     for (const line of [
+      "hop3 run api -- id",
+      "hop3 run -t api -- sh",
+      "hop3 backup list",
+      "hop3 backup create api",
+      // A backup's id names its app with a date: restoring, even to a new app, is for an unlimited key.
+      "hop3 backup restore web-20261206T120000Z-ab12 --to web",
       "hop3 status api",
       "hop3 config set api A=1",
       "hop3 apps",
