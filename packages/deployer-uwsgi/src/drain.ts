@@ -5,7 +5,8 @@ const POLL_MS = 50;
 
 /**
  * Connections open to any of `ports` on this machine, from the kernel's tables (Linux /proc/net).
- * After a switch only the old nginx workers, finishing their requests, still talk to old ports.
+ * The router keeps no idle connection to an app's instances (see RouteSpec.slots), so after a
+ * switch a connection open to an old port is a request sent before it, not yet answered.
  */
 export function openConnections(ports: ReadonlySet<number>): number {
   return tcpSockets().filter((socket) => socket.state === "established" && ports.has(socket.localPort)).length;

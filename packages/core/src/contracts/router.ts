@@ -15,6 +15,20 @@ export interface RouteSpec {
   readonly upstreams: readonly Upstream[];
   /** Absolute directory served at `/`; requests for missing files fall back to the upstreams, if any. */
   readonly staticDir?: string;
+  /**
+   * The two release slots of a deployer that starts a new release beside the live one. The router
+   * keeps both in its configuration and sends each new request to `live`, so a switch that only
+   * changes `live` reloads nothing; `upstreams` is then the live slot's. A request that finds the
+   * live slot's instances gone (stopped after their drain) goes to the other slot's.
+   */
+  readonly slots?: RouteSlots;
+}
+
+/** Which slot serves, and the web instances of each (see RouteSpec.slots). */
+export interface RouteSlots {
+  readonly live: "a" | "b";
+  readonly a: readonly Upstream[];
+  readonly b: readonly Upstream[];
 }
 
 export interface RouterStatus {
