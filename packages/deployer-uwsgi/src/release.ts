@@ -13,7 +13,7 @@ import { assignPorts } from "./ports.js";
 import { connectHost } from "./process.js";
 import { pendingArtifactFile, readPendingArtifact, readStoredApp, reservedPorts, writeArtifact, writePendingArtifact, writeState, type DeployState } from "./state.js";
 import { planInstances } from "./plan.js";
-import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeVassal } from "./vassal.js";
+import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeNewVassal } from "./vassal.js";
 import { appSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
 import { nativeCommand } from "./wsgi.js";
@@ -147,7 +147,7 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
     if (!d.write) return d.watch;
     preparePidFile(d.files.pidFile, d.owner);
     const previousPid = readInstancePid(d.files, box.user)?.pid;
-    writeVassal(d.files.vassal, d.vassal);
+    writeNewVassal(d.files.vassal, d.vassal); // a vassal that ran was stopped and forgotten above
     return { ...d.watch, ...(previousPid !== undefined && { previousPid }) };
   });
 }
