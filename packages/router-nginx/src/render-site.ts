@@ -89,19 +89,17 @@ function renderUpstream(route: CheckedRoute): string[] {
 }
 
 /**
- * One upstream per slot, the other slot's instances as its backup. Upstream connections are not
- * kept alive: a connection open to an instance is a request in flight, so the deployer's drain
- * knows when the old slot is idle, and no idle connection is cut when it stops. No failure is
- * remembered (`max_fails=0`): a request that finds the live slot's ports closed (a slot stopped
- * just after the request chose it) goes to the other slot's at once, every time.
+ * One upstream per slot. Upstream connections are not kept alive: a connection open to an instance
+ * is a request in flight, so the deployer's drain knows when the old slot is idle, and no idle
+ * connection is cut when it stops. No failure is remembered (`max_fails=0`): an instance respawned
+ * by uWSGI serves the next request at once. The other slot is never a fallback: its ports are free
+ * between releases, and any program (another app's) could listen there.
  */
 function renderSlotUpstreams(route: CheckedRoute): string[] {
   const slots = route.slots!;
-  const server = (u: { host: string; port: number }, backup: boolean) => `    server ${isIP(u.host) === 6 ? `[${u.host}]` : u.host}:${u.port} max_fails=0${backup ? " backup" : ""};`;
   return (["a", "b"] as const).flatMap((slot) => [
     `upstream ${upstreamName(route.app)}_${slot} {`,
-    ...slots[slot].map((u) => server(u, false)),
-    ...slots[slot === "a" ? "b" : "a"].map((u) => server(u, true)),
+    ...slots[slot].map((u) => `    server ${isIP(u.host) === 6 ? `[${u.host}]` : u.host}:${u.port} max_fails=0;`),
     "}",
   ]);
 }

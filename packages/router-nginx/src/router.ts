@@ -61,7 +61,9 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
           setLiveSlot(target.layout, checked);
           return { url: urlFor(checked.app) };
         }
-        // The new configuration serves the slot that served before; the switch comes once it is loaded.
+        // A site that had slots keeps serving the slot that served before until the new one is
+        // loaded, and the switch comes after; one that had none never read the file: set it first.
+        if (readRoute(target.layout, checked.app)?.slots === undefined) setLiveSlot(target.layout, checked);
         await replaceSite(target, checked.app, content, main);
         keepRoute(target.layout, checked);
         setLiveSlot(target.layout, checked);

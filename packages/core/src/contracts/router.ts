@@ -18,8 +18,8 @@ export interface RouteSpec {
   /**
    * The two release slots of a deployer that starts a new release beside the live one. The router
    * keeps both in its configuration and sends each new request to `live`, so a switch that only
-   * changes `live` reloads nothing; `upstreams` is then the live slot's. A request that finds the
-   * live slot's instances gone (stopped after their drain) goes to the other slot's.
+   * changes `live` reloads nothing; `upstreams` is then the live slot's. The slot that is not live
+   * gets no request, not even as a fallback (its ports are free between releases).
    */
   readonly slots?: RouteSlots;
 }
