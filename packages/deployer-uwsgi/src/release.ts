@@ -327,7 +327,11 @@ async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: Ins
   const old = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== pending.slot);
   const newPorts = new Set(Object.values(pending.ports));
   const oldPorts = new Set(Object.values(state.ports).filter((port) => !newPorts.has(port)));
-  if (old.length > 0 && drainMs > 0) await drainConnections(oldPorts, drainMs, context.signal);
+  if (old.length > 0 && drainMs > 0) {
+    // Requests that chose the old slot just before the switch connect first, then the drain counts them.
+    await context.router.settle?.(context);
+    await drainConnections(oldPorts, drainMs, context.signal);
+  }
   await stopVassals(op, old, { forget: true });
   return saved;
 }

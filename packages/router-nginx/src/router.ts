@@ -13,6 +13,10 @@ import { checkAppName, checkRoute, type CheckedRoute } from "./route-check.js";
 import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, tlsActive, type LayoutChange } from "./site-files.js";
 import { validateSites, type ValidationTarget } from "./validate-sites.js";
 import { workersLackGroups } from "./worker-groups.js";
+import { workersIdledOnce } from "./worker-idle.js";
+
+/** The longest `settle` waits for a worker busy with one event (far more than any event takes). */
+const SETTLE_TIMEOUT_MS = 2_000;
 
 /** The router's name among routers (the plugin is "@hop3/router-nginx"). */
 export const ROUTER_NAME = "nginx";
@@ -69,6 +73,10 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
         setLiveSlot(target.layout, checked);
         return { url: urlFor(checked.app) };
       });
+    },
+    async settle(context) {
+      const master = findMaster(nginxLayout(context.home));
+      if (master !== undefined) await workersIdledOnce(master, SETTLE_TIMEOUT_MS);
     },
     async remove(app, context) {
       checkAppName(app);

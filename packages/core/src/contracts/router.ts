@@ -53,6 +53,12 @@ export interface Router {
   ensureRunning(context: OperationContext): Promise<RouterStatus>;
   /** Routes an app (adds or replaces its configuration) and returns its URL. */
   apply(route: RouteSpec, context: OperationContext): Promise<{ readonly url: string }>;
+  /**
+   * Resolves once no request that chose its upstream before the last `apply` is still to connect
+   * to it: after a switch, what has not connected to the old slot by then never will (a drain can
+   * trust what it sees). Optional: a router without it switches at once.
+   */
+  settle?(context: OperationContext): Promise<void>;
   /** Removes an app's routes; nothing happens when it has none. */
   remove(app: string, context: OperationContext): Promise<void>;
   /** The URL an app answers on (`http://<app>.localhost:<port>/`). */
