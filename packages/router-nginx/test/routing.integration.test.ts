@@ -160,6 +160,7 @@ describe("nginx router: routing", { timeout: 30_000 }, () => {
     // The other slot's port is no fallback: whoever listens there gets nothing while it is not live.
     await a.close();
     for (let i = 0; i < 3; i++) expect((await httpGet(port, "slotted.localhost")).status).toBe(502);
+    await router.settle!(context); // the workers are idle: at once
     await router.remove("slotted", context);
     expect(existsSync(join(home, "nginx", "live", "slotted.b"))).toBe(false);
   });
