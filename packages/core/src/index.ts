@@ -103,7 +103,7 @@ export {
   type ParsedArgs,
   type StepReporter,
 } from "./contracts/cli-command.js";
-export type { Router, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
+export type { Router, RouteSlots, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export type { MaintenanceTask } from "./contracts/maintenance.js";
 export type { Addon, AddonDump, AddonStatus } from "./contracts/addon.js";
 export { definePlugin, type Hop3Plugin } from "./contracts/plugin.js";

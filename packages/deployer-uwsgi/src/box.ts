@@ -157,7 +157,8 @@ export function preparePidFile(path: string, owner: FileOwner | undefined): void
   }
 }
 
-function isCurrent(path: string, content: string, owner: FileOwner | undefined): boolean {
+/** True when the file is already what writeOwnedFile would write. */
+export function isCurrent(path: string, content: string, owner: FileOwner | undefined): boolean {
   const stat = lstatOrUndefined(path);
   if (!stat?.isFile() || (stat.mode & 0o777) !== 0o600) return false;
   if (owner !== undefined && (stat.uid !== owner.uid || stat.gid !== owner.gid)) return false;

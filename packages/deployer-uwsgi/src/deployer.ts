@@ -27,7 +27,7 @@ import { planInstances, refusedWorkers, type InstancePlan } from "./plan.js";
 import { checkPlugins } from "./wsgi.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
-import { appOperation, applyRelease, boxOf, killer, repairInterruptedSwitch, replaceRelease, stopVassals, userOf, type AppOperation } from "./release.js";
+import { appOperation, applyRelease, boxOf, keepRelease, killer, repairInterruptedSwitch, replaceRelease, runsAlready, stopVassals, userOf, type AppOperation } from "./release.js";
 import { readStoredApp, writeState, type StoredApp } from "./state.js";
 import { logFiles, serviceStatus, startService, stopService } from "./services.js";
 import { appStatus } from "./status.js";
@@ -137,6 +137,12 @@ async function deploy(op: AppOperation, artifact: BuildArtifact): Promise<Deploy
       timeoutMs: settings.beforeRunTimeoutSeconds * 1000,
     };
     await runBeforeRun(spec, context, box.user);
+  }
+  if (previous && runsAlready(op, artifact, plan, previous.state)) {
+    // The same processes would start beside the same ones: the running release is kept as it is.
+    await keepRelease(op, artifact, plan, previous.state);
+    context.logger.info(`Deployed ${app}: nothing changed since build ${previous.artifact.buildId}; its ${plan.instances.length} process(es) keep running.`);
+    return appStatus(op);
   }
   if (previous && !previous.state.stopped) {
     // A running release keeps serving until the new one has passed its health gate beside it; a

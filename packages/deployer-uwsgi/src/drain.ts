@@ -1,24 +1,35 @@
 import { sleep, tcpSockets } from "@hop3/core";
 import { cancellable } from "./process.js";
 
-const POLL_MS = 50;
+const POLL_MS = 10;
 
 /**
  * Connections open to any of `ports` on this machine, from the kernel's tables (Linux /proc/net).
- * After a switch only the old nginx workers, finishing their requests, still talk to old ports.
+ * The router keeps no idle connection to an app's instances (see RouteSpec.slots), so after a
+ * switch a connection open to an old port is a request sent before it, not yet answered.
  */
 export function openConnections(ports: ReadonlySet<number>): number {
   return tcpSockets().filter((socket) => socket.state === "established" && ports.has(socket.localPort)).length;
 }
 
 /**
- * Waits until no connection is open to the old instances' ports, at most `maxMs`: requests already
- * sent to them finish, and a deploy does not wait out a fixed period when nothing is in flight.
- * Long-lived connections (websockets) are cut at `maxMs`.
+ * How long the old ports must stay without a connection: an nginx worker that read which slot is
+ * live just before the switch, then was preempted, connects a moment later.
+ */
+export const QUIET_MS = 50;
+
+/**
+ * Waits until no connection is open to the old instances' ports and none was for QUIET_MS since
+ * the switch, at most `maxMs`: requests already sent to them finish, and a deploy does not wait out
+ * a fixed period when nothing is in flight. Long-lived connections (websockets) are cut at `maxMs`.
  */
 export async function drainConnections(ports: ReadonlySet<number>, maxMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + maxMs;
-  while (ports.size > 0 && openConnections(ports) > 0 && Date.now() < deadline) {
+  const started = Date.now();
+  const deadline = started + maxMs;
+  let lastBusy = started;
+  while (ports.size > 0 && Date.now() < deadline) {
+    if (openConnections(ports) > 0) lastBusy = Date.now();
+    else if (Date.now() - lastBusy >= Math.min(QUIET_MS, maxMs)) return;
     await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), cancellable(signal));
   }
 }

@@ -1,7 +1,7 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { basename } from "node:path";
-import { appProcessEnv, findProgram, testCrashPoint, type AppLimits, type AppUser, type BuildArtifact, type DeployContext } from "@hop3/core";
-import { appOwner, existingAppUser, prepareBox, preparePidFile, processLimitFallback, releaseCgroup, rootOwner, SYSTEM_PATH, writeOwnedFile, type AppBox } from "./box.js";
+import { appProcessEnv, findProgram, testCrashPoint, type AppLimits, type AppUser, type BuildArtifact, type DeployContext, type RouteSlots } from "@hop3/core";
+import { appOwner, existingAppUser, isCurrent, prepareBox, preparePidFile, processLimitFallback, releaseCgroup, rootOwner, SYSTEM_PATH, writeOwnedFile, type AppBox, type FileOwner } from "./box.js";
 import { drainConnections } from "./drain.js";
 import { ensureEmperor, pokeEmperor } from "./emperor.js";
 import { appLayout, emperorLayout, instancePaths, otherSlot, type AppLayout, type EmperorLayout, type InstancePaths, type Isolation, type Slot } from "./layout.js";
@@ -14,7 +14,7 @@ import { assignPorts } from "./ports.js";
 import { connectHost } from "./process.js";
 import { pendingArtifactFile, readPendingArtifact, readStoredApp, reservedPorts, writeArtifact, writePendingArtifact, writeState, type DeployState } from "./state.js";
 import { planInstances } from "./plan.js";
-import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeVassal } from "./vassal.js";
+import { isLegacyVassal, listVassals, readVassal, removeVassal, renderVassal, writeNewVassal } from "./vassal.js";
 import { appSessions, sweepOrphans, type InstanceSession } from "./orphans.js";
 import { waitUntilRunning, waitUntilStopped, type StartingInstance } from "./wait.js";
 import { nativeCommand } from "./wsgi.js";
@@ -83,17 +83,18 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
     keys: portKeys(plan.instances),
     previous: request.previous?.ports ?? {},
     bindAddress: context.bindAddress,
-    reserved: reservedPorts(context.home, app),
+    reserved: new Set([...reservedPorts(context.home, app), ...Object.values(request.previous?.standbyPorts ?? {})]),
     isRunning: (key) => instanceRuns(paths.get(key)!, box.user),
   });
   for (const key of moved) context.logger.warn(`The port of ${app} ${key} was taken by another program; it now listens on ${ports[key]}.`);
+  const standbyPorts = await assignStandbyPorts(op, plan, ports, request.previous?.standbyPorts ?? {}, false);
 
   const starting = await writeInstances(op, request, slot, paths, ports);
   writeArtifact(layout, artifact);
   // Saved before waiting, so a release that fails to start can still be seen, stopped and destroyed.
-  const state = writeState(layout, { scale: { ...plan.scale }, ports, stopped: false, routed: request.previous?.routed ?? false, slot, limits: box.limits });
+  const state = writeState(layout, { scale: { ...plan.scale }, ports, standbyPorts, stopped: false, routed: request.previous?.routed ?? false, slot, limits: box.limits });
   await pokeEmperor(emperor);
-  const routed = await waitAndRoute(op, plan, ports, starting, state);
+  const routed = await waitAndRoute(op, plan, { slot, ports, standbyPorts }, starting, state);
 
   const wanted = new Set(plan.instances.map((instance) => instance.key));
   const surplus = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot && !wanted.has(`${vassal.worker}.${vassal.index}`));
@@ -112,7 +113,7 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
  * the old one.
  */
 async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: Slot, paths: ReadonlyMap<string, InstancePaths>, ports: Readonly<Record<string, number>>): Promise<StartingInstance[]> {
-  const { app, settings, emperor } = op;
+  const { app, emperor } = op;
   const box = boxOf(op);
   const { artifact, plan } = request;
   const isolation: Isolation = artifact.runtime.isolation ?? "user";
@@ -120,20 +121,8 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
   const cgroupProcs = releaseCgroup(box, slot);
   const decisions = plan.instances.map((instance) => {
     const files = paths.get(instance.key)!;
-    const changed = writeInstanceFiles(op, artifact, instance, files, portOf(instance, ports), pathPrepend, isolation);
-    const vassal = renderVassal({
-      app,
-      worker: instance.worker,
-      index: instance.index,
-      socket: isolation === "container" ? files.rootSocket : files.socket,
-      log: files.log,
-      launcher: files.launcher,
-      stopTimeoutSeconds: settings.stopTimeoutSeconds,
-      cgroupProcs,
-      ...(box.limits.openFiles !== undefined && { openFiles: box.limits.openFiles }),
-      ...(isolation === "user" && box.user.dedicated && { user: { uid: box.user.uid, gid: box.user.gid } }),
-      ...(instance.cron && { cron: instance.cron.schedule }),
-    });
+    const changed = writeInstanceFiles(instanceFiles(op, artifact, instance, files, portOf(instance, ports), pathPrepend, isolation));
+    const vassal = instanceVassal(op, instance, files, isolation, cgroupProcs);
     const existing = readVassal(files.vassal);
     // A cron worker has no process between runs: its vassal, once there, is what runs.
     const write = existing === undefined || mustReplace(request.reload, existing, vassal, changed, () => instance.cron !== undefined || instanceRuns(files, box.user));
@@ -160,10 +149,67 @@ async function writeInstances(op: AppOperation, request: ReleaseRequest, slot: S
     if (!d.write) return d.watch;
     preparePidFile(d.files.pidFile, d.owner);
     const previousPid = readInstancePid(d.files, box.user)?.pid;
-    writeVassal(d.files.vassal, d.vassal);
+    writeNewVassal(d.files.vassal, d.vassal); // a vassal that ran was stopped and forgotten above
     return { ...d.watch, ...(previousPid !== undefined && { previousPid }) };
   });
   return watched.filter((_, i) => decisions[i]!.instance.cron === undefined); // nothing of a cron worker runs until its time
+}
+
+/** An instance's vassal: what the emperor runs, as which user, in which cgroups. */
+function instanceVassal(op: AppOperation, instance: PlannedInstance, files: InstancePaths, isolation: Isolation, cgroupProcs: string[]): string {
+  const box = boxOf(op);
+  return renderVassal({
+    app: op.app,
+    worker: instance.worker,
+    index: instance.index,
+    socket: isolation === "container" ? files.rootSocket : files.socket,
+    log: files.log,
+    launcher: files.launcher,
+    stopTimeoutSeconds: op.settings.stopTimeoutSeconds,
+    cgroupProcs,
+    ...(box.limits.openFiles !== undefined && { openFiles: box.limits.openFiles }),
+    ...(isolation === "user" && box.user.dedicated && { user: { uid: box.user.uid, gid: box.user.gid } }),
+    ...(instance.cron && { cron: instance.cron.schedule }),
+  });
+}
+
+/**
+ * Whether the live release already runs what this artifact would start: the same instances, each
+ * running, with the same launcher (command, environment, ports), env file and vassal. A redeploy
+ * that changes nothing then keeps it (see keepRelease) rather than starting the same processes beside it.
+ */
+export function runsAlready(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, live: DeployState): boolean {
+  const { emperor, layout, app } = op;
+  if (live.pending || live.stopped) return false;
+  const box = boxOf(op);
+  const running = listVassals(emperor.vassals, app);
+  if (running.length !== plan.instances.length || running.some((vassal) => vassal.slot !== live.slot)) return false;
+  const isolation: Isolation = artifact.runtime.isolation ?? "user";
+  const pathPrepend = resolvePathPrepend(artifact.runtime.path, artifact.runtime.workingDir);
+  const cgroupProcs = releaseCgroup(box, live.slot);
+  return plan.instances.every((instance) => {
+    if (instance.web && live.ports[instance.key] === undefined) return false;
+    const files = instancePaths(emperor, layout, instance.worker, instance.index, live.slot);
+    const wanted = instanceFiles(op, artifact, instance, files, portOf(instance, live.ports), pathPrepend, isolation);
+    return (
+      readVassal(files.vassal) === instanceVassal(op, instance, files, isolation, cgroupProcs) &&
+      wanted.writes.every((file) => isCurrent(file.path, file.content, file.owner)) &&
+      wanted.removes.every((path) => !existsSync(path)) &&
+      instanceRuns(files, box.user)
+    );
+  });
+}
+
+/**
+ * Keeps the live release of a redeploy that changed nothing (runsAlready): the artifact is
+ * recorded as the app's, the route applied again (the app's domains may have changed), no process
+ * is started or stopped.
+ */
+export async function keepRelease(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, live: DeployState): Promise<DeployState> {
+  const standbyPorts = await assignStandbyPorts(op, plan, live.ports, live.standbyPorts ?? {}, false);
+  writeArtifact(op.layout, artifact);
+  const routed = await applyRoute(op, plan, { slot: live.slot, ports: live.ports, standbyPorts }, live.routed);
+  return writeState(op.layout, { ...live, standbyPorts, routed });
 }
 
 /**
@@ -183,9 +229,9 @@ function mustReplace(reload: ReleaseRequest["reload"], existing: string, vassal:
  * while its workers start (an nginx reload costs about as much as a small app's start), and
  * unrouted again if they do not. A routed app is switched only once they are up.
  */
-async function waitAndRoute(op: AppOperation, plan: InstancePlan, ports: Readonly<Record<string, number>>, starting: readonly StartingInstance[], state: DeployState): Promise<boolean> {
+async function waitAndRoute(op: AppOperation, plan: InstancePlan, routing: Routing, starting: readonly StartingInstance[], state: DeployState): Promise<boolean> {
   const { context, settings, app } = op;
-  const early = state.routed ? undefined : applyRoute(op, plan, ports, false);
+  const early = state.routed ? undefined : applyRoute(op, plan, routing, false);
   early?.catch(() => undefined); // awaited below; this only marks it handled meanwhile
   try {
     await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
@@ -196,7 +242,23 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, ports: Readonl
     }
     throw error;
   }
-  return early ?? applyRoute(op, plan, ports, state.routed);
+  return early ?? applyRoute(op, plan, routing, state.routed);
+}
+
+/**
+ * The ports of the other slot, for the release that will start beside this one: the previous
+ * ones while they are still usable (`running`: they are the draining old release's own), so the
+ * router's configuration does not change from one release to the next.
+ */
+async function assignStandbyPorts(op: AppOperation, plan: InstancePlan, live: Readonly<Record<string, number>>, previous: Readonly<Record<string, number>>, running: boolean): Promise<Record<string, number>> {
+  const { ports } = await assignPorts({
+    keys: portKeys(plan.instances),
+    previous,
+    bindAddress: op.context.bindAddress,
+    reserved: new Set([...reservedPorts(op.context.home, op.app), ...Object.values(live)]),
+    isRunning: () => running,
+  });
+  return ports;
 }
 
 /** What replaces a running release. */
@@ -226,9 +288,10 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
   await stopVassals(op, listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot), { forget: true });
 
   const paths = new Map(plan.instances.map((instance) => [instance.key, instancePaths(emperor, layout, instance.worker, instance.index, slot)]));
+  // The standby ports the router already names, unless another program took one.
   const { ports } = await assignPorts({
     keys: portKeys(plan.instances),
-    previous: {},
+    previous: live.standbyPorts ?? {},
     bindAddress: context.bindAddress,
     reserved: new Set([...reservedPorts(context.home, app), ...Object.values(live.ports)]),
     isRunning: () => false,
@@ -258,15 +321,21 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
 async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, state: DeployState, drainMs: number): Promise<DeployState> {
   const { context, layout, emperor, app } = op;
   const pending = state.pending!;
-  const routed = await applyRoute(op, plan, pending.ports, state.routed);
+  // The old release's ports become the standby ones: the router's configuration stays as it is.
+  const standbyPorts = await assignStandbyPorts(op, plan, pending.ports, state.ports, true);
+  const routed = await applyRoute(op, plan, { slot: pending.slot, ports: pending.ports, standbyPorts }, state.routed);
   testCrashPoint(context.env, "after-switch");
   writeArtifact(layout, artifact);
-  const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, stopped: false, routed, slot: pending.slot, ...(pending.limits && { limits: pending.limits }) });
+  const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, standbyPorts, stopped: false, routed, slot: pending.slot, ...(pending.limits && { limits: pending.limits }) });
   rmSync(pendingArtifactFile(layout), { force: true });
   const old = listVassals(emperor.vassals, app).filter((vassal) => vassal.slot !== pending.slot);
   const newPorts = new Set(Object.values(pending.ports));
   const oldPorts = new Set(Object.values(state.ports).filter((port) => !newPorts.has(port)));
-  if (old.length > 0 && drainMs > 0) await drainConnections(oldPorts, drainMs, context.signal);
+  if (old.length > 0 && drainMs > 0) {
+    // Requests that chose the old slot just before the switch connect first, then the drain counts them.
+    await context.router.settle?.(context);
+    await drainConnections(oldPorts, drainMs, context.signal);
+  }
   await stopVassals(op, old, { forget: true });
   return saved;
 }
@@ -299,7 +368,12 @@ export async function repairInterruptedSwitch(op: AppOperation): Promise<boolean
       return true;
     }
     context.logger.warn(`A switch of ${app} was interrupted before its new release was up; the live release (build ${stored.artifact.buildId}) keeps the route.`);
-    if (state.routed && !state.stopped) await applyRoute(op, planInstances(stored.artifact, state.scale, false), state.ports, true);
+    if (state.routed && !state.stopped) {
+      const plan = planInstances(stored.artifact, state.scale, false);
+      const standbyPorts = await assignStandbyPorts(op, plan, state.ports, state.standbyPorts ?? pending.ports, false);
+      await applyRoute(op, plan, { slot: state.slot, ports: state.ports, standbyPorts }, true);
+      state = { ...state, standbyPorts };
+    }
     state = writeState(layout, { ...state, pending: undefined });
     rmSync(pendingArtifactFile(layout), { force: true });
     repaired = true;
@@ -318,18 +392,37 @@ function webUpstreams(op: AppOperation, plan: InstancePlan, ports: Readonly<Reco
   return plan.instances.filter((instance) => instance.web).map((instance) => ({ host, port: ports[instance.key]! }));
 }
 
-/** Routes the app's host names to its web instances (and its static directory); removes the route when there is nothing to route. */
-export async function applyRoute(op: AppOperation, plan: InstancePlan, ports: Readonly<Record<string, number>>, routedBefore: boolean): Promise<boolean> {
+/** Where an app's web instances listen: the live slot and its ports, and the other slot's ports. */
+export interface Routing {
+  readonly slot: Slot;
+  readonly ports: Readonly<Record<string, number>>;
+  readonly standbyPorts: Readonly<Record<string, number>>;
+}
+
+/**
+ * Routes the app's host names to its web instances (and its static directory); removes the route
+ * when there is nothing to route. Both slots are given to the router (RouteSpec.slots): a switch
+ * changes only which one is live, and the router's configuration is reloaded only when the ports
+ * themselves change (a new app, a scale, a port another program took).
+ */
+export async function applyRoute(op: AppOperation, plan: InstancePlan, routing: Routing, routedBefore: boolean): Promise<boolean> {
   const { context, app } = op;
   const host = connectHost(context.bindAddress);
-  const upstreams = plan.instances.filter((instance) => instance.web).map((instance) => ({ host, port: ports[instance.key]! }));
+  const web = plan.instances.filter((instance) => instance.web);
+  const upstreamsOf = (ports: Readonly<Record<string, number>>) => web.map((instance) => ({ host, port: ports[instance.key]! }));
+  const upstreams = upstreamsOf(routing.ports);
   if (upstreams.length === 0 && plan.staticDir === undefined) {
     if (routedBefore) await context.router.remove(app, context);
     return false;
   }
+  const standby = upstreamsOf(routing.standbyPorts);
+  const slots: RouteSlots | undefined =
+    upstreams.length > 0 && standby.every((u) => u.port !== undefined)
+      ? { live: routing.slot, a: routing.slot === "a" ? upstreams : standby, b: routing.slot === "a" ? standby : upstreams }
+      : undefined;
   const hosts = [...new Set([`${app}.localhost`, ...context.domains])];
   await context.router.ensureRunning(context);
-  await context.router.apply({ app, hosts, upstreams, ...(plan.staticDir !== undefined && { staticDir: plan.staticDir }) }, context);
+  await context.router.apply({ app, hosts, upstreams, ...(plan.staticDir !== undefined && { staticDir: plan.staticDir }), ...(slots && { slots }) }, context);
   return true;
 }
 
@@ -376,14 +469,19 @@ export function removeLegacyRunDir(op: AppOperation): void {
   if (!legacy) rmSync(op.layout.legacyRunDir, { recursive: true, force: true });
 }
 
+/** The files an instance runs from: written (with their owner), and removed. */
+interface InstanceFiles {
+  readonly writes: ReadonlyArray<{ readonly path: string; readonly content: string; readonly owner: FileOwner | undefined }>;
+  readonly removes: readonly string[];
+}
+
 /**
- * Writes an instance's launcher (and, for a container, its env file); true when one changed (or
- * is new). As the app's user: the launcher exports HOME, USER, LOGNAME and TMPDIR of the app's
+ * An instance's launcher (and, for a container, its env file). As the app's user: the launcher exports HOME, USER, LOGNAME and TMPDIR of the app's
  * user, then its merged environment, and is the app's own (0600: it holds the app's secrets). As
  * a container: the launcher, run as root, exports no variable of the app; they go to the env file
  * (root 0600), which the container gets through HOP3_ENV_FILE, with the limits as HOP3_LIMIT_*.
  */
-function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance: PlannedInstance, files: InstancePaths, port: number | undefined, pathPrepend: readonly string[], isolation: Isolation): boolean {
+function instanceFiles(op: AppOperation, artifact: BuildArtifact, instance: PlannedInstance, files: InstancePaths, port: number | undefined, pathPrepend: readonly string[], isolation: Isolation): InstanceFiles {
   const { context } = op;
   const box = boxOf(op);
   const assigned = { BIND_ADDRESS: context.bindAddress, HOP3_INSTANCE: `${op.app}_${files.stem}`, ...(port !== undefined && { PORT: String(port) }) };
@@ -395,12 +493,15 @@ function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance:
   const common = { app: op.app, worker: instance.worker, index: instance.index, command, workingDir: artifact.runtime.workingDir, pidFile: files.pidFile, setpriv: box.setpriv };
   if (isolation === "container") {
     const appVariables = Object.fromEntries(Object.entries(env).filter(([name]) => !(ASSIGNED_NAMES as readonly string[]).includes(name)));
-    const envChanged = writeOwnedFile(files.envFile, renderEnvFile(appVariables), rootOwner());
     const exported = { PATH: SYSTEM_PATH, ...assigned, HOP3_ENV_FILE: files.envFile, ...limitVariables(box.limits) };
-    const launcherChanged = writeOwnedFile(files.launcher, renderContainerLauncher({ ...common, env: exported, envProgram: box.env }), rootOwner());
-    return envChanged || launcherChanged;
+    return {
+      writes: [
+        { path: files.envFile, content: renderEnvFile(appVariables), owner: rootOwner() },
+        { path: files.launcher, content: renderContainerLauncher({ ...common, env: exported, envProgram: box.env }), owner: rootOwner() },
+      ],
+      removes: [],
+    };
   }
-  rmSync(files.envFile, { force: true }); // from a container release of the app, if any: root's, in root's directory
   const base = appProcessEnv(box.user, context.env);
   const identity = { HOME: base.HOME!, USER: base.USER!, LOGNAME: base.LOGNAME!, TMPDIR: base.TMPDIR! };
   const processLimit = processLimitFallback(box);
@@ -412,7 +513,14 @@ function writeInstanceFiles(op: AppOperation, artifact: BuildArtifact, instance:
     preparePidFile(lockFile, appOwner(box.user)); // the app's own, made by root: runDir is root's
     content = renderCronLauncher({ ...spec, schedule: instance.cron.schedule, lockFile, flock: systemFlock() });
   }
-  return writeOwnedFile(files.launcher, content, appOwner(box.user));
+  // An env file is from a container release of the app, if any: root's, in root's directory.
+  return { writes: [{ path: files.launcher, content, owner: appOwner(box.user) }], removes: [files.envFile] };
+}
+
+/** Writes an instance's files; true when one changed (or is new). */
+function writeInstanceFiles(wanted: InstanceFiles): boolean {
+  for (const path of wanted.removes) rmSync(path, { force: true });
+  return wanted.writes.map((file) => writeOwnedFile(file.path, file.content, file.owner)).some(Boolean);
 }
 
 /** The limits as a container's run command reads them (each only when set). */

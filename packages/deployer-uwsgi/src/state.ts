@@ -22,6 +22,12 @@ const DeployStateSchema = z
     scale: z.record(z.string(), z.number().int().min(0)),
     /** `web.<n>` to its port: kept across restarts, redeploys and stop/start. */
     ports: z.record(z.string(), z.number().int().min(1).max(65535)),
+    /**
+     * `web.<n>` to the port the same instance gets in the other slot, for the next release started
+     * beside this one: kept, so the router names both slots' ports already and a switch reloads
+     * nothing (absent in states written before).
+     */
+    standbyPorts: z.record(z.string(), z.number().int().min(1).max(65535)).optional(),
     /** True between stop and start: the vassals are gone on purpose. */
     stopped: z.boolean(),
     /** Whether the router was given a route for the app. */
@@ -110,7 +116,7 @@ export function reservedPorts(home: string, exceptApp: string): Set<number> {
     if (app === exceptApp) continue;
     try {
       const state = DeployStateSchema.safeParse(readJson(appLayout(home, app).stateFile));
-      if (state.success) for (const port of [...Object.values(state.data.ports), ...Object.values(state.data.pending?.ports ?? {})]) reserved.add(port);
+      if (state.success) for (const port of [...Object.values(state.data.ports), ...Object.values(state.data.standbyPorts ?? {}), ...Object.values(state.data.pending?.ports ?? {})]) reserved.add(port);
     } catch {
       // Not deployed by this deployer, or unreadable: holds no port of ours.
     }

@@ -90,6 +90,14 @@ export function writeVassal(path: string, content: string): void {
   bumpMtime(path, previous);
 }
 
+/**
+ * Writes a vassal the emperor does not know (a new one, or one removed and no longer listed by the
+ * emperor): it is loaded at the next scan, which pokeEmperor starts at once, whatever its mtime.
+ */
+export function writeNewVassal(path: string, content: string): void {
+  writeFileAtomic(path, content);
+}
+
 /** Makes the emperor reload a vassal (and restart its worker), as `touch` does, but always a newer second. */
 export function touchVassal(path: string): boolean {
   const previous = mtimeSeconds(path);

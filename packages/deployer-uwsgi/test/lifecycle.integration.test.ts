@@ -151,6 +151,30 @@ describe("uWSGI deployer life cycle", () => {
     expect(report.env.SHARED).toBe("changed");
   });
 
+  it("switches without reloading nginx: each slot keeps its ports, and a redeploy that changes nothing keeps the running processes", async () => {
+    const nginxWorkers = () => {
+      const master = readFileSync(join(home, "nginx", "nginx.pid"), "utf8").trim();
+      return readFileSync(`/proc/${master}/task/${master}/children`, "utf8").trim();
+    };
+    const first = await deployer.restart("demo", context({ userEnv: { SHARED: "changed" } }));
+    const workers = nginxWorkers();
+    const second = await deployer.restart("demo", context({ userEnv: { SHARED: "changed" } }));
+    const third = await deployer.restart("demo", context({ userEnv: { SHARED: "changed" } }));
+    expect(portOf(third)).toBe(portOf(first)); // back in the first slot, on its port
+    expect(portOf(second)).not.toBe(portOf(first));
+    expect(nginxWorkers()).toBe(workers);
+    expect((await getReport(httpPort, "/", "demo.localhost")).env.PORT).toBe(String(portOf(third)));
+
+    const kept = await deployer.deploy(artifact, context({ userEnv: { SHARED: "changed" } }));
+    expect(pidOf(kept, "web")).toBe(pidOf(third, "web"));
+    expect(pidOf(kept, "worker")).toBe(pidOf(third, "worker"));
+    expect(portOf(kept)).toBe(portOf(third));
+    const changed = await deployer.deploy(artifact, context({ userEnv: { SHARED: "changed again" } }));
+    expect(pidOf(changed, "web")).not.toBe(pidOf(third, "web"));
+    expect((await getReport(httpPort, "/", "demo.localhost")).env.SHARED).toBe("changed again");
+    expect(nginxWorkers()).toBe(workers);
+  });
+
   it("stop removes the vassals, the processes and the route; start brings them back on the same port", async () => {
     const before = await deployer.status("demo", context());
     const port = portOf(before);

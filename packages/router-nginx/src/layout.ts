@@ -24,6 +24,8 @@ export interface NginxLayout {
   readonly lockFile: string;
   /** The route each site file was rendered from, kept to render it again when certificates change. */
   readonly routes: string;
+  /** Which release slot serves each app with slots: `<app>.b` exists while slot b is live (see liveSlotFile). */
+  readonly liveSlots: string;
   /** HOP3_HOME's certificates and ACME challenges (core's TLS layout). */
   readonly tls: TlsLayout;
 }
@@ -51,6 +53,7 @@ export function nginxLayout(home: string): NginxLayout {
     pidFile: join(prefix, "nginx.pid"),
     lockFile: join(prefix, ".lock"),
     routes: join(prefix, "routes"),
+    liveSlots: join(prefix, "live"),
     tls: tlsLayout(home),
   };
 }
@@ -60,3 +63,9 @@ export const siteFile = (layout: NginxLayout, app: string): string => join(layou
 
 /** The route an app's site file was rendered from. */
 export const routeFile = (layout: NginxLayout, app: string): string => join(layout.routes, `${app}.json`);
+
+/**
+ * The file whose existence sends an app's requests to its slot b: nginx tests it on every request,
+ * so creating or removing it switches the app without a reload. Absent means slot a.
+ */
+export const liveSlotFile = (layout: NginxLayout, app: string): string => join(layout.liveSlots, `${app}.b`);

@@ -39,6 +39,9 @@ http {
     sendfile on;
     tcp_nopush on;
     keepalive_timeout 65s;
+    # A client's keep-alive connection is closed after this many requests (with Connection: close);
+    # a client that sends its next request at that instant sees a reset, so it happens rarely.
+    keepalive_requests 10000;
     server_tokens off;
     client_max_body_size 64m;
     # Host names may be up to 253 characters; the default bucket (64) refuses long ones.

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { isLocalHostName, type CertificateFiles } from "@hop3/core";
-import type { NginxLayout } from "./layout.js";
+import { liveSlotFile, type NginxLayout } from "./layout.js";
 import { listenAddress, type NginxSettings } from "./options.js";
 import { quote } from "./quote.js";
 import { challengeLocation, tlsListen } from "./render-tls.js";
@@ -8,6 +8,9 @@ import type { CheckedRoute } from "./route-check.js";
 
 /** The nginx upstream of an app's web workers. */
 export const upstreamName = (app: string): string => `hop3_${app}`;
+
+/** The variable that names the live slot of an app with slots, set on every request. */
+const SLOT_VARIABLE = "$hop3_slot";
 
 /**
  * The certificate of a host name, when it has one (core's `installedCertificate`, bound to a
@@ -35,10 +38,10 @@ export function renderSite(route: CheckedRoute, settings: SiteSettings, layout: 
   const plain = route.hosts.filter((host) => !redirected.includes(host));
   const lines = [
     `# Managed by Hop3 (@hop3/router-nginx): app "${route.app}". Rewritten on every deploy: edits here are lost.`,
-    ...(web ? [...renderUpstream(route), ""] : []),
+    ...(web ? [...(route.slots ? renderSlotUpstreams(route) : renderUpstream(route)), ""] : []),
   ];
   if (plain.length > 0) {
-    lines.push("server {", `    listen ${listenAddress(settings)};`, `    server_name ${plain.join(" ")};`, "", challengeLocation(layout, "    "), ...renderBody(route, web), "}", "");
+    lines.push("server {", `    listen ${listenAddress(settings)};`, `    server_name ${plain.join(" ")};`, "", challengeLocation(layout, "    "), ...renderBody(route, web, layout), "}", "");
   }
   if (redirected.length > 0) {
     const port = settings.httpsPort === 443 ? "" : `:${settings.httpsPort}`;
@@ -68,7 +71,7 @@ export function renderSite(route: CheckedRoute, settings: SiteSettings, layout: 
       `    ssl_certificate ${quote(served)};`,
       `    ssl_certificate_key ${quote(served)};`,
       ...(hsts ? [`    add_header Strict-Transport-Security "max-age=${settings.hstsMaxAge}" always;`] : []),
-      ...renderBody(route, web),
+      ...renderBody(route, web, layout),
       "}",
       "",
     );
@@ -85,8 +88,34 @@ function renderUpstream(route: CheckedRoute): string[] {
   ];
 }
 
-function renderBody(route: CheckedRoute, web: boolean): string[] {
+/**
+ * One upstream per slot. Upstream connections are not kept alive: a connection open to an instance
+ * is a request in flight, so the deployer's drain knows when the old slot is idle, and no idle
+ * connection is cut when it stops. No failure is remembered (`max_fails=0`): an instance respawned
+ * by uWSGI serves the next request at once. The other slot is never a fallback: its ports are free
+ * between releases, and any program (another app's) could listen there.
+ */
+function renderSlotUpstreams(route: CheckedRoute): string[] {
+  const slots = route.slots!;
+  return (["a", "b"] as const).flatMap((slot) => [
+    `upstream ${upstreamName(route.app)}_${slot} {`,
+    ...slots[slot].map((u) => `    server ${isIP(u.host) === 6 ? `[${u.host}]` : u.host}:${u.port} max_fails=0;`),
+    "}",
+  ]);
+}
+
+/**
+ * Which slot serves, read on every request (a stat of one file): the switch is a file created or
+ * removed, never a reload. Evaluated at the server level, before any location.
+ */
+function slotSelection(route: CheckedRoute, layout: NginxLayout): string[] {
+  if (route.slots === undefined || route.upstreams.length === 0) return [];
+  return ["", `    set ${SLOT_VARIABLE} a;`, `    if (-f ${quote(liveSlotFile(layout, route.app))}) {`, `        set ${SLOT_VARIABLE} b;`, "    }"];
+}
+
+function renderBody(route: CheckedRoute, web: boolean, layout: NginxLayout): string[] {
   return [
+    ...slotSelection(route, layout),
     "",
     "    # Dot-files (.git, .env, .htpasswd) are never served; .well-known stays reachable (ACME).",
     "    location ~ /\\.(?!well-known(/|$)) {",
@@ -98,7 +127,7 @@ function renderBody(route: CheckedRoute, web: boolean): string[] {
 
 function renderContent(route: CheckedRoute, web: boolean): string[] {
   if (route.staticDir === undefined) {
-    return ["", "    location / {", ...proxyDirectives(route.app), "    }"];
+    return ["", "    location / {", ...proxyDirectives(route), "    }"];
   }
   if (!web) {
     // A single-page app gets index.html for unknown paths; with no index.html, a plain 404.
@@ -127,7 +156,7 @@ function renderContent(route: CheckedRoute, web: boolean): string[] {
     "    }",
     "",
     "    location @app {",
-    ...proxyDirectives(route.app),
+    ...proxyDirectives(route),
     "    }",
   ];
 }
@@ -143,9 +172,10 @@ function rootDirectives(staticDir: string): string[] {
   return [`    root ${quote(staticDir)};`, "    disable_symlinks on;"];
 }
 
-function proxyDirectives(app: string): string[] {
+function proxyDirectives(route: CheckedRoute): string[] {
+  const upstream = route.slots ? `${upstreamName(route.app)}_${SLOT_VARIABLE}` : upstreamName(route.app);
   return [
-    `        proxy_pass http://${upstreamName(app)};`,
+    `        proxy_pass http://${upstream};`,
     "        proxy_http_version 1.1;",
     // $http_host keeps the port, so apps build correct absolute URLs on :8080.
     "        proxy_set_header Host $http_host;",

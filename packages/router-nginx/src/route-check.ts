@@ -1,7 +1,7 @@
 import { realpathSync } from "node:fs";
 import { isIP } from "node:net";
 import { posix } from "node:path";
-import { coreErrorCatalog, Hop3Error, isValidAppName, isValidHostName, type RouteSpec, type Upstream } from "@hop3/core";
+import { coreErrorCatalog, Hop3Error, isValidAppName, isValidHostName, type RouteSlots, type RouteSpec, type Upstream } from "@hop3/core";
 import { nginxError } from "./errors.js";
 import { describeCharacter, unsafeCharacter } from "./quote.js";
 
@@ -14,6 +14,8 @@ export interface CheckedRoute {
   readonly upstreams: readonly Upstream[];
   /** Absolute, normalized, without a trailing slash; its real path (links resolved) when it exists. */
   readonly staticDir?: string;
+  /** Both slots, each unique and apart from the other; `upstreams` is then the live slot's. */
+  readonly slots?: RouteSlots;
 }
 
 /**
@@ -30,12 +32,28 @@ export function checkRoute(route: RouteSpec): CheckedRoute {
     });
   }
   const hosts = unique(route.hosts.map((host) => checkHost(app, host)));
-  const upstreams = uniqueBy((route.upstreams ?? []).map((upstream) => checkUpstream(app, upstream)), (u) => `${u.host}:${u.port}`);
+  const slots = route.slots === undefined ? undefined : checkSlots(app, route.slots);
+  const upstreams = slots ? slots[slots.live] : checkUpstreams(app, route.upstreams ?? []);
   const staticDir = route.staticDir === undefined ? undefined : checkStaticDir(app, route.staticDir);
   if (upstreams.length === 0 && staticDir === undefined) {
     throw nginxError("ROUTE_TARGET_MISSING", `The route of app "${app}" has no web worker and no static directory.`, { details: { app } });
   }
-  return { app, hosts, upstreams, ...(staticDir !== undefined && { staticDir }) };
+  return { app, hosts, upstreams, ...(staticDir !== undefined && { staticDir }), ...(slots && { slots }) };
+}
+
+const checkUpstreams = (app: string, upstreams: readonly Upstream[]): Upstream[] =>
+  uniqueBy(upstreams.map((upstream) => checkUpstream(app, upstream)), (u) => `${u.host}:${u.port}`);
+
+/** Both slots have as many instances, none shared: each is the other's fallback. */
+function checkSlots(app: string, slots: RouteSlots): RouteSlots {
+  const fail = (why: string) => nginxError("ROUTE_UPSTREAM_INVALID", `The release slots of app "${app}" are not valid: ${why}.`, { details: { app } });
+  if (slots.live !== "a" && slots.live !== "b") throw fail(`the live slot must be "a" or "b", not ${JSON.stringify(slots.live)}`);
+  const a = checkUpstreams(app, slots.a ?? []);
+  const b = checkUpstreams(app, slots.b ?? []);
+  if (a.length !== b.length) throw fail("both slots must have the same number of web instances");
+  const inA = new Set(a.map((u) => `${u.host}:${u.port}`));
+  if (b.some((u) => inA.has(`${u.host}:${u.port}`))) throw fail("an address is in both slots");
+  return { live: slots.live, a, b };
 }
 
 /** Raises core's APP_NAME_INVALID: the same rule, and the same code, as everywhere else in Hop3. */

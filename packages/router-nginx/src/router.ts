@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { installedCertificate, prepareHome, readHop3Config, writeFileAtomic, type OperationContext, type RouteSpec, type Router, type RouterStatus } from "@hop3/core";
-import { nginxLayout, routeFile, siteFile, type NginxLayout } from "./layout.js";
+import { liveSlotFile, nginxLayout, routeFile, siteFile, type NginxLayout } from "./layout.js";
 import { withLock } from "./lock.js";
 import { findNginx } from "./nginx-cli.js";
 import { findMaster, reloadNginx, startNginx, stopNginx } from "./nginx-process.js";
@@ -13,6 +13,10 @@ import { checkAppName, checkRoute, type CheckedRoute } from "./route-check.js";
 import { BROKEN_SUFFIX, checkHostsFree, prepareLayout, readText, routedApps, tlsActive, type LayoutChange } from "./site-files.js";
 import { validateSites, type ValidationTarget } from "./validate-sites.js";
 import { workersLackGroups } from "./worker-groups.js";
+import { workersIdledOnce } from "./worker-idle.js";
+
+/** The longest `settle` waits for a worker busy with one event (far more than any event takes). */
+const SETTLE_TIMEOUT_MS = 2_000;
 
 /** The router's name among routers (the plugin is "@hop3/router-nginx"). */
 export const ROUTER_NAME = "nginx";
@@ -54,16 +58,25 @@ export function createNginxRouter(options?: NginxRouterOptions, env: Readonly<Re
         // the workers started before their user joined a group (a new app's) and cannot read its files.
         const master = findMaster(target.layout);
         const user = target.settings.user;
+        // A switch between release slots is such a route too: only the live-slot file changes.
         if (!main.changed && readText(siteFile(target.layout, checked.app)) === content && master !== undefined) {
           keepRoute(target.layout, checked);
-          if (user === undefined || !workersLackGroups(master, user)) return { url: urlFor(checked.app) };
-          await reloadNginx(master, target.layout, target.settings.reloadTimeoutMs);
+          if (user !== undefined && workersLackGroups(master, user)) await reloadNginx(master, target.layout, target.settings.reloadTimeoutMs);
+          setLiveSlot(target.layout, checked);
           return { url: urlFor(checked.app) };
         }
+        // A site that had slots keeps serving the slot that served before until the new one is
+        // loaded, and the switch comes after; one that had none never read the file: set it first.
+        if (readRoute(target.layout, checked.app)?.slots === undefined) setLiveSlot(target.layout, checked);
         await replaceSite(target, checked.app, content, main);
         keepRoute(target.layout, checked);
+        setLiveSlot(target.layout, checked);
         return { url: urlFor(checked.app) };
       });
+    },
+    async settle(context) {
+      const master = findMaster(nginxLayout(context.home));
+      if (master !== undefined) await workersIdledOnce(master, SETTLE_TIMEOUT_MS);
     },
     async remove(app, context) {
       checkAppName(app);
@@ -151,6 +164,7 @@ async function removeSite(target: ValidationTarget, app: string): Promise<void> 
   const liveFile = siteFile(layout, app);
   rmSync(`${liveFile}${BROKEN_SUFFIX}`, { force: true });
   rmSync(routeFile(layout, app), { force: true });
+  rmSync(liveSlotFile(layout, app), { force: true });
   const previous = readText(liveFile);
   if (previous === undefined) return;
   const main = prepareLayout(layout, target.settings);
@@ -206,6 +220,19 @@ const certificatesOf = (home: string) => (host: string) => {
   const content = files && readText(files.served);
   return files && content !== undefined ? { ...files, digest: createHash("sha256").update(content).digest("hex").slice(0, 16) } : undefined;
 };
+
+/**
+ * Points an app's requests at its live slot: creating or removing one file, which nginx tests on
+ * every request (see renderSite). A route without slots has no such file.
+ */
+function setLiveSlot(layout: NginxLayout, route: CheckedRoute): void {
+  const file = liveSlotFile(layout, route.app);
+  if (route.slots?.live === "b") {
+    if (!existsSync(file)) writeFileAtomic(file, "");
+  } else {
+    rmSync(file, { force: true });
+  }
+}
 
 /** Keeps the route a site was rendered from, so a certificate change can render it again. */
 function keepRoute(layout: NginxLayout, route: CheckedRoute): void {

@@ -50,6 +50,8 @@ function prefixDirs(layout: NginxLayout, settings: NginxSettings): Array<[string
     [layout.sites, own],
     [layout.staging, own],
     [layout.routes, own],
+    // Workers test the live-slot files on every request, as their own user.
+    [layout.liveSlots, workers],
   ];
 }
 

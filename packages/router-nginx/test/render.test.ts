@@ -52,6 +52,22 @@ describe("renderSite", () => {
     expect(site).not.toContain("disable_symlinks");
   });
 
+  it("renders both release slots, and picks the live one per request from a file", () => {
+    const a = [{ host: "127.0.0.1", port: 5000 }];
+    const b = [{ host: "127.0.0.1", port: 5001 }];
+    const site = compact(renderSite({ app: "api", hosts: ["api.localhost"], upstreams: a, slots: { live: "a", a, b } }, settings, layout));
+    expect(site).toContain("upstream hop3_api_a { server 127.0.0.1:5000 max_fails=0; }");
+    expect(site).toContain("upstream hop3_api_b { server 127.0.0.1:5001 max_fails=0; }");
+    expect(site).not.toContain("backup"); // a free port of the other slot is no fallback: anyone may listen there
+    expect(site).toContain('set $hop3_slot a; if (-f "/srv/hop3/nginx/live/api.b") { set $hop3_slot b; }');
+    expect(site).toContain("proxy_pass http://hop3_api_$hop3_slot;");
+    expect(site).not.toContain("keepalive");
+    // Which slot is live is not in the file: a switch leaves it as it is.
+    expect(renderSite({ app: "api", hosts: ["api.localhost"], upstreams: b, slots: { live: "b", a, b } }, settings, layout)).toBe(
+      renderSite({ app: "api", hosts: ["api.localhost"], upstreams: a, slots: { live: "a", a, b } }, settings, layout),
+    );
+  });
+
   it("serves the static files of a web app first and falls back to the app", () => {
     const site = compact(renderSite({ app: "shop", hosts: ["shop.localhost"], upstreams: [{ host: "127.0.0.1", port: 5000 }], staticDir: "/srv/shop" }, settings, layout));
     expect(site).toContain('root "/srv/shop"; disable_symlinks on;');

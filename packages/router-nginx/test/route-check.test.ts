@@ -112,6 +112,21 @@ describe("checkRoute", () => {
     expect(error.message).toContain(part);
   });
 
+  it("takes the live slot's upstreams from the slots, and refuses slots that are not two apart lists of the same length", async () => {
+    const a = [{ host: "127.0.0.1", port: 5000 }];
+    const b = [{ host: "127.0.0.1", port: 5001 }];
+    expect(checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: [], slots: { live: "b", a, b } }).upstreams).toEqual(b);
+    for (const slots of [
+      { live: "c", a, b },
+      { live: "a", a, b: [...b, { host: "127.0.0.1", port: 5002 }] },
+      { live: "a", a, b: a },
+      { live: "a", a, b: [{ host: "127.0.0.1;evil", port: 1 }] },
+    ]) {
+      const error = await caught(() => checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: a, slots: slots as never }));
+      expect(error.code, JSON.stringify(slots)).toBe("ROUTE_UPSTREAM_INVALID");
+    }
+  });
+
   it("refuses a route with neither upstreams nor a static directory", async () => {
     expect((await caught(() => checkRoute({ app: "blog", hosts: ["blog.localhost"], upstreams: [] }))).code).toBe("ROUTE_TARGET_MISSING");
   });

@@ -143,6 +143,28 @@ describe("nginx router: routing", { timeout: 30_000 }, () => {
     expect(workers()).not.toBe(before);
   });
 
+  it("switches an app between its release slots without reloading nginx, never to the slot that is not live", async () => {
+    const a = await upstream("slot-a");
+    const b = await upstream("slot-b");
+    const slots = { a: [{ host: "127.0.0.1", port: a.port }], b: [{ host: "127.0.0.1", port: b.port }] };
+    const from = async () => JSON.parse((await httpGet(port, "slotted.localhost")).body).from;
+    await router.apply({ app: "slotted", hosts: ["slotted.localhost"], upstreams: slots.a, slots: { live: "a", ...slots } }, context);
+    expect(await from()).toBe("slot-a");
+    const workers = () => readFileSync(`/proc/${mastersOf(home)[0]}/task/${mastersOf(home)[0]}/children`, "utf8").trim();
+    const before = workers();
+    await router.apply({ app: "slotted", hosts: ["slotted.localhost"], upstreams: slots.b, slots: { live: "b", ...slots } }, context);
+    for (let i = 0; i < 3; i++) expect(await from()).toBe("slot-b");
+    await router.apply({ app: "slotted", hosts: ["slotted.localhost"], upstreams: slots.a, slots: { live: "a", ...slots } }, context);
+    expect(await from()).toBe("slot-a");
+    expect(workers()).toBe(before);
+    // The other slot's port is no fallback: whoever listens there gets nothing while it is not live.
+    await a.close();
+    for (let i = 0; i < 3; i++) expect((await httpGet(port, "slotted.localhost")).status).toBe(502);
+    await router.settle!(context); // the workers are idle: at once
+    await router.remove("slotted", context);
+    expect(existsSync(join(home, "nginx", "live", "slotted.b"))).toBe(false);
+  });
+
   it("removes an app's route: its hosts get the 404, the other apps keep serving, removing again does nothing", async () => {
     const status = await router.status(context);
     expect(status.apps).toEqual(["api", "docs", "dots", "one", "same", "scaled", "shop", "two"]);

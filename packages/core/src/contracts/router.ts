@@ -15,6 +15,20 @@ export interface RouteSpec {
   readonly upstreams: readonly Upstream[];
   /** Absolute directory served at `/`; requests for missing files fall back to the upstreams, if any. */
   readonly staticDir?: string;
+  /**
+   * The two release slots of a deployer that starts a new release beside the live one. The router
+   * keeps both in its configuration and sends each new request to `live`, so a switch that only
+   * changes `live` reloads nothing; `upstreams` is then the live slot's. The slot that is not live
+   * gets no request, not even as a fallback (its ports are free between releases).
+   */
+  readonly slots?: RouteSlots;
+}
+
+/** Which slot serves, and the web instances of each (see RouteSpec.slots). */
+export interface RouteSlots {
+  readonly live: "a" | "b";
+  readonly a: readonly Upstream[];
+  readonly b: readonly Upstream[];
 }
 
 export interface RouterStatus {
@@ -39,6 +53,12 @@ export interface Router {
   ensureRunning(context: OperationContext): Promise<RouterStatus>;
   /** Routes an app (adds or replaces its configuration) and returns its URL. */
   apply(route: RouteSpec, context: OperationContext): Promise<{ readonly url: string }>;
+  /**
+   * Resolves once no request that chose its upstream before the last `apply` is still to connect
+   * to it: after a switch, what has not connected to the old slot by then never will (a drain can
+   * trust what it sees). Optional: a router without it switches at once.
+   */
+  settle?(context: OperationContext): Promise<void>;
   /** Removes an app's routes; nothing happens when it has none. */
   remove(app: string, context: OperationContext): Promise<void>;
   /** The URL an app answers on (`http://<app>.localhost:<port>/`). */

@@ -1,10 +1,11 @@
-import type { Deployer, DeploymentStatus } from "../contracts/deployer.js";
+import type { DeployContext, Deployer, DeploymentStatus } from "../contracts/deployer.js";
 import { coreError } from "../error-codes.js";
 import type { AppLimits } from "../host/limits.js";
 import { requireAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { createSteps } from "./events.js";
+import { releaseHealth } from "./health.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
@@ -29,10 +30,27 @@ export async function actOnApp(distribution: CoreDistribution, app: string, acti
   try {
     const record = requireAppRecord(distribution.home, app);
     const deployer = liveDeployer(distribution, record);
-    return await createSteps(options.onStep).run(`${action} ${record.name}`, (logger) => deployer[action](record.name, deployContext(distribution, record, { signal: signalOf(options), logger })));
+    const signal = signalOf(options);
+    return await createSteps(options.onStep).run(`${action} ${record.name}`, (logger) => {
+      const context = deployContext(distribution, record, { signal, logger });
+      return deployer[action](record.name, action === "restart" ? { ...context, healthGate: liveReleaseGate(distribution, record, signal) } : context);
+    });
   } finally {
     unlock();
   }
+}
+
+/**
+ * A restart starts new processes beside the running ones, like a deploy: they get traffic only
+ * once they pass the live release's health check (its path, rules and start timeout).
+ */
+function liveReleaseGate(distribution: CoreDistribution, record: AppRecord, signal: AbortSignal): NonNullable<DeployContext["healthGate"]> {
+  const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease)!;
+  const health = releaseHealth(record.name, live, live.artifact, distribution.operationContext({ signal }));
+  return async (request) => {
+    if (request.upstreams.length === 0) await health.throughRouter(distribution.router());
+    else await health.gate(request);
+  };
 }
 
 /** Runs `scale[worker]` instances of each worker named (the others keep theirs), and keeps it in the app's record. */
