@@ -108,9 +108,32 @@ function renderSlotUpstreams(route: CheckedRoute): string[] {
  * Which slot serves, read on every request (a stat of one file): the switch is a file created or
  * removed, never a reload. Evaluated at the server level, before any location.
  */
-function slotSelection(route: CheckedRoute, layout: NginxLayout): string[] {
+function slotSelection(route: CheckedRoute, layout: NginxLayout, indent = "    "): string[] {
   if (route.slots === undefined || route.upstreams.length === 0) return [];
-  return ["", `    set ${SLOT_VARIABLE} a;`, `    if (-f ${quote(liveSlotFile(layout, route.app))}) {`, `        set ${SLOT_VARIABLE} b;`, "    }"];
+  return ["", `${indent}set ${SLOT_VARIABLE} a;`, `${indent}if (-f ${quote(liveSlotFile(layout, route.app))}) {`, `${indent}    set ${SLOT_VARIABLE} b;`, `${indent}}`];
+}
+
+/** The location a request goes to when nginx could not get an answer from the slot it chose. */
+const RETRY_LOCATION = "@hop3_retry";
+
+/**
+ * A request that chose the old slot just before a switch can reach it once it has stopped (its
+ * worker was not scheduled in between): nginx answers 502 itself. Such a request is sent once
+ * more, to the slot live now, when it may be sent twice (GET, HEAD, OPTIONS: nothing of it was
+ * acted on). A 502 the app itself answers is passed on as it is (no proxy_intercept_errors).
+ */
+function retryLocation(route: CheckedRoute, layout: NginxLayout): string[] {
+  if (route.slots === undefined || route.upstreams.length === 0) return [];
+  return [
+    "",
+    `    location ${RETRY_LOCATION} {`,
+    "        if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {",
+    "            return 502;",
+    "        }",
+    ...slotSelection(route, layout, "        ").slice(1),
+    ...proxyDirectives(route, false),
+    "    }",
+  ];
 }
 
 function renderBody(route: CheckedRoute, web: boolean, layout: NginxLayout): string[] {
@@ -122,6 +145,7 @@ function renderBody(route: CheckedRoute, web: boolean, layout: NginxLayout): str
     "        deny all;",
     "    }",
     ...renderContent(route, web),
+    ...retryLocation(route, layout),
   ];
 }
 
@@ -172,9 +196,10 @@ function rootDirectives(staticDir: string): string[] {
   return [`    root ${quote(staticDir)};`, "    disable_symlinks on;"];
 }
 
-function proxyDirectives(route: CheckedRoute): string[] {
+function proxyDirectives(route: CheckedRoute, retry = true): string[] {
   const upstream = route.slots ? `${upstreamName(route.app)}_${SLOT_VARIABLE}` : upstreamName(route.app);
   return [
+    ...(route.slots && retry ? [`        error_page 502 = ${RETRY_LOCATION};`] : []),
     `        proxy_pass http://${upstream};`,
     "        proxy_http_version 1.1;",
     // $http_host keeps the port, so apps build correct absolute URLs on :8080.

@@ -61,6 +61,10 @@ describe("renderSite", () => {
     expect(site).not.toContain("backup"); // a free port of the other slot is no fallback: anyone may listen there
     expect(site).toContain('set $hop3_slot a; if (-f "/srv/hop3/nginx/live/api.b") { set $hop3_slot b; }');
     expect(site).toContain("proxy_pass http://hop3_api_$hop3_slot;");
+    // A 502 of nginx's own (the old slot stopped under the request) sends an idempotent request once more, to the slot live then.
+    expect(site).toContain("location / { error_page 502 = @hop3_retry; proxy_pass http://hop3_api_$hop3_slot;");
+    expect(site).toContain('location @hop3_retry { if ($request_method !~ ^(GET|HEAD|OPTIONS)$) { return 502; } set $hop3_slot a; if (-f "/srv/hop3/nginx/live/api.b") { set $hop3_slot b; } proxy_pass http://hop3_api_$hop3_slot;');
+    expect(site.match(/error_page 502/g)).toHaveLength(1); // the retry itself is not retried
     expect(site).not.toContain("keepalive");
     // Which slot is live is not in the file: a switch leaves it as it is.
     expect(renderSite({ app: "api", hosts: ["api.localhost"], upstreams: b, slots: { live: "b", a, b } }, settings, layout)).toBe(

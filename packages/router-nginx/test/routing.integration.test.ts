@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNginxRouter, UNKNOWN_HOST_BODY } from "../src/index.js";
@@ -163,6 +164,33 @@ describe("nginx router: routing", { timeout: 30_000 }, () => {
     await router.settle!(context); // the workers are idle: at once
     await router.remove("slotted", context);
     expect(existsSync(join(home, "nginx", "live", "slotted.b"))).toBe(false);
+  });
+
+  it("sends a GET that reached the old slot as it stopped once more, to the slot live now; never a POST", async () => {
+    const b = await upstream("slot-b");
+    // Slot a stands for an instance that stops just as a request reaches it: it switches to b, then drops the connection unanswered.
+    const live = join(home, "nginx", "live", "racy.b");
+    const stopping = createServer((socket) => {
+      writeFileSync(live, "");
+      socket.destroy();
+    });
+    await new Promise<void>((done) => stopping.listen(0, "127.0.0.1", done));
+    const a = [{ host: "127.0.0.1", port: (stopping.address() as AddressInfo).port }];
+    const slots = { a, b: [{ host: "127.0.0.1", port: b.port }] };
+    try {
+      await router.apply({ app: "racy", hosts: ["racy.localhost"], upstreams: slots.a, slots: { live: "a", ...slots } }, context);
+      const answer = await httpGet(port, "racy.localhost");
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body).from).toBe("slot-b");
+
+      rmSync(live);
+      const post = await rawExchange(port, "POST / HTTP/1.1\r\nHost: racy.localhost\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+      expect(post).toMatch(/^HTTP\/1\.1 502 /);
+      expect(existsSync(live)).toBe(true); // it did reach slot a, which switched: only the POST was not sent again
+    } finally {
+      await router.remove("racy", context);
+      await new Promise((done) => stopping.close(done));
+    }
   });
 
   it("removes an app's route: its hosts get the 404, the other apps keep serving, removing again does nothing", async () => {
