@@ -1,5 +1,5 @@
+import { checkDomain, MAX_DOMAINS } from "../domain-names.js";
 import { coreError } from "../error-codes.js";
-import { isValidHostName } from "../schemas/names.js";
 import { requireAppRecord, writeAppRecord, type AppRecord } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
@@ -7,21 +7,6 @@ import { createSteps, type Steps } from "./events.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { listReleases } from "./releases.js";
-
-/** At most this many domains per app: each is a server_name nginx matches on every request. */
-export const MAX_DOMAINS = 100;
-
-/**
- * A domain as nginx will see it: lowercase RFC 1123 labels, not `localhost` nor under it (the
- * `<app>.localhost` names belong to Hop3's apps). Raises DOMAIN_INVALID naming the problem.
- */
-export function checkDomain(app: string, host: string): string {
-  const fail = (why: string) => coreError("DOMAIN_INVALID", `${JSON.stringify(host)} cannot be a domain of ${app}: ${why}.`, { details: { app, host } });
-  if (host !== host.toLowerCase() && isValidHostName(host.toLowerCase())) throw fail(`write it in lowercase (${host.toLowerCase()})`);
-  if (!isValidHostName(host)) throw fail("a host name is dot-separated labels of a-z, 0-9 and '-', each 1 to 63 characters, not starting or ending with '-', 253 characters in all");
-  if (host === "localhost" || host.endsWith(".localhost")) throw fail("names under .localhost are the ones Hop3 gives its apps (<app>.localhost)");
-  return host;
-}
 
 /** The app's domains after a change, and whether they were routed at once (the app runs) or apply at its next start. */
 export interface DomainsOutcome {

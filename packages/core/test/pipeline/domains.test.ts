@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDomain } from "../../src/pipeline/domains.js";
+import { checkDomain } from "../../src/domain-names.js";
 
 describe("checkDomain", () => {
   it.each(["blog.example.org", "example.org", "a-b.c0.example", "x", `${"a".repeat(63)}.org`])("accepts %j", (host) => {
