@@ -1,4 +1,4 @@
-import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from "@hop3/core";
+import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from "@hop3/core/cli";
 
 /**
  * What a program needs to run its app commands on another server (`--remote NAME`, HOP3_REMOTE)

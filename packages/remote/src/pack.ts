@@ -5,7 +5,7 @@ import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import ignore, { type Ignore } from "ignore";
 import tar from "tar-stream";
-import { UsageError } from "@hop3/core";
+import { UsageError } from "@hop3/core/cli";
 
 /** Never sent: the repository's own store (a git HEAD upload sends the commit's files, not its history). */
 const ALWAYS_LEFT_OUT = [".git"];

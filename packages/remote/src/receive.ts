@@ -5,7 +5,7 @@ import { join, posix } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { appDirsOf, coreErrorCatalog, ensureAppUser, Hop3Error, isValidAppName, lockApp, parseSize, prepareHome, replaceAppSource, UsageError } from "@hop3/core";
+import { appDirsOf, coreErrorCatalog, ensureAppUser, Hop3Error, isValidAppName, lockApp, parseSize, prepareHome, replaceAppSource, UsageError } from "@hop3/core/cli";
 import { remoteError } from "./errors.js";
 
 type Env = Readonly<Record<string, string | undefined>>;

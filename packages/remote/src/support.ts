@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
-import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core";
+import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core/cli";
 import { runOnRemote, uploadAppName } from "./client.js";
 import { REMOTE_PROTOCOL } from "./protocol.js";
 import { remoteCommands } from "./commands.js";
