@@ -105,7 +105,8 @@ async function runCommand(command: CliCommand, argv: readonly string[], io: CliI
   const onStep = renderSteps(io);
   const steps = createSteps(onStep);
   const reporter = { step: steps.run, note: steps.note };
-  const routed = await options.remote?.route({ command, args: parsed, argv, io, reporter, version: options.version });
+  const preload = () => void load().catch(() => undefined);
+  const routed = await options.remote?.route({ command, args: parsed, argv, io, reporter, version: options.version, preload });
   if (routed !== undefined && "exitCode" in routed) return routed.exitCode;
   const args = routed?.args ?? parsed;
   let outcome;

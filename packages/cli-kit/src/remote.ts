@@ -28,6 +28,12 @@ export interface RemoteRouteRequest {
   readonly reporter: StepReporter;
   /** The program's version, for the version handshake. */
   readonly version: string;
+  /**
+   * Starts loading the distribution the command runs with, without waiting for it (a failure shows
+   * when the command asks for it): the server's end calls it before it reads an upload, so the two
+   * overlap.
+   */
+  readonly preload: () => void;
 }
 
 export type RemoteRoute = { readonly exitCode: number } | { readonly args: ParsedArgs; dispose?(): void };
