@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { checkEnvKey, UsageError, type CliCommand, type CliOption, type CliOptionSpec, type ParsedArgs } from "@hop3/core";
+import { checkEnvKey, UsageError, type CliCommand, type CliOption, type CliOptionSpec, type ParsedArgs } from "@hop3/core/cli";
 
 /** Every command takes --json and --help. */
 const COMMON: CliOptionSpec = {

@@ -1,4 +1,5 @@
-import { createSteps, Hop3Error, loadPlugins, UsageError, type CliCommand, type Distribution } from "@hop3/core";
+import { createSteps, Hop3Error, loadPlugins, UsageError, type CliCommand } from "@hop3/core/cli";
+import type { Distribution } from "@hop3/core";
 import { commandHelp, forProgram, parseCommandArgs, usageLine } from "./args.js";
 import { asWriteFailure } from "./errors.js";
 import { colors, processIO, type CliIO } from "./io.js";
@@ -82,7 +83,7 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
 async function withRunTimePlugins(base: Promise<Distribution>, io: CliIO, pluginsFrom: string | URL | false): Promise<Distribution> {
   const distribution = await base;
   if (pluginsFrom === false) return distribution;
-  const { requests, configDir } = readPluginSettings(io.env);
+  const { requests, configDir } = await readPluginSettings(io.env);
   if (requests.length === 0) return distribution;
   const loaded = await loadPlugins(requests, { searchFrom: [...(configDir !== undefined ? [configDir] : []), pluginsFrom] });
   return distribution.withPlugins(loaded);
@@ -104,7 +105,8 @@ async function runCommand(command: CliCommand, argv: readonly string[], io: CliI
   const onStep = renderSteps(io);
   const steps = createSteps(onStep);
   const reporter = { step: steps.run, note: steps.note };
-  const routed = await options.remote?.route({ command, args: parsed, argv, io, reporter, version: options.version });
+  const preload = () => void load().catch(() => undefined);
+  const routed = await options.remote?.route({ command, args: parsed, argv, io, reporter, version: options.version, preload });
   if (routed !== undefined && "exitCode" in routed) return routed.exitCode;
   const args = routed?.args ?? parsed;
   let outcome;

@@ -1,4 +1,4 @@
-import { defineErrors } from "@hop3/core";
+import { defineErrors } from "@hop3/core/cli";
 
 /** Codes raised by the program shell itself, whatever its commands. Each has a page under docs/errors/. */
 export const { catalog: cliKitErrorCatalog, error: cliKitError } = defineErrors({

@@ -16,4 +16,4 @@ export {
   type CliCommandOutcome as CommandOutcome,
   type CliOptionSpec as OptionSpec,
   type ParsedArgs,
-} from "@hop3/core";
+} from "@hop3/core/cli";

@@ -1,4 +1,4 @@
-import type { CliIO, OutputStream } from "@hop3/core";
+import type { CliIO, OutputStream } from "@hop3/core/cli";
 
 export type { CliIO, OutputStream };
 

@@ -1,4 +1,4 @@
-import type { CliIO } from "@hop3/core";
+import type { CliIO } from "@hop3/core/cli";
 
 /** A CliIO whose streams are strings: for driving a program or a command in-process, in tests. */
 export function memoryIO(cwd = "/", env: Readonly<Record<string, string | undefined>> = {}): CliIO & { out(): string; err(): string } {

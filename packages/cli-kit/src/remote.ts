@@ -1,4 +1,4 @@
-import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from "@hop3/core";
+import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from "@hop3/core/cli";
 
 /**
  * What a program needs to run its app commands on another server (`--remote NAME`, HOP3_REMOTE)
@@ -28,6 +28,12 @@ export interface RemoteRouteRequest {
   readonly reporter: StepReporter;
   /** The program's version, for the version handshake. */
   readonly version: string;
+  /**
+   * Starts loading the distribution the command runs with, without waiting for it (a failure shows
+   * when the command asks for it): the server's end calls it before it reads an upload, so the two
+   * overlap.
+   */
+  readonly preload: () => void;
 }
 
 export type RemoteRoute = { readonly exitCode: number } | { readonly args: ParsedArgs; dispose?(): void };

@@ -1,4 +1,4 @@
-import { createSteps, type StepEvent, type StepReporter, type StepSink } from "@hop3/core";
+import { createSteps, type StepEvent, type StepReporter, type StepSink } from "@hop3/core/cli";
 import { colors, type CliIO, type OutputStream } from "./io.js";
 
 export type { StepReporter };

@@ -1,12 +1,13 @@
-import { createDistribution, type Distribution } from "@hop3/core";
+import type { Distribution } from "@hop3/core";
 
 /**
  * The default distribution: core plus every plugin of this repository, composed with the same
- * public API any other distribution uses. Plugins are imported here, lazily, so `hop3 --version`
- * never loads them.
+ * public API any other distribution uses. Core's pipeline and the plugins are imported here, lazily:
+ * a command that only forwards to a remote, or `hop3 --version`, never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }] = await Promise.all([
+  const [{ createDistribution }, { nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }] = await Promise.all([
+    import("@hop3/core"),
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
     import("@hop3/builder-local"),

@@ -1,4 +1,4 @@
-import { defineErrors } from "@hop3/core";
+import { defineErrors } from "@hop3/core/cli";
 
 /** Codes raised by the CLI's own steps. Each has a page under docs/errors/. */
 export const { catalog: cliErrorCatalog, error: cliError } = defineErrors({

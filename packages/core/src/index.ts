@@ -16,7 +16,7 @@ export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES,
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
 export { replaceAppSource } from "./pipeline/app-source.js";
-export { checkEnvKey } from "./pipeline/config.js";
+export { checkEnvKey } from "./env-key.js";
 export { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
 export { tailLines, LogFollower } from "./pipeline/worker-logs.js";
 export { limitsText, readableSize } from "./pipeline/limits-text.js";

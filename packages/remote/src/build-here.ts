@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Hop3Error, runCommand, type CliIO, type Logger, type StepReporter } from "@hop3/core";
+import { Hop3Error, runCommand, type CliIO, type Logger, type StepReporter } from "@hop3/core/cli";
 import { remoteError } from "./errors.js";
 import type { Remote } from "./remotes.js";
 import type { SshSession } from "./ssh.js";

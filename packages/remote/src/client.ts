@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
-import { shellQuote, toAppName, UsageError, type CliIO, type Logger, type StepReporter } from "@hop3/core";
+import { shellQuote, toAppName, UsageError, type CliIO, type Logger, type StepReporter } from "@hop3/core/cli";
 import { remoteError } from "./errors.js";
 import { packSource } from "./pack.js";
 import { REMOTE_PROTOCOL } from "./protocol.js";

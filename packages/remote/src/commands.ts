@@ -1,4 +1,4 @@
-import { defineCliCommand, UsageError } from "@hop3/core";
+import { defineCliCommand, UsageError } from "@hop3/core/cli";
 import { addRemote, listRemotes, parseRemoteUrl, removeRemote, setDefaultRemote, type Remote } from "./remotes.js";
 
 const shown = (remote: Remote) => ({ name: remote.name, url: remote.url, command: remote.command });

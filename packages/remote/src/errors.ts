@@ -1,4 +1,4 @@
-import { defineErrors } from "@hop3/core";
+import { defineErrors } from "@hop3/core/cli";
 
 /** Codes of remotes, the SSH transport and the upload. Each has a page under docs/errors/. */
 export const { catalog: remoteErrorCatalog, error: remoteError } = defineErrors({

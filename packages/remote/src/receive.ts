@@ -1,11 +1,12 @@
-import { constants, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
-import { lutimes, open } from "node:fs/promises";
+import { closeSync, constants, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, openSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { lutimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
-import { appDirsOf, coreErrorCatalog, ensureAppUser, Hop3Error, isValidAppName, lockApp, parseSize, prepareHome, replaceAppSource, UsageError } from "@hop3/core";
+import type { Header } from "tar-stream";
+import { appDirsOf, coreErrorCatalog, ensureAppUser, Hop3Error, isValidAppName, lockApp, parseSize, prepareHome, replaceAppSource, UsageError } from "@hop3/core/cli";
+import { tarStream } from "./commonjs.js";
 import { remoteError } from "./errors.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,11 +56,12 @@ export async function unpackUpload(input: Readable, target: string, maxBytes: nu
         callback(remoteError("UPLOAD_TOO_LARGE", `The upload is larger than ${maxBytes} bytes, the most this server accepts (HOP3_UPLOAD_MAX_SIZE).`, { details: { maxBytes } }));
         return;
       }
-      tail = Buffer.concat([tail, chunk]).subarray(-2 * TAR_BLOCK);
+      // The last two blocks seen (the end-of-archive marker), without copying each whole chunk.
+      tail = chunk.length >= 2 * TAR_BLOCK ? Buffer.from(chunk.subarray(-2 * TAR_BLOCK)) : Buffer.concat([tail, chunk]).subarray(-2 * TAR_BLOCK);
       callback(null, chunk);
     },
   });
-  const extract = tar.extract();
+  const extract = tarStream().extract();
   const feeding = pipeline(input, counter, extract);
   feeding.catch(() => undefined); // its error ends the loop below too; awaited after it
   let files = 0;
@@ -81,7 +83,7 @@ export async function unpackUpload(input: Readable, target: string, maxBytes: nu
 }
 
 /** An entry of the archive: its header, then its data. */
-type Entry = AsyncIterable<unknown> & { readonly header: tar.Header };
+type Entry = AsyncIterable<unknown> & { readonly header: Header };
 
 async function place(target: string, entry: Entry): Promise<void> {
   const { header } = entry;
@@ -106,11 +108,12 @@ async function place(target: string, entry: Entry): Promise<void> {
     case "file": {
       if (lstatOrUndefined(path)?.isDirectory()) throw refuse("a file where the archive already put a directory");
       if (lstatOrUndefined(path) !== undefined) unlinkSync(path); // a later copy of a path replaces the earlier, as tar does
-      const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode | 0o600);
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode | 0o600);
       try {
-        await pipeline(entry, file.createWriteStream());
+        // Written as it arrives, each chunk at once: into the page cache, this costs less than a write stream's queue.
+        for await (const chunk of entry) writeAll(fd, chunk as Buffer);
       } finally {
-        await file.close().catch(() => undefined);
+        closeSync(fd);
       }
       // The sender's modification time: an unchanged file stays unchanged for the copies builders keep.
       if (header.mtime !== undefined) await lutimes(path, header.mtime, header.mtime);
@@ -129,6 +132,10 @@ async function place(target: string, entry: Entry): Promise<void> {
     default:
       throw refuse(`of type ${header.type} (only files, directories and links are unpacked)`);
   }
+}
+
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let written = 0; written < chunk.length; ) written += writeSync(fd, chunk, written);
 }
 
 /** The entry's path relative to the tree, normalized; undefined when it would leave it. */

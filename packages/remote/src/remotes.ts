@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "@hop3/core";
+import { writeFileAtomic } from "@hop3/core/cli";
 import { remoteError } from "./errors.js";
 
 /** Where a remote's server is: an `ssh://[USER@]HOST[:PORT]` URL, parsed. */

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Readable } from "node:stream";
-import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core";
+import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core/cli";
 import { runOnRemote, uploadAppName } from "./client.js";
 import { REMOTE_PROTOCOL } from "./protocol.js";
 import { remoteCommands } from "./commands.js";
@@ -41,6 +41,8 @@ export interface RouteRequest {
   readonly io: CliIO & { readonly stdin?: Readable };
   readonly reporter: StepReporter;
   readonly version: string;
+  /** Starts loading what the command runs with; called before an upload is read, so both go on at once. */
+  readonly preload?: () => void;
 }
 
 /** Remotes for a program: give it to createCli as `remote`. */
@@ -107,6 +109,8 @@ async function receive(request: RouteRequest, app: string): Promise<{ args: Pars
   const { command, args, io, reporter } = request;
   if (typeof args.values.remote === "string") throw new UsageError("--receive runs on the server and --remote sends to one: give one of them", command.usage);
   if (args.positionals.length > 0) throw new UsageError("--receive reads the app from stdin: it takes no DIR", command.usage);
+  // Core's pipeline and the plugins load while the upload arrives.
+  request.preload?.();
   const input = io.stdin ?? process.stdin;
   const options = { home: resolveHop3Home(io.env), env: io.env, app };
   const values = { ...args.values, app, receive: undefined };

@@ -1,6 +1,6 @@
 import { chownSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { isValidAppName, shellQuote, UsageError, writeFileAtomic } from "@hop3/core";
+import { isValidAppName, shellQuote, UsageError, writeFileAtomic } from "@hop3/core/cli";
 import { sshAccessError } from "./errors.js";
 
 /** A deploy key: its name, the public key, and the apps it is limited to (none: every app). */

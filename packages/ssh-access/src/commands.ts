@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { defineCliCommand, Hop3Error, isValidAppName, lookupUser, resolveHop3Home, sshLoginOf, UsageError, type CliCommand, type CliIO } from "@hop3/core";
+import { defineCliCommand, Hop3Error, isValidAppName, lookupUser, resolveHop3Home, sshLoginOf, UsageError, type CliCommand, type CliIO } from "@hop3/core/cli";
 import { appendAudit } from "./audit-log.js";
 import { checkKeyName, parseAppList, parsePublicKey, readKeysFile, renderKeysFile, writeKeysFile, type DeployKey } from "./authorized-keys.js";
 import { resolveSshRequest } from "./dispatch.js";

@@ -1,4 +1,4 @@
-import { isValidAppName } from "@hop3/core";
+import { isValidAppName } from "@hop3/core/cli";
 import { sshAccessError } from "./errors.js";
 import { parseShellWords } from "./shell-words.js";
 

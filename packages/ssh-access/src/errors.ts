@@ -1,4 +1,4 @@
-import { defineErrors } from "@hop3/core";
+import { defineErrors } from "@hop3/core/cli";
 
 /** Codes raised by deploy keys, the forced command and git push. Each has a page under docs/errors/. */
 export const { catalog: sshAccessErrorCatalog, error: sshAccessError } = defineErrors({

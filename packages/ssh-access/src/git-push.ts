@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ensureAppUser, ensureDir, Hop3Error, lockApp, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core";
+import { ensureAppUser, ensureDir, Hop3Error, lockApp, prepareAppDirs, prepareHome, replaceAppSource, runsAsRoot, shellQuote, writeFileAtomic, type UserScope } from "@hop3/core/cli";
 import { sshAccessError } from "./errors.js";
 
 /** `<HOP3_HOME>/git/<app>.git`: the bare repository `git push` writes to (root's, 0700). */

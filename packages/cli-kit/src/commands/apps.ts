@@ -1,4 +1,4 @@
-import { defineCliCommand, UsageError } from "@hop3/core";
+import { defineCliCommand, UsageError } from "@hop3/core/cli";
 import { cliKitError } from "../errors.js";
 
 export const appsCommand = defineCliCommand({

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { defineCliCommand } from "@hop3/core";
+import { defineCliCommand } from "@hop3/core/cli";
 
 export const buildCommand = defineCliCommand({
   name: ["build"],

@@ -1,4 +1,4 @@
-import { checkEnvKey, type CliCommand, defineCliCommand, UsageError } from "@hop3/core";
+import { checkEnvKey, defineCliCommand, UsageError, type CliCommand } from "@hop3/core/cli";
 import { parseAssignments } from "../args.js";
 
 /** Keys whose values are shown masked. */

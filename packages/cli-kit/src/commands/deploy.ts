@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { parseAssignments } from "../args.js";
-import { defineCliCommand, UsageError } from "@hop3/core";
+import { defineCliCommand, UsageError } from "@hop3/core/cli";
 
 export const deployCommand = defineCliCommand({
   name: ["deploy"],

@@ -1,4 +1,4 @@
-import { checkDomain, type CliCommand, type CliCommandInput, defineCliCommand, MAX_DOMAINS, UsageError } from "@hop3/core";
+import { checkDomain, defineCliCommand, MAX_DOMAINS, UsageError, type CliCommand, type CliCommandInput } from "@hop3/core/cli";
 
 const USAGES = {
   list: "hop3 domains NAME [--json]",

@@ -1,4 +1,5 @@
-import { type CliCommand, type CliCommandInput, defineCliCommand, type DeploymentStatus, limitsText, readableSize, UsageError, type VolumeStatus } from "@hop3/core";
+import { defineCliCommand, limitsText, readableSize, UsageError, type CliCommand, type CliCommandInput } from "@hop3/core/cli";
+import type { DeploymentStatus, VolumeStatus } from "@hop3/core";
 
 function appArgument(input: CliCommandInput, usage: string): string {
   const name = input.args.positionals[0];

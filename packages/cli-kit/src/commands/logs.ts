@@ -1,4 +1,5 @@
-import { defineCliCommand, LogFollower, sleep, tailLines, UsageError, type WorkerLog } from "@hop3/core";
+import { defineCliCommand, LogFollower, sleep, tailLines, UsageError } from "@hop3/core/cli";
+import type { WorkerLog } from "@hop3/core";
 
 export const logsCommand = defineCliCommand({
   name: ["logs"],

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { type BuildPlan, defineCliCommand, describeEnvEntry, type Distribution } from "@hop3/core";
+import { defineCliCommand, describeEnvEntry } from "@hop3/core/cli";
+import type { BuildPlan, Distribution } from "@hop3/core";
 
 export const planCommand = defineCliCommand({
   name: ["plan"],

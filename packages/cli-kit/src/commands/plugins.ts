@@ -1,4 +1,4 @@
-import { defineCliCommand } from "@hop3/core";
+import { defineCliCommand } from "@hop3/core/cli";
 
 export const pluginsCommand = defineCliCommand({
   name: ["plugins"],

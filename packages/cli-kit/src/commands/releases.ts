@@ -1,4 +1,5 @@
-import { defineCliCommand, UsageError, type Release } from "@hop3/core";
+import { defineCliCommand, UsageError } from "@hop3/core/cli";
+import type { Release } from "@hop3/core";
 
 const HIDDEN = "********";
 const hideValues = (env: Readonly<Record<string, string>>) => Object.fromEntries(Object.keys(env).map((key) => [key, HIDDEN]));

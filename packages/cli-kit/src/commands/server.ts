@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type CliCommand, defineCliCommand, type Distribution, Hop3Error, type ServiceStatus, tryLockFile } from "@hop3/core";
+import { defineCliCommand, Hop3Error, tryLockFile, type CliCommand } from "@hop3/core/cli";
+import type { Distribution, ServiceStatus } from "@hop3/core";
 import { colors, type CliIO } from "../io.js";
 
 interface ServerState {

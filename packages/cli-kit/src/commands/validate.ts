@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
-import { type AppSource, defineCliCommand, describeEnvReference, type Distribution, Hop3Error, releaseRefusal, type ReleaseChecks } from "@hop3/core";
+import { defineCliCommand, describeEnvReference, Hop3Error, releaseRefusal } from "@hop3/core/cli";
+import type { AppSource, Distribution, ReleaseChecks } from "@hop3/core";
 
 export const validateCommand = defineCliCommand({
   name: ["validate"],

@@ -1,5 +1,5 @@
 import { cliKitError, colors, defineCommand, type CliIO } from "@hop3/cli-kit";
-import { findProgram, runCommand, UsageError } from "@hop3/core";
+import { findProgram, runCommand, UsageError } from "@hop3/core/cli";
 import { cliError } from "../errors.js";
 
 const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [--user NAME] [--json]";

@@ -13,7 +13,7 @@ import { isValidAppName } from "../schemas/names.js";
 import { SecretsFileSchema } from "./app-env.js";
 import { AppRecordSchema, readStateFile, requireAppRecord, writeAppRecord, withoutUpdatedAt, type AppRecord } from "./app-record.js";
 import { replaceAppSource } from "./app-source.js";
-import { checkEnvKey } from "./config.js";
+import { checkEnvKey } from "../env-key.js";
 import { checkDomain, MAX_DOMAINS } from "../domain-names.js";
 import { destroyApp } from "./apps.js";
 import { readAddonInstance, readAddonInstances, writeAddonInstance } from "./backup-addon-records.js";

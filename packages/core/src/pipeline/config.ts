@@ -1,14 +1,7 @@
-import { coreError } from "../error-codes.js";
-import { isValidEnvName } from "../schemas/names.js";
+import { checkEnvKey } from "../env-key.js";
 import { requireAppRecord, writeAppRecord } from "./app-record.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { lockApp } from "./lock.js";
-
-/** The name as given, or CONFIG_KEY_INVALID when it cannot be an environment variable's. */
-export function checkEnvKey(key: string): string {
-  if (!isValidEnvName(key)) throw coreError("CONFIG_KEY_INVALID", `"${key}" is not a valid environment variable name.`, { details: { key } });
-  return key;
-}
 
 /** The values set for the app (`hop3 config`), unmasked. */
 export function appEnv(distribution: CoreDistribution, app: string): Readonly<Record<string, string>> {
