@@ -1,4 +1,4 @@
-import { type CliCommand, defineCliCommand, readableSize, UsageError } from "@hop3/core";
+import { type CliCommand, defineCliCommand, readableSize, UsageError } from "@hop3/core/cli";
 
 const USAGES = {
   create: "hop3 backup create NAME [--json]",

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
-import { defineCliCommand, findProgram, shellQuote, UsageError, type OneOffCommand } from "@hop3/core";
+import { defineCliCommand, findProgram, shellQuote, UsageError } from "@hop3/core/cli";
+import type { OneOffCommand } from "@hop3/core";
 
 /** Where `script` (util-linux) is looked for: never the app's PATH. */
 const SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
