@@ -120,6 +120,75 @@ const saved = (env: Env, change: (config: NixDistributedConfig) => NixDistribute
 
 const word = (args: { positionals: readonly string[] }, index = 0): string => args.positionals[index] ?? "";
 
+/** Checks a cache URL and, for a `file://` one, makes the cache there (nix writes nix-cache-info). */
+function prepareCache(env: Env, url: string): void {
+  if (!isCacheUrl(url)) throw nixError("NIX_CONFIG_INVALID", `"${url}" is not a binary cache URL Hop3 takes.`, { details: { key: "nix.cache", value: url } });
+  // One elsewhere must already exist.
+  if (!url.startsWith("file://")) return;
+  const nix = findProgram("nix", env);
+  if (nix === undefined) throw nixError("NIX_NOT_INSTALLED", "nix is not installed here.", { hint: INSTALL_NIX_HINT, details: { program: "nix" } });
+  const made = run(nix, [...NIX_COMMAND, "store", "ping", "--store", url], env);
+  if (!made.ok) throw nixError("NIX_CACHE_UNREACHABLE", `Could not make the binary cache ${url}: ${made.said}`, { details: { cache: url } });
+}
+
+/** Makes the signing key (root-only) unless there is one and `force` is not given. */
+function makeSigningKey(env: Env, options: { name?: string; force?: boolean }): { file: string; made: boolean } {
+  const current = readNixConfig(env);
+  const file = current.signingKey ?? defaultSigningKeyFile(env);
+  if (existsSync(file) && options.force !== true) return { file, made: false };
+  const name = options.name ?? `${hostname().replace(/[^A-Za-z0-9.-]/g, "-")}-1`;
+  if (!/^[A-Za-z0-9.-]+$/.test(name)) throw nixError("NIX_CONFIG_INVALID", `"${name}" is not a key name: letters, digits, dots and dashes.`, { details: { key: "nix.signingKey", value: name } });
+  const nixStore = findProgram("nix-store", env);
+  if (nixStore === undefined) throw nixError("NIX_NOT_INSTALLED", "nix-store is not installed here.", { hint: INSTALL_NIX_HINT, details: { program: "nix-store" } });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const made = run(nixStore, ["--generate-binary-cache-key", name, file, publicKeyFile(file)], env);
+  if (!made.ok) throw nixError("NIX_SIGNING_FAILED", `nix-store could not make a key at ${file}: ${made.said}`, { details: { keyFile: file } });
+  chmodSync(file, 0o600);
+  chmodSync(publicKeyFile(file), 0o644);
+  return { file, made: true };
+}
+
+/** What `hop3 setup --nix-...` asks for. */
+export interface NixSetupRequest {
+  readonly cache?: string;
+  readonly builders?: readonly string[];
+  readonly trust?: readonly string[];
+  readonly signingKey?: boolean;
+}
+
+/**
+ * `hop3 setup`'s Nix flags: the same changes as `hop3 nix cache set`, `builders add` (defaults: port
+ * 22, root's key and known_hosts), `trust` and `key generate`, in one write. Returns what it did.
+ */
+export function configureNixDistributed(env: Env, request: NixSetupRequest): string[] {
+  const done: string[] = [];
+  if (request.cache !== undefined) prepareCache(env, request.cache);
+  for (const uri of request.builders ?? []) {
+    if (!isBuilderUri(uri)) throw nixError("NIX_CONFIG_INVALID", `"${uri}" is not a builder URI: write ssh://user@host or ssh-ng://user@host.`, { details: { key: "nix.builders.machines", value: uri } });
+  }
+  for (const key of request.trust ?? []) {
+    if (!isPublicKey(key)) throw nixError("NIX_CONFIG_INVALID", `"${key}" is not a Nix public key (NAME:BASE64 of 32 bytes).`, { details: { key: "nix.trustedKeys", value: key } });
+  }
+  const key = request.signingKey === true ? makeSigningKey(env, {}) : undefined;
+  if (key) done.push(key.made ? `made the signing key ${key.file}` : `kept the signing key ${key.file}`);
+  const { config } = updateNixConfig(env, (current) => ({
+    ...current,
+    ...(request.cache !== undefined && { cache: request.cache }),
+    ...(key && { signingKey: key.file }),
+    builders: {
+      ...current.builders,
+      machines: [...current.builders.machines.filter((m) => !(request.builders ?? []).includes(m.uri)), ...(request.builders ?? []).map((uri) => MachineSchema.parse({ uri }))],
+    },
+    trustedKeys: [...new Set([...current.trustedKeys, ...(request.trust ?? [])])],
+  }));
+  if (request.cache !== undefined) done.push(`binary cache ${request.cache}`);
+  for (const uri of request.builders ?? []) done.push(`builder ${uri}`);
+  for (const trusted of request.trust ?? []) done.push(`trusting ${trusted.split(":")[0]}`);
+  const own = ownPublicKey(config);
+  if (key && own) done.push(`public key, for other servers' \`hop3 nix trust\`: ${own}`);
+  return done;
+}
+
 /** `hop3 nix ...`: the distributed settings (builders, cache, key, trusted keys) and their check. */
 export function createDistributedCommands(): CliCommand[] {
   return [
@@ -137,14 +206,7 @@ export function createDistributedCommands(): CliCommand[] {
       positionals: [{ name: "URL", description: "file:///DIR, ssh://user@host, ssh-ng://user@host or https://host/path" }],
       async run({ args, io }) {
         const url = word(args);
-        if (!isCacheUrl(url)) throw nixError("NIX_CONFIG_INVALID", `"${url}" is not a binary cache URL Hop3 takes.`, { details: { key: "nix.cache", value: url } });
-        // A local cache is made here (nix writes nix-cache-info); one elsewhere must already exist.
-        if (url.startsWith("file://")) {
-          const nix = findProgram("nix", io.env);
-          if (nix === undefined) throw nixError("NIX_NOT_INSTALLED", "nix is not installed here.", { hint: INSTALL_NIX_HINT, details: { program: "nix" } });
-          const made = run(nix, [...NIX_COMMAND, "store", "ping", "--store", url], io.env);
-          if (!made.ok) throw nixError("NIX_CACHE_UNREACHABLE", `Could not make the binary cache ${url}: ${made.said}`, { details: { cache: url } });
-        }
+        prepareCache(io.env, url);
         return saved(io.env, (config) => ({ ...config, cache: url }), `Binary cache set to ${url}.`);
       },
     }),
@@ -213,20 +275,9 @@ export function createDistributedCommands(): CliCommand[] {
         force: { type: "boolean", description: "replace the key there is" },
       },
       async run({ args, io }) {
-        const current = readNixConfig(io.env);
-        const file = current.signingKey ?? defaultSigningKeyFile(io.env);
-        if (existsSync(file) && args.values.force !== true) {
-          return saved(io.env, (config) => ({ ...config, signingKey: file }), `Kept the signing key there is (${file}); --force makes a new one.`);
-        }
-        const name = typeof args.values.name === "string" ? args.values.name : `${hostname().replace(/[^A-Za-z0-9.-]/g, "-")}-1`;
-        if (!/^[A-Za-z0-9.-]+$/.test(name)) throw nixError("NIX_CONFIG_INVALID", `"${name}" is not a key name: letters, digits, dots and dashes.`, { details: { key: "nix.signingKey", value: name } });
-        const nixStore = findProgram("nix-store", io.env);
-        if (nixStore === undefined) throw nixError("NIX_NOT_INSTALLED", "nix-store is not installed here.", { hint: INSTALL_NIX_HINT, details: { program: "nix-store" } });
-        mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-        const made = run(nixStore, ["--generate-binary-cache-key", name, file, publicKeyFile(file)], io.env);
-        if (!made.ok) throw nixError("NIX_SIGNING_FAILED", `nix-store could not make a key at ${file}: ${made.said}`, { details: { keyFile: file } });
-        chmodSync(file, 0o600);
-        chmodSync(publicKeyFile(file), 0o644);
+        const made = makeSigningKey(io.env, { ...(typeof args.values.name === "string" && { name: args.values.name }), force: args.values.force === true });
+        if (!made.made) return saved(io.env, (config) => ({ ...config, signingKey: made.file }), `Kept the signing key there is (${made.file}); --force makes a new one.`);
+        const file = made.file;
         return saved(io.env, (config) => ({ ...config, signingKey: file }), `Made signing key ${file}; its public key, for other servers' \`hop3 nix trust\`: ${readFileSync(publicKeyFile(file), "utf8").trim()}`);
       },
     }),
