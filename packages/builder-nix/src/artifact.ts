@@ -15,6 +15,8 @@ export interface NixBuildResult {
   readonly nixEnv: Readonly<Record<string, string>>;
   readonly drv?: string;
   readonly gcRoot?: string;
+  /** With builders or a cache configured: "built", "built-remotely", "substituted" (nothing built) or "present". */
+  readonly origin?: string;
 }
 
 /** The builder's name, as written in hop3.toml `[build] builder`. */
@@ -42,6 +44,7 @@ export function nixArtifact(result: NixBuildResult): BuildArtifact {
       ...(result.prebuilt && { prebuilt: true }),
       ...(result.drv !== undefined && { drv: result.drv }),
       ...(result.gcRoot !== undefined && { gcRoot: result.gcRoot }),
+      ...(result.origin !== undefined && { origin: result.origin }),
     },
     runtime: {
       workers,

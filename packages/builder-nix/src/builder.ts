@@ -6,7 +6,9 @@ import { BUILDER_NAME, nixArtifact } from "./artifact.js";
 import { daemonSocketPath, ensureNixDaemon } from "./daemon.js";
 import { nixError } from "./errors.js";
 import { gcRootPath, removeGcRoot } from "./gc-roots.js";
-import { readNixEnv, runNixBuild, storeHash, type NixCommandContext } from "./nix-cli.js";
+import { isDistributed, readNixConfig, type NixDistributedConfig } from "./distributed/config.js";
+import { realiseDistributed, type NixOrigin } from "./distributed/realise.js";
+import { readNixEnv, runNixBuild, runNixInstantiate, storeHash, type NixBuildOutput, type NixCommandContext } from "./nix-cli.js";
 import { resolveNixOptions, type NixBuilderOptions, type ResolvedNixOptions } from "./options.js";
 import { protect, readRuntimeJson, requireProgram } from "./package.js";
 import { usePrebuilt } from "./prebuilt.js";
@@ -75,6 +77,7 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   const nixStore = options.gcRoots ? requireProgram(options.nixStore, context.env, app.name) : undefined;
   // Checked before anything is copied or started: a refused option or include changes nothing.
   const planned = buildSettings(app, options, sourceCopyDir(context.appStateDir, app.name));
+  const distributed = readNixConfig(context.env);
 
   // Asking the daemon (a socket round trip) overlaps the copy; a copy that fails leaves it unused.
   const runner = nixRunner(context, options);
@@ -84,12 +87,15 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
   const settings = resolveSearchPath(app, planned);
   const command: NixCommandContext = { ...(await runner), logger, appName: app.name, appDir: app.dir, settings };
 
-  logger.info(`Building ${nixFile} with nix-build${appUser.dedicated ? ` as ${appUser.name}` : ""}.`);
+  const build = isDistributed(distributed)
+    ? buildDistributed(nixInstantiate, command, distributed, context, options)
+    : (logger.info(`Building ${nixFile} with nix-build${appUser.dedicated ? ` as ${appUser.name}` : ""}.`), runNixBuild(nixBuild, command));
   // Reading `env` is a separate evaluation; running it alongside the build costs no wall time.
-  const [built, nixEnv] = await Promise.allSettled([runNixBuild(nixBuild, command), readNixEnv(nixInstantiate, command)]);
+  const [built, nixEnv] = await Promise.allSettled([build, readNixEnv(nixInstantiate, command)]);
   if (built.status === "rejected") throw built.reason;
   const { storePath, drv } = built.value;
-  logger.info(`Built ${storePath}.`);
+  const origin = "origin" in built.value ? (built.value.origin as NixOrigin) : undefined;
+  if (origin === undefined) logger.info(`Built ${storePath}.`);
 
   const runtimeFile = join(storePath, "hop3", "runtime.json");
   const { runtime, warnings } = parseRuntimeJson(readRuntimeJson(storePath, app.name), { file: runtimeFile, baseDir: storePath });
@@ -112,7 +118,34 @@ async function buildApp(context: BuildContext, options: ResolvedNixOptions) {
     nixEnv: nixEnv.value,
     ...(drv !== undefined && { drv }),
     ...(gcRoot !== undefined && { gcRoot }),
+    ...(origin !== undefined && { origin }),
   });
+}
+
+/**
+ * With remote builders or a binary cache configured: the app's user only evaluates hop3.nix (to a
+ * .drv, with the same restrictions); Hop3 realises it, since Nix lets only a trusted user name
+ * builders and substituters. The build itself still runs as Nix's build users, here or on a builder.
+ */
+async function buildDistributed(
+  nixInstantiate: string,
+  command: NixCommandContext,
+  config: NixDistributedConfig,
+  context: BuildContext,
+  options: ResolvedNixOptions,
+): Promise<NixBuildOutput & { origin: NixOrigin }> {
+  context.logger.info(`Evaluating hop3.nix of "${context.app.name}"${context.appUser.dedicated ? ` as ${context.appUser.name}` : ""}; Hop3 then realises it with the server's builders and cache.`);
+  const drv = await runNixInstantiate(nixInstantiate, command);
+  const outcome = await realiseDistributed(drv, config, {
+    run: context.run,
+    env: context.env,
+    logger: context.logger,
+    signal: context.signal,
+    appName: context.app.name,
+    timeoutMs: command.settings.timeoutMs,
+    programs: { nixStore: requireProgram(options.nixStore, context.env, context.app.name), nix: requireProgram(options.nix, context.env, context.app.name) },
+  });
+  return { storePath: outcome.storePath, origin: outcome.origin, ...(outcome.origin !== "present" && outcome.origin !== "substituted" && { drv }) };
 }
 
 /**

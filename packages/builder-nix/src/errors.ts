@@ -88,6 +88,26 @@ export const { catalog: nixErrorCatalog, error: nixError } = defineErrors({
     title: "The store path given to deploy is not in this server's Nix store",
     hint: "Copy it to the server first, with its closure: `hop3 deploy --build-here --remote NAME` does both, or `nix-copy-closure --to root@SERVER /nix/store/...` then `hop3 deploy --store-path /nix/store/... --app NAME` there.",
   },
+  NIX_CONFIG_INVALID: {
+    title: "The `nix` section of Hop3's config file is not valid",
+    hint: "Fix the key the message names (see docs/reference/nix-distributed.md), or set it again with `hop3 nix cache set`, `hop3 nix builders add`, `hop3 nix trust`.",
+  },
+  NIX_BUILDER_UNREACHABLE: {
+    title: "No remote Nix builder could be reached, and the config says not to build here",
+    hint: "Check the builder with `hop3 nix check` (ssh as root to it, its host key, `nix-store --version` there); or let Hop3 build on this server when builders are down: `hop3 nix builders fallback local`.",
+  },
+  NIX_SIGNATURE_INVALID: {
+    title: "The binary cache holds the closure without a valid signature of a trusted key",
+    hint: "Nothing of it was fetched or run. Trust the key of the server that built it (`hop3 nix trust NAME:KEY`, its `hop3 nix key show`), or rebuild and push it from a server whose key is trusted; a signature that changed in the cache means the cache was tampered with.",
+  },
+  NIX_CACHE_UNREACHABLE: {
+    title: "The binary cache could not be reached",
+    hint: "Check the URL with `hop3 nix check`: a file:// cache must be a directory holding nix-cache-info (`hop3 nix cache set file:///DIR` creates one), an ssh:// cache must accept root's key. The release that runs keeps running.",
+  },
+  NIX_SIGNING_FAILED: {
+    title: "Hop3 could not sign the built closure with its key",
+    hint: "Check the secret key file nix.signingKey names (root-only, made by `hop3 nix key generate`), or make a new one with `hop3 nix key generate --force`.",
+  },
 });
 
 /** A code of @hop3/builder-nix. */

@@ -15,5 +15,8 @@ export {
   type TextOutput,
 } from "./validate-apps.js";
 export { createValidateCommand } from "./validate-command.js";
+export { readNixConfig, parseNixSection, type NixDistributedConfig, type NixBuilderMachine } from "./distributed/config.js";
+export { checkNixDistributed, configureNixDistributed, createDistributedCommands, type NixCheck, type NixSetupRequest } from "./distributed/commands.js";
+export type { NixOrigin } from "./distributed/realise.js";
 /** What run-time plugin loading (HOP3_PLUGINS, package.json hop3.plugins) imports. */
 export { nixPlugin as hop3Plugin } from "./plugin.js";

@@ -66,6 +66,24 @@ export async function runNixBuild(nixBuild: string, context: NixCommandContext):
 }
 
 /**
+ * Runs `nix-instantiate hop3.nix -A package`: evaluation only, as the app's user, with the same
+ * restrictions as nix-build. Returns the .drv that Hop3 then realises itself (remote builders and
+ * the binary cache are settings only a trusted Nix user may use).
+ */
+export async function runNixInstantiate(nixInstantiate: string, context: NixCommandContext): Promise<string> {
+  const args = [NIX_FILE, "-A", "package", ...nixArguments(context.settings)];
+  const result = await runNix(nixInstantiate, args, context, { purpose: `evaluating hop3.nix of "${context.appName}"` });
+  if (result.exitCode !== 0) throw classifyNixFailure({ stderr: shownPaths(result.stderr, context), exitCode: result.exitCode, appName: context.appName, step: "build" });
+  const drv = result.stdout.split("\n").map((line) => line.trim()).filter(Boolean).at(-1);
+  if (drv === undefined || !/^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[^/\s]+\.drv$/.test(drv)) {
+    throw nixError("NIX_OUTPUT_UNEXPECTED", `nix-instantiate ${NIX_FILE} -A package printed no derivation for "${context.appName}": "package" evaluated to something that is not a derivation.`, {
+      details: { app: context.appName, stdout: result.stdout },
+    });
+  }
+  return drv;
+}
+
+/**
  * The .drv of the store path, read from nix's "building '....drv'..." line: free, where asking
  * `nix-store --query --deriver` would cost a process per build. Absent when nothing was built.
  */
@@ -143,7 +161,7 @@ export async function addGcRoot(nixStore: string, link: string, storePath: strin
 }
 
 /** nix names the files it read, in the copy of the sources: show the app directory the user knows instead. */
-const shownPaths = (text: string, context: NixCommandContext): string =>
+export const shownPaths = (text: string, context: NixCommandContext): string =>
   context.settings.cwd === context.appDir ? text : text.replaceAll(context.settings.cwd, context.appDir);
 
 /**
@@ -151,7 +169,7 @@ const shownPaths = (text: string, context: NixCommandContext): string =>
  * with the context's environment and the build's time limit. Failures come back as results to be
  * classified; a time limit becomes NIX_BUILD_TIMEOUT.
  */
-async function runNix(program: string, args: readonly string[], context: NixCommandContext, options: RunOptions): Promise<CommandResult> {
+export async function runNix(program: string, args: readonly string[], context: NixCommandContext, options: RunOptions): Promise<CommandResult> {
   const { settings } = context;
   try {
     return await context.run(program, args, {

@@ -21,6 +21,8 @@ const NixBuilderOptionsSchema = z
     nixInstantiate: command.default("nix-instantiate"),
     /** The nix-store program, used to add GC roots (default "nix-store"). */
     nixStore: command.default("nix-store"),
+    /** The nix program, used to sign closures and copy them to the binary cache (default "nix"). */
+    nix: command.default("nix"),
     /**
      * The nix-daemon program Hop3 starts when it runs as root and no daemon answers (default
      * "nix-daemon"): builds then run as the app's user, through the daemon.

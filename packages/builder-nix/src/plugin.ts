@@ -2,11 +2,13 @@ import { createRequire } from "node:module";
 import { definePlugin, type Hop3Plugin } from "@hop3/core";
 import { createNixBuilder } from "./builder.js";
 import { PACKAGE_NAME, type NixBuilderOptions } from "./options.js";
+import { createDistributedCommands } from "./distributed/commands.js";
 import { createValidateCommand } from "./validate-command.js";
 
 /**
  * The @hop3/builder-nix plugin: registers the Nix builder (priority 10, asked before Docker and
- * Local) and the `hop3 nix validate` command. Options are validated at once.
+ * Local) the `hop3 nix validate` command and the `hop3 nix` commands of distributed builds
+ * (builders, cache, key, trust, check). Options are validated at once.
  *
  * @example
  * const distribution = createDistribution({ plugins: [nixPlugin({ timeoutSeconds: 600 })] });
@@ -31,6 +33,7 @@ export function nixPlugin(options?: NixBuilderOptions): Hop3Plugin {
     register(registry) {
       registry.addBuilder(builder);
       registry.addCliCommand(validate);
+      for (const command of createDistributedCommands()) registry.addCliCommand(command);
     },
   });
 }

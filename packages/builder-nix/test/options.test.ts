@@ -14,6 +14,7 @@ describe("builder options", () => {
       nixBuild: "nix-build",
       nixInstantiate: "nix-instantiate",
       nixStore: "nix-store",
+      nix: "nix",
       nixDaemon: "nix-daemon",
       timeoutSeconds: 1800,
       include: [],

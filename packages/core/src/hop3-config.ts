@@ -30,6 +30,11 @@ export interface Hop3Config {
   /** What no app gets past, whatever its hop3.toml asks. */
   readonly maxLimits: AppLimits;
   readonly logs: LogSettings;
+  /**
+   * The `nix` section as written (remote builders, binary cache, keys): the Nix builder validates
+   * it, core only carries it (core knows no builder by name). `{}` when absent.
+   */
+  readonly nix: Readonly<Record<string, unknown>>;
 }
 
 const size = z.union([z.string(), z.number().int().positive()]).refine((value) => parseSize(value) !== undefined, 'must be a size such as "512M", "2G" or a number of bytes');
@@ -55,6 +60,7 @@ const ConfigSchema = z
       })
       .strict()
       .default({}),
+    nix: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();
 
@@ -100,5 +106,6 @@ export function readHop3Config(env: Readonly<Record<string, string | undefined>>
       keep: data.logs.keep ?? DEFAULT_LOG_SETTINGS.keep,
       appCapBytes: cap(data.logs.appCap, DEFAULT_LOG_SETTINGS.appCapBytes),
     },
+    nix: data.nix,
   };
 }

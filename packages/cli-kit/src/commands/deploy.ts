@@ -28,17 +28,19 @@ export const deployCommand = defineCliCommand({
       },
       { onStep, signal: io.signal },
     );
+    // Where the builder says the artifact came from, e.g. Nix's "substituted" (from a binary cache, nothing built).
+    const origin = typeof result.artifact.metadata.origin === "string" ? result.artifact.metadata.origin : undefined;
     return {
       data: {
         app: result.app,
         release: result.release,
         builder: result.builder,
         deployer: result.deployer,
-        artifact: { kind: result.artifact.kind, location: result.artifact.location, buildId: result.artifact.buildId },
+        artifact: { kind: result.artifact.kind, location: result.artifact.location, buildId: result.artifact.buildId, ...(origin !== undefined && { origin }) },
         url: result.url,
         status: result.status,
       },
-      text: [`${result.app} is live: ${result.url}`],
+      text: [`${result.app} is live: ${result.url}${origin !== undefined ? ` (${origin})` : ""}`],
     };
   },
 });

@@ -79,6 +79,9 @@ export async function doctorReport(io: CliIO): Promise<CommandOutcome> {
   text.push(...isolationText(isolation));
   const { report: config, config: hop3Config } = readConfig(env);
   text.push(config.problem ? `fail config: ${config.problem.message} (${config.problem.hint})` : `ok   config: ${config.file ?? `no file (defaults; looked for ${config.path ?? "none: no HOME"})`}`);
+  // Remote builders, cache and keys: checked only when configured, with the Nix builder's own check.
+  const nixDistributed = hop3Config && Object.keys(hop3Config.nix).length > 0 ? await nixDistributedChecks(env) : null;
+  if (nixDistributed) text.push(...nixDistributed.map((check) => `${check.ok ? "ok  " : "fail"} nix ${check.name}: ${check.detail}`));
   const limits = hop3Config ? limitsReport(hop3Config) : null;
   if (limits) text.push(...limitsLines(limits));
   const legacyHome = legacyHomeReport(env);
@@ -100,8 +103,8 @@ export async function doctorReport(io: CliIO): Promise<CommandOutcome> {
 
   // nginx and uWSGI serve every app, and a config file that cannot be read stops every command.
   const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
-  const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined;
-  return { data: { checks: [node, ...results], uwsgiPlugins, nix, isolation, config, limits, legacyHome, boot, certificates }, text, exitCode: failed ? 1 : 0 };
+  const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined || nixDistributed?.some((check) => !check.ok) === true;
+  return { data: { checks: [node, ...results], uwsgiPlugins, nix, nixDistributed, isolation, config, limits, legacyHome, boot, certificates }, text, exitCode: failed ? 1 : 0 };
 }
 
 /** The plugins installed, and for each worker uWSGI loads itself (wsgi, rwsgi, jwsgi) whether it can run here. */
@@ -171,5 +174,15 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** The Nix builder's checks of its distributed settings; an invalid section is one failed check. */
+async function nixDistributedChecks(env: Readonly<Record<string, string | undefined>>): Promise<Array<{ name: string; ok: boolean; detail: string }>> {
+  const { checkNixDistributed } = await import("@hop3/builder-nix");
+  try {
+    return checkNixDistributed(env);
+  } catch (error) {
+    return [{ name: "config", ok: false, detail: (error as Error).message }];
   }
 }

@@ -2,7 +2,7 @@ import { cliKitError, colors, defineCommand, type CliIO } from "@hop3/cli-kit";
 import { findProgram, runCommand, UsageError } from "@hop3/core/cli";
 import { cliError } from "../errors.js";
 
-const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [--user NAME] [--json]";
+const USAGE = "hop3 setup [--dry-run] [--yes] [--without ID]... [--with ID]... [--user NAME] [--nix-cache URL] [--nix-builder URI]... [--nix-trust KEY]... [--nix-signing-key] [--json]";
 
 export const setupCommand = defineCommand({
   name: ["setup"],
@@ -14,6 +14,11 @@ export const setupCommand = defineCommand({
     without: { type: "string", multiple: true },
     with: { type: "string", multiple: true },
     user: { type: "string" },
+    // Nix's distributed builds (docs/reference/nix-distributed.md): what `hop3 nix ...` sets, in one go.
+    "nix-cache": { type: "string" },
+    "nix-builder": { type: "string", multiple: true },
+    "nix-trust": { type: "string", multiple: true },
+    "nix-signing-key": { type: "boolean" },
   },
   async run({ args, io, json, distribution, reporter }) {
     // Loaded on use: every other command starts without it.
@@ -70,9 +75,24 @@ export const setupCommand = defineCommand({
       signal: io.signal,
       step: json ? (_name, action) => action(silent) : (name, action) => reporter.step(name, action),
     });
-    return { data: { ...planData, result: report }, text: reportText(plan, report, colors(io.stdout, io.env)), exitCode: report.status === "failed" ? 1 : 0 };
+    const nix = report.status === "failed" ? [] : await configureNix(args.values, io.env);
+    const text = [...reportText(plan, report, colors(io.stdout, io.env)), ...nix.map((line) => `nix: ${line}`)];
+    return { data: { ...planData, result: report, ...(nix.length > 0 && { nix }) }, text, exitCode: report.status === "failed" ? 1 : 0 };
   },
 });
+
+/** The --nix-* flags, applied once the machine is set up (Nix is installed then). */
+async function configureNix(values: Record<string, unknown>, env: CliIO["env"]): Promise<string[]> {
+  const request = {
+    ...(typeof values["nix-cache"] === "string" && { cache: values["nix-cache"] }),
+    ...(Array.isArray(values["nix-builder"]) && { builders: values["nix-builder"] as string[] }),
+    ...(Array.isArray(values["nix-trust"]) && { trust: values["nix-trust"] as string[] }),
+    ...(values["nix-signing-key"] === true && { signingKey: true }),
+  };
+  if (Object.keys(request).length === 0) return [];
+  const { configureNixDistributed } = await import("@hop3/builder-nix");
+  return configureNixDistributed(env, request);
+}
 
 const silent = { info() {}, warn() {}, debug() {}, output() {} };
 
