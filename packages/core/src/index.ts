@@ -13,6 +13,7 @@ export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type Ap
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
+export { readAddonRecord, readAddonRecords, addonsDir, isValidAddonName, type AddonRecord } from "./pipeline/addon-records.js";
 export { replaceAppSource } from "./pipeline/app-source.js";
 export { checkEnvKey } from "./pipeline/config.js";
 export { checkDomain, MAX_DOMAINS } from "./pipeline/domains.js";
