@@ -294,6 +294,10 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "The addon is not attached to that app",
     hint: "`hop3 addons info NAME` lists the apps it is attached to.",
   },
+  ADDON_BUSY: {
+    title: "Another hop3 command is changing the addons",
+    hint: "Wait for it to finish and run the command again. If no hop3 process is running, the lock is released on its own.",
+  },
   ADDON_IN_USE: {
     title: "The addon is attached to a running app",
     hint: "Destroying it drops its data for good and breaks the app: detach it first (`hop3 addons detach NAME APP`), or type its name again with `--confirm NAME`.",

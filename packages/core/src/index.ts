@@ -14,6 +14,7 @@ export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES,
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
 export { readAddonRecord, readAddonRecords, addonsDir, isValidAddonName, type AddonRecord } from "./pipeline/addon-records.js";
+export { maskSecrets, type AddonInfo, type AttachOutcome, type DestroyAddonOptions } from "./pipeline/addons.js";
 export { replaceAppSource } from "./pipeline/app-source.js";
 export { checkEnvKey } from "./pipeline/config.js";
 export { checkDomain, MAX_DOMAINS } from "./pipeline/domains.js";
