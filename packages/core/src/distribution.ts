@@ -16,7 +16,7 @@ import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
 import type { AddonEnvSource } from "./env-references.js";
-import { recordsAddonEnv } from "./pipeline/addons.js";
+import { declaredInstances, recordsAddonEnv } from "./pipeline/addons.js";
 import { planAppEnv } from "./pipeline/app-env.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
 import { checkRelease, guardPlugin, releaseRefusal, selectBuilder, type BuildPlan } from "./planning.js";
@@ -262,6 +262,8 @@ function compose(composition: Composition): Distribution {
     loadApp: (dir, loadOptions) => loadApp(dir, loadOptions),
     async plan(app, planOptions = {}) {
       const source = typeof app === "string" ? loadApp(app, planOptions) : app;
+      // hop3.toml [[addons]] of a kind no plugin provides: refused before the build (a deploy makes the others before planning).
+      declaredInstances(composed, source.name, source.config.toml);
       // A reference that cannot be resolved fails the plan, before any build.
       const appEnv = await planAppEnv({ home, router }, source, { addons: registry.resolve<AddonEnvSource>(Hop3Tokens.AddonEnv), ...(planOptions.env && { env: planOptions.env }) });
       const plan = await selectBuilder({
