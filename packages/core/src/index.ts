@@ -31,6 +31,7 @@ export {
   findAppUser,
   removeAppUser,
   ensureWebUser,
+  ensureServiceUser,
   webUserOf,
   appUserName,
   webUserName,
