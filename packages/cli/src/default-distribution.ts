@@ -6,7 +6,7 @@ import { createDistribution, type Distribution } from "@hop3/core";
  * never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }] = await Promise.all([
+  const [{ nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }, { postgresAddonPlugin }] = await Promise.all([
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
     import("@hop3/builder-local"),
@@ -14,9 +14,10 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
     import("@hop3/deployer-static"),
     import("@hop3/router-nginx"),
     import("@hop3/tls"),
+    import("@hop3/addon-postgres"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin()],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), postgresAddonPlugin({}, env)],
     env,
   });
 }
