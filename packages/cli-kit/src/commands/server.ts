@@ -25,7 +25,8 @@ async function serverState(dist: Distribution, io: CliIO, action: "start" | "sto
   }
   if (action === "start") await router.ensureRunning(context);
   if (action === "stop") await router.stop(context);
-  if (action === "stop") for (const addon of addons) await addon.stop(context);
+  // Every kind, even without instances left: the last one destroyed leaves its server running.
+  if (action === "stop") for (const addon of dist.registry.addons()) await addon.stop(context);
   const status = await router.status(context);
   const addonStates = [];
   for (const addon of addons) {
