@@ -5,7 +5,7 @@
  * two apps' databases, names that try injection, and the data kept when an app is destroyed and
  * across a server stop. The server is Debian's PostgreSQL 15, started as Hop3 starts it.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,11 +33,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of ["notes", "other"]) await run("destroy", app, "--yes");
-  for (const addon of ["notes-db", "other-db", "shared-db"]) await run("addons", "destroy", addon, "--yes", "--confirm", addon);
+  // Stops PostgreSQL too; its data goes with the home.
   await run("server", "stop");
   expect(processesUnder(home)).toEqual([]);
   rmSync(home, { recursive: true, force: true });
-}, 120_000);
+}, 240_000);
 
 describe.sequential("PostgreSQL addons", () => {
   it("makes and attaches hop3.toml's [[addons]] on deploy: the app writes and reads rows through DATABASE_URL, as its own user", async () => {
@@ -107,22 +107,31 @@ describe.sequential("PostgreSQL addons", () => {
     expect((await get("other", "/env")).body).toMatch(/database=other-db /);
   });
 
-  it.each([
-    ['x"; DROP DATABASE "notes-db"; --', "ADDON_NAME_INVALID"],
-    ["notes-db'; DROP ROLE x; --", "ADDON_NAME_INVALID"],
-    ["../notes", "ADDON_NAME_INVALID"],
-    ["Notes", "ADDON_NAME_INVALID"],
-    ["template1", "POSTGRES_NAME_RESERVED"],
-  ])("refuses the instance name %j (%s), and changes nothing", async (name, code) => {
-    const refused = await run("addons", "create", "postgres", name, "--json");
-    expect(refused.code).toBe(1);
-    expect(errorOf(refused).code).toBe(code);
+  it("refuses instance names that try SQL or a path, and the server's own names, changing nothing", async () => {
+    for (const [name, code] of [
+      ['x"; DROP DATABASE "notes-db"; --', "ADDON_NAME_INVALID"],
+      ["notes-db'; DROP ROLE x; --", "ADDON_NAME_INVALID"],
+      ["../notes", "ADDON_NAME_INVALID"],
+      ["template1", "POSTGRES_NAME_RESERVED"],
+    ]) {
+      const refused = await run("addons", "create", "postgres", name!, "--json");
+      expect(refused.code, name).toBe(1);
+      expect(errorOf(refused).code, name).toBe(code);
+    }
     expect((await get("notes", "/read")).body).toContain("first note");
+    expect((await run("addons", "--json")).json<{ addons: Array<{ name: string }> }>().addons.map((a) => a.name)).toEqual(["notes-db", "other-db"]);
   });
 
-  it("refuses a kind no plugin provides, before anything is built, naming the kinds it has", async () => {
-    const refused = await run("addons", "create", "mysql", "shop-db", "--json");
+  it("refuses a kind no plugin provides, in hop3.toml before anything is built, naming the kinds it has", async () => {
+    const dir = join(home, "shop");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "hop3.toml"), '[build]\ntoolchain = "generic"\n\n[[addons]]\ntype = "mysql"\n');
+    writeFileSync(join(dir, "Procfile"), "web: python3 -m http.server $PORT\n");
+    const refused = await run("deploy", dir, "--json");
+    expect(refused.code).toBe(1);
     expect(errorOf(refused)).toMatchObject({ code: "ADDON_KIND_UNKNOWN", hint: expect.stringContaining("postgres") });
+    expect(existsSync(join(home, "apps", "shop"))).toBe(false);
+    expect(existsSync(join(home, "addons", "shop-mysql.json"))).toBe(false);
   });
 
   it("keeps the data when the app is destroyed, and gives it back to the app deployed again", async () => {
