@@ -9,15 +9,15 @@ cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
 # What hop3 itself needs (nginx, uWSGI, Nix, Docker) is installed by `hop3 setup`, from the plugins'
-# declared requirements. The Local builder's toolchains and uWSGI's rack and jvm plugins are opt-in
-# there; this repository's tests use them all. Below: what only the tests and the example apps use from
+# declared requirements. The Local builder's toolchains, uWSGI's rack and jvm plugins and PostgreSQL
+# (for the postgres addon) are opt-in there; this repository's tests use them all. Below: what only the tests and the example apps use from
 # the host (Flask and Gunicorn through the Nix fixtures' stand-in for nixpkgs, busybox for Docker
 # images, pgrep and curl, systemd-analyze, which checks the boot unit `hop3 setup` writes, where
 # systemd is not PID 1, javac, which compiles the jwsgi fixture's class in its build, the OpenSSH
 # server and client the remote-deploy tests start and drive on loopback, Pebble, the ACME test
 # server, with openssl s_client for the TLS tests, and redis-server with redis-cli for the Redis
 # addon's tests, which `hop3 setup` installs too, as an optional requirement).
-SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm)
+SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm --with postgres)
 TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server)
 
 run_main_job=true

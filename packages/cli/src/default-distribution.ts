@@ -6,7 +6,7 @@ import type { Distribution } from "@hop3/core";
  * a command that only forwards to a remote, or `hop3 --version`, never loads them.
  */
 export async function loadDefaultDistribution(env: Readonly<Record<string, string | undefined>> = process.env): Promise<Distribution> {
-  const [{ createDistribution }, { nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }, { redisAddonPlugin }] = await Promise.all([
+  const [{ createDistribution }, { nixPlugin }, { dockerPlugin }, { localBuilderPlugin, packageIndexEnv }, { uwsgiDeployerPlugin }, { staticDeployerPlugin }, { nginxRouterPlugin }, { tlsPlugin }, { redisAddonPlugin }, { postgresAddonPlugin }] = await Promise.all([
     import("@hop3/core"),
     import("@hop3/builder-nix"),
     import("@hop3/builder-docker"),
@@ -16,9 +16,10 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
     import("@hop3/router-nginx"),
     import("@hop3/tls"),
     import("@hop3/addon-redis"),
+    import("@hop3/addon-postgres"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), redisAddonPlugin({}, env)],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), redisAddonPlugin({}, env), postgresAddonPlugin({}, env)],
     env,
   });
 }

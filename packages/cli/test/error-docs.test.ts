@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { postgresErrorCatalog } from "@hop3/addon-postgres";
 import { dockerErrorCatalog } from "@hop3/builder-docker";
 import { localErrorCatalog } from "@hop3/builder-local";
 import { nixErrorCatalog } from "@hop3/builder-nix";
@@ -32,6 +33,7 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/router-nginx", nginxErrorCatalog, "packages/router-nginx/README.md"],
   ["@hop3/ssh-access", sshAccessErrorCatalog, "packages/ssh-access/README.md"],
   ["@hop3/tls", tlsErrorCatalog, "packages/tls/README.md"],
+  ["@hop3/addon-postgres", postgresErrorCatalog, "packages/addon-postgres/README.md"],
   ["@hop3/addon-redis", redisErrorCatalog, "packages/addon-redis/README.md"],
 ];
 

@@ -36,7 +36,6 @@ describe("hop3 validate", () => {
       "  worker: celery",
       'healthcheck: /up (body contains "ok")',
       "container port: 8000 (hop3.toml [web] port)",
-      "warning: hop3.toml [[provider]] (postgres): recognized but not acted on (no backing services are provisioned; run them yourself and set their variables with `hop3 config set`).",
       'warning: The builder "docker" is not installed in this distribution (installed: none); `hop3 plan` would refuse it.',
       "valid",
       "",

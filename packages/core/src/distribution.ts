@@ -15,7 +15,8 @@ import { runAsUser } from "./host/run-as.js";
 import { ensureAppUser } from "./host/users.js";
 import { appStateDir, newReleaseId, resolveHop3Home } from "./home.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { NO_ADDON_ENV, type AddonEnvSource } from "./env-references.js";
+import type { AddonEnvSource } from "./env-references.js";
+import { declaredInstances, recordsAddonEnv } from "./pipeline/addons.js";
 import { planAppEnv } from "./pipeline/app-env.js";
 import { appPipeline, type AppPipeline } from "./pipeline/api.js";
 import { checkRelease, guardPlugin, releaseRefusal, selectBuilder, type BuildPlan } from "./planning.js";
@@ -167,8 +168,8 @@ const withDefaults =
 function compose(composition: Composition): Distribution {
   const { entries, env, hop3Command } = composition;
   const registry = new Registry();
-  // Before the plugins: an addons plugin puts its own in place of it from register().
-  registry.provide(Hop3Tokens.AddonEnv, NO_ADDON_ENV);
+  // Before the plugins: core's reads the addon records (a plugin or `services` may put its own in place).
+  registry.provide(Hop3Tokens.AddonEnv, recordsAddonEnv(() => composed));
   const plugins: PluginInfo[] = [];
   for (const { plugin, origin } of entries) {
     checkPlugin(plugin, plugins);
@@ -261,6 +262,8 @@ function compose(composition: Composition): Distribution {
     loadApp: (dir, loadOptions) => loadApp(dir, loadOptions),
     async plan(app, planOptions = {}) {
       const source = typeof app === "string" ? loadApp(app, planOptions) : app;
+      // hop3.toml [[addons]] of a kind no plugin provides: refused before the build (a deploy makes the others before planning).
+      declaredInstances(composed, source.name, source.config.toml);
       // A reference that cannot be resolved fails the plan, before any build.
       const appEnv = await planAppEnv({ home, router }, source, { addons: registry.resolve<AddonEnvSource>(Hop3Tokens.AddonEnv), ...(planOptions.env && { env: planOptions.env }) });
       const plan = await selectBuilder({

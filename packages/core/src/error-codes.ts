@@ -317,6 +317,39 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "An addon of the backup cannot be restored here",
     hint: "Install the addon plugin of that kind in this distribution (`hop3 plugins`), or free the instance name the restore needs (`hop3 addons`); nothing was restored.",
   },
+  // Addons (packages/core/src/pipeline/addons.ts).
+  ADDON_NOT_FOUND: {
+    title: "No addon instance of that name exists",
+    hint: "Run `hop3 addons` for the list, or make one with `hop3 addons create KIND NAME`.",
+  },
+  ADDON_EXISTS: {
+    title: "An addon instance of that name exists already",
+    hint: "Pick another name, or use the existing one: `hop3 addons attach NAME APP`. `hop3 addons` lists them.",
+  },
+  ADDON_NAME_INVALID: {
+    title: "The addon name is not valid",
+    hint: "Use 1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit (it becomes a database, role and file name).",
+  },
+  ADDON_KIND_UNKNOWN: {
+    title: "No registered addon plugin provides that kind",
+    hint: "Use one of the kinds listed with the error (`hop3 plugins` shows what is installed), or install the plugin that provides it.",
+  },
+  ADDON_KIND_MISMATCH: {
+    title: "hop3.toml declares an addon that exists with another kind",
+    hint: "Give the [[addons]] entry another name, or the kind of the existing instance (`hop3 addons info NAME` shows it).",
+  },
+  ADDON_NOT_ATTACHED: {
+    title: "The addon is not attached to that app",
+    hint: "`hop3 addons info NAME` lists the apps it is attached to.",
+  },
+  ADDON_BUSY: {
+    title: "Another hop3 command is changing the addons",
+    hint: "Wait for it to finish and run the command again. If no hop3 process is running, the lock is released on its own.",
+  },
+  ADDON_IN_USE: {
+    title: "The addon is attached to a running app",
+    hint: "Destroying it drops its data for good and breaks the app: detach it first (`hop3 addons detach NAME APP`), or type its name again with `--confirm NAME`.",
+  },
 });
 
 export type CoreErrorCode = keyof typeof coreErrorCatalog;

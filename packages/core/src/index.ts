@@ -15,6 +15,8 @@ export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type Ap
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
 export { lockApp } from "./pipeline/lock.js";
+export { readAddonRecord, readAddonRecords, addonsDir, isValidAddonName, type AddonRecord } from "./pipeline/addon-records.js";
+export { maskSecrets, type AddonInfo, type AttachOutcome, type DestroyAddonOptions } from "./pipeline/addons.js";
 export { replaceAppSource } from "./pipeline/app-source.js";
 export { checkEnvKey } from "./env-key.js";
 export { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
@@ -31,6 +33,7 @@ export {
   findAppUser,
   removeAppUser,
   ensureWebUser,
+  ensureServiceUser,
   webUserOf,
   appUserName,
   webUserName,

@@ -2,7 +2,7 @@ import type { Hop3Toml } from "./schemas/hop3-toml.js";
 
 /**
  * A part of hop3.toml that this Hop3 reads and keeps but does not act on yet: sections the
- * original Hop3 defines for features this one lacks (addons, domains, backups...). Each becomes
+ * original Hop3 defines for features this one lacks (domains, backups...). Each becomes
  * a warning that names it; none is an error, and none is dropped from `AppConfig.toml`.
  */
 export interface NotActedOn {
@@ -37,8 +37,6 @@ export function findNotActedOn(toml: Hop3Toml): NotActedOn[] {
 
   const volumeKeys = [...new Set((toml.volumes ?? []).flatMap((volume) => keysOf(volume, ["size", "mode", "backup"])))];
   if (volumeKeys.length > 0) add(`[[volumes]] ${list(volumeKeys)}`, "a volume is a directory of the app's, mode 0700: no size limit, other mode or backup is applied");
-  if (toml.addons) add(`[[addons]] (${list(toml.addons.map((a) => a.type ?? a.name ?? "?"))})`, "no backing services are provisioned; run them yourself and set their variables with `hop3 config set`");
-  if (toml.provider) add(`[[provider]] (${list(toml.provider.map((a) => a.name ?? a.type ?? "?"))})`, "no backing services are provisioned; run them yourself and set their variables with `hop3 config set`");
 
   const sections: ReadonlyArray<readonly [keyof Hop3Toml, string, string]> = [
     ["test", "[test]", "it describes upstream's test harness"],

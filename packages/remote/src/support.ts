@@ -9,7 +9,7 @@ import { buildHere, copyClosure } from "./build-here.js";
 import { chosenRemote, type Remote } from "./remotes.js";
 
 /** The commands that run on a remote when one is named: the life of an app. */
-export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "plan", "validate", "backup", "run"]);
+export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "addons", "plan", "validate", "backup", "run"]);
 /** Those that read an app directory: it is uploaded to the server first. */
 export const UPLOAD_COMMANDS: ReadonlySet<string> = new Set(["deploy", "plan", "validate"]);
 

@@ -36,6 +36,7 @@ const KEY_COMMANDS = new Set([
   "start",
   "destroy",
   "domains",
+  "addons",
   "plugins",
   // As the app's own user, never root: what a key that deploys the app can run anyway.
   "run",
@@ -82,6 +83,8 @@ export function resolveSshRequest(line: string, limits: readonly string[] | unde
   if (!KEY_COMMANDS.has(command)) refuse(`\`hop3 ${command.slice(0, 40)}\` is not run through a deploy key`);
   // The server's own remotes are root's: a key never makes the server connect onwards with them.
   if (argv.some((word) => word === "--remote" || word.startsWith("--remote="))) refuse("--remote is not run through a deploy key");
+  // Addons are shared by name across apps: a key limited to apps could attach another app's database to its own.
+  if (limits !== undefined && command === "addons") refuse("addons are managed with a key not limited to apps");
   if (limits !== undefined) checkApps(limits, namedApps(argv));
   return { kind: "hop3", argv };
 }

@@ -10,6 +10,7 @@ const published = publishedPackages();
 describe("published packages", () => {
   it("are every @hop3 package but the private tools", () => {
     expect(published.map((p) => p.manifest.name).sort()).toEqual([
+      "@hop3/addon-postgres",
       "@hop3/addon-redis",
       "@hop3/builder-docker",
       "@hop3/builder-local",

@@ -1,4 +1,5 @@
 import type { CliCommand } from "@hop3/core";
+import { addonsCommands } from "./addons.js";
 import { appsCommand, destroyCommand } from "./apps.js";
 import { backupCommands } from "./backups.js";
 import { buildCommand } from "./build.js";
@@ -34,6 +35,7 @@ export const appCommands: readonly CliCommand[] = [
   destroyCommand,
   ...configCommands,
   ...domainsCommands,
+  ...addonsCommands,
   ...serverCommands,
   pluginsCommand,
   releasesCommand,

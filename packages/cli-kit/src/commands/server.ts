@@ -7,11 +7,18 @@ import { colors, type CliIO } from "../io.js";
 interface ServerState {
   readonly router: { name: string; running: boolean; pid?: number; listen: string; listenTls?: string; apps: readonly string[] };
   readonly services: readonly ServiceStatus[];
+  /** The servers of the addon kinds that have an instance (PostgreSQL...), by kind. */
+  readonly addons: readonly { readonly name: string; readonly running: boolean; readonly instances: number }[];
 }
 
 async function serverState(dist: Distribution, io: CliIO, action: "start" | "stop" | "status"): Promise<ServerState> {
   const context = dist.operationContext({ signal: io.signal });
   const router = dist.router();
+  // Only the kinds that have an instance: a server nobody uses is never started.
+  const instances = dist.addons();
+  const addons = dist.registry.addons().filter((addon) => instances.some((instance) => instance.kind === addon.name));
+  // The addons' servers start before the apps that use them and stop after them.
+  if (action === "start") for (const addon of addons) await addon.ensureRunning(context);
   const services: ServiceStatus[] = [];
   for (const deployer of dist.registry.deployers()) {
     const call = action === "start" ? deployer.startService : action === "stop" ? deployer.stopService : deployer.serviceStatus;
@@ -19,8 +26,15 @@ async function serverState(dist: Distribution, io: CliIO, action: "start" | "sto
   }
   if (action === "start") await router.ensureRunning(context);
   if (action === "stop") await router.stop(context);
+  // Every kind, even without instances left: the last one destroyed leaves its server running.
+  if (action === "stop") for (const addon of dist.registry.addons()) await addon.stop(context);
   const status = await router.status(context);
-  return { router: { name: router.name, ...status }, services };
+  const addonStates = [];
+  for (const addon of addons) {
+    const mine = instances.filter((instance) => instance.kind === addon.name);
+    addonStates.push({ name: addon.name, running: (await addon.status(mine[0]!.name, context)).running, instances: mine.length });
+  }
+  return { router: { name: router.name, ...status }, services, addons: addonStates };
 }
 
 function serverText(state: ServerState): string[] {
@@ -28,6 +42,7 @@ function serverText(state: ServerState): string[] {
   return [
     `${r.name}: ${r.running ? `running${r.pid ? ` (pid ${r.pid})` : ""} on ${r.listen}${r.listenTls ? ` and ${r.listenTls} (HTTPS)` : ""}, ${r.apps.length} app(s)` : "stopped"}`,
     ...state.services.map((s) => `${s.name}: ${s.running ? `running${s.pid ? ` (pid ${s.pid})` : ""}` : "stopped"}${s.detail ? `, ${s.detail}` : ""}`),
+    ...state.addons.map((a) => `${a.name}: ${a.running ? "running" : "stopped"}, ${a.instances} addon(s)`),
   ];
 }
 
@@ -108,8 +123,8 @@ export const serverMaintainCommand = defineCliCommand({
 });
 
 export const serverCommands: readonly CliCommand[] = [
-  serverCommand("start", "Start the router and the process supervisor of this HOP3_HOME"),
-  serverCommand("stop", "Stop them (every app stops with them)"),
+  serverCommand("start", "Start the router, the process supervisor and the addons' servers of this HOP3_HOME"),
+  serverCommand("stop", "Stop them (every app stops with them; addon data stays)"),
   serverCommand("status", "Show whether they run"),
   serverMaintainCommand,
 ];

@@ -180,6 +180,20 @@ export function ensureWebUser(scope: UserScope): string {
   return name;
 }
 
+/**
+ * The system user one of Hop3's own servers runs as (`<prefix>_<service>`: PostgreSQL, Redis),
+ * made if missing: no login, HOME at HOP3_HOME, in no app's group. Not root: the user running Hop3.
+ */
+export function ensureServiceUser(scope: UserScope, service: string): AppUser {
+  if (!runsAsRoot()) return currentUser(resolve(scope.home));
+  const name = `${userPrefix(scope)}_${service}`;
+  if (lookupUser(name) === undefined) {
+    userCommand("useradd", ["--system", "--user-group", "--no-create-home", "--no-log-init", "--home-dir", resolve(scope.home), "--shell", "/usr/sbin/nologin", "--comment", `Hop3 service ${service}`, name], "");
+  }
+  const entry = lookupUser(name)!;
+  return { name, uid: entry.uid, gid: entry.gid, home: resolve(scope.home), dedicated: true };
+}
+
 /** The web user's name when Hop3 runs as root (it exists after the first deploy), else undefined. */
 export const webUserOf = (scope: UserScope): string | undefined => (runsAsRoot() ? webUserName(userPrefix(scope)) : undefined);
 

@@ -1,4 +1,6 @@
 import type { DeploymentStatus, WorkerLog } from "../contracts/deployer.js";
+import type { AddonRecord } from "./addon-records.js";
+import { addonInfo, attachAddon, createAddon, destroyAddon, detachAddon, listAddons, type AddonInfo, type AttachOutcome, type DestroyAddonOptions } from "./addons.js";
 import { requireAppRecord } from "./app-record.js";
 import { createBackup, listBackups, restoreBackup, type BackupOutcome, type BackupSummary, type RestoreOptions, type RestoreOutcome } from "./backups.js";
 import { destroyApp, listApps, type AppSummary, type DestroyOptions } from "./apps.js";
@@ -60,6 +62,18 @@ export interface AppPipeline {
   restoreBackup(id: string, options?: RestoreOptions): Promise<RestoreOutcome>;
   /** A one-off command in the live release's environment, as the app's user, ready to spawn (see oneOffCommand). Starts nothing. */
   oneOffCommand(app: string, command: readonly string[]): OneOffCommand;
+  /** Makes an addon instance of a registered kind ("postgres"), its server started first. */
+  createAddon(kind: string, name: string, options?: PipelineOptions): Promise<AddonRecord>;
+  /** Gives the app the instance's variables: at once when it runs (graceful restart), else at its next start. */
+  attachAddon(name: string, app: string, options?: PipelineOptions): Promise<AttachOutcome>;
+  /** Takes the app's access and variables away (restarting it when it runs); the data stays. */
+  detachAddon(name: string, app: string, options?: PipelineOptions): Promise<AttachOutcome>;
+  /** Drops the instance and its data (ADDON_IN_USE when attached to a running app, unless its name is typed again). */
+  destroyAddon(name: string, options?: DestroyAddonOptions): Promise<void>;
+  /** Every addon instance, by name. */
+  addons(): AddonRecord[];
+  /** The instance, its server's status and the variables it gives (secrets masked unless asked). */
+  addonInfo(name: string, options?: PipelineOptions & { readonly showSecrets?: boolean }): Promise<AddonInfo>;
 }
 
 /** The pipeline over a composed distribution. */
@@ -88,6 +102,12 @@ export function appPipeline(distribution: CoreDistribution): AppPipeline {
     backup: (app, options) => createBackup(distribution, app, options),
     backups: (app) => listBackups(distribution.home, app),
     restoreBackup: (id, options) => restoreBackup(distribution, id, options),
+    createAddon: (kind, name, options) => createAddon(distribution, kind, name, options),
+    attachAddon: (name, app, options) => attachAddon(distribution, name, app, options),
+    detachAddon: (name, app, options) => detachAddon(distribution, name, app, options),
+    destroyAddon: (name, options) => destroyAddon(distribution, name, options),
+    addons: () => listAddons(distribution),
+    addonInfo: (name, options) => addonInfo(distribution, name, options),
     async logFiles(app, options = {}) {
       const record = requireAppRecord(distribution.home, app);
       const release = currentRelease(distribution.home, app, record.liveRelease);

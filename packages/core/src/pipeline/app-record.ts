@@ -33,6 +33,8 @@ export interface AppRecord {
   readonly healthcheck?: Healthcheck;
   /** What the live release may use: its hop3.toml [limits] within the server's maximum, else the server's defaults. */
   readonly limits?: AppLimits;
+  /** The variables each attached addon instance gives the app, by instance (kept by attach, detach and deploy). */
+  readonly addonEnv?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly updatedAt: string;
 }
 
@@ -71,6 +73,7 @@ export const AppRecordSchema: z.ZodType<AppRecord> = z.object({
   startTimeoutSeconds: z.number().positive().optional(),
   healthcheck: HealthcheckStateSchema.optional(),
   limits: LimitsStateSchema.optional(),
+  addonEnv: z.record(z.string(), StringMapSchema).optional(),
   updatedAt: z.string(),
 });
 

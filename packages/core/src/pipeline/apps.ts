@@ -5,6 +5,7 @@ import { detectCgroups, removeCgroups } from "../host/cgroups.js";
 import { killAppProcesses, processesOfUid } from "../host/processes.js";
 import { findAppUser, removeAppUser } from "../host/users.js";
 import { isValidAppName } from "../schemas/names.js";
+import { detachAppEverywhere } from "./addons.js";
 import { appNotFound, listAppRecords, readAppRecord, type AppRecord } from "./app-record.js";
 import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
@@ -45,6 +46,8 @@ export async function destroyApp(distribution: CoreDistribution, app: string, op
   const unlock = lockApp(distribution.home, app, "destroy");
   try {
     await removeEverywhere(distribution, steps, signalOf(options), app);
+    // Its addons let it go; their data stays (`hop3 addons destroy` is the only way to drop it).
+    await detachAppEverywhere(distribution, steps, signalOf(options), app);
   } finally {
     unlock();
   }

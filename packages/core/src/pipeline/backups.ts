@@ -16,7 +16,7 @@ import { replaceAppSource } from "./app-source.js";
 import { checkEnvKey } from "../env-key.js";
 import { checkDomain, MAX_DOMAINS } from "../domain-names.js";
 import { destroyApp } from "./apps.js";
-import { readAddonInstance, readAddonInstances, writeAddonInstance } from "./backup-addon-records.js";
+import { readAddonRecord, readAddonRecords, writeAddonRecord } from "./addon-records.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { deployApp, type DeployOutcome } from "./deploy.js";
 import { createSteps, type Steps } from "./events.js";
@@ -118,7 +118,7 @@ export async function createBackup(distribution: CoreDistribution, app: string, 
       ...source.files.map(({ path, mode }) => ({ path: `source/${path}`, from: { file: join(release.source, path), within: release.source }, mode })),
     ];
     const dumps = [];
-    for (const instance of readAddonInstances(home).filter((r) => r.attachedTo.includes(app))) {
+    for (const instance of readAddonRecords(home).filter((r) => r.attachedTo.includes(app))) {
       const addon = addonOfKind(distribution, instance.kind);
       if (!addon) throw addonUnavailable(`${app} is attached to ${instance.name}, a ${instance.kind} addon, and this distribution has no ${instance.kind} addon to dump it.`, instance.kind);
       const file = join(work, `${instance.name}.dump`);
@@ -250,20 +250,23 @@ interface AddonTarget {
 
 /**
  * Where each dump goes. As the same app: into the instance of the same name, made again if it is
- * gone. As another app: a new instance `<app>-<kind>` (`-2`, `-3`... for more of one kind), which
- * must not exist: two apps never share an instance by restore.
+ * gone. As another app: a new instance, which must not exist (two apps never share an instance by
+ * restore): `<app>-<name>` for one named after the original app (hop3.toml `[[addons]]` makes
+ * those, and the new app's deploy then finds its own), else `<app>-<kind>` (`-2`, `-3`... for more
+ * of one kind).
  */
 function planAddons(distribution: CoreDistribution, manifest: BackupManifest, app: string): AddonTarget[] {
   const seen = new Map<string, number>();
   return manifest.addons.map((dump) => {
     const addon = addonOfKind(distribution, dump.kind);
     if (!addon) throw addonUnavailable(`The backup holds a dump of ${dump.instance}, a ${dump.kind} addon, and this distribution has no ${dump.kind} addon.`, dump.kind);
-    if (app === manifest.app) return { addon, instance: dump.instance, path: dump.path, create: readAddonInstance(distribution.home, dump.instance) === undefined };
+    if (app === manifest.app) return { addon, instance: dump.instance, path: dump.path, create: readAddonRecord(distribution.home, dump.instance) === undefined };
     const count = (seen.get(dump.kind) ?? 0) + 1;
     seen.set(dump.kind, count);
-    const instance = count === 1 ? `${app}-${dump.kind}` : `${app}-${dump.kind}-${count}`;
+    const declared = dump.instance.startsWith(`${manifest.app}-`) ? `${app}${dump.instance.slice(manifest.app.length)}` : undefined;
+    const instance = declared ?? (count === 1 ? `${app}-${dump.kind}` : `${app}-${dump.kind}-${count}`);
     if (!isValidAppName(instance)) throw addonUnavailable(`The instance for ${dump.instance} would be named ${instance}, which is not a valid name: restore to a shorter app name.`, dump.kind);
-    if (readAddonInstance(distribution.home, instance)) throw addonUnavailable(`The restore would make ${instance} for ${dump.instance}, and an instance of that name exists.`, dump.kind);
+    if (readAddonRecord(distribution.home, instance)) throw addonUnavailable(`The restore would make ${instance} for ${dump.instance}, and an instance of that name exists.`, dump.kind);
     return { addon, instance, path: dump.path, create: true };
   });
 }
@@ -289,7 +292,8 @@ function putAppInPlace(distribution: CoreDistribution, app: string, staging: str
     openTree(incoming, appUser.dedicated ? appUser : undefined);
     replaceAppSource(home, app, incoming);
     const current = existing ? requireAppRecordOrNone(home, app) : undefined;
-    const { liveRelease: _live, ...fromBackup } = withoutUpdatedAt(staged.record);
+    // The addons' variables are those of the instances restored below (attach gives them anew).
+    const { liveRelease: _live, addonEnv: _addonEnv, ...fromBackup } = withoutUpdatedAt(staged.record);
     writeAppRecord(home, {
       ...fromBackup,
       name: app,
@@ -309,19 +313,21 @@ async function restoreAddon(distribution: CoreDistribution, target: AddonTarget,
   const context = distribution.operationContext(operation);
   const guarded = <T>(method: string, action: () => Promise<T>) => guardPlugin(`${addon.name} addon`, method, action);
   await guarded("ensureRunning", () => addon.ensureRunning(context));
-  const record = readAddonInstance(distribution.home, instance);
+  const record = readAddonRecord(distribution.home, instance);
   if (target.create && !record) {
     await guarded("create", () => addon.create(instance, context));
     made.push(target);
   }
   await guarded("restore", () => addon.restore(instance, dump, context));
-  await guarded("attach", () => addon.attach(instance, app, context));
-  writeAddonInstance(distribution.home, {
+  const env = await guarded("attach", () => addon.attach(instance, app, context));
+  writeAddonRecord(distribution.home, {
     name: instance,
     kind: addon.name,
     createdAt: record?.createdAt ?? context.clock.now().toISOString(),
     attachedTo: [...new Set([...(record?.attachedTo ?? []), app])],
   });
+  const appRecord = requireAppRecord(distribution.home, app);
+  writeAppRecord(distribution.home, { ...withoutUpdatedAt(appRecord), addonEnv: { ...appRecord.addonEnv, [instance]: env } });
   return { instance, kind: addon.name, created: target.create };
 }
 

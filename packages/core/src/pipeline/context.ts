@@ -9,12 +9,13 @@ export const WORKER_BIND_ADDRESS = "127.0.0.1";
 /** What a deployer needs to act on an app, from the app's record. */
 export function deployContext(
   distribution: CoreDistribution,
-  record: Pick<AppRecordDraft, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds" | "limits">,
+  record: Pick<AppRecordDraft, "appEnv" | "userEnv" | "scale" | "domains" | "startTimeoutSeconds" | "limits" | "addonEnv">,
   options: { readonly signal?: AbortSignal; readonly logger?: Logger } = {},
 ): DeployContext {
   return {
     ...distribution.operationContext(options),
-    appEnv: record.appEnv,
+    // The attached addons' variables (by instance name, in order), under hop3.toml's [env].
+    appEnv: Object.assign({}, ...Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]), record.appEnv),
     userEnv: record.userEnv,
     scale: record.scale,
     domains: record.domains,

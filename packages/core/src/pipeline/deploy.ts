@@ -13,6 +13,7 @@ import { processesOfUid } from "../host/processes.js";
 import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
 import { silentLogger } from "../logger.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
+import { declaredInstances, provisionAddons } from "./addons.js";
 import { settleAppEnv } from "./app-env.js";
 import { checkDomainsFree, domainsAfterDeploy } from "./domains.js";
 import { readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft } from "./app-record.js";
@@ -76,6 +77,10 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
   const keep = keepReleasesSetting(env);
   const unlock = lockApp(home, app.name, "deploy", { create: true });
   try {
+    // hop3.toml's [[addons]]: an unknown kind is refused here, before anything is made or built;
+    // the instances are made and attached before the plan, whose [env] references read them.
+    const declared = declaredInstances(distribution, app.name, app.config.toml);
+    const addonEnv = await provisionAddons(distribution, steps, signal, app.name, declared);
     const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }), ...(request.storePath !== undefined && { storePath: request.storePath }) };
     const plan = await steps.run("plan", () => distribution.plan(app, planOptions), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) steps.note(warning);
@@ -103,6 +108,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       ...(app.config.startTimeoutSeconds !== undefined && { startTimeoutSeconds: app.config.startTimeoutSeconds }),
       ...(app.config.healthcheck && { healthcheck: app.config.healthcheck }),
       limits: limits.limits,
+      ...(Object.keys(addonEnv).length > 0 && { addonEnv }),
     };
     const release: Release = {
       id: releaseId,
