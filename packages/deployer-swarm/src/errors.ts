@@ -23,7 +23,7 @@ export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
   },
   SWARM_REGISTRY_UNREACHABLE: {
     title: "The registry the Swarm nodes pull from did not take the image",
-    hint: "Start the registry (Hop3's config `registry`: `docker-registry serve <config>`) or fix its address; nothing changed on the swarm, the running release keeps serving.",
+    hint: "Start the registry the nodes pull from (Debian: `docker-registry serve <config>`) or fix its address (the deployer's `registry` option, HOP3_SWARM_REGISTRY); nothing changed on the swarm, the running release keeps serving.",
   },
   SWARM_UPDATE_ROLLED_BACK: {
     title: "The new release did not pass its health check: Swarm rolled the service back",
