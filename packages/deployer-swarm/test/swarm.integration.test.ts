@@ -129,13 +129,25 @@ describe("the Swarm deployer", () => {
     expect((await get()).body.trim()).toBe("v2");
   });
 
+  it("goes back to a kept release (hop3 rollback) with its image as kept, building nothing", async () => {
+    const kept = docker(["image", "ls", `hop3-swarm/${app}`, "--format", "{{.Tag}}"]).trim().split("\n").sort();
+    const artifact = imageArtifact(app, images.v1!);
+    const load = loadThrough(() => get());
+    await deployer.deploy(artifact, contextFor(artifact));
+    const { failed, bodies } = await load.stop();
+    expect(failed).toEqual([]);
+    expect(bodies).toEqual(new Set(["v1", "v2"]));
+    expect((await get()).body.trim()).toBe("v1");
+    expect(docker(["image", "ls", `hop3-swarm/${app}`, "--format", "{{.Tag}}"]).trim().split("\n").sort()).toEqual(kept);
+  });
+
   it("refuses to touch the swarm when the registry the nodes pull from does not answer", async () => {
     const closed = await freePort();
     const withRegistry = createSwarmDeployer({ registry: `127.0.0.1:${closed}` });
-    const artifact = imageArtifact(app, images.v1!);
+    const artifact = imageArtifact(app, images.v2!);
     const error = await caught(() => withRegistry.deploy(artifact, contextFor(artifact)));
     expect(error.code).toBe("SWARM_REGISTRY_UNREACHABLE");
-    expect((await get()).body.trim()).toBe("v2");
+    expect((await get()).body.trim()).toBe("v1");
     docker(["image", "rm", ...docker(["image", "ls", `127.0.0.1:${closed}/hop3-swarm/${app}`, "--format", "{{.Repository}}:{{.Tag}}"]).trim().split("\n")]);
   });
 
