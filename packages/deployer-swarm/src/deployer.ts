@@ -376,8 +376,8 @@ async function destroy(options: ResolvedSwarmOptions, app: string, context: Depl
   const state = readAppState(context, app);
   const docker = dockerOf(options, context, app);
   const services = await labelled(docker, "service", app);
-  if (!state && services.length === 0) return;
-  await context.router.remove(app, context);
+  // Also when nothing was deployed: a first deploy refused by the registry leaves its images.
+  if (state || services.length > 0) await context.router.remove(app, context);
   if (services.length > 0) await docker(["service", "rm", ...services], `removing the services of ${app}`);
   // Secrets, the network and images are freed once the tasks' containers are gone.
   const deadline = Date.now() + 60_000;

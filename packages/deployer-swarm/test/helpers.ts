@@ -1,8 +1,10 @@
-import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BuildArtifact } from "@hop3/core";
+
+import { freePort, httpGet, waitFor } from "@hop3/test-support";
 
 export { caught, freePort, httpGet, processesUnder, testDeployContext, waitFor } from "@hop3/test-support";
 
@@ -138,6 +140,33 @@ export function loadThrough(get: () => Promise<{ status: number; body: string }>
       running = false;
       await loop;
       return { ok, failed, bodies };
+    },
+  };
+}
+
+/**
+ * Debian's docker-registry on a loopback port, as its own user, storing under `dir`: the registry
+ * the nodes pull from. The engine pushes to 127.0.0.1 without an insecure-registry setting.
+ */
+export async function startRegistry(dir: string): Promise<{ address: string; catalog: () => Promise<string>; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const data = join(dir, "registry");
+  mkdirSync(data, { recursive: true });
+  const uid = Number(execFileSync("id", ["-u", "docker-registry"], { encoding: "utf8" }).trim());
+  chownSync(data, uid, -1);
+  const config = join(dir, "registry.yml");
+  writeFileSync(config, `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${data}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n`, { mode: 0o644 });
+  const child = spawn("runuser", ["-u", "docker-registry", "--", "docker-registry", "serve", config], { stdio: "ignore" });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const address = `127.0.0.1:${port}`;
+  const catalog = async () => (await httpGet(port, address, "/v2/_catalog")).body;
+  await waitFor(async () => (await httpGet(port, address, "/v2/").catch(() => ({ status: 0 }))).status === 200, 30_000, "the registry to answer");
+  return {
+    address,
+    catalog,
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }

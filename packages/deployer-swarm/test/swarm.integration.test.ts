@@ -16,6 +16,7 @@ import {
   loadThrough,
   processesUnder,
   removeTemps,
+  startRegistry,
   tempDir,
   testDeployContext,
   tryDocker,
@@ -145,10 +146,13 @@ describe("the Swarm deployer", () => {
     const closed = await freePort();
     const withRegistry = createSwarmDeployer({ registry: `127.0.0.1:${closed}` });
     const artifact = imageArtifact(app, images.v2!);
-    const error = await caught(() => withRegistry.deploy(artifact, contextFor(artifact)));
-    expect(error.code).toBe("SWARM_REGISTRY_UNREACHABLE");
-    expect((await get()).body.trim()).toBe("v1");
-    docker(["image", "rm", ...docker(["image", "ls", `127.0.0.1:${closed}/hop3-swarm/${app}`, "--format", "{{.Repository}}:{{.Tag}}"]).trim().split("\n")]);
+    try {
+      const error = await caught(() => withRegistry.deploy(artifact, contextFor(artifact)));
+      expect(error.code).toBe("SWARM_REGISTRY_UNREACHABLE");
+      expect((await get()).body.trim()).toBe("v1");
+    } finally {
+      for (const image of docker(["image", "ls", `127.0.0.1:${closed}/hop3-swarm/${app}`, "--format", "{{.Repository}}:{{.Tag}}"]).trim().split("\n").filter(Boolean)) tryDocker(["image", "rm", image]);
+    }
   });
 
   it("destroys its services, secrets, network and images, and nothing else", async () => {
@@ -163,5 +167,30 @@ describe("the Swarm deployer", () => {
     expect(docker(["secret", "ls", "--filter", `label=hop3.app=${other}`, "--format", "{{.Name}}"]).trim()).toBe(`hop3-${other}-env-keep`);
     expect((await deployer.status(app, contextFor())).state).toBe("absent");
     expect((await get()).status).not.toBe(200);
+  });
+});
+
+describe("the Swarm deployer with a registry", () => {
+  it("pushes the images to the registry the nodes pull from and runs the services from it", async () => {
+    const registry = await startRegistry(home);
+    const pulled = `${app}r`;
+    try {
+      const withRegistry = createSwarmDeployer({ registry: registry.address, updateMonitorSeconds: 1 });
+      const image = buildAppImage(pulled, "v1", { version: "from-registry" });
+      images.pulled = image;
+      const artifact = imageArtifact(pulled, image);
+      const context = { ...testDeployContext(home, router, { startTimeoutSeconds: 10 }) };
+      await withRegistry.deploy(artifact, context);
+      expect((await httpGet(httpPort, `${pulled}.localhost`, "/")).body.trim()).toBe("from-registry");
+      const spec = JSON.parse(docker(["service", "inspect", `hop3-${pulled}-w-web`]))[0].Spec.TaskTemplate.ContainerSpec;
+      // Resolved to the registry's digest: every node pulls the same image.
+      expect(spec.Image).toMatch(new RegExp(`^${registry.address.replace(/\./g, "\\.")}/hop3-swarm/${pulled}:[0-9a-f]{12}@sha256:`));
+      expect(JSON.parse(await registry.catalog()).repositories).toContain(`hop3-swarm/${pulled}`);
+      await withRegistry.destroy(pulled, context);
+      expect(docker(["service", "ls", "--filter", `label=hop3.app=${pulled}`, "-q"]).trim()).toBe("");
+      expect(docker(["image", "ls", `${registry.address}/hop3-swarm/${pulled}`, "-q"]).trim()).toBe("");
+    } finally {
+      await registry.stop();
+    }
   });
 });
