@@ -373,11 +373,19 @@ async function logFiles(options: ResolvedSwarmOptions, app: string, context: Ope
  * two labels), and nothing else: the builder's image, other apps and other services stay.
  */
 async function destroy(options: ResolvedSwarmOptions, app: string, context: DeployContext): Promise<void> {
-  const state = readAppState(context, app);
   const docker = dockerOf(options, context, app);
+  if (!readAppState(context, app)) {
+    // Never deployed here: nothing to do, and no error (every deployer is asked), but what a first
+    // deploy refused by the registry built goes, when the engine answers.
+    await removeLabelled(docker, app, context).catch(() => undefined);
+    return;
+  }
+  await context.router.remove(app, context);
+  await removeLabelled(docker, app, context);
+}
+
+async function removeLabelled(docker: Docker, app: string, context: DeployContext): Promise<void> {
   const services = await labelled(docker, "service", app);
-  // Also when nothing was deployed: a first deploy refused by the registry leaves its images.
-  if (state || services.length > 0) await context.router.remove(app, context);
   if (services.length > 0) await docker(["service", "rm", ...services], `removing the services of ${app}`);
   // Secrets, the network and images are freed once the tasks' containers are gone.
   const deadline = Date.now() + 60_000;

@@ -85,7 +85,8 @@ describe("the Swarm deployer", () => {
     for (const secret of docker(["secret", "ls", "--filter", `label=hop3.app=${app}`, "--format", "{{.Name}}"]).trim().split("\n")) {
       expect(docker(["secret", "inspect", secret])).not.toContain(token);
     }
-  });
+    // The first deploy builds hop3-run (a cold Go cache compiles the standard library).
+  }, 300_000);
 
   it("gives the app no host path, no privilege and no capability", () => {
     const spec = JSON.parse(docker(["service", "inspect", `hop3-${app}-w-web`]))[0].Spec.TaskTemplate.ContainerSpec;
@@ -166,6 +167,7 @@ describe("the Swarm deployer", () => {
     expect(docker(["service", "ls", "--filter", `label=hop3.app=${other}`, "--format", "{{.Name}}"]).trim()).toBe(`hop3-${other}-w-web`);
     expect(docker(["secret", "ls", "--filter", `label=hop3.app=${other}`, "--format", "{{.Name}}"]).trim()).toBe(`hop3-${other}-env-keep`);
     expect((await deployer.status(app, contextFor())).state).toBe("absent");
+    await deployer.destroy(`never${suffix}`, contextFor());
     expect((await get()).status).not.toBe(200);
   });
 });
