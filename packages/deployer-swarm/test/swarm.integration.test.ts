@@ -20,6 +20,7 @@ import {
   tempDir,
   testDeployContext,
   tryDocker,
+  waitFor,
 } from "./helpers.js";
 
 // One app through its whole life, on the real engine made a single-node swarm, behind the real nginx.
@@ -59,7 +60,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   tryDocker(["service", "rm", `hop3-${other}-w-web`]);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  // Its task's container goes a moment later, and holds the image until then.
+  await waitFor(() => docker(["ps", "-aq", "--filter", `label=com.docker.swarm.service.name=hop3-${other}-w-web`]).trim() === "", 60_000, "the other app's container to go");
   tryDocker(["secret", "rm", `hop3-${other}-env-keep`]);
   for (const image of Object.values(images)) tryDocker(["image", "rm", image]);
   await router.stop(testDeployContext(home, router));
