@@ -15,10 +15,11 @@ PNPM_VERSION=10.34.9
 # images, pgrep and curl, systemd-analyze, which checks the boot unit `hop3 setup` writes, where
 # systemd is not PID 1, javac, which compiles the jwsgi fixture's class in its build, the OpenSSH
 # server and client the remote-deploy tests start and drive on loopback, Pebble, the ACME test
-# server, with openssl s_client for the TLS tests, and redis-server with redis-cli for the Redis
-# addon's tests, which `hop3 setup` installs too, as an optional requirement).
+# server, with openssl s_client for the TLS tests, redis-server with redis-cli for the Redis addon's
+# tests, which `hop3 setup` installs too, as an optional requirement, and Debian's docker-registry,
+# which the Swarm deployer's tests push to).
 SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm --with postgres)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server docker-registry)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false

@@ -1,4 +1,5 @@
-import type { Distribution } from "@hop3/core";
+import { Hop3Error } from "@hop3/core/cli";
+import type { Distribution, Hop3Plugin } from "@hop3/core";
 
 /**
  * The default distribution: core plus every plugin of this repository, composed with the same
@@ -19,7 +20,26 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
     import("@hop3/addon-postgres"),
   ]);
   return createDistribution({
-    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), redisAddonPlugin({}, env), postgresAddonPlugin({}, env)],
+    plugins: [nixPlugin(), dockerPlugin(), localBuilderPlugin({ env: packageIndexEnv(env) }), ...(await containerDeployer(env)), uwsgiDeployerPlugin(), staticDeployerPlugin(), nginxRouterPlugin({}, env), tlsPlugin(), redisAddonPlugin({}, env), postgresAddonPlugin({}, env)],
     env,
   });
+}
+
+/**
+ * HOP3_CONTAINER_DEPLOYER=swarm runs Docker apps as Swarm services: the first deployer that takes
+ * an artifact's shape runs it, so the Swarm deployer goes before uWSGI. HOP3_SWARM_REGISTRY names
+ * the registry the nodes pull from.
+ */
+async function containerDeployer(env: Readonly<Record<string, string | undefined>>): Promise<Hop3Plugin[]> {
+  const chosen = env.HOP3_CONTAINER_DEPLOYER ?? "";
+  if (chosen === "" || chosen === "uwsgi") return [];
+  if (chosen !== "swarm") {
+    throw new Hop3Error({
+      code: "OPTIONS_INVALID",
+      message: `HOP3_CONTAINER_DEPLOYER is ${JSON.stringify(chosen)}; it is "uwsgi" (the default) or "swarm".`,
+      hint: "Set HOP3_CONTAINER_DEPLOYER=swarm to run Docker apps as Swarm services, or unset it.",
+    });
+  }
+  const { swarmDeployerPlugin } = await import("@hop3/deployer-swarm");
+  return [swarmDeployerPlugin(env.HOP3_SWARM_REGISTRY ? { registry: env.HOP3_SWARM_REGISTRY } : {})];
 }

@@ -7,6 +7,7 @@ import { localErrorCatalog } from "@hop3/builder-local";
 import { nixErrorCatalog } from "@hop3/builder-nix";
 import { coreErrorCatalog, type ErrorCatalog } from "@hop3/core";
 import { staticErrorCatalog } from "@hop3/deployer-static";
+import { swarmErrorCatalog } from "@hop3/deployer-swarm";
 import { uwsgiErrorCatalog } from "@hop3/deployer-uwsgi";
 import { nginxErrorCatalog } from "@hop3/router-nginx";
 import { tlsErrorCatalog } from "@hop3/tls";
@@ -30,6 +31,7 @@ const catalogs: ReadonlyArray<[string, ErrorCatalog, string | undefined]> = [
   ["@hop3/builder-docker", dockerErrorCatalog, "packages/builder-docker/README.md"],
   ["@hop3/deployer-uwsgi", uwsgiErrorCatalog, "packages/deployer-uwsgi/README.md"],
   ["@hop3/deployer-static", staticErrorCatalog, "packages/deployer-static/README.md"],
+  ["@hop3/deployer-swarm", swarmErrorCatalog, "packages/deployer-swarm/README.md"],
   ["@hop3/router-nginx", nginxErrorCatalog, "packages/router-nginx/README.md"],
   ["@hop3/ssh-access", sshAccessErrorCatalog, "packages/ssh-access/README.md"],
   ["@hop3/tls", tlsErrorCatalog, "packages/tls/README.md"],

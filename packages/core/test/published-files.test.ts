@@ -17,7 +17,7 @@ describe("plugin packages", () => {
   const plugins = packages.filter(({ manifest }) => manifest.keywords?.includes("hop3-plugin"));
 
   it("are the builders, deployers, routers and addons of this repository", () => {
-    expect(plugins.map(({ manifest }) => manifest.name).sort()).toEqual(["@hop3/addon-postgres", "@hop3/addon-redis", "@hop3/builder-docker", "@hop3/builder-local", "@hop3/builder-nix", "@hop3/deployer-static", "@hop3/deployer-uwsgi", "@hop3/router-nginx", "@hop3/tls"]);
+    expect(plugins.map(({ manifest }) => manifest.name).sort()).toEqual(["@hop3/addon-postgres", "@hop3/addon-redis", "@hop3/builder-docker", "@hop3/builder-local", "@hop3/builder-nix", "@hop3/deployer-static", "@hop3/deployer-swarm", "@hop3/deployer-uwsgi", "@hop3/router-nginx", "@hop3/tls"]);
   });
 
   it.each(plugins.map((p) => [p.manifest.name, p] as const))("%s depends on core only, as a peer", (_name, { manifest }) => {

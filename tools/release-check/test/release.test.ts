@@ -19,6 +19,7 @@ describe("published packages", () => {
       "@hop3/cli-kit",
       "@hop3/core",
       "@hop3/deployer-static",
+      "@hop3/deployer-swarm",
       "@hop3/deployer-uwsgi",
       "@hop3/distribution-nix",
       "@hop3/remote",

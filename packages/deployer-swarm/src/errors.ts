@@ -1,0 +1,51 @@
+import { defineErrors } from "@hop3/core";
+
+/**
+ * Every code raised by @hop3/deployer-swarm. Codes are never renamed; each has a page under
+ * docs/errors/<CODE>.md.
+ */
+export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
+  SWARM_NOT_MANAGER: {
+    title: "The Docker engine Hop3 drives is not a Swarm manager",
+    hint: "Run Hop3 against a manager node (DOCKER_HOST), or make this engine one: `docker swarm init --advertise-addr <address>` (Hop3 does it by itself on an engine in no swarm at all).",
+  },
+  SWARM_ARTIFACT_UNSUPPORTED: {
+    title: "The Swarm deployer cannot run this artifact",
+    hint: "The Swarm deployer runs container images (apps built by the Docker builder). Build the app with `[build] builder = \"docker\"`, or deploy it with another deployer.",
+  },
+  SWARM_RUNNER_BUILD_FAILED: {
+    title: "Hop3 could not build hop3-run, the program it adds to the app's image",
+    hint: "Install Go (`apt-get install golang-go`) or give its path in the deployer's `go` option; the message shows what `go build` said.",
+  },
+  SWARM_IMAGE_BUILD_FAILED: {
+    title: "Hop3 could not build the service image from the app's image",
+    hint: "Read the lines shown: the app's image must exist on the engine (`docker image ls`) and declare what it runs (ENTRYPOINT or CMD).",
+  },
+  SWARM_REGISTRY_UNREACHABLE: {
+    title: "The registry the Swarm nodes pull from did not take the image",
+    hint: "Start the registry the nodes pull from (Debian: `docker-registry serve <config>`) or fix its address (the deployer's `registry` option, HOP3_SWARM_REGISTRY); nothing changed on the swarm, the running release keeps serving.",
+  },
+  SWARM_UPDATE_ROLLED_BACK: {
+    title: "The new release did not pass its health check: Swarm rolled the service back",
+    hint: "The release that served still serves. Read `hop3 logs <app>`: the new tasks did not answer the health check ([healthcheck] path) within [run] start-timeout.",
+  },
+  SWARM_UPDATE_PAUSED: {
+    title: "The Swarm rolling update stopped half-way",
+    hint: "Swarm paused the update (a node lost, or tasks failing while rolling back); `docker service ps <service>` shows why. Fix it, then deploy again or `hop3 rollback`.",
+  },
+  SWARM_START_FAILED: {
+    title: "The app's services did not start within their time",
+    hint: "Read `hop3 logs <app>`: the tasks must answer the health check within [run] start-timeout. Nothing is left running of the failed release.",
+  },
+  SWARM_APP_NOT_DEPLOYED: {
+    title: "The Swarm deployer has not deployed this app",
+    hint: "Deploy the app first (`hop3 deploy`).",
+  },
+  SWARM_COMMAND_FAILED: {
+    title: "A docker command of the Swarm deployer failed",
+    hint: "Read the lines shown; `docker service ls` and `docker service ps <service>` show the swarm's view. The engine must answer (DOCKER_HOST).",
+  },
+});
+
+/** A code of @hop3/deployer-swarm. */
+export type SwarmErrorCode = keyof typeof swarmErrorCatalog;
