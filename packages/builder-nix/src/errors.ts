@@ -94,7 +94,7 @@ export const { catalog: nixErrorCatalog, error: nixError } = defineErrors({
   },
   NIX_BUILDER_UNREACHABLE: {
     title: "No remote Nix builder could be reached, and the config says not to build here",
-    hint: "Check the builder with `hop3 nix check` (ssh as root to it, its host key, `nix-store --version` there); or let Hop3 build on this server when builders are down: `hop3 nix builders fallback local`.",
+    hint: "Check the builder with `hop3 nix check` (ssh as root to it, its host key, `nix store ping` there); or let Hop3 build on this server when builders are down: `hop3 nix builders fallback local`.",
   },
   NIX_SIGNATURE_INVALID: {
     title: "The binary cache holds the closure without a valid signature of a trusted key",

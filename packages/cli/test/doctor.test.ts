@@ -19,7 +19,7 @@ describe("hop3 doctor", () => {
     const json = memoryIO(home, env);
     await cli.run(["doctor", "--json"], json);
     const data = JSON.parse(json.out());
-    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
+    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "nixDistributed", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
     // This machine and CI have the language plugins (scripts/setup.sh --with rack --with jvm).
     expect(data.uwsgiPlugins.dir).toBe("/usr/lib/uwsgi/plugins");
     expect(data.uwsgiPlugins.installed).toEqual(expect.arrayContaining(["python3", "rack", "jvm", "jwsgi"]));

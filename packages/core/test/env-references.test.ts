@@ -211,20 +211,23 @@ describe("the plug point for addons: Hop3Tokens.AddonEnv", () => {
   const env = { ...process.env, HOP3_HOME: mkdtempSync(join(tmpdir(), "hop3-env-")) };
   const builder = { apiVersion: 1, name: "any", usesToolchains: false, accept: () => ({ accepted: true, reason: "always" }), build: () => Promise.reject(new Error("not built")) } as never;
   const source: AddonEnvSource = { envOf: (app, addon) => (addon.type === "postgres" ? { PGHOST: `${app}.db.internal` } : undefined) };
+  // A postgres kind, so the plan gets past its check of hop3.toml's kinds; plan() never calls it.
+  const unused = () => Promise.reject(new Error("not called by plan"));
+  const postgres = { apiVersion: 1, name: "postgres", ensureRunning: unused, stop: unused, create: unused, attach: unused, detach: unused, destroy: unused, backup: unused, restore: unused, status: unused } as never;
   const dir = makeApp({ "hop3.toml": '[[addons]]\ntype = "postgres"\nname = "db"\n[env]\nDB_HOST = { from = "db", key = "PGHOST" }\n' }, "shop");
 
-  it("resolves nothing in core alone: the plan stops with ENV_ADDON_UNRESOLVED", async () => {
-    const distribution = createDistribution({ env, plugins: [definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => r.addBuilder(builder) })] });
+  it("resolves nothing for an addon not made yet: the plan stops with ENV_ADDON_UNRESOLVED", async () => {
+    const distribution = createDistribution({ env, plugins: [definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => (r.addBuilder(builder), r.addAddon(postgres)) })] });
     expect((await caught(() => distribution.plan(dir))).code).toBe("ENV_ADDON_UNRESOLVED");
     // A value the deploy gives wins over the reference.
     expect((await distribution.plan(dir, { env: { DB_HOST: "x" } })).env?.entries).toEqual([{ name: "DB_HOST", from: "config set" }]);
   });
 
   it("takes the source a plugin provides in register(), or a distribution in services", async () => {
-    const addons = definePlugin({ name: "test/addons", apiVersion: 1, register: (r) => (r.addBuilder(builder), r.provide(Hop3Tokens.AddonEnv, source)) });
+    const addons = definePlugin({ name: "test/addons", apiVersion: 1, register: (r) => (r.addBuilder(builder), r.addAddon(postgres), r.provide(Hop3Tokens.AddonEnv, source)) });
     const fromPlugin = await createDistribution({ env, plugins: [addons] }).plan(dir);
     expect(fromPlugin.env?.entries).toEqual([{ name: "DB_HOST", from: "addon", addon: "db", key: "PGHOST", value: "shop.db.internal" }]);
-    const plain = definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => r.addBuilder(builder) });
+    const plain = definePlugin({ name: "test/builder", apiVersion: 1, register: (r) => (r.addBuilder(builder), r.addAddon(postgres)) });
     const fromServices = await createDistribution({ env, plugins: [plain], services: { [Hop3Tokens.AddonEnv]: source } }).plan(dir);
     expect(fromServices.env?.entries).toEqual(fromPlugin.env?.entries);
   });

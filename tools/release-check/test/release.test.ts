@@ -38,7 +38,8 @@ describe("published packages", () => {
     expect(readFileSync(readme, "utf8")).toContain(name);
     expect(manifest.repository).toMatchObject({ directory: dir });
     expect(manifest.engines).toEqual({ node: ">=20.19" });
-    expect(manifest.files).toEqual(["dist"]);
+    // The Swarm deployer also ships the source of hop3-run, the program it builds into app images.
+    expect(manifest.files).toEqual(name === "@hop3/deployer-swarm" ? ["dist", "runner"] : ["dist"]);
     expect(manifest.type).toBe("module");
     const root = (manifest.exports as Record<string, Record<string, string>>)["."]!;
     expect(Object.keys(root).filter((condition) => condition !== "@hop3/source")).toEqual(["types", "default"]);
