@@ -193,7 +193,8 @@ describe.sequential("Docker apps, built and run for real", () => {
     const expected = JSON.parse(readFileSync(join(FIXTURES, "docker-catalogue", "expect.json"), "utf8")) as { containerPort: number; portSource: string; body: string };
     const { plan, artifact } = await build(dir, "r1");
     expect(plan.builder).toMatchObject({ name: "docker", explicit: true });
-    expect(plan.warnings).toEqual([expect.stringContaining("[[provider]] (postgres)"), expect.stringContaining("[storage]")]);
+    // No [[provider]] here: it is made and attached on deploy now (see packages/cli/test/addons-postgres.integration.test.ts).
+    expect(plan.warnings).toEqual([expect.stringContaining("[storage]")]);
     expect(artifact.metadata).toMatchObject({ containerPort: expected.containerPort, portSource: expected.portSource });
     expect(artifact.runtime.workers.web).toContain(`:${expected.containerPort}"`);
     await uwsgiDeployer().deploy(artifact, context());
