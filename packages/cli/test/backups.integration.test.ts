@@ -133,13 +133,14 @@ describe.sequential("hop3 backup", () => {
   it("restores into a new app that serves the same answer, with its values and a new addon instance holding the data", async () => {
     const restored = await run("backup", "restore", id, "--to", "copy", "--json");
     expect(restored.code, restored.err).toBe(0);
-    expect(restored.json()).toMatchObject({ app: "copy", from: "original", addons: [{ instance: "copy-fake", kind: "fake", created: true }] });
+    // original-db is named after its app, as hop3.toml [[addons]] instances are: the copy's is copy-db.
+    expect(restored.json()).toMatchObject({ app: "copy", from: "original", addons: [{ instance: "copy-db", kind: "fake", created: true }] });
     expect(await answer("copy")).toContain("hello from node-no-deps");
     expect((await run("config", "get", "copy", "GREETING")).out.trim()).toBe("kept");
-    expect(readFileSync(dataOf("copy-fake"), "utf8")).toBe("row 42\n");
-    expect(JSON.parse(readFileSync(join(home, "addons", "copy-fake.json"), "utf8"))).toMatchObject({ kind: "fake", attachedTo: ["copy"] });
-    // The original's instance is left as it was: a restore never shares one between two apps.
-    expect(JSON.parse(readFileSync(join(home, "addons", "original-db.json"), "utf8")).attachedTo).toEqual(["original"]);
+    expect(readFileSync(dataOf("copy-db"), "utf8")).toBe("row 42\n");
+    expect(JSON.parse(readFileSync(join(home, "addons", "copy-db.json"), "utf8"))).toMatchObject({ kind: "fake", attachedTo: ["copy"] });
+    // The original's instance is left as it was (detached when its app was destroyed): a restore never shares one between two apps.
+    expect(JSON.parse(readFileSync(join(home, "addons", "original-db.json"), "utf8")).attachedTo).toEqual([]);
 
     const again = await run("backup", "restore", id, "--to", "copy");
     expect(again.err).toContain("error[BACKUP_APP_EXISTS]");
@@ -155,8 +156,8 @@ describe.sequential("hop3 backup", () => {
       failRestore = false;
     }
     expect(existsSync(join(home, "apps", "halfway"))).toBe(false);
-    expect(existsSync(join(home, "addons", "halfway-fake.json"))).toBe(false);
-    expect(existsSync(dataOf("halfway-fake"))).toBe(false);
+    expect(existsSync(join(home, "addons", "halfway-db.json"))).toBe(false);
+    expect(existsSync(dataOf("halfway-db"))).toBe(false);
     expect(readdirSync(join(home, "backups")).filter((name) => !name.endsWith(".tar"))).toEqual([]);
   });
 
