@@ -99,7 +99,7 @@ export function createUwsgiDeployer(options?: UwsgiDeployerOptions): Deployer {
       checkAppName(app);
       return logFiles(context.home, app);
     },
-    startService: (context) => startService(context, emperorSettingsOf(settings)),
+    startService: (context) => startService(context, { ...emperorSettingsOf(settings), startTimeoutSeconds: settings.startTimeoutSeconds }),
     stopService: (context) => stopService(context),
     serviceStatus: (context) => serviceStatus(context),
     maintain: (context) => maintainLogs(context),

@@ -1,9 +1,11 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { OperationContext, ServiceStatus, WorkerLog } from "@hop3/core";
+import { sleep, type OperationContext, type ServiceStatus, type WorkerLog } from "@hop3/core";
 import { emperorStatus, ensureEmperor, pokeEmperor, stopEmperor, type EmperorSettings } from "./emperor.js";
 import { appLayout, emperorLayout } from "./layout.js";
 import { WORKER_LOG_FILE } from "./maintenance.js";
+import { cancellable, tcpAccepts } from "./process.js";
+import { readStoredApp } from "./state.js";
 
 /** The name `hop3 server` shows for the emperor. */
 export const SERVICE_NAME = "uWSGI emperor";
@@ -37,10 +39,55 @@ export async function serviceStatus(context: OperationContext): Promise<ServiceS
   return { name: SERVICE_NAME, running: true, pid, detail: `watching ${layout.vassals}${vassals}` };
 }
 
-/** Starts the emperor unless it runs; it starts every vassal in its folder (and Hop3's schedule, given `hop3Command`). */
-export async function startService(context: OperationContext, settings: EmperorSettings): Promise<ServiceStatus> {
+/**
+ * Starts the emperor unless it runs; it starts every vassal in its folder (and Hop3's schedule,
+ * given `hop3Command`). Returns once every started app's web instances accept connections, or
+ * the start timeout has passed: those still not up are named in the detail and warned about, as
+ * the server itself runs.
+ */
+export async function startService(context: OperationContext, settings: EmperorSettings & { readonly startTimeoutSeconds: number }): Promise<ServiceStatus> {
   await ensureEmperor(context.home, settings, context);
-  return serviceStatus(context);
+  const late = await waitForWebInstances(context, settings.startTimeoutSeconds * 1000);
+  for (const app of late) context.logger.warn(`${app} does not accept connections yet after ${settings.startTimeoutSeconds} s: see \`hop3 logs ${app}\`.`);
+  const status = await serviceStatus(context);
+  return late.length === 0 ? status : { ...status, detail: `${status.detail ?? ""}, not up yet: ${late.join(", ")}` };
+}
+
+/** Core binds every worker on loopback (see DeployContext.bindAddress). */
+const WORKER_HOST = "127.0.0.1";
+
+/** The apps, not stopped, whose web ports do not all accept connections within `timeoutMs`. */
+async function waitForWebInstances(context: OperationContext, timeoutMs: number): Promise<string[]> {
+  let apps: string[] = [];
+  try {
+    apps = readdirSync(join(context.home, "apps"));
+  } catch {
+    return [];
+  }
+  const deadline = Date.now() + timeoutMs;
+  const late: string[] = [];
+  await Promise.all(
+    apps.map(async (app) => {
+      let ports: number[];
+      try {
+        const stored = readStoredApp(context.home, app);
+        if (stored === undefined || stored.state.stopped) return;
+        ports = Object.values(stored.state.ports);
+      } catch {
+        return; // a state this deployer cannot read is not one it started
+      }
+      for (const port of ports) {
+        while (!(await tcpAccepts(WORKER_HOST, port, 250))) {
+          if (Date.now() >= deadline) {
+            late.push(app);
+            return;
+          }
+          await sleep(50, cancellable(context.signal));
+        }
+      }
+    }),
+  );
+  return late.sort();
 }
 
 /**

@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createUwsgiDeployer, emperorStatus, ensureEmperor, stopEmperor } from "@hop3/deployer-uwsgi";
-import { caught, deployContext, getReport, makeArtifact, nginxRouter, pgrep, portOf, processesUnder, removeTempHomes, tempHome, unusedRouter, writeApp } from "./helpers.js";
+import { caught, deployContext, getReport, makeArtifact, nginxRouter, pgrep, portOf, processesUnder, removeTempHomes, SERVER_PY, tempHome, unusedRouter, writeApp } from "./helpers.js";
 
 const settings = { uwsgi: "uwsgi", frequency: 1, inheritEnv: ["PATH", "HOME"] };
 const context = { env: process.env };
@@ -87,6 +87,28 @@ describe("the emperor as a service (`hop3 server`)", () => {
     expect((await deployer.startService!(ctx)).pid).toBe(started.pid);
     expect(await deployer.stopService!(ctx)).toMatchObject({ running: false });
     expect(emperorsOf(home)).toEqual([]);
+  });
+
+  it("returns from a start once the apps answer, and names an app that does not come up in time", async () => {
+    const { router } = await nginxRouter();
+    const ctx = deployContext(home, router);
+    // Slow to start: the emperor's own start says nothing of when the app answers.
+    const slow = writeApp(home, "slow", { "server.py": `import time\ntime.sleep(1.5)\n${SERVER_PY}` });
+    const broken = writeApp(home, "broken");
+    const deployer = createUwsgiDeployer({ startTimeoutSeconds: 5 });
+    try {
+      const port = portOf(await deployer.deploy(makeArtifact("slow", slow), ctx));
+      await deployer.deploy(makeArtifact("broken", broken), ctx);
+      await deployer.stopService!(ctx);
+      writeFileSync(join(broken, "server.py"), "raise SystemExit(3)\n");
+      const started = await deployer.startService!(ctx);
+      expect((await getReport(port)).env.PORT).toBe(String(port));
+      expect(started.detail).toMatch(/not up yet: broken$/);
+      expect(ctx.logger.entries).toContainEqual({ level: "warn", text: expect.stringContaining("broken does not accept connections yet after 5 s") });
+    } finally {
+      await deployer.destroy("broken", ctx).catch(() => undefined);
+      await router.stop(ctx);
+    }
   });
 });
 
