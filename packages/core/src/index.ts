@@ -1,7 +1,7 @@
-export { Hop3Error, defineErrors, type ErrorCatalog, type ErrorCodeInfo, type ErrorFactory, type ErrorOptions, type Hop3ErrorInit } from "./errors.js";
-export { coreErrorCatalog, type CoreErrorCode } from "./error-codes.js";
-export { silentLogger, createMemoryLogger, type Logger, type MemoryLogger, type OutputLine } from "./logger.js";
-export { createSteps, ignoreSteps, type StepEvent, type StepSink, type Steps } from "./pipeline/events.js";
+// The main entry: everything of the light `@hop3/core/cli` entry, and what needs zod, TypeBox,
+// tsyringe or smol-toml (schemas, formats, the registry, the pipeline).
+export * from "./cli.js";
+export { createMemoryLogger, type MemoryLogger, type OutputLine } from "./logger.js";
 export type { AppPipeline } from "./pipeline/api.js";
 export type { PipelineOptions } from "./pipeline/options.js";
 export type { DeployRequest, DeployOutcome } from "./pipeline/deploy.js";
@@ -14,22 +14,15 @@ export { backupFile, backupsDir, type BackupOutcome, type BackupSummary, type Re
 export { AppRecordSchema, readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft, type ListedApp } from "./pipeline/app-record.js";
 export { listReleases, writeRelease, keepReleasesSetting, DEFAULT_KEEP_RELEASES, type Release } from "./pipeline/releases.js";
 export { releaseHealth, waitUntilServing, DEFAULT_START_TIMEOUT_SECONDS, type HealthResult, type HealthSettings, type HealthTarget, type ReleaseHealth } from "./pipeline/health.js";
-export { lockApp } from "./pipeline/lock.js";
 export { readAddonRecord, readAddonRecords, addonsDir, isValidAddonName, type AddonRecord } from "./pipeline/addon-records.js";
 export { maskSecrets, type AddonInfo, type AttachOutcome, type DestroyAddonOptions } from "./pipeline/addons.js";
-export { replaceAppSource } from "./pipeline/app-source.js";
-export { checkEnvKey } from "./env-key.js";
-export { checkDomain, MAX_DOMAINS, type DeclaredDomains } from "./domain-names.js";
-export { tailLines, LogFollower } from "./pipeline/worker-logs.js";
-export { limitsText, readableSize } from "./pipeline/limits-text.js";
+export type { DeclaredDomains } from "./domain-names.js";
 export { volumesDir, volumePath, type VolumeStatus } from "./pipeline/volumes.js";
-export { runCommand, formatLastLines, STOP_GRACE_MS, type CommandResult, type CommandRunner, type RunOptions } from "./command.js";
-export { isDirectory, writeFileAtomic, writeJsonAtomic } from "./fs.js";
+export { formatLastLines, STOP_GRACE_MS } from "./command.js";
+export { isDirectory } from "./fs.js";
 export { CRASH_AT_VARIABLE, CRASH_POINTS, testCrashPoint, type CrashPoint } from "./crash-points.js";
-export { findProgram } from "./programs.js";
-export { resolveHop3Home, appStateDir, newReleaseId, SYSTEM_HOME } from "./home.js";
+export { appStateDir, newReleaseId } from "./home.js";
 export {
-  ensureAppUser,
   findAppUser,
   removeAppUser,
   ensureWebUser,
@@ -39,21 +32,14 @@ export {
   webUserName,
   userPrefix,
   appDataDir,
-  lookupUser,
   lookupGroup,
-  runsAsRoot,
-  type AppUser,
-  type UserScope,
   type PasswdEntry,
 } from "./host/users.js";
 export { runAsUser, privilegeDrop, appProcessEnv, searchablePath, pathSearchableByAll, APP_INHERITED_ENV, APP_UMASK, type RunAsOptions } from "./host/run-as.js";
-export { prepareHome, prepareAppDirs, ensureDir, appDirsOf, migrateHome, layoutVersion, legacyRootHome, LAYOUT_VERSION, type AppDirs, type DirOwnership } from "./host/home-layout.js";
+export { migrateHome, layoutVersion, legacyRootHome, LAYOUT_VERSION, type DirOwnership } from "./host/home-layout.js";
 export {
   DEFAULT_LIMITS,
-  LIMIT_NAMES,
   defaultMaxLimits,
-  parseSize,
-  formatSize,
   toLimits,
   resolveLimits,
   type AppLimits,
@@ -78,10 +64,8 @@ export {
   readPid,
   type ProcessStat,
 } from "./host/processes.js";
-export { tryLockFile, withLockFile, type LockAttempt, type LockFileOptions, type LockHolder } from "./host/lock-file.js";
-export { sleep, waitUntil, throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
-export { shellQuote } from "./host/shell-quote.js";
-export { sshLoginOf, type SshLogin } from "./host/ssh-login.js";
+export type { LockFileOptions, LockHolder } from "./host/lock-file.js";
+export { throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { tlsLayout, certificateFiles, installedCertificate, isLocalHostName, prepareTlsDirs, type TlsLayout, type CertificateFiles } from "./host/tls-store.js";
 export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
@@ -91,21 +75,6 @@ export { API_VERSION, SUPPORTED_API_VERSIONS, type OperationContext, type AppOpe
 export type { AcceptContext, AcceptResult, ArtifactPreview, Builder, BuildContext, DiscardContext, PrebuiltContext } from "./contracts/builder.js";
 export type { Detection, LanguageToolchain, RequiredProgram, ToolchainBuildContext, ToolchainContribution } from "./contracts/toolchain.js";
 export type { Deployer, DeployContext, DeploymentStatus, HealthGateRequest, ReleasePreview, ServiceStatus, WorkerLog, WorkerStatus } from "./contracts/deployer.js";
-export {
-  defineCliCommand,
-  UsageError,
-  type CliCommand,
-  type CliCommandDefinition,
-  type CliCommandInput,
-  type CliCommandOutcome,
-  type CliIO,
-  type CliOption,
-  type CliOptionSpec,
-  type CliPositional,
-  type OutputStream,
-  type ParsedArgs,
-  type StepReporter,
-} from "./contracts/cli-command.js";
 export type { Router, RouteSlots, RouteSpec, RouterStatus, Upstream } from "./contracts/router.js";
 export type { MaintenanceTask } from "./contracts/maintenance.js";
 export type { Addon, AddonDump, AddonStatus } from "./contracts/addon.js";
@@ -128,8 +97,6 @@ export {
   NO_ADDON_ENV,
   checkEnvReferences,
   declaredAddons,
-  describeEnvEntry,
-  describeEnvReference,
   generateValue,
   generatorSpec,
   planEnv,
@@ -145,18 +112,7 @@ export {
   type GeneratorSpec,
   type PlanEnvInput,
 } from "./env-references.js";
-export {
-  APP_NAME_PATTERN,
-  WORKER_NAME_PATTERN,
-  ENV_NAME_PATTERN,
-  CONTRIBUTION_NAME_PATTERN,
-  HOST_NAME_PATTERN,
-  isValidAppName,
-  isValidHostName,
-  isValidWorkerName,
-  isValidEnvName,
-  toAppName,
-} from "./schemas/names.js";
+export { WORKER_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN, isValidWorkerName } from "./schemas/names.js";
 
 export { parseHop3Toml } from "./formats/hop3-toml.js";
 export { findVolumeProblem, volumeTargetProblem, type AppVolume, type VolumeProblem } from "./formats/volumes.js";
@@ -195,13 +151,11 @@ export {
   selectBuilder,
   detectToolchains,
   checkRelease,
-  releaseRefusal,
   type BuildPlan,
   type BuilderCandidate,
   type ToolchainCandidate,
   type ReleaseChecks,
   type CheckReleaseInput,
 } from "./planning.js";
-export { loadPlugin, loadPlugins, PLUGIN_EXPORTS, type LoadedPlugin, type LoadPluginOptions, type PluginRequest } from "./plugin-loader.js";
 export { createDistribution, type AddedPlugin, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";
