@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { commandLine, Registry, type Router } from "@hop3/core";
 import { createNginxRouter, nginxRouterPlugin } from "../src/index.js";
 import { caught, childrenOf, freePort, httpGet, isAlive, makeDir, mastersOf, operationContext, removeMadeDirs, tempHome } from "./helpers.js";
+import { waitFor } from "@hop3/test-support";
 
 // Starting, finding and stopping the real nginx, including after things went wrong.
 describe("nginx router: process life", { timeout: 30_000 }, () => {
@@ -71,9 +72,12 @@ describe("nginx router: process life", { timeout: 30_000 }, () => {
     await router.apply({ app: "kept", hosts: ["kept.localhost"], upstreams: [], staticDir: makeDir({ "index.html": "kept\n" }) }, context);
     const { pid } = await router.status(context);
     // The workers serving now; those of the configuration before `apply` may still be shutting down
-    // (they hold no port and leave by themselves: they are not the orphans this is about).
-    const workers = childrenOf(pid!).filter((worker) => commandLine(worker).join(" ") === "nginx: worker process");
-    expect(workers.length).toBeGreaterThan(0);
+    // (they hold no port and leave by themselves: they are not the orphans this is about). A loaded
+    // machine may not have forked the new ones yet when the reload returns.
+    const workers = await waitFor(() => {
+      const serving = childrenOf(pid!).filter((worker) => commandLine(worker).join(" ") === "nginx: worker process");
+      return serving.length > 0 && serving;
+    }, 10_000, "nginx's new workers");
     process.kill(pid!, "SIGKILL");
     while (isAlive(pid!)) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(workers.every((pid) => isAlive(pid))).toBe(true); // nginx workers outlive their master
