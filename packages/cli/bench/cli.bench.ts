@@ -112,7 +112,9 @@ async function switchesUnderLoad(): Promise<{ steady: LoadOutcome; switching: Lo
   cpSync(join(root, "test-fixtures/apps/nix-release"), source, { recursive: true });
   const deployRelease = async (id: string) => {
     writeFileSync(join(source, "release.txt"), `${id}\n`);
-    return run(process.execPath, [bin, "deploy", source], { env }).then(
+    // A server's usual accept queue (Python's default of 5 drops connections under this load, and its
+    // one-second retries would be the p99 of both the steady state and the switches).
+    return run(process.execPath, [bin, "deploy", source, "--env", "LISTEN_BACKLOG=1024"], { env }).then(
       () => true,
       () => false,
     );

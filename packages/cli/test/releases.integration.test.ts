@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 describe.sequential("releases that never break", () => {
-  it("resets no connection and serves no half-started release, and bounds the 502s, through 10 deploys (one broken), 2 rollbacks and 2 restarts, without reloading nginx", async () => {
+  it("fails no request (no reset, no 502, no half-started release) through 10 deploys (one broken), 2 rollbacks and 2 restarts, without reloading nginx", async () => {
     const app = appSource("steady");
     const first = await run("deploy", app.release("v0"), "--json");
     expect(first.code, first.stderr).toBe(0);
@@ -66,7 +66,9 @@ describe.sequential("releases that never break", () => {
     const connectionErrors: string[] = [];
     let bad = 0;
     // Bounded: at most 300 requests a second on 16 keep-alive loopback connections, for at most 7
-    // minutes. autocannon never retries: every reset or 502 would count.
+    // minutes. autocannon never retries: every reset or 502 would count. The fixture's accept queue
+    // is Python's default of 5: on a loaded machine it fills, and a connection's first packet is
+    // dropped (the case the drain must still see).
     let load!: autocannon.Instance;
     const finished = new Promise<autocannon.Result>((resolve, reject) => {
       load = autocannon(
@@ -114,22 +116,16 @@ describe.sequential("releases that never break", () => {
 
     load.stop();
     const result = await finished;
-    // No request was answered by a half-started or broken release (a 503 or another body), none timed
-    // out, no connection was reset (a switch reloads no nginx, so no keep-alive connection is closed
-    // under a request), and none got a 502 (a GET that reached the old slot as it stopped was sent
-    // again to the live one). Resets are counted apart from the other failures.
+    // No request failed in any way: none was answered by a half-started or broken release (a 503 or
+    // another body) or by nginx itself (a 502 or 504: the old slot stopped under it), none timed out,
+    // no connection was reset (a switch reloads no nginx, so no keep-alive connection is closed under
+    // a request). Resets are counted apart from the other failures. nginx's error log shows every
+    // attempt that failed on the way (each sent again to the live slot), printed for the record.
     const resets = connectionErrors.filter((code) => code === "ECONNRESET").length;
-    const badGateways = readFileSync(join(home, "nginx", "logs", "access.log"), "utf8").split("\n").filter((line) => line.includes('" 502 ')).length;
-    // 502s are counted apart and bounded, not yet 0: one CI run under load saw some (see docs/reference/releases.md).
-    console.warn(`requests answered 502 during 14 switches: ${badGateways} of ${result.requests.total}`);
-    expect({ timeouts: result.timeouts, resets, otherErrors: connectionErrors.length - resets, notBadGateway: result.non2xx - badGateways }).toEqual({
-      timeouts: 0,
-      resets: 0,
-      otherErrors: 0,
-      notBadGateway: 0,
-    });
-    expect(bad).toBe(result.non2xx);
-    expect(badGateways).toBeLessThanOrEqual(14 * 10);
+    const answeredByNginx = readFileSync(join(home, "nginx", "logs", "access.log"), "utf8").split("\n").filter((line) => / " 50[24] /.test(line)).length;
+    const attemptsFailed = readFileSync(join(home, "nginx", "logs", "error.log"), "utf8").split("\n").filter((line) => line.includes("upstream")).length;
+    console.warn(`${result.requests.total} requests during 14 switches (${(result.requests.total / ((result.finish.getTime() - result.start.getTime()) / 1000)).toFixed(0)}/s): ${resets} reset(s), ${connectionErrors.length - resets} other connection error(s), ${result.non2xx} non-2xx (${answeredByNginx} from nginx itself), ${result.timeouts} timeout(s); upstream attempts that failed and were sent again: ${attemptsFailed}`);
+    expect({ timeouts: result.timeouts, resets, otherErrors: connectionErrors.length - resets, non2xx: result.non2xx, wrongBodies: bad }).toEqual({ timeouts: 0, resets: 0, otherErrors: 0, non2xx: 0, wrongBodies: 0 });
     expect(result.errors).toBe(0);
     expect(nginxWorkers()).toBe(workersBefore); // no switch reloaded nginx
     expect(result.requests.total).toBeGreaterThan(500);

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
@@ -13,7 +12,9 @@ import { testDeployContext } from "@hop3/test-support";
 
 // From deploy() to the app's first 200, against starting the same command by hand and waiting for
 // its first 200: what the deployer (launcher, vassal, emperor wake-up, readiness wait, route) adds.
-const PYTHON = execFileSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" }).trim();
+// The system's python, by its path: one found first on root's PATH (pyenv's shims under /root) is not
+// runnable by the app's user.
+const PYTHON = "/usr/bin/python3";
 const COMMAND = `${PYTHON} -m http.server $PORT --bind $BIND_ADDRESS`;
 const POLL_MS = 2;
 

@@ -1,15 +1,25 @@
-import { sleep, tcpSockets } from "@hop3/core";
+import { sleep, tcpSockets, type TcpSocket } from "@hop3/core";
 import { cancellable } from "./process.js";
 
 const POLL_MS = 10;
 
 /**
- * Connections open to any of `ports` on this machine, from the kernel's tables (Linux /proc/net).
- * The router keeps no idle connection to an app's instances (see RouteSpec.slots), so after a
- * switch a connection open to an old port is a request sent before it, not yet answered.
+ * Connections to any of `ports` on this machine, from the kernel's tables (Linux /proc/net): the
+ * server's end of each (established, or half-open), and the connecting end of those the server has
+ * not taken yet. An instance whose accept queue is full drops a connection's first packet: the
+ * server's table then has nothing of it until the client sends it again, a second later, and only
+ * the client's end (syn-sent) tells that a request is on its way (one this machine sends elsewhere to
+ * the same port number only makes the drain wait longer). The router keeps no idle
+ * connection to an app's instances (see RouteSpec.slots), so after a switch a connection to an old
+ * port is a request sent before it, not yet answered.
  */
 export function openConnections(ports: ReadonlySet<number>): number {
-  return tcpSockets().filter((socket) => socket.state === "established" && ports.has(socket.localPort)).length;
+  return tcpSockets().filter((socket) => inFlight(socket, ports)).length;
+}
+
+function inFlight(socket: TcpSocket, ports: ReadonlySet<number>): boolean {
+  if (socket.state === "syn-sent") return ports.has(socket.remotePort);
+  return (socket.state === "established" || socket.state === "syn-received") && ports.has(socket.localPort);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { drainConnections, openConnections } from "../src/drain.js";
@@ -19,7 +21,26 @@ async function open(port: number): Promise<Socket> {
   return client;
 }
 
+let stuck: ChildProcess | undefined;
+
+/**
+ * A server that listens with the shortest accept queue and never accepts, like an instance too busy
+ * to: the kernel queues one connection and drops the first packet of the next ones.
+ */
+async function listenWithoutAccepting(): Promise<number> {
+  const script = "import socket,sys,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+  stuck = spawn("/usr/bin/python3", ["-c", script], { stdio: ["pipe", "pipe", "inherit"] });
+  const [line] = await createInterface({ input: stuck.stdout! })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+  return Number(line);
+}
+
 afterEach(async () => {
+  if (stuck) {
+    const exited = new Promise((done) => stuck!.once("exit", done));
+    stuck.stdin!.end();
+    await exited;
+    stuck = undefined;
+  }
   for (const socket of sockets.splice(0)) socket.destroy();
   await new Promise((done) => (server ? server.close(done) : done(undefined)));
   server = undefined;
@@ -52,6 +73,22 @@ describe("draining the old instances' ports", () => {
     expect(client.destroyed).toBe(true);
     expect(waited).toBeGreaterThanOrEqual(250);
     expect(waited).toBeLessThan(4_000);
+  });
+
+  it("counts a connection whose first packet a full accept queue dropped, though the server has nothing of it yet", async () => {
+    const port = await listenWithoutAccepting();
+    const clients = [0, 1, 2].map(() => {
+      const client = connect(port, "127.0.0.1");
+      client.on("error", () => undefined); // refused once the server is gone
+      sockets.push(client);
+      return client;
+    });
+    await new Promise((done) => setTimeout(done, 100));
+    // One queued (the server's end, established), two only on the client's side (syn-sent).
+    expect(openConnections(new Set([port]))).toBe(clients.length);
+    const started = Date.now();
+    await drainConnections(new Set([port]), 300);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   it("gives up at its limit when a connection stays open", async () => {
