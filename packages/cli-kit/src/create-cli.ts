@@ -51,7 +51,13 @@ export function createCli(distribution: Distribution | (() => Promise<Distributi
   const pluginsFrom = options.pluginsFrom ?? import.meta.url;
 
   return {
-    async run(argv, io = processIO()) {
+    async run(given, io = processIO()) {
+      // A remote client's command line starts with its protocol: answered before anything is loaded.
+      let argv = given;
+      if (options.remote && given[0]?.startsWith("--protocol=")) {
+        if (!options.remote.handshake(given[0], io, options.version)) return EXIT.userError;
+        argv = given.slice(1);
+      }
       const json = argv.includes("--json");
       let loaded: Promise<Distribution> | undefined;
       const base = async () => {

@@ -8,6 +8,11 @@ import type { CliCommand, CliIO, CliOptionSpec, ParsedArgs, StepReporter } from 
 export interface RemoteSupport {
   /** The remote protocol it speaks, said by `version --json`. */
   readonly protocol: number;
+  /**
+   * The client's word before a command, `--protocol=N`: says this program's version on stderr (the
+   * handshake, its first line), and false when N is not the protocol it speaks: then nothing runs.
+   */
+  handshake(word: string, io: CliIO, version: string): boolean;
   /** Its own commands: `remote add|list|remove|default`. */
   readonly commands: readonly CliCommand[];
   /** The options it adds to a command: --remote to app commands, --head and --receive to those that upload. */

@@ -181,3 +181,32 @@ describe("createCli of @hop3/cli-kit", () => {
     expect(result.err).toContain("This is a bug in demo 1.0.0. Please report it at https://example.org/bugs with the output above.");
   });
 });
+
+describe("createCli with remote support: the handshake a remote client starts with", () => {
+  // The shape of @hop3/remote's answer: its version on stderr first, and whether the word is its protocol.
+  const remote = {
+    protocol: 7,
+    commands: [],
+    optionsFor: () => ({}),
+    route: async () => undefined,
+    handshake(word: string, io: { stderr: { write(text: string): unknown } }, version: string) {
+      io.stderr.write(`handshake ${version}\n`);
+      return word === "--protocol=7";
+    },
+  };
+  const cli = createCli(createDistribution({ plugins: [] }), { name: "demo", version: "1.2.3", commands: [greet], pluginsFrom: false, remote });
+
+  it("answers the client's protocol word first, then runs the command after it", async () => {
+    const io = memoryIO();
+    expect(await cli.run(["--protocol=7", "greet", "ada", "--json"], io)).toBe(EXIT.ok);
+    expect(io.err().split("\n")[0]).toBe("handshake 1.2.3");
+    expect(JSON.parse(io.out())).toEqual({ greeted: ["ada"] });
+  });
+
+  it("runs nothing for another protocol", async () => {
+    const io = memoryIO();
+    expect(await cli.run(["--protocol=8", "greet", "ada"], io)).toBe(EXIT.userError);
+    expect(io.err()).toBe("handshake 1.2.3\n");
+    expect(io.out()).toBe("");
+  });
+});

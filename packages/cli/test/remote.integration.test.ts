@@ -211,15 +211,25 @@ describe.sequential("hop3 --remote against a real sshd", () => {
   });
 
   it("refuses a server whose remote protocol differs, naming both versions", async () => {
-    const other = wrapper("hop3-other", `if [ "$1 $2" = "version --json" ]; then echo '{"name":"hop3","version":"9.0.0","protocol":2}'; exit 0; fi\n${hop3Line()}`);
-    expect((await client("remote", "add", "newer", `ssh://root@127.0.0.1:${sshd.port}`, "--command", other)).code).toBe(0);
+    // A newer hop3 answers the client's protocol word with its handshake, and runs nothing.
+    const newer = wrapper("hop3-newer", `case "$1" in --protocol=*) echo 'hop3-handshake {"name":"hop3","version":"9.0.0","protocol":3}' >&2; exit 1;; esac\n${hop3Line()}`);
+    expect((await client("remote", "add", "newer", `ssh://root@127.0.0.1:${sshd.port}`, "--command", newer)).code).toBe(0);
     const run = await client("status", "remote-app", "--remote", "newer", "--json");
     expect(run.code).toBe(1);
     const error = errorOf(run);
     expect(error.code).toBe("REMOTE_VERSION_MISMATCH");
-    expect(error.message).toContain("hop3 9.0.0 (remote protocol 2)");
-    expect(error.message).toContain("hop3 0.1.0 (remote protocol 1)");
+    expect(error.message).toContain("hop3 9.0.0 (remote protocol 3)");
+    expect(error.message).toContain("hop3 0.1.0 (remote protocol 2)");
     expect(error.message).toContain("upgrade Hop3 on this machine");
+
+    // A hop3 from before the handshake refuses the word as an unknown command: its refusal is not shown, its version is asked.
+    const older = wrapper("hop3-older", `case "$1" in --protocol=*) echo '{"error":{"code":"USAGE"}}'; echo 'error: unknown command' >&2; exit 2;; esac\nif [ "$1 $2" = "version --json" ]; then echo '{"name":"hop3","version":"0.0.9","protocol":1}'; exit 0; fi\nexit 99`);
+    expect((await client("remote", "add", "older", `ssh://root@127.0.0.1:${sshd.port}`, "--command", older)).code).toBe(0);
+    const deploy = await client("deploy", appCopy("remote-app", "never"), "--remote", "older", "--json");
+    expect(deploy.code).toBe(1);
+    expect(errorOf(deploy)).toMatchObject({ code: "REMOTE_VERSION_MISMATCH", message: expect.stringContaining("hop3 0.0.9 (remote protocol 1)") });
+    expect(errorOf(deploy).message).toContain("upgrade Hop3 on the server");
+    expect(deploy.stderr).not.toContain("unknown command");
   });
 
   it("says what is wrong with the connection: no hop3 there, unknown or changed host key, refused key, unreachable host", async () => {

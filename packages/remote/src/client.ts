@@ -3,9 +3,9 @@ import { Transform, type Readable } from "node:stream";
 import { shellQuote, toAppName, UsageError, type CliIO, type Logger, type StepReporter } from "@hop3/core/cli";
 import { remoteError } from "./errors.js";
 import { packSource } from "./pack.js";
-import { REMOTE_PROTOCOL } from "./protocol.js";
+import { HANDSHAKE_PREFIX, PROTOCOL_OPTION, REMOTE_PROTOCOL } from "./protocol.js";
 import { parseRemoteUrl, type Remote } from "./remotes.js";
-import { openSession, sshSettings, connectionError, type SshSession } from "./ssh.js";
+import { openSession, sshSettings, connectionError, type ExecResult, type SshSession } from "./ssh.js";
 
 
 /** What `hop3 version --json` says on the server. */
@@ -34,23 +34,32 @@ export interface RemoteRun {
 }
 
 /**
- * Runs a Hop3 command on a remote over one SSH connection: versions first, then the command, its
- * stdout and stderr passed through as they come and its exit code returned, so the output is the
- * one a run on the server gives. A lost connection is REMOTE_UPLOAD_INTERRUPTED while an upload
- * was still being sent, REMOTE_CONNECTION_LOST after.
+ * Runs a Hop3 command on a remote over one SSH connection, in one session and one hop3 process
+ * there: the command line starts with this client's protocol, and the server's first line on stderr
+ * is its version (the handshake); its stdout and stderr pass through once the versions agree, and
+ * its exit code is returned, so the output is the one a run on the server gives. A lost connection
+ * is REMOTE_UPLOAD_INTERRUPTED while an upload was still being sent, REMOTE_CONNECTION_LOST after.
  */
 export async function runOnRemote(run: RemoteRun): Promise<number> {
   const { remote, io } = run;
   const target = parseRemoteUrl(remote.url);
   const session = await openSession(target, sshSettings(io.env), io.signal);
   try {
-    await checkServerVersion(session, remote, run.clientVersion);
-    await run.before?.(session);
-    const commandLine = [remote.command, ...run.argv.map(shellQuote)].join(" ");
-    const forward = { stdout: (chunk: Buffer) => io.stdout.write(chunk.toString("utf8")), stderr: (chunk: Buffer) => io.stderr.write(chunk.toString("utf8")), signal: io.signal };
+    // A terminal's output cannot wait for a handshake, nor a closure be copied before one: those ask the version first.
+    const inBand = run.before === undefined && !run.interactive?.tty;
+    if (!inBand) {
+      await checkServerVersion(session, remote, run.clientVersion);
+      await run.before?.(session);
+    }
+    const words = inBand ? [`${PROTOCOL_OPTION}${REMOTE_PROTOCOL}`, ...run.argv] : run.argv;
+    const commandLine = [remote.command, ...words.map(shellQuote)].join(" ");
     if (run.interactive?.tty) return await session.execInTerminal(commandLine);
+    const gate = handshakeGate(io, inBand);
+    const forward = { stdout: gate.stdout, stderr: gate.stderr, signal: io.signal };
+    const settle = (result: ExecResult) => gate.settle(result, () => checkServerVersion(session, remote, run.clientVersion), remote, run.clientVersion);
     if (!run.upload) {
       const result = await session.exec(commandLine, { ...forward, ...(run.interactive && { stdin: run.interactive.stdin }) });
+      await settle(result);
       if (io.signal.aborted) return interrupted(remote, run.argv);
       if (result.code === 255 || result.signal) throw lost(remote, run.argv, result.stderr);
       return result.code;
@@ -64,6 +73,7 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
     const result = await executed;
     // This side could not pack the app (a file unreadable or gone meanwhile): the server saw a cut archive.
     if (progress.failure !== undefined) throw progress.failure;
+    await settle(result);
     if (io.signal.aborted || result.code === 255 || result.signal) {
       if (!progress.done) {
         await uploaded.catch(() => undefined);
@@ -81,35 +91,103 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
   }
 }
 
-/** Asks the server's hop3 its version; another protocol than this one's is REMOTE_VERSION_MISMATCH. */
+/** Asks the server's hop3 its version (`version --json`, a session of its own); another protocol than this one's is REMOTE_VERSION_MISMATCH. */
 export async function checkServerVersion(session: SshSession, remote: Remote, clientVersion: string): Promise<ServerVersion> {
   let out = "";
   const result = await session.exec(`${remote.command} version --json`, { stdout: (chunk) => (out += chunk.toString("utf8")), stderr: () => undefined });
-  if (result.code === 127 || result.code === 126) {
-    throw remoteError("REMOTE_HOP3_MISSING", `${remote.name} could not run \`${remote.command}\`: ${result.stderr.trim().split("\n").at(-1) ?? "not found"}.`, { details: { remote: remote.name, command: remote.command } });
-  }
+  if (result.code === 127 || result.code === 126) throw hop3Missing(remote, result.stderr);
   if (result.code === 255 || result.signal) throw connectionError(parseRemoteUrl(remote.url), result.stderr);
-  let server: ServerVersion;
-  try {
-    server = JSON.parse(out.trim().split("\n").at(-1) ?? "") as ServerVersion;
-    if (typeof server.version !== "string") throw new Error("no version");
-  } catch {
+  const server = parseServerVersion(out.trim().split("\n").at(-1) ?? "");
+  if (server === undefined) {
     throw remoteError("REMOTE_HOP3_MISSING", `\`${remote.command} version --json\` on ${remote.name} did not answer as Hop3 does (exit ${result.code}: ${(out || result.stderr).trim().slice(0, 200)}).`, {
       details: { remote: remote.name, command: remote.command },
     });
   }
-  if (server.protocol !== REMOTE_PROTOCOL) {
-    const serverOlder = (server.protocol ?? 0) < REMOTE_PROTOCOL;
-    const them = `${remote.name} runs hop3 ${server.version} (remote protocol ${server.protocol ?? "none"})`;
-    const us = `this machine runs hop3 ${clientVersion} (remote protocol ${REMOTE_PROTOCOL})`;
-    throw remoteError("REMOTE_VERSION_MISMATCH", `${them} and ${us}: ${serverOlder ? "upgrade Hop3 on the server" : "upgrade Hop3 on this machine"}.`, {
-      hint: serverOlder
-        ? `On ${remote.name}, as root: \`npm install -g @hop3/cli@latest\` (then \`hop3 version\` says the new version). This machine's hop3 is ${clientVersion}.`
-        : `Here: \`npm install -g @hop3/cli@latest\`, or run \`npx @hop3/cli@latest\`. The server's hop3 is ${server.version}.`,
-      details: { remote: remote.name, clientVersion, clientProtocol: REMOTE_PROTOCOL, serverVersion: server.version, serverProtocol: server.protocol ?? null },
-    });
-  }
+  const mismatch = versionMismatch(server, remote, clientVersion);
+  if (mismatch !== undefined) throw mismatch;
   return server;
+}
+
+function parseServerVersion(json: string): ServerVersion | undefined {
+  try {
+    const server = JSON.parse(json) as ServerVersion;
+    return typeof server?.version === "string" ? server : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const hop3Missing = (remote: Remote, stderr: string) =>
+  remoteError("REMOTE_HOP3_MISSING", `${remote.name} could not run \`${remote.command}\`: ${stderr.trim().split("\n").at(-1) ?? "not found"}.`, { details: { remote: remote.name, command: remote.command } });
+
+/** REMOTE_VERSION_MISMATCH when the server speaks another protocol than this client, naming both versions and which to upgrade. */
+function versionMismatch(server: ServerVersion, remote: Remote, clientVersion: string) {
+  if (server.protocol === REMOTE_PROTOCOL) return undefined;
+  const serverOlder = (server.protocol ?? 0) < REMOTE_PROTOCOL;
+  const them = `${remote.name} runs hop3 ${server.version} (remote protocol ${server.protocol ?? "none"})`;
+  const us = `this machine runs hop3 ${clientVersion} (remote protocol ${REMOTE_PROTOCOL})`;
+  return remoteError("REMOTE_VERSION_MISMATCH", `${them} and ${us}: ${serverOlder ? "upgrade Hop3 on the server" : "upgrade Hop3 on this machine"}.`, {
+    hint: serverOlder
+      ? `On ${remote.name}, as root: \`npm install -g @hop3/cli@latest\` (then \`hop3 version\` says the new version). This machine's hop3 is ${clientVersion}.`
+      : `Here: \`npm install -g @hop3/cli@latest\`, or run \`npx @hop3/cli@latest\`. The server's hop3 is ${server.version}.`,
+    details: { remote: remote.name, clientVersion, clientProtocol: REMOTE_PROTOCOL, serverVersion: server.version, serverProtocol: server.protocol ?? null },
+  });
+}
+
+/**
+ * Holds what the server says until its handshake (the first line on stderr), then passes it all
+ * through as it comes; a server of another protocol shows nothing (its versions make the error).
+ * No handshake at all: what the server said is held until `settle` has asked its version the old
+ * way (a Hop3 older than the handshake refused the protocol word), so a refusal is never printed
+ * as the command's output.
+ */
+function handshakeGate(io: CliIO, expected: boolean) {
+  let state: "waiting" | "open" | "refused" | "unanswered" = expected ? "waiting" : "open";
+  let server: ServerVersion | undefined;
+  let firstLine = Buffer.alloc(0);
+  const held: Array<readonly ["stdout" | "stderr", Buffer]> = [];
+  const write = (stream: "stdout" | "stderr", chunk: Buffer) => io[stream].write(chunk.toString("utf8"));
+  const flush = () => {
+    state = "open";
+    for (const [stream, chunk] of held.splice(0)) write(stream, chunk);
+  };
+  return {
+    stdout(chunk: Buffer) {
+      if (state === "open") write("stdout", chunk);
+      else if (state !== "refused") held.push(["stdout", chunk]);
+    },
+    stderr(chunk: Buffer) {
+      if (state === "open") return write("stderr", chunk);
+      if (state === "refused") return;
+      if (state === "unanswered") return void held.push(["stderr", chunk]);
+      firstLine = Buffer.concat([firstLine, chunk]);
+      const end = firstLine.indexOf(10);
+      if (end < 0 && firstLine.length < 4096) return;
+      const line = firstLine.subarray(0, end < 0 ? firstLine.length : end).toString("utf8");
+      server = line.startsWith(HANDSHAKE_PREFIX) ? parseServerVersion(line.slice(HANDSHAKE_PREFIX.length)) : undefined;
+      if (server === undefined) {
+        state = "unanswered";
+        held.push(["stderr", firstLine]);
+      } else if (server.protocol !== REMOTE_PROTOCOL) state = "refused";
+      else {
+        flush();
+        if (end + 1 < firstLine.length) write("stderr", firstLine.subarray(end + 1));
+      }
+    },
+    /** Once the command ended: the mismatch or missing hop3 it showed, as their coded errors. */
+    async settle(result: ExecResult, askVersion: () => Promise<unknown>, remote: Remote, clientVersion: string): Promise<void> {
+      if (server !== undefined) {
+        const mismatch = versionMismatch(server, remote, clientVersion);
+        if (mismatch !== undefined) throw mismatch;
+        return;
+      }
+      if (state === "open") return;
+      if (result.code === 127 || result.code === 126) throw hop3Missing(remote, result.stderr);
+      // A cut connection is the caller's to tell; otherwise a hop3 that did not answer is asked the old way.
+      if (result.code !== 255 && result.signal === undefined && !io.signal.aborted) await askVersion();
+      flush();
+    },
+  };
 }
 
 /** The app name an upload is received as: --app, else the directory's name, as `hop3 deploy DIR` settles it. */

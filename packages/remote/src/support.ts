@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { resolveHop3Home, UsageError, type CliCommand, type CliIO, type CliOptionSpec, type ParsedArgs, type StepReporter } from "@hop3/core/cli";
 import { runOnRemote, uploadAppName } from "./client.js";
-import { REMOTE_PROTOCOL } from "./protocol.js";
+import { HANDSHAKE_PREFIX, PROTOCOL_OPTION, REMOTE_PROTOCOL } from "./protocol.js";
 import { remoteCommands } from "./commands.js";
 import { receiveAppSource, receiveScratchSource } from "./receive.js";
 import { buildHere, copyClosure } from "./build-here.js";
@@ -29,6 +29,7 @@ const CLIENT_ONLY = new Set(["remote", "head", "app", "receive", "help", "build-
 /** The shape cli-kit's createCli takes as its `remote` option (see RemoteSupport there). */
 export interface RemoteSupportFor<Request> {
   readonly protocol: number;
+  handshake(word: string, io: CliIO, version: string): boolean;
   readonly commands: readonly CliCommand[];
   optionsFor(command: CliCommand): CliOptionSpec;
   route(request: Request): Promise<{ exitCode: number } | { args: ParsedArgs; dispose?(): void } | undefined>;
@@ -49,6 +50,7 @@ export interface RouteRequest {
 export function remoteSupport(): RemoteSupportFor<RouteRequest> {
   return {
     protocol: REMOTE_PROTOCOL,
+    handshake,
     commands: remoteCommands,
     optionsFor(command) {
       const name = command.name[0] ?? "";
@@ -58,6 +60,15 @@ export function remoteSupport(): RemoteSupportFor<RouteRequest> {
     },
     route,
   };
+}
+
+/**
+ * The server's end of the handshake: its version first on stderr, whatever the client speaks, so a
+ * client of another protocol can name both versions; nothing runs for it.
+ */
+function handshake(word: string, io: CliIO, version: string): boolean {
+  io.stderr.write(`${HANDSHAKE_PREFIX}${JSON.stringify({ name: "hop3", version, protocol: REMOTE_PROTOCOL })}\n`);
+  return word === `${PROTOCOL_OPTION}${REMOTE_PROTOCOL}`;
 }
 
 async function route(request: RouteRequest): Promise<{ exitCode: number } | { args: ParsedArgs; dispose?(): void } | undefined> {

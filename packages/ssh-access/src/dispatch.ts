@@ -77,16 +77,20 @@ export function resolveSshRequest(line: string, limits: readonly string[] | unde
     return { kind: "nix-store-serve" };
   }
   if (program !== "hop3") refuse(program === undefined ? "the command is empty" : `${JSON.stringify(program.slice(0, 40))} is not hop3`);
-  const argv = rest.length === 0 ? ["--help"] : rest;
+  // A remote client's protocol comes first (@hop3/remote's handshake): kept for hop3, not a command to check.
+  const handshake = rest[0]?.startsWith("--protocol=") ? rest.slice(0, 1) : [];
+  const given = rest.slice(handshake.length);
+  const argv = given.length === 0 ? ["--help"] : given;
   const command = argv[0]!;
-  if (ABOUT_THE_SERVER.has(command)) return { kind: "hop3", argv };
+  const request = { kind: "hop3", argv: [...handshake, ...argv] } as const;
+  if (ABOUT_THE_SERVER.has(command)) return request;
   if (!KEY_COMMANDS.has(command)) refuse(`\`hop3 ${command.slice(0, 40)}\` is not run through a deploy key`);
   // The server's own remotes are root's: a key never makes the server connect onwards with them.
   if (argv.some((word) => word === "--remote" || word.startsWith("--remote="))) refuse("--remote is not run through a deploy key");
   // Addons are shared by name across apps: a key limited to apps could attach another app's database to its own.
   if (limits !== undefined && command === "addons") refuse("addons are managed with a key not limited to apps");
   if (limits !== undefined) checkApps(limits, namedApps(argv));
-  return { kind: "hop3", argv };
+  return request;
 }
 
 /** The apps a command line names, as its command reads them; empty when it names none. */

@@ -19,6 +19,13 @@ describe("what a deploy key may run", () => {
     expect(resolveSshRequest("git-receive-pack '/web.git'", undefined)).toEqual({ kind: "git-receive-pack", app: "web" });
   });
 
+  it("keeps a remote client's protocol word first, and checks the command after it as without it", () => {
+    expect(resolveSshRequest("hop3 --protocol=2 deploy --receive web --json", ["web"])).toEqual({ kind: "hop3", argv: ["--protocol=2", "deploy", "--receive", "web", "--json"] });
+    expect(codeOf("hop3 --protocol=2 deploy --receive api", ["web"])).toBe("SSH_KEY_APP_DENIED");
+    expect(codeOf("hop3 --protocol=2 status web", ["web"])).toBe("run");
+    for (const line of ["hop3 --protocol=2 setup --yes", "hop3 --protocol=2 --protocol=2 status web", "hop3 --protocol=2 logs web --remote=prod"]) expect(codeOf(line), line).toBe("SSH_COMMAND_REFUSED");
+  });
+
   it.each(["hop3 status web --remote other-server", "hop3 logs web --remote=prod", "sh -c id", "bash", "hop3 setup --yes", "hop3 keys add x y", "hop3 ssh-command --key other", "hop3 git-hook pre-receive web", "hop3 server stop", "hop3 doctor", "git-upload-pack 'web'", "scp -t /", "rsync --server ."])(
     "refuses %j",
     (line) => {

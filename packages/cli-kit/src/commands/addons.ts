@@ -1,4 +1,5 @@
-import { defineCliCommand, readableSize, type AttachOutcome, type CliCommand } from "@hop3/core";
+import type { AttachOutcome } from "@hop3/core";
+import { defineCliCommand, readableSize, type CliCommand } from "@hop3/core/cli";
 import { cliKitError } from "../errors.js";
 
 export const addonsListCommand = defineCliCommand({
