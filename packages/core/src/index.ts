@@ -203,5 +203,5 @@ export {
   type CheckReleaseInput,
 } from "./planning.js";
 export { loadPlugin, loadPlugins, PLUGIN_EXPORTS, type LoadedPlugin, type LoadPluginOptions, type PluginRequest } from "./plugin-loader.js";
-export { createDistribution, type AddedPlugin, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
+export { createDistribution, type AddedPlugin, type Distribution, type NamedDeployer, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";
