@@ -78,6 +78,8 @@ const table: HostileCase[] = [
   { id: "toml-binary", what: "hop3.toml of binary bytes", files: { "hop3.toml": new Uint8Array([0xff, 0xfe, 0x00, 0x5b, 0x0a, 0x00]) }, command: deploy(), code: "CONFIG_TOML_SYNTAX" },
   { id: "toml-worker-traversal", what: "a [run.workers] name with ../", files: { "hop3.toml": '[run.workers]\n"../../evil" = "sleep 1"\n' }, command: deploy(), code: "WORKER_NAME_INVALID" },
   { id: "toml-env-bad-name", what: "an [env] name with a space and ;", files: { "hop3.toml": '[env]\n"BAD NAME;x" = "1"\n' }, command: deploy(), code: "CONFIG_INVALID_VALUE" },
+  { id: "toml-deployer-path", what: "a [run] deployer that is a path and a shell command", files: { "hop3.toml": '[run]\ndeployer = "../../bin/sh; touch /tmp/x"\n' }, command: deploy(), code: "CONFIG_INVALID_VALUE" },
+  { id: "toml-deployer-unknown", what: "a [run] deployer the server does not have, refused before the build", files: { "hop3.toml": '[run]\ndeployer = "kubernetes"\n' }, command: deploy(), code: "DEPLOYER_UNKNOWN" },
   {
     id: "toml-healthcheck-crlf",
     what: "a [healthcheck] path with a space and CR LF",

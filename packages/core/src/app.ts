@@ -55,6 +55,8 @@ export interface AppConfig {
   /** `[healthcheck]` (or the older `[run] healthcheck` path); `contains` is the health gate's body check. */
   readonly healthcheck?: Healthcheck;
   readonly startTimeoutSeconds?: number;
+  /** hop3.toml `[run] deployer`: the deployer the app asks for, and where it is written (for the error when the server has none of that name). */
+  readonly deployer?: { readonly name: string; readonly where: string };
   /** What the app asks to be allowed: hop3.toml `[limits]` (or the catalogue dialect's `[resources]`); the server's defaults fill the rest. */
   readonly limits: AppLimits;
   /** The port the app listens on inside its container: `[docker] port`, `[port] web` or `[web] port`. */
@@ -223,6 +225,9 @@ export function normalizeConfig(toml: Hop3Toml, procfile: Procfile, files: AppCo
     computedEnv: { ...env.computed },
     ...(healthcheck && { healthcheck }),
     ...(toml.run?.["start-timeout"] !== undefined && { startTimeoutSeconds: toml.run["start-timeout"] }),
+    ...(toml.run?.deployer !== undefined && {
+      deployer: { name: toml.run.deployer, where: where(files.hop3Toml ?? "hop3.toml", hop3TomlText === undefined ? undefined : findTomlLine(hop3TomlText, ["run", "deployer"])) },
+    }),
     limits,
     ...(containerPort && { containerPort }),
     volumes: toAppVolumes(toml.volumes),

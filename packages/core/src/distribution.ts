@@ -87,6 +87,12 @@ export interface BuildOptions extends OperationOptions {
   readonly releaseId?: string;
 }
 
+/** A deployer asked for by name, and where it was asked (`hop3.toml line 4`, `release 20260101-...`), for the error. */
+export interface NamedDeployer {
+  readonly name: string;
+  readonly where: string;
+}
+
 /**
  * Core composed with a set of plugins: what a Hop3 distribution (like @hop3/cli) is made of. Its
  * AppPipeline methods (deploy, rollback, restart, status...) are the whole life of an app.
@@ -109,9 +115,12 @@ export interface Distribution extends AppPipeline {
   /**
    * The deployer that runs this artifact: the first registered that takes its shape (see
    * ARTIFACT_SHAPES). Given the operation's context, a deployer contributed as a class is the one
-   * built in that operation's container, with its services.
+   * built in that operation's container, with its services. `named` (hop3.toml `[run] deployer`,
+   * or the deployer a release recorded) picks that deployer instead: DEPLOYER_UNKNOWN when the
+   * distribution has none of that name, or it takes neither the shape nor, when named, the shapes
+   * it takes then (`takesWhenNamed`).
    */
-  deployerFor(artifact: BuildArtifact, context?: OperationContext): Deployer;
+  deployerFor(artifact: BuildArtifact, context?: OperationContext, named?: NamedDeployer): Deployer;
   /** The proxy of this distribution. */
   router(): Router;
   /**
@@ -312,9 +321,18 @@ function compose(composition: Composition): Distribution {
       }
       return valid;
     },
-    deployerFor(artifact, context) {
+    deployerFor(artifact, context, named) {
       const shape = artifactShape(artifact);
       const deployers = (scopeOf(context) ?? registry).deployers();
+      if (named) {
+        const chosen = deployers.find((d) => d.name === named.name);
+        if (chosen && (chosen.takes.includes(shape) || chosen.takesWhenNamed?.includes(shape))) return chosen;
+        const fits = deployers.filter((d) => d.takes.includes(shape) || d.takesWhenNamed?.includes(shape)).map((d) => d.name);
+        const why = chosen ? `it does not run ${describeShape(artifact)} (shape "${shape}")` : "this server has no deployer of that name";
+        throw coreError("DEPLOYER_UNKNOWN", `${named.where}: [run] deployer "${named.name}": ${why}. Deployers that run app "${artifact.appName}": ${fits.join(", ") || "none"}.`, {
+          details: { app: artifact.appName, deployer: named.name, where: named.where, shape, available: deployers.map((d) => d.name), fits },
+        });
+      }
       const deployer = deployers.find((d) => d.takes.includes(shape));
       if (!deployer) {
         const available = deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);

@@ -131,6 +131,10 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "No deployer of this distribution runs this shape of artifact",
     hint: "Add a plugin whose deployer takes this shape of artifact; `hop3 plugins` lists the deployers and the shapes they take.",
   },
+  DEPLOYER_UNKNOWN: {
+    title: "hop3.toml names a deployer this server does not have, or one that cannot run the app",
+    hint: "Write one of the deployers the message lists in [run] deployer (`hop3 plugins` lists them and the artifact shapes they take), or remove the key to let the server choose.",
+  },
   ROUTER_NOT_FOUND: {
     title: "This distribution has no router",
     hint: "Add a router plugin, such as @hop3/router-nginx, to the distribution.",

@@ -157,5 +157,5 @@ export {
   type ReleaseChecks,
   type CheckReleaseInput,
 } from "./planning.js";
-export { createDistribution, type AddedPlugin, type Distribution, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
+export { createDistribution, type AddedPlugin, type Distribution, type NamedDeployer, type DistributionOptions, type PluginInfo, type PlanOptions, type BuildOptions, type OperationOptions } from "./distribution.js";
 export { PUBLISHED_SCHEMAS, renderSchema } from "./schemas/published.js";

@@ -86,7 +86,21 @@ export async function checkRelease(input: CheckReleaseInput): Promise<ReleaseChe
   const shape = shapeOf(preview.workers, preview.isolation);
   // A distribution that only builds (a builder's own tests, `hop3 build`) has nothing to check them against.
   if (input.deployers.length === 0) return { shape, workersChecked: false, problems, notes: ["this distribution has no deployer: nothing runs the workers"] };
-  const deployer = input.deployers.find((d) => d.takes.includes(shape));
+  // hop3.toml [run] deployer: that one checks the workers, or the deploy would refuse it.
+  const named = plan.app.config.deployer;
+  if (named) {
+    const chosen = input.deployers.find((d) => d.name === named.name);
+    if (!chosen || !(chosen.takes.includes(shape) || chosen.takesWhenNamed?.includes(shape))) {
+      const why = chosen ? `it does not run the shape "${shape}" the artifact will have` : "this server has no deployer of that name";
+      problems.push(
+        coreError("DEPLOYER_UNKNOWN", `${named.where}: [run] deployer "${named.name}": ${why}. Deployers: ${input.deployers.map((d) => d.name).join(", ") || "none"}.`, {
+          details: { app: plan.app.name, deployer: named.name, where: named.where, shape, available: input.deployers.map((d) => d.name) },
+        }),
+      );
+      return { shape, workersChecked: true, problems, notes: [] };
+    }
+  }
+  const deployer = named ? input.deployers.find((d) => d.name === named.name) : input.deployers.find((d) => d.takes.includes(shape));
   if (!deployer) {
     const available = input.deployers.map((d) => `${d.name} (${d.takes.join(", ")})`);
     problems.push(

@@ -226,5 +226,9 @@ function checkContribution(kind: Kind, value: unknown, owner: string): void {
     if (!Array.isArray(takes) || takes.length === 0) throw fail(`does not say which artifact shapes it takes (takes: ${ARTIFACT_SHAPES.map((s) => `"${s}"`).join(", ")})`);
     const unknown = takes.filter((shape) => !(ARTIFACT_SHAPES as readonly unknown[]).includes(shape));
     if (unknown.length > 0) throw fail(`takes unknown artifact shapes ${unknown.map((s) => JSON.stringify(s)).join(", ")} (known: ${ARTIFACT_SHAPES.join(", ")})`);
+    const whenNamed = record.takesWhenNamed;
+    if (whenNamed !== undefined && (!Array.isArray(whenNamed) || whenNamed.some((shape) => !(ARTIFACT_SHAPES as readonly unknown[]).includes(shape)))) {
+      throw fail(`has takesWhenNamed that is not a list of artifact shapes (known: ${ARTIFACT_SHAPES.join(", ")})`);
+    }
   }
 }

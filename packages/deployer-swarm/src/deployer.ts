@@ -14,6 +14,7 @@ import {
   type WorkerLog,
   type WorkerStatus,
 } from "@hop3/core";
+import { ensureClosureImage } from "./closure-image.js";
 import { dockerOf, type Docker } from "./docker.js";
 import { swarmError } from "./errors.js";
 import { ensureEdgeImage, ensureServiceImage, pushImage } from "./image.js";
@@ -41,10 +42,12 @@ const EDGE_PORT = 8000;
 /** hop3.toml [run] start-timeout when the app does not say (as Hop3's health gate). */
 const DEFAULT_START_TIMEOUT_SECONDS = 30;
 const WEB = "web";
+/** The port a Nix app's web worker is told ($PORT) in its container. */
+const NIX_CONTAINER_PORT = 5000;
 
 /**
- * The Swarm deployer: each worker of a container-image artifact runs as a replicated Swarm
- * service, updated start-first and rolled back by Swarm when the new tasks fail their health
+ * The Swarm deployer: each worker of a container-image artifact (or, for an app that names the
+ * deployer, of a Nix closure packed into an image) runs as a replicated Swarm service, updated start-first and rolled back by Swarm when the new tasks fail their health
  * check. nginx forwards to the app's edge, a service published on the manager that sends each
  * connection to a live web task over the app's own overlay network.
  */
@@ -55,6 +58,7 @@ export function createSwarmDeployer(options?: SwarmDeployerOptions): Deployer {
     name: DEPLOYER_NAME,
     description: "Runs container images as Docker Swarm services",
     takes: ["container-image"],
+    takesWhenNamed: ["processes"],
     check: (preview) => checkRelease(preview),
     deploy: (artifact, context) => deploy(resolved, artifact, context),
     start: (app, context) => start(resolved, app, context),
@@ -69,8 +73,8 @@ export function createSwarmDeployer(options?: SwarmDeployerOptions): Deployer {
 
 function checkRelease(preview: ReleasePreview): Hop3ErrorType[] {
   const problems: Hop3ErrorType[] = [];
-  if (preview.shape !== "container-image") {
-    problems.push(swarmError("SWARM_ARTIFACT_UNSUPPORTED", `${preview.app} would be of shape "${preview.shape}"; the Swarm deployer runs container images.`, { details: { app: preview.app } }));
+  if (preview.shape !== "container-image" && preview.shape !== "processes") {
+    problems.push(swarmError("SWARM_ARTIFACT_UNSUPPORTED", `${preview.app} would be of shape "${preview.shape}"; the Swarm deployer runs container images and Nix closures.`, { details: { app: preview.app } }));
   }
   for (const worker of Object.keys(preview.workers)) {
     if (!WORKER_NAME_PATTERN.test(worker)) problems.push(badWorker(preview.app, worker));
@@ -85,24 +89,27 @@ const badWorker = (app: string, worker: string) =>
 
 async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, context: DeployContext): Promise<DeploymentStatus> {
   const app = artifact.appName;
-  if (artifactShape(artifact) !== "container-image") {
-    throw swarmError("SWARM_ARTIFACT_UNSUPPORTED", `The artifact of ${app} is ${describeShape(artifact)}; the Swarm deployer runs container images.`, { details: { app, kind: artifact.kind } });
+  const shape = artifactShape(artifact);
+  const closure = shape === "processes" && typeof artifact.metadata.storePath === "string";
+  if (shape !== "container-image" && !closure) {
+    throw swarmError("SWARM_ARTIFACT_UNSUPPORTED", `The artifact of ${app} is ${describeShape(artifact)}; the Swarm deployer runs container images and Nix closures.`, { details: { app, kind: artifact.kind } });
   }
   const workers = Object.keys(artifact.runtime.workers).sort((a, b) => (a === WEB ? -1 : b === WEB ? 1 : a.localeCompare(b)));
   for (const worker of workers) if (!WORKER_NAME_PATTERN.test(worker)) throw badWorker(app, worker);
-  const containerPort = Number(artifact.metadata.containerPort);
+  const containerPort = closure ? NIX_CONTAINER_PORT : Number(artifact.metadata.containerPort);
   if (!Number.isInteger(containerPort) || containerPort < 1 || containerPort > 65535) {
     throw swarmError("SWARM_ARTIFACT_UNSUPPORTED", `The artifact of ${app} names no container port (metadata.containerPort).`, { details: { app } });
   }
   const docker = dockerOf(options, context, app);
   await ensureManager(docker, app);
   const runner = await ensureRunner(options, context);
-  context.logger.info(`building the service image of ${app} from ${artifact.location}`);
   const startTimeoutSeconds = context.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS;
   const explicit = artifact.runtime.healthcheck;
-  const image = await ensureServiceImage(docker, {
+  const packed = closure ? await packClosure(options, docker, artifact, context) : undefined;
+  context.logger.info(`building the service image of ${app} from ${packed?.reference ?? artifact.location}`);
+  const baseSpec = {
     app,
-    baseImage: artifact.location,
+    baseImage: packed?.reference ?? artifact.location,
     baseId: typeof artifact.metadata.imageId === "string" ? artifact.metadata.imageId : artifact.buildId,
     containerPort,
     check: explicit ?? { path: "/" },
@@ -110,11 +117,16 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
     startTimeoutSeconds,
     runner,
     ...(options.registry !== undefined && { registry: options.registry }),
-  });
+  };
+  // A Docker app's workers all run its image; a Nix app's each run their command through the closure's shell.
+  const images: Record<string, string> = {};
+  for (const worker of workers) {
+    images[worker] = await ensureServiceImage(docker, packed ? { ...baseSpec, command: [packed.shell, "-c", artifact.runtime.workers[worker]!] } : baseSpec);
+  }
   const edgeImage = workers.includes(WEB) ? await ensureEdgeImage(docker, app, runner, options.registry) : undefined;
   // Everything the nodes pull is in the registry before anything on the swarm changes.
   if (options.registry !== undefined) {
-    await pushImage(docker, app, image, options.registry);
+    for (const image of new Set(Object.values(images))) await pushImage(docker, app, image, options.registry);
     if (edgeImage !== undefined) await pushImage(docker, app, edgeImage, options.registry);
   }
   context.logger.info(`putting the environment of ${app} in a Swarm secret`);
@@ -131,6 +143,7 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
   try {
     for (const worker of workers) {
       const name = serviceName(app, worker);
+      const image = images[worker]!;
       const current = await inspectService(docker, name);
       const health = worker === WEB ? [] : ["--no-healthcheck"];
       if (current === undefined) {
@@ -174,13 +187,22 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
     for (const worker of previous?.workers ?? []) {
       if (!workers.includes(worker)) await docker.result(["service", "rm", serviceName(app, worker)], `removing service ${serviceName(app, worker)}`);
     }
-    writeAppState(context, { app, buildId: artifact.buildId, image, secret, containerPort, workers, replicas, ...(edgePort !== undefined && { edgePort }) });
+    writeAppState(context, { app, buildId: artifact.buildId, image: images[workers[0]!] ?? "", secret, containerPort, workers, replicas, ...(edgePort !== undefined && { edgePort }) });
   } catch (error) {
     await undo(docker, changed, context);
     throw error;
   }
   await pruneSecrets(docker, app);
   return status(options, app, context);
+}
+
+/** A Nix app's closure as an image (once per store path), and the sizes the log reports. */
+async function packClosure(options: ResolvedSwarmOptions, docker: Docker, artifact: BuildArtifact, context: DeployContext) {
+  const started = Date.now();
+  const packed = await ensureClosureImage(options, docker, artifact, context);
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  context.logger.info(`packed the Nix closure of ${artifact.appName} (${packed.paths} store paths, ${mib(packed.closureBytes)} MiB, ${packed.layers} layers) into ${packed.reference} in ${Date.now() - started} ms`);
+  return packed;
 }
 
 /**

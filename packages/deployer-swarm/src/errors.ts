@@ -11,7 +11,11 @@ export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
   },
   SWARM_ARTIFACT_UNSUPPORTED: {
     title: "The Swarm deployer cannot run this artifact",
-    hint: "The Swarm deployer runs container images (apps built by the Docker builder). Build the app with `[build] builder = \"docker\"`, or deploy it with another deployer.",
+    hint: "The Swarm deployer runs container images (apps built by the Docker builder) and, for an app that asks for it (`[run] deployer = \"swarm\"`), Nix closures. Build the app with Docker or Nix, or deploy it with another deployer.",
+  },
+  SWARM_NIX_NO_SHELL: {
+    title: "The Nix closure has no shell to run the app's workers",
+    hint: "A worker's command (runtime.json) is a shell command line, run in the image by a shell of the closure: add one to the package's inputs (nixpkgs' bash, or busybox with a bin/sh link), or deploy the app with another deployer.",
   },
   SWARM_RUNNER_BUILD_FAILED: {
     title: "Hop3 could not build hop3-run, the program it adds to the app's image",

@@ -20,6 +20,8 @@ export interface ServiceImageSpec {
   readonly strict: boolean;
   readonly startTimeoutSeconds: number;
   readonly runner: { readonly path: string; readonly version: string };
+  /** What the worker runs, instead of the image's ENTRYPOINT and CMD (a Nix app's worker command, through the closure's shell). */
+  readonly command?: readonly string[];
   readonly registry?: string;
 }
 
@@ -30,10 +32,10 @@ export interface ServiceImageSpec {
  * (image, check, hop3-run); returns its reference.
  */
 export async function ensureServiceImage(docker: Docker, spec: ServiceImageSpec): Promise<string> {
-  const reference = `${imageRepository(spec.app, spec.registry)}:${digest(JSON.stringify([spec.baseId, spec.containerPort, spec.check, spec.strict, spec.startTimeoutSeconds, spec.runner.version]))}`;
+  const reference = `${imageRepository(spec.app, spec.registry)}:${digest(JSON.stringify([spec.baseId, spec.containerPort, spec.check, spec.strict, spec.startTimeoutSeconds, spec.runner.version, ...(spec.command ? [spec.command] : [])]))}`;
   if ((await docker.result(["image", "inspect", "--format", "{{.Id}}", reference], "inspecting the service image")).exitCode === 0) return reference;
   const config = await imageConfig(docker, spec.app, spec.baseImage);
-  const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+  const command = spec.command ?? [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (command.length === 0) {
     throw swarmError("SWARM_IMAGE_BUILD_FAILED", `The image ${spec.baseImage} of ${spec.app} declares no ENTRYPOINT or CMD: nothing to run.`, { details: { app: spec.app } });
   }

@@ -17,6 +17,8 @@ const SwarmDeployerOptionsSchema = z
     docker: program.default("docker"),
     /** The Go compiler that builds hop3-run, once per version of it (default "go"). */
     go: program.default("go"),
+    /** nix-store, which lists a Nix app's closure to pack it into an image (default "nix-store"). */
+    nixStore: program.default("nix-store"),
     /**
      * `host:port` of the registry the nodes pull from (Debian's `docker-registry` on 127.0.0.1:5000).
      * Unset: images stay on the manager's engine, which is all a single-node swarm needs.

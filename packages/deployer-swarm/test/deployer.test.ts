@@ -7,14 +7,18 @@ describe("createSwarmDeployer", () => {
     expect(() => createSwarmDeployer({ registry: "http://127.0.0.1:5000" })).toThrow(/registry/);
     expect(() => createSwarmDeployer({ updateMonitorSeconds: 0 })).toThrow(/updateMonitorSeconds/);
     expect(() => createSwarmDeployer({ unknown: 1 } as never)).toThrow();
-    expect(createSwarmDeployer({ registry: "127.0.0.1:5000" }).takes).toEqual(["container-image"]);
+    expect(() => createSwarmDeployer({ nixStore: "" })).toThrow(/nixStore/);
+    const deployer = createSwarmDeployer({ registry: "127.0.0.1:5000" });
+    // Command workers (a Nix closure) only for an app that names it: the server's other apps stay with uWSGI.
+    expect([deployer.takes, deployer.takesWhenNamed]).toEqual([["container-image"], ["processes"]]);
   });
 
   it("refuses before the build what it cannot run: another shape, a worker name Swarm cannot take", async () => {
     const deployer = createSwarmDeployer();
-    const problems = await deployer.check!({ app: "a", workers: { web: "x", "Bad_Name": "y" }, shape: "processes", env: {} });
+    const problems = await deployer.check!({ app: "a", workers: { static: "public", "Bad_Name": "y" }, shape: "static-directory", env: {} });
     expect(problems.map((problem) => problem.code)).toEqual(["SWARM_ARTIFACT_UNSUPPORTED", "SWARM_ARTIFACT_UNSUPPORTED"]);
     expect(await deployer.check!({ app: "a", workers: { web: "x", worker: "y" }, shape: "container-image", env: {} })).toEqual([]);
+    expect(await deployer.check!({ app: "a", workers: { web: "x" }, shape: "processes", env: {} })).toEqual([]);
   });
 
   it("has a hint for every code", () => {

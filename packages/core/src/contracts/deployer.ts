@@ -122,6 +122,12 @@ export interface Deployer {
    */
   readonly takes: readonly ArtifactShape[];
   /**
+   * Optional: shapes it runs only for an app that names it (hop3.toml `[run] deployer`), never
+   * by default: the Swarm deployer runs a Nix closure packed into an image when asked, while the
+   * server's other apps of that shape stay with the deployer that takes it.
+   */
+  readonly takesWhenNamed?: readonly ArtifactShape[];
+  /**
    * Runs the artifact as the app's release and routes it, through `context.healthGate`. Resolves
    * once it serves; when it throws, what served before still serves (see above).
    */

@@ -9,6 +9,7 @@ import { deployContext } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { deployApp, type DeployOutcome, type DeployRequest } from "./deploy.js";
 import { appDomains, changeDomains, type DomainsOutcome } from "./domains.js";
+import { releaseDeployer } from "./deployer-choice.js";
 import { actOnApp, appStatus, scaleApp, type AppStatus } from "./lifecycle.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
@@ -112,7 +113,7 @@ export function appPipeline(distribution: CoreDistribution): AppPipeline {
       const record = requireAppRecord(distribution.home, app);
       const release = currentRelease(distribution.home, app, record.liveRelease);
       if (!release) return [];
-      return (await distribution.deployerFor(release.artifact).logFiles?.(app, deployContext(distribution, record, { signal: signalOf(options) }))) ?? [];
+      return (await releaseDeployer(distribution, release).logFiles?.(app, deployContext(distribution, record, { signal: signalOf(options) }))) ?? [];
     },
   };
 }

@@ -14,6 +14,7 @@ import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
 import { silentLogger } from "../logger.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
 import { declaredInstances, provisionAddons } from "./addons.js";
+import { checkNamedDeployer, releaseDeployer, retirePreviousDeployer } from "./deployer-choice.js";
 import { settleAppEnv } from "./app-env.js";
 import { checkDomainsFree, domainsAfterDeploy } from "./domains.js";
 import { readAppRecord, writeAppRecord, type AppRecord, type AppRecordDraft } from "./app-record.js";
@@ -79,6 +80,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
   try {
     // hop3.toml's [[addons]]: an unknown kind is refused here, before anything is made or built;
     // the instances are made and attached before the plan, whose [env] references read them.
+    checkNamedDeployer(distribution, app);
     const declared = declaredInstances(distribution, app.name, app.config.toml);
     const addonEnv = await provisionAddons(distribution, steps, signal, app.name, declared);
     const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }), ...(request.storePath !== undefined && { storePath: request.storePath }) };
@@ -92,7 +94,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
     const now = distribution.operationContext({ signal }).clock.now();
     const releaseId = newReleaseId(now);
     const artifact = await steps.run(`build with ${plan.builder.name}`, (logger) => distribution.build(plan, { logger, signal, releaseId }), (a) => a.location);
-    const deployer = distribution.deployerFor(artifact);
+    const deployer = distribution.deployerFor(artifact, undefined, app.config.deployer);
     const appEnv = settleAppEnv(home, app, plan.env ?? { entries: [], warnings: [] }, now);
     for (const name of appEnv.made) steps.note(`[env] ${name} was generated; it is kept for the next deploys.`);
     const previous = readPreviousRecord(home, app.name, steps);
@@ -136,6 +138,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       writeRelease(home, { ...release, status: "live" });
       markLive(home, app.name, releaseId);
       writeAppRecord(home, { ...record, liveRelease: releaseId });
+      await retirePreviousDeployer(distribution, steps, signal, previous, deployer, listReleases(home, app.name));
       // The release is live: failing to tidy older ones must not fail the deploy (the next one tries again).
       const pruned = await steps
         .run("keep releases", (logger) => pruneReleases(distribution, app.name, keep, releaseId, logger, signal), (ids) => (ids.length === 0 ? `the last ${keep}` : `the last ${keep}, ${ids.length} older removed`))
@@ -208,7 +211,7 @@ async function restartOnItsDeployer(distribution: CoreDistribution, steps: Steps
   const live = listReleases(distribution.home, previous.name).find((r) => r.id === previous.liveRelease);
   if (!live || live.deployer === failed.name) return;
   try {
-    const deployer = distribution.deployerFor(live.artifact);
+    const deployer = releaseDeployer(distribution, live);
     await steps.run(`start release ${live.id} with ${deployer.name}`, (logger) => deployer.start(previous.name, deployContext(distribution, previous, { signal, logger })));
   } catch (error) {
     steps.note(`The previous release ${live.id} could not be started again: ${(error as Error).message}`);

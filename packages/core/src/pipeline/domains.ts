@@ -7,6 +7,7 @@ import { createSteps, type Steps } from "./events.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { listReleases } from "./releases.js";
+import { releaseDeployer } from "./deployer-choice.js";
 
 /** The app's domains after a change, and whether they were routed at once (the app runs) or apply at its next start. */
 export interface DomainsOutcome {
@@ -76,7 +77,7 @@ export async function changeDomains(distribution: CoreDistribution, app: string,
 async function reroute(distribution: CoreDistribution, steps: Steps, signal: AbortSignal, record: AppRecord): Promise<boolean> {
   const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
   if (!live) return false;
-  const deployer = distribution.deployerFor(live.artifact);
+  const deployer = releaseDeployer(distribution, live);
   const status = await deployer.status(record.name, deployContext(distribution, record, { signal }));
   if (status.state !== "running" && status.state !== "partial") return false;
   await steps.run(`route ${record.name}`, (logger) => deployer.start(record.name, deployContext(distribution, record, { signal, logger })));

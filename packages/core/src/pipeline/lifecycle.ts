@@ -9,13 +9,14 @@ import { releaseHealth } from "./health.js";
 import { lockApp } from "./lock.js";
 import { signalOf, type PipelineOptions } from "./options.js";
 import { currentRelease, listReleases, type Release } from "./releases.js";
+import { releaseDeployer } from "./deployer-choice.js";
 import { listVolumes, type VolumeStatus } from "./volumes.js";
 
 /** The deployer of the app's live release; APP_NOT_LIVE when it has none. */
 export function liveDeployer(distribution: CoreDistribution, record: AppRecord): Deployer {
   const live = listReleases(distribution.home, record.name).find((r) => r.id === record.liveRelease);
   if (!live) throw coreError("APP_NOT_LIVE", `${record.name} has no live release: its last deploy failed, or it was never deployed.`, { details: { app: record.name } });
-  return distribution.deployerFor(live.artifact);
+  return releaseDeployer(distribution, live);
 }
 
 /** What the app's live release runs as, asked of its deployer. */
@@ -89,7 +90,7 @@ export async function appStatus(distribution: CoreDistribution, app: string, opt
   // A failed first deploy has no live release, but its (stopped) workers still have a status.
   const release = currentRelease(distribution.home, record.name, record.liveRelease);
   if (!release) return { app: record.name, deployment: { app: record.name, state: "absent", workers: [] }, live: false, volumes: listVolumes(distribution.home, record.name) };
-  const deployment = await distribution.deployerFor(release.artifact).status(record.name, deployContext(distribution, record, { signal: signalOf(options) }));
+  const deployment = await releaseDeployer(distribution, release).status(record.name, deployContext(distribution, record, { signal: signalOf(options) }));
   const limits = release.limits ?? record.limits;
   const volumes = listVolumes(distribution.home, record.name, release.volumes);
   return { app: record.name, deployment, release, live: release.id === record.liveRelease, ...(limits && { limits }), volumes };

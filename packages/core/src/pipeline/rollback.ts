@@ -2,6 +2,7 @@ import { coreError } from "../error-codes.js";
 import { requireAppRecord, withoutUpdatedAt, writeAppRecord, type AppRecordDraft } from "./app-record.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { startRelease } from "./deploy.js";
+import { releaseDeployer, retirePreviousDeployer } from "./deployer-choice.js";
 import { createSteps } from "./events.js";
 import type { HealthResult } from "./health.js";
 import { lockApp } from "./lock.js";
@@ -40,7 +41,8 @@ export async function rollbackApp(distribution: CoreDistribution, app: string, o
   const unlock = lockApp(home, app, "rollback");
   try {
     const current = requireAppRecord(home, app);
-    const target = chooseTarget(app, listReleases(home, app), current.liveRelease, options.release);
+    const releases = listReleases(home, app);
+    const target = chooseTarget(app, releases, current.liveRelease, options.release);
     const record: AppRecordDraft = {
       ...withoutUpdatedAt(current),
       appEnv: target.env?.app ?? current.appEnv,
@@ -49,12 +51,13 @@ export async function rollbackApp(distribution: CoreDistribution, app: string, o
       ...(target.healthcheck && { healthcheck: target.healthcheck }),
       ...(target.limits && { limits: target.limits }),
     };
-    const deployer = distribution.deployerFor(target.artifact);
+    const deployer = releaseDeployer(distribution, target);
     const steps = createSteps(options.onStep);
     await linkReleaseVolumes(distribution, steps, signalOf(options), target.artifact, target.volumes);
     const health = await startRelease(distribution, steps, signalOf(options), record, target.artifact, deployer);
     markLive(home, app, target.id);
     writeAppRecord(home, record);
+    await retirePreviousDeployer(distribution, steps, signalOf(options), current, deployer, releases);
     return { app, release: target.id, ...(current.liveRelease && { from: current.liveRelease }), url: distribution.router().urlFor(app), health };
   } finally {
     unlock();

@@ -88,6 +88,9 @@ export const RunSection = section(
     "before-run": Type.Optional(Commands),
     packages: Type.Optional(Strings),
     "start-timeout": Type.Optional(Seconds),
+    deployer: Type.Optional(
+      Type.String({ pattern: "^[a-z][a-z0-9-]{0,63}$", description: 'The deployer that runs the app ("uwsgi", "swarm"...), instead of the first one of the server that takes its artifact.' }),
+    ),
     workers: Type.Optional(named(Type.String(), "Worker name to command; `web` is the HTTP worker.")),
     static: Type.Optional(named(Type.String(), "URL path to directory, served by the proxy (recognized, not acted on).")),
     healthcheck: Type.Optional(Type.String({ pattern: "^/", description: "HTTP path of the health check (older form of [healthcheck] path)." })),
