@@ -39,7 +39,7 @@ const SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * What `hop3 run APP -- CMD...` starts: CMD in the live release's environment, as its workers see
- * it (the artifact's env, hop3.toml [env], the values set with `config set`, BIND_ADDRESS; PATH
+ * it (the artifact's env, its addons' variables, hop3.toml [env], the values set with `config set`, BIND_ADDRESS; PATH
  * with the release's entries first; HOME, USER, LOGNAME and TMPDIR of the app's user), in its
  * working directory, as the app's user with no_new_privs and umask 027, with its limits: in the
  * app's `run` cgroup (memory, CPU, processes, as its workers), and its open-files and processes rlimits. Never as root: an app without a user of its own, when Hop3 is root, is refused.
@@ -67,7 +67,9 @@ export function oneOffCommand(distribution: CoreDistribution, app: string, comma
 
   const base = appProcessEnv(user, distribution.env);
   const env: Record<string, string> = { ...base };
-  for (const layer of [runtime.env, record.appEnv, record.userEnv]) {
+  // The layers of the workers' env (see deployContext): the addons' variables (by instance name) under hop3.toml's [env].
+  const addonEnv = Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]!);
+  for (const layer of [runtime.env, ...addonEnv, record.appEnv, record.userEnv]) {
     for (const [name, value] of Object.entries(layer)) if (isValidEnvName(name) && !value.includes("\0") && name !== "PORT") env[name] = value;
   }
   env.BIND_ADDRESS = WORKER_BIND_ADDRESS;
