@@ -5,9 +5,11 @@
  * two apps' databases, names that try injection, and the data kept when an app is destroyed and
  * across a server stop. The server is Debian's PostgreSQL 15, started as Hop3 starts it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import autocannon from "autocannon";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processesUnder } from "@hop3/test-support";
 import { freePort, hop3, httpGet } from "./run-hop3.js";
@@ -94,6 +96,43 @@ describe.sequential("PostgreSQL addons", () => {
     expect((await get("other", "/steal?db=shared-db")).body).toMatch(/^refused: /);
   });
 
+  it("attaches to a running app under load without losing a request", async () => {
+    expect((await run("addons", "create", "postgres", "load-db")).code).toBe(0);
+    const connectionErrors: string[] = [];
+    let bad = 0;
+    // Bounded: at most 100 GETs a second on 8 loopback connections, for at most 2 minutes; autocannon never retries.
+    let load!: autocannon.Instance;
+    const finished = new Promise<autocannon.Result>((resolve, reject) => {
+      load = autocannon(
+        {
+          url: `http://127.0.0.1:${port}/env`,
+          headers: { Host: "other.localhost" },
+          connections: 8,
+          overallRate: 100,
+          duration: 120,
+          verifyBody: (raw) => {
+            const ok = String(raw ?? "").startsWith("user=other-db.other ");
+            if (!ok) bad++;
+            return ok;
+          },
+        },
+        (error, result) => (error ? reject(error) : resolve(result)),
+      );
+      load.on("reqError", (error: NodeJS.ErrnoException) => connectionErrors.push(error.code ?? error.message));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const attached = await run("addons", "attach", "load-db", "other", "--json");
+    expect(attached.code, attached.stderr).toBe(0);
+    expect(attached.json()).toMatchObject({ restarted: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    load.stop();
+    const result = await finished;
+    expect({ non2xx: result.non2xx, bad, errors: result.errors, timeouts: result.timeouts, connectionErrors }).toEqual({ non2xx: 0, bad: 0, errors: 0, timeouts: 0, connectionErrors: [] });
+    expect(result.requests.total).toBeGreaterThan(100);
+    expect((await run("addons", "detach", "load-db", "other")).code).toBe(0);
+    expect((await run("addons", "destroy", "load-db", "--yes")).code).toBe(0);
+  });
+
   it("refuses to destroy an instance attached to a running app unless its name is typed again", async () => {
     expect((await run("addons", "attach", "shared-db", "other")).code).toBe(0);
     const refused = await run("addons", "destroy", "shared-db", "--yes", "--json");
@@ -152,5 +191,31 @@ describe.sequential("PostgreSQL addons", () => {
     expect(started.json()).toMatchObject({ addons: [{ name: "postgres", running: true, instances: 2 }] });
     expect((await get("notes", "/read")).body).toContain("first note");
     expect(existsSync(join(home, "addons", "notes-db.json"))).toBe(true);
+  });
+
+  it("undoes a failed first deploy's addons: the instance it made is dropped, the one that existed is detached and keeps its data", async () => {
+    const superuser = (database: string, sql: string) =>
+      execFileSync("/usr/lib/postgresql/15/bin/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", join(home, "addons", "postgres", "run"), "-p", String(pgPort), "-U", "hop3", "-d", database, "-c", sql], { encoding: "utf8" }).trim();
+    expect((await run("addons", "create", "postgres", "broken-old")).code).toBe(0);
+    superuser("broken-old", "CREATE TABLE kept (text text); INSERT INTO kept VALUES ('from before');");
+    const dir = join(home, "broken");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "hop3.toml"), '[build]\ntoolchain = "generic"\n\n[[addons]]\ntype = "postgres"\nname = "db"\n\n[[addons]]\ntype = "postgres"\nname = "old"\n');
+    writeFileSync(join(dir, "Procfile"), "prebuild: exit 3\nweb: python3 -m http.server $PORT\n");
+    const failed = await run("deploy", dir, "--app", "broken", "--json");
+    expect(failed.code, failed.stdout).toBe(1);
+    // It got as far as making and attaching both: the build failed after.
+    expect(`${failed.stdout}${failed.stderr}`).toMatch(/prebuild/);
+    expect((await run("addons", "--json")).json<{ addons: Array<{ name: string; attachedTo: string[] }> }>().addons).toEqual([
+      expect.objectContaining({ name: "broken-old", attachedTo: [] }),
+      expect.objectContaining({ name: "notes-db" }),
+      expect.objectContaining({ name: "other-db" }),
+    ]);
+    expect(superuser("postgres", "SELECT datname FROM pg_database WHERE datname LIKE 'broken-%' ORDER BY 1;")).toBe("broken-old");
+    expect(superuser("postgres", "SELECT rolname FROM pg_roles WHERE rolname LIKE 'broken-%' ORDER BY 1;")).toBe("broken-old");
+    expect(superuser("broken-old", "SELECT text FROM kept;")).toBe("from before");
+    expect(existsSync(join(home, "addons", "postgres", "secrets", "broken-db.json"))).toBe(false);
+    expect(JSON.parse(readFileSync(join(home, "addons", "postgres", "secrets", "broken-old.json"), "utf8"))).toEqual({ passwords: {} });
+    expect(existsSync(join(home, "apps", "broken"))).toBe(false);
   });
 });

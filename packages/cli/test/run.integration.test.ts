@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { ensureAppUser, writeAppRecord, writeRelease, type AppUser } from "@hop3/core";
+import { detectCgroups, ensureAppUser, removeCgroups, writeAppRecord, writeRelease, type AppUser } from "@hop3/core";
 import { hop3 } from "./run-hop3.js";
 
 // `hop3 run APP -- CMD`: a one-off command in the live release's environment, as the app's user,
@@ -15,6 +15,7 @@ const tsx = import.meta.resolve("tsx");
 const home = mkdtempSync(join(tmpdir(), "h3run-"));
 chmodSync(home, 0o711);
 const env = { HOP3_HOME: home };
+const MiB = 1024 * 1024;
 const user: AppUser = ensureAppUser({ home, env: process.env }, "blog");
 const release = join(home, "apps", "blog", "release");
 mkdirSync(join(release, "bin"), { recursive: true });
@@ -40,7 +41,10 @@ function hop3WithInput(args: readonly string[], input: string): Promise<{ code: 
 }
 
 describe("hop3 run", () => {
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  afterAll(() => {
+    removeCgroups(detectCgroups(), user.name);
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it("runs the command as the app's user, never root, with the release's env, PATH, directory and limits", async () => {
     const run = await hop3(["run", "blog", "--", "sh", "-c", 'id -u; echo "$GREETING"; echo "$FROM_TOML $FROM_ARTIFACT $HOME"; pwd; hello; ulimit -n; grep NoNewPrivs /proc/self/status'], env);
@@ -72,6 +76,23 @@ describe("hop3 run", () => {
     expect(run.stdout).toContain("has-a-tty");
     const without = await hop3(["run", "blog", "--", "sh", "-c", "test -t 1 || echo no-tty"], env);
     expect(without.stdout).toBe("no-tty\n");
+  });
+
+  it("runs the command in the app's cgroup, under its memory limit like its workers", async () => {
+    writeAppRecord(home, { name: "blog", source: release, appEnv: {}, userEnv: {}, scale: {}, domains: [], liveRelease: "r1", limits: { memoryBytes: 64 * MiB } });
+    try {
+      const where = await hop3(["run", "blog", "--", "sh", "-c", "grep memory /proc/self/cgroup"], env);
+      expect(where.code, where.stderr).toBe(0);
+      expect(where.stdout).toMatch(new RegExp(`memory:.*/hop3/${user.name}/run\n`));
+      // 32 MiB written fits; 256 MiB written does not: the kernel kills it (SIGKILL, 137) or Python gets MemoryError (1).
+      const small = await hop3(["run", "blog", "--", "python3", "-c", "b = b'x' * (32 * 1024 * 1024); print(len(b))"], env);
+      expect(small.code, small.stderr).toBe(0);
+      const big = await hop3(["run", "blog", "--", "python3", "-c", "b = b'x' * (256 * 1024 * 1024); print(len(b))"], env);
+      expect([137, 1], big.stderr).toContain(big.code);
+      expect(big.stdout).toBe("");
+    } finally {
+      writeAppRecord(home, { name: "blog", source: release, appEnv: { FROM_TOML: "toml" }, userEnv: { GREETING: "it's me\nsecond line" }, scale: {}, domains: [], liveRelease: "r1", limits: { openFiles: 777 } });
+    }
   });
 
   it("refuses an app with no live release, and an app that does not exist, with their codes", async () => {

@@ -63,8 +63,6 @@ export default defineBench({
       iterations: 5,
       goal: "ratio <= 3 (a sha256 of every byte)",
     },
-    // FOR THE LEAD (issue 20's bench, needs @hop3/addon-postgres): `backup create` of an app with a
-    // PostgreSQL addon vs `pg_dump -Fc` by hand, and `backup restore` vs `pg_restore`, on one database.
   ],
-  notes: () => ["pg_dump / pg_restore rows: not measured yet (added with the PostgreSQL addon)."],
+  notes: () => ["a database's dump and restore against pg_dump and pg_restore by hand: packages/addon-postgres/bench/addons.bench.ts."],
 });

@@ -298,21 +298,28 @@ export function declaredInstances(distribution: Pick<CoreDistribution, "registry
   });
 }
 
+/** What a deploy's provisioning did: each instance's variables, and what it made, to undo when the deploy fails. */
+export interface Provisioned {
+  readonly app: string;
+  readonly env: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Instances made by this deploy (hop3.toml's, missing before). */
+  readonly created: readonly string[];
+  /** Instances that existed and that this deploy attached the app to. */
+  readonly attached: readonly string[];
+}
+
 /**
  * On deploy: the instances hop3.toml declares are made when missing and attached to the app when
  * not yet; then every instance attached to the app (those too attached by hand) gives its
  * variables, kept with the app's record by the deploy.
  */
-export async function provisionAddons(
-  distribution: CoreDistribution,
-  steps: Steps,
-  signal: AbortSignal,
-  app: string,
-  declared: readonly DeclaredInstance[],
-): Promise<Readonly<Record<string, Readonly<Record<string, string>>>>> {
+export async function provisionAddons(distribution: CoreDistribution, steps: Steps, signal: AbortSignal, app: string, declared: readonly DeclaredInstance[]): Promise<Provisioned> {
   const attached = readAddonRecords(distribution.home).filter((instance) => instance.attachedTo.includes(app));
-  if (declared.length === 0 && attached.length === 0) return {};
-  return withAddonsLock(
+  const created: string[] = [];
+  const newlyAttached: string[] = [];
+  const env: Record<string, Readonly<Record<string, string>>> = {};
+  if (declared.length === 0 && attached.length === 0) return { app, env, created, attached: newlyAttached };
+  await withAddonsLock(
     distribution.home,
     "deploy",
     async () => {
@@ -321,15 +328,65 @@ export async function provisionAddons(
         if (existing && existing.kind !== kind) {
           throw coreError("ADDON_KIND_MISMATCH", `hop3.toml declares addon "${instance}" as ${kind}, but it exists as ${existing.kind}.`, { details: { addon: instance, kind, existing: existing.kind } });
         }
-        if (!existing) await createLocked(distribution, steps, signal, addonOfKind(distribution, kind), instance);
+        if (!existing) {
+          await createLocked(distribution, steps, signal, addonOfKind(distribution, kind), instance);
+          created.push(instance);
+        }
       }
-      const env: Record<string, Readonly<Record<string, string>>> = {};
       const names = [...new Set([...attached.map((instance) => instance.name), ...declared.map((d) => d.instance)])].sort();
-      for (const name of names) env[name] = await attachLocked(distribution, steps, signal, name, app);
-      return env;
+      for (const name of names) {
+        const before = requireAddonRecord(distribution.home, name).attachedTo.includes(app);
+        env[name] = await attachLocked(distribution, steps, signal, name, app);
+        if (!before && !created.includes(name)) newlyAttached.push(name);
+      }
+    },
+    signal,
+  ).catch(async (error: unknown) => {
+    await undoProvisioning(distribution, steps, { app, env, created, attached: newlyAttached });
+    throw error;
+  });
+  return { app, env, created, attached: newlyAttached };
+}
+
+/**
+ * A deploy that failed leaves no half-made addon: the instances it made are destroyed (they hold
+ * nothing from before), the attachments it made to instances that existed are undone (their data
+ * stays), and the app's record forgets their variables. Failures are notes: the deploy's own error
+ * is what the user gets.
+ */
+export async function undoProvisioning(distribution: CoreDistribution, steps: Steps, provisioned: Provisioned): Promise<void> {
+  const { app, created, attached } = provisioned;
+  if (created.length === 0 && attached.length === 0) return;
+  // Not the deploy's signal: a cancelled deploy is undone too.
+  const signal = new AbortController().signal;
+  const locked = withAddonsLock(
+    distribution.home,
+    "deploy (undo)",
+    async () => {
+      for (const name of attached) await noteFailure(steps, name, () => detachLocked(distribution, steps, signal, name, app));
+      for (const name of created) {
+        await noteFailure(steps, name, async () => {
+          const instance = requireAddonRecord(distribution.home, name);
+          if (instance.attachedTo.includes(app)) await detachLocked(distribution, steps, signal, name, app);
+          const addon = addonOfKind(distribution, instance.kind);
+          const context = contextOf(distribution, steps, signal);
+          await steps.run(`remove ${name}`, (logger) => addon.destroy(name, { ...context, logger }));
+          removeAddonRecord(distribution.home, name);
+        });
+      }
     },
     signal,
   );
+  await locked.catch((error: unknown) => steps.note(`The addons of the failed deploy could not be undone: ${(error as Error).message}`));
+  const record = readAppRecordOrNone(distribution.home, app);
+  if (record?.addonEnv) {
+    const undone = new Set([...created, ...attached]);
+    writeAppRecord(distribution.home, { ...withoutUpdatedAt(record), addonEnv: Object.fromEntries(Object.entries(record.addonEnv).filter(([name]) => !undone.has(name))) });
+  }
+}
+
+async function noteFailure(steps: Steps, name: string, action: () => Promise<void>): Promise<void> {
+  await action().catch((error: unknown) => steps.note(`Addon ${name} could not be undone after the failed deploy: ${(error as Error).message}`));
 }
 
 /**

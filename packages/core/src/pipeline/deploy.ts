@@ -13,7 +13,7 @@ import { processesOfUid } from "../host/processes.js";
 import { findAppUser, removeAppUser, type UserScope } from "../host/users.js";
 import { silentLogger } from "../logger.js";
 import type { BuildArtifact } from "../schemas/artifact.js";
-import { declaredInstances, provisionAddons } from "./addons.js";
+import { declaredInstances, provisionAddons, undoProvisioning, type Provisioned } from "./addons.js";
 import { checkNamedDeployer, releaseDeployer, retirePreviousDeployer } from "./deployer-choice.js";
 import { settleAppEnv } from "./app-env.js";
 import { checkDomainsFree, domainsAfterDeploy } from "./domains.js";
@@ -77,12 +77,15 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
   const app = request.storePath === undefined ? distribution.loadApp(request.dir, request.appName === undefined ? {} : { appName: request.appName }) : prebuiltApp(request.storePath, request.appName);
   const keep = keepReleasesSetting(env);
   const unlock = lockApp(home, app.name, "deploy", { create: true });
+  let provisioned: Provisioned | undefined;
+  let live = false;
   try {
     // hop3.toml's [[addons]]: an unknown kind is refused here, before anything is made or built;
     // the instances are made and attached before the plan, whose [env] references read them.
     checkNamedDeployer(distribution, app);
     const declared = declaredInstances(distribution, app.name, app.config.toml);
-    const addonEnv = await provisionAddons(distribution, steps, signal, app.name, declared);
+    provisioned = await provisionAddons(distribution, steps, signal, app.name, declared);
+    const addonEnv = provisioned.env;
     const planOptions = { ...(request.builder !== undefined && { builder: request.builder }), ...(request.env && { env: request.env }), ...(request.storePath !== undefined && { storePath: request.storePath }) };
     const plan = await steps.run("plan", () => distribution.plan(app, planOptions), (p) => `${p.builder.name}: ${p.builder.reason}`);
     for (const warning of plan.warnings) steps.note(warning);
@@ -138,6 +141,7 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       writeRelease(home, { ...release, status: "live" });
       markLive(home, app.name, releaseId);
       writeAppRecord(home, { ...record, liveRelease: releaseId });
+      live = true;
       await retirePreviousDeployer(distribution, steps, signal, previous, deployer, listReleases(home, app.name));
       // The release is live: failing to tidy older ones must not fail the deploy (the next one tries again).
       const pruned = await steps
@@ -157,6 +161,8 @@ export async function deployApp(distribution: CoreDistribution, request: DeployR
       throw explained;
     }
   } finally {
+    // A deploy that failed undoes the addons it made or attached (theirs first: the app's record is next).
+    if (provisioned !== undefined && !live) await undoProvisioning(distribution, steps, provisioned);
     unlock();
     // A first deploy that failed before anything ran leaves nothing behind (no empty directory, no GC root, no user).
     if (!existsSync(join(appStateDir(home, app.name), "app.json"))) {

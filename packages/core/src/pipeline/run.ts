@@ -3,6 +3,8 @@ import { coreError } from "../error-codes.js";
 import { artifactShape } from "../formats/artifact-shape.js";
 import { APP_UMASK, appProcessEnv, privilegeDrop } from "../host/run-as.js";
 import { findAppUser, runsAsRoot, type AppUser } from "../host/users.js";
+import { detectCgroups, prepareCgroup } from "../host/cgroups.js";
+import type { AppLimits } from "../host/limits.js";
 import { findProgram } from "../programs.js";
 import { shellQuote } from "../host/shell-quote.js";
 import { isValidEnvName } from "../schemas/names.js";
@@ -37,10 +39,10 @@ const SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /**
  * What `hop3 run APP -- CMD...` starts: CMD in the live release's environment, as its workers see
- * it (the artifact's env, hop3.toml [env], the values set with `config set`, BIND_ADDRESS; PATH
+ * it (the artifact's env, its addons' variables, hop3.toml [env], the values set with `config set`, BIND_ADDRESS; PATH
  * with the release's entries first; HOME, USER, LOGNAME and TMPDIR of the app's user), in its
- * working directory, as the app's user with no_new_privs and umask 027, with its open-files and
- * processes limits. Never as root: an app without a user of its own, when Hop3 is root, is refused.
+ * working directory, as the app's user with no_new_privs and umask 027, with its limits: in the
+ * app's `run` cgroup (memory, CPU, processes, as its workers), and its open-files and processes rlimits. Never as root: an app without a user of its own, when Hop3 is root, is refused.
  * APP_NOT_FOUND, APP_NOT_LIVE (no live release), RUN_COMMAND_INVALID (an empty command, a NUL),
  * RUN_UNSUPPORTED (the release runs in a container).
  */
@@ -65,7 +67,9 @@ export function oneOffCommand(distribution: CoreDistribution, app: string, comma
 
   const base = appProcessEnv(user, distribution.env);
   const env: Record<string, string> = { ...base };
-  for (const layer of [runtime.env, record.appEnv, record.userEnv]) {
+  // The layers of the workers' env (see deployContext): the addons' variables (by instance name) under hop3.toml's [env].
+  const addonEnv = Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]!);
+  for (const layer of [runtime.env, ...addonEnv, record.appEnv, record.userEnv]) {
     for (const [name, value] of Object.entries(layer)) if (isValidEnvName(name) && !value.includes("\0") && name !== "PORT") env[name] = value;
   }
   env.BIND_ADDRESS = WORKER_BIND_ADDRESS;
@@ -75,8 +79,22 @@ export function oneOffCommand(distribution: CoreDistribution, app: string, comma
   const envScript = Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join("");
   // cat reads the inherited descriptor: reopening /dev/fd/3 (a pipe of root's) would be refused to the app's user.
   const shell = `umask ${APP_UMASK} && eval "$(cat <&3)" && exec 3<&- && exec "$@"`;
-  const argv = [...rlimits(record.limits ?? live.limits), ...privilegeDrop(user), "/bin/sh", "-c", shell, "hop3-run", ...command];
+  const limits = record.limits ?? live.limits ?? {};
+  const argv = [...joinCgroup(user, limits), ...rlimits(limits), ...privilegeDrop(user), "/bin/sh", "-c", shell, "hop3-run", ...command];
   return { app: record.name, release: live.id, argv, launcherEnv: { PATH: SYSTEM_PATH }, env, envScript, cwd: runtime.workingDir, user };
+}
+
+/**
+ * The argv prefix that puts the command in the app's cgroup `hop3/<user>/run` (made now with the
+ * app's limits), as root before anything else runs: its children can never leave it. Nothing when
+ * Hop3 cannot make cgroups (not root); the limits Hop3 cannot enforce are warned of at deploy.
+ */
+function joinCgroup(user: AppUser, limits: AppLimits): string[] {
+  if (!user.dedicated) return [];
+  const procs = prepareCgroup(detectCgroups(), user.name, "run", limits);
+  if (procs.length === 0) return [];
+  const join = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+  return ["/bin/sh", "-c", join, "hop3-cgroup", ...procs, "--"];
 }
 
 /** The limits a process can be given without a cgroup (util-linux prlimit, as root): open files, and processes (counted per user). */
