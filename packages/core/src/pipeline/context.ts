@@ -6,6 +6,11 @@ import type { CoreDistribution } from "./core-distribution.js";
 /** Workers listen on loopback; the router (HOP3_BIND_ADDRESS) is what faces the network. */
 export const WORKER_BIND_ADDRESS = "127.0.0.1";
 
+/** The app's env under the values set with `config set`: the attached addons' variables (by instance name, in order), under hop3.toml's [env]. */
+export function appEnvWithAddons(record: Pick<AppRecordDraft, "appEnv" | "addonEnv">): Record<string, string> {
+  return Object.assign({}, ...Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]), record.appEnv);
+}
+
 /** What a deployer needs to act on an app, from the app's record. */
 export function deployContext(
   distribution: CoreDistribution,
@@ -14,8 +19,7 @@ export function deployContext(
 ): DeployContext {
   return {
     ...distribution.operationContext(options),
-    // The attached addons' variables (by instance name, in order), under hop3.toml's [env].
-    appEnv: Object.assign({}, ...Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]), record.appEnv),
+    appEnv: appEnvWithAddons(record),
     userEnv: record.userEnv,
     scale: record.scale,
     domains: record.domains,

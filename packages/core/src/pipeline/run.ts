@@ -9,7 +9,7 @@ import { findProgram } from "../programs.js";
 import { shellQuote } from "../host/shell-quote.js";
 import { isValidEnvName } from "../schemas/names.js";
 import { requireAppRecord } from "./app-record.js";
-import { WORKER_BIND_ADDRESS } from "./context.js";
+import { appEnvWithAddons, WORKER_BIND_ADDRESS } from "./context.js";
 import type { CoreDistribution } from "./core-distribution.js";
 import { listReleases } from "./releases.js";
 
@@ -67,9 +67,8 @@ export function oneOffCommand(distribution: CoreDistribution, app: string, comma
 
   const base = appProcessEnv(user, distribution.env);
   const env: Record<string, string> = { ...base };
-  // The layers of the workers' env (see deployContext): the addons' variables (by instance name) under hop3.toml's [env].
-  const addonEnv = Object.keys(record.addonEnv ?? {}).sort().map((name) => record.addonEnv![name]!);
-  for (const layer of [runtime.env, ...addonEnv, record.appEnv, record.userEnv]) {
+  // The layers of the workers' env (see deployContext).
+  for (const layer of [runtime.env, appEnvWithAddons(record), record.userEnv]) {
     for (const [name, value] of Object.entries(layer)) if (isValidEnvName(name) && !value.includes("\0") && name !== "PORT") env[name] = value;
   }
   env.BIND_ADDRESS = WORKER_BIND_ADDRESS;
