@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,8 @@ const HEADER = {
   release: { id: "20261206T110000Z-cd34", builder: "local", deployer: "uwsgi" },
   addons: [{ path: "addons/blog-db.dump", kind: "postgres", instance: "blog-db", format: "pg_dump-custom" }],
 };
+
+const HEADER_NO_ADDONS = { ...HEADER, addons: [] };
 
 /** A source tree and an archive of it, as backup create writes one. */
 async function sampleArchive(): Promise<{ dir: string; file: string; manifest: BackupManifest }> {
@@ -81,6 +84,26 @@ describe("backup archives", () => {
     expect(readFileSync(join(staging, "source/empty"), "utf8")).toBe("");
     // Nothing but the archive is left where it was written.
     expect(readdirSync(join(dir, "backups"))).toEqual([`${HEADER.id}.tar`]);
+  });
+
+  it("holds paths ustar cannot (long, not ASCII), read back by Hop3 and by GNU tar alike", async () => {
+    const dir = scratch();
+    const source = join(dir, "src");
+    const names = [`${"d".repeat(120)}/${"f".repeat(90)}.py`, `${"x".repeat(180)}/${"y".repeat(110)}`, "données/café ☕.txt", "big-1MiB-and-more.bin"];
+    const bodies = names.map((name, index) => (index === 3 ? Buffer.alloc(1024 * 1024 + 3, 5) : Buffer.from(`content of ${name}\n`)));
+    for (const [index, name] of names.entries()) {
+      mkdirSync(join(source, name, ".."), { recursive: true });
+      writeFileSync(join(source, name), bodies[index]!);
+    }
+    const file = join(dir, "archive.tar");
+    await writeBackupArchive(file, HEADER_NO_ADDONS, names.map((name) => ({ path: `source/${name}`, from: { file: join(source, name), within: source } })));
+    const staging = join(dir, "staging");
+    mkdirSync(staging);
+    const manifest = await readBackupArchive(file, staging);
+    expect(manifest.entries.map((entry) => entry.path)).toEqual(names.map((name) => `source/${name}`));
+    for (const [index, name] of names.entries()) expect(readFileSync(join(staging, "source", name))).toEqual(bodies[index]);
+    const listed = execFileSync("tar", ["-tf", file], { encoding: "utf8" }).trim().split("\n");
+    expect(listed).toEqual(["manifest.json", ...names.map((name) => `source/${name}`)]);
   });
 
   it("refuses an archive with one byte flipped in an entry", async () => {
