@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockApp } from "@hop3/core";
+import { connectEarly, openSession, parseRemoteUrl, sshSettings } from "@hop3/remote";
 import { makeKey, startSshd, type TestSshd } from "@hop3/test-support/sshd";
 import { freePort, hop3, httpGet, type Hop3Run } from "./run-hop3.js";
 
@@ -116,6 +117,23 @@ describe.sequential("hop3 --remote against a real sshd", () => {
     expect(refused.code).toBe(2);
     await waitFor(() => connections() === before + 2, 3_000);
     await waitFor(() => mastersOn(sshd.port).length === 0 && sshDirsLeft().length === 0, 3_000);
+  });
+
+  it("connects again when the connection started early ended before the command used it", async () => {
+    connectEarly(["apps", "--remote", "prod"], devEnv);
+    // Up: its control socket is there (given after -S on its command line).
+    const socketOf = (pid: string) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").find((_word, i, words) => words[i - 1] === "-S");
+    await waitFor(() => mastersOn(sshd.port).some((pid) => existsSync(socketOf(pid) ?? "")), 10_000);
+    // What ControlPersist does to a master left without a session for 10 s.
+    for (const pid of mastersOn(sshd.port)) process.kill(Number(pid), "SIGTERM");
+    await waitFor(() => mastersOn(sshd.port).length === 0, 3_000);
+    const session = await openSession(parseRemoteUrl(`ssh://root@127.0.0.1:${sshd.port}`), sshSettings(devEnv));
+    try {
+      expect((await session.exec("true", { stdout: () => undefined, stderr: () => undefined })).code).toBe(0);
+    } finally {
+      session.close();
+    }
+    await waitFor(() => mastersOn(sshd.port).length === 0, 3_000);
   });
 
   it("runs a one-off command on the server: its stdin, stdout and exit code come through", async () => {

@@ -55,11 +55,17 @@ export interface ExecResult {
  * without waiting.
  */
 export async function openSession(target: SshTarget, settings: SshSettings, signal?: AbortSignal): Promise<SshSession> {
-  const master = claimMaster(target, settings) ?? startMaster(target, settings);
+  let master = claimMaster(target, settings) ?? startMaster(target, settings);
   const onAbort = () => master.close();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const started = await master.started();
+    let started = await master.started();
+    // One started early may have ended on its own since, with no session for ControlPersist's 10 s: another one.
+    if (started.code === 0 && !existsSync(master.socket) && !signal?.aborted) {
+      master.close();
+      master = startMaster(target, settings);
+      started = await master.started();
+    }
     if (started.error?.code === "ENOENT") throw remoteError("REMOTE_SSH_MISSING", `${master.program} is not installed or not on PATH.`, { details: { program: master.program } });
     if (signal?.aborted) throw signal.reason;
     if (started.code !== 0 || !existsSync(master.socket)) throw connectionError(target, master.messages());
