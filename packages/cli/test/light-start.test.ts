@@ -46,6 +46,13 @@ describe("what `hop3` loads before it knows its command", () => {
     expect(Object.fromEntries([...packages].filter(([name]) => PIPELINE_PACKAGES.includes(name)))).toEqual({});
   });
 
+  // The SSH connection of a command bound for a remote starts before anything else loads.
+  it("the early connection loads node's own modules and nothing of Hop3's but its own files", () => {
+    const { files, packages } = staticGraph(join(packagesDir, "remote", "src", "early.ts"));
+    expect([...packages.keys()]).toEqual([]);
+    expect([...files].map((file) => file.slice(packagesDir.length + 1)).sort()).toEqual(["remote/src/address.ts", "remote/src/early.ts", "remote/src/master.ts", "remote/src/remote-commands.ts"]);
+  });
+
   it("the check finds what core's main entry loads", () => {
     expect([...staticGraph(join(packagesDir, "core", "src", "index.ts")).packages.keys()]).toEqual(expect.arrayContaining(PIPELINE_PACKAGES));
   });

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lockApp } from "@hop3/core";
+import { connectEarly, openSession, parseRemoteUrl, sshSettings } from "@hop3/remote";
 import { makeKey, startSshd, type TestSshd } from "@hop3/test-support/sshd";
 import { freePort, hop3, httpGet, type Hop3Run } from "./run-hop3.js";
 
@@ -73,7 +74,9 @@ beforeAll(async () => {
   writeFileSync(sshd.authorizedKeysOf("root"), `${key.publicLine}\n`);
   writeFileSync(join(dev, "known_hosts"), `${sshd.knownHostsLine}\n`);
   writeFileSync(join(dev, "ssh_config"), ["Host *", `  IdentityFile ${key.privateKey}`, "  IdentitiesOnly yes", `  UserKnownHostsFile ${join(dev, "known_hosts")}`, "  GlobalKnownHostsFile /dev/null", ""].join("\n"));
-  devEnv = { HOME: join(dev, "home"), XDG_CONFIG_HOME: join(dev, "config"), HOP3_SSH_CONFIG: join(dev, "ssh_config"), HOP3_HOME: join(dev, "not-a-server"), SSH_CONNECTION: "" };
+  // A TMPDIR of its own: the client's control sockets go there, and must not stay.
+  mkdirSync(join(dev, "tmp"));
+  devEnv = { HOME: join(dev, "home"), XDG_CONFIG_HOME: join(dev, "config"), HOP3_SSH_CONFIG: join(dev, "ssh_config"), HOP3_HOME: join(dev, "not-a-server"), SSH_CONNECTION: "", TMPDIR: join(dev, "tmp") };
   const added = await client("remote", "add", "prod", `ssh://root@127.0.0.1:${sshd.port}`, "--command", wrapper("hop3-server", hop3Line()), "--json");
   expect(added.code, added.stderr).toBe(0);
 });
@@ -98,6 +101,39 @@ describe.sequential("hop3 --remote against a real sshd", () => {
     expect(readdirSync(join(serverHome, "apps", "remote-app")).filter((name) => name.startsWith("source."))).toEqual([]);
     // Nothing was deployed on the developer's machine.
     expect(existsSync(join(devEnv.HOP3_HOME!, "apps"))).toBe(false);
+  });
+
+  it("connects as its first step, once per command, and leaves no connection behind, used or not", async () => {
+    const connections = () => sshd.log().split("\n").filter((line) => line.startsWith("Connection from 127.0.0.1")).length;
+    const before = connections();
+    const apps = await client("apps", "--remote", "prod", "--json");
+    expect(apps.code, apps.stderr).toBe(0);
+    expect(connections()).toBe(before + 1);
+    await waitFor(() => mastersOn(sshd.port).length === 0 && sshDirsLeft().length === 0, 3_000);
+
+    // The connection starts before the command line is parsed: a command refused here still made
+    // one, and closed it when it exited (a master left alone would live on for 10 s).
+    const refused = await client("apps", "--remote", "prod", "--no-such-option");
+    expect(refused.code).toBe(2);
+    await waitFor(() => connections() === before + 2, 3_000);
+    await waitFor(() => mastersOn(sshd.port).length === 0 && sshDirsLeft().length === 0, 3_000);
+  });
+
+  it("connects again when the connection started early ended before the command used it", async () => {
+    connectEarly(["apps", "--remote", "prod"], devEnv);
+    // Up: its control socket is there (given after -S on its command line).
+    const socketOf = (pid: string) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").find((_word, i, words) => words[i - 1] === "-S");
+    await waitFor(() => mastersOn(sshd.port).some((pid) => existsSync(socketOf(pid) ?? "")), 10_000);
+    // What ControlPersist does to a master left without a session for 10 s.
+    for (const pid of mastersOn(sshd.port)) process.kill(Number(pid), "SIGTERM");
+    await waitFor(() => mastersOn(sshd.port).length === 0, 3_000);
+    const session = await openSession(parseRemoteUrl(`ssh://root@127.0.0.1:${sshd.port}`), sshSettings(devEnv));
+    try {
+      expect((await session.exec("true", { stdout: () => undefined, stderr: () => undefined })).code).toBe(0);
+    } finally {
+      session.close();
+    }
+    await waitFor(() => mastersOn(sshd.port).length === 0, 3_000);
   });
 
   it("runs a one-off command on the server: its stdin, stdout and exit code come through", async () => {
@@ -299,6 +335,22 @@ describe.sequential("a connection cut by killing the ssh client", () => {
     expect(status.stdout).toContain(newest.id);
   });
 });
+
+/** The ssh masters (`-M`) connected to this port. */
+function mastersOn(sshPort: number): string[] {
+  return readdirSync("/proc").filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      const words = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      return words.includes("-M") && words.includes(String(sshPort));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The client's control socket directories still there. */
+const sshDirsLeft = () => readdirSync(devEnv.TMPDIR!).filter((name) => name.startsWith("hop3-ssh-"));
 
 async function waitFor(done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

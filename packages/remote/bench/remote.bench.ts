@@ -38,6 +38,10 @@ const sshArgs = () => ["-F", join(dev, "ssh_config"), "-o", "BatchMode=yes", "-p
 const receiveDir = join(base, "tar-received");
 const unpackScript = join(base, "unpack.mjs");
 
+/** What a person would type to send an app by hand: `tar -c | ssh HOST tar -x`, its own SSH connection included. */
+const sendByHand = (dir: string, into: string) =>
+  run("/bin/sh", ["-c", `tar -C ${dir} -cf - . | ssh ${sshArgs().join(" ")} 'rm -rf ${receiveDir}/${into} && mkdir ${receiveDir}/${into} && tar -C ${receiveDir}/${into} -xf -'`]);
+
 /** Hop3's own upload path, without the commands around it: its packer, its OpenSSH session, its safe unpacker on the server. */
 async function hop3Upload(): Promise<void> {
   const session = await openSession(parseRemoteUrl(`ssh://root@127.0.0.1:${sshd.port}`), sshSettings(devEnv));
@@ -48,6 +52,9 @@ async function hop3Upload(): Promise<void> {
     session.close();
   }
 }
+
+const remoteDeploy = () => run(process.execPath, [bin, "deploy", app, "--remote", "bench"], { env: devEnv });
+const localDeploy = () => run(process.execPath, [bin, "deploy", app], { env: serverEnv });
 
 export default defineBench({
   name: "remote",
@@ -78,11 +85,27 @@ export default defineBench({
       rmSync(base, { recursive: true, force: true });
     };
   },
+  notes: () => [
+    "the goal, under 300 ms plus the transfer, read two ways: against the local deploy alone, everything the remote deploy does more counts, its SSH connection and the sending of the app included (the strictest reading); against the local deploy plus the app sent by hand with `tar -c | ssh tar -x` (its own connection included), only what Hop3 adds to a transfer counts (the goal's own words)",
+  ],
   cases: [
     {
       name: "remote deploy over a local deploy of the same app (loopback)",
-      subject: { label: "hop3 deploy --remote (connect, handshake, upload, receive, deploy)", run: () => run(process.execPath, [bin, "deploy", app, "--remote", "bench"], { env: devEnv }) },
-      baseline: { label: "hop3 deploy on the server", run: () => run(process.execPath, [bin, "deploy", app], { env: serverEnv }) },
+      subject: { label: "hop3 deploy --remote (connect, handshake, upload, receive, deploy)", run: remoteDeploy },
+      baseline: { label: "hop3 deploy on the server", run: localDeploy },
+      iterations: 5,
+      goal: "< 300 ms, the transfer (its SSH connection too) counted in",
+    },
+    {
+      name: "remote deploy over a local deploy plus the same app sent by hand (loopback)",
+      subject: { label: "hop3 deploy --remote", run: remoteDeploy },
+      baseline: {
+        label: "hop3 deploy on the server, then tar -c | ssh tar -x of the app",
+        run: async () => {
+          await localDeploy();
+          await sendByHand(app, "w");
+        },
+      },
       iterations: 5,
       goal: "< 300 ms plus the transfer",
     },
@@ -91,7 +114,7 @@ export default defineBench({
       subject: { label: "hop3's packer, ssh session and safe unpack", run: hop3Upload },
       baseline: {
         label: "tar -c | ssh tar -x",
-        run: () => run("/bin/sh", ["-c", `tar -C ${big} -cf - . | ssh ${sshArgs().join(" ")} 'rm -rf ${receiveDir}/x && mkdir ${receiveDir}/x && tar -C ${receiveDir}/x -xf -'`]),
+        run: () => sendByHand(big, "x"),
       },
       iterations: 5,
       goal: "within 1.2x",
@@ -101,7 +124,7 @@ export default defineBench({
       subject: { label: "hop3 validate --remote (connect, handshake, upload, receive, validate)", run: () => run(process.execPath, [bin, "validate", big, "--remote", "bench"], { env: devEnv }) },
       baseline: {
         label: "tar -c | ssh tar -x",
-        run: () => run("/bin/sh", ["-c", `tar -C ${big} -cf - . | ssh ${sshArgs().join(" ")} 'rm -rf ${receiveDir}/x && mkdir ${receiveDir}/x && tar -C ${receiveDir}/x -xf -'`]),
+        run: () => sendByHand(big, "x"),
       },
       iterations: 3,
     },

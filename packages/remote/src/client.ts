@@ -7,7 +7,6 @@ import { HANDSHAKE_PREFIX, PROTOCOL_OPTION, REMOTE_PROTOCOL } from "./protocol.j
 import { parseRemoteUrl, type Remote } from "./remotes.js";
 import { openSession, sshSettings, connectionError, type ExecResult, type SshSession } from "./ssh.js";
 
-
 /** What `hop3 version --json` says on the server. */
 export interface ServerVersion {
   readonly name: string;
@@ -43,7 +42,17 @@ export interface RemoteRun {
 export async function runOnRemote(run: RemoteRun): Promise<number> {
   const { remote, io } = run;
   const target = parseRemoteUrl(remote.url);
-  const session = await openSession(target, sshSettings(io.env), io.signal);
+  // The app is packed (its files listed, the tar and ignore libraries loaded) while the connection is made.
+  const progress = run.upload ? uploadProgress() : undefined;
+  const source = run.upload ? packSource(run.upload.dir, { gitHead: run.upload.gitHead, signal: io.signal }) : undefined;
+  source?.on("error", (error) => progress!.fail(error));
+  let session: SshSession;
+  try {
+    session = await openSession(target, sshSettings(io.env), io.signal);
+  } catch (error) {
+    source?.destroy();
+    throw error;
+  }
   try {
     // A terminal's output cannot wait for a handshake, nor a closure be copied before one: those ask the version first.
     const inBand = run.before === undefined && !run.interactive?.tty;
@@ -57,16 +66,15 @@ export async function runOnRemote(run: RemoteRun): Promise<number> {
     const gate = handshakeGate(io, inBand);
     const forward = { stdout: gate.stdout, stderr: gate.stderr, signal: io.signal };
     const settle = (result: ExecResult) => gate.settle(result, () => checkServerVersion(session, remote, run.clientVersion), remote, run.clientVersion);
-    if (!run.upload) {
+    if (source === undefined || progress === undefined) {
       const result = await session.exec(commandLine, { ...forward, ...(run.interactive && { stdin: run.interactive.stdin }) });
       await settle(result);
       if (io.signal.aborted) return interrupted(remote, run.argv);
       if (result.code === 255 || result.signal) throw lost(remote, run.argv, result.stderr);
       return result.code;
     }
-    const progress = uploadProgress();
-    const source = packSource(run.upload.dir, { gitHead: run.upload.gitHead, signal: io.signal });
-    source.on("error", (error) => progress.fail(error));
+    // It could not be packed (a file unreadable or gone) while the connection was made: nothing is sent.
+    if (progress.failure !== undefined) throw progress.failure;
     const executed = session.exec(commandLine, { ...forward, stdin: source.pipe(progress.counter) });
     const uploaded = run.reporter.step(`upload to ${remote.name}`, (logger) => progress.watch(logger, executed), (r) => `${megabytes(r.bytes)} in ${(r.ms / 1000).toFixed(1)}s`);
     uploaded.catch(() => undefined);
@@ -270,5 +278,7 @@ function uploadProgress() {
       return { bytes: state.bytes, ms: performance.now() - started };
     },
   };
+  // A failure is told by `failure`, also before the counter is piped to the session.
+  state.counter.on("error", () => undefined);
   return state;
 }

@@ -1,4 +1,6 @@
-export { remoteSupport, REMOTE_COMMANDS, UPLOAD_COMMANDS, withoutRemote, type RemoteSupportFor, type RouteRequest } from "./support.js";
+export { remoteSupport, withoutRemote, type RemoteSupportFor, type RouteRequest } from "./support.js";
+export { REMOTE_COMMANDS, UPLOAD_COMMANDS } from "./remote-commands.js";
+export { connectEarly, earlyTarget } from "./early.js";
 export { runOnRemote, checkServerVersion, uploadAppName, type RemoteRun, type ServerVersion } from "./client.js";
 export { REMOTE_PROTOCOL } from "./protocol.js";
 export { openSession, sshSettings, connectionError, type SshSession, type SshSettings, type ExecResult, type ExecStreams } from "./ssh.js";

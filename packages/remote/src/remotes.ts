@@ -1,17 +1,9 @@
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { writeFileAtomic } from "@hop3/core/cli";
+import { parseSshUrl, remotesFile, type SshTarget } from "./address.js";
 import { remoteError } from "./errors.js";
 
-/** Where a remote's server is: an `ssh://[USER@]HOST[:PORT]` URL, parsed. */
-export interface SshTarget {
-  /** The login name; absent: the one ~/.ssh/config or the local user gives. */
-  readonly user?: string;
-  /** A host name, an alias of ~/.ssh/config, or an IP address (IPv6 without brackets). */
-  readonly host: string;
-  readonly port?: number;
-}
+export { remotesFile, type SshTarget };
 
 /** A server this machine deploys to. */
 export interface Remote {
@@ -29,10 +21,6 @@ export interface RemotesFile {
 }
 
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
-// No leading "-": a host or user that starts with one would be read by ssh as an option.
-const HOST = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-const IPV6 = /^[0-9A-Fa-f:.]+$/;
-const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export function checkRemoteName(name: string): string {
   if (!NAME.test(name)) throw remoteError("REMOTE_NAME_INVALID", `"${name}" is not a valid remote name.`, { details: { name } });
@@ -41,26 +29,9 @@ export function checkRemoteName(name: string): string {
 
 /** Parses `ssh://[USER@]HOST[:PORT]` (IPv6 hosts in brackets); anything else is REMOTE_URL_INVALID. */
 export function parseRemoteUrl(url: string): SshTarget {
-  const invalid = (why: string) => remoteError("REMOTE_URL_INVALID", `"${url}" is not a remote address Hop3 can use: ${why}.`, { details: { url } });
-  const match = /^ssh:\/\/(?:([^@/]*)@)?(\[[^\]]*\]|[^:/]*)(?::(\d*))?\/?$/.exec(url);
-  if (!match) throw invalid("it must be ssh://USER@HOST or ssh://USER@HOST:PORT");
-  const [, user, rawHost = "", rawPort] = match;
-  const bracketed = rawHost.startsWith("[");
-  const host = bracketed ? rawHost.slice(1, -1) : rawHost;
-  if (host === "" || !(bracketed ? IPV6.test(host) && host.includes(":") : HOST.test(host))) throw invalid(`"${rawHost}" is not a host name or an IP address`);
-  if (user !== undefined && !USER.test(user)) throw invalid(`"${user}" is not a user name`);
-  let port: number | undefined;
-  if (rawPort !== undefined) {
-    port = Number(rawPort);
-    if (rawPort === "" || !Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`"${rawPort}" is not a port (1 to 65535)`);
-  }
-  return { ...(user !== undefined && { user }), host, ...(port !== undefined && { port }) };
-}
-
-/** `remotes.json` under `$XDG_CONFIG_HOME/hop3`, else `~/.config/hop3`. */
-export function remotesFile(env: Readonly<Record<string, string | undefined>>): string {
-  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config");
-  return join(config, "hop3", "remotes.json");
+  const target = parseSshUrl(url);
+  if ("invalid" in target) throw remoteError("REMOTE_URL_INVALID", `"${url}" is not a remote address Hop3 can use: ${target.invalid}.`, { details: { url } });
+  return target;
 }
 
 /** The remotes this machine knows (none when the file does not exist yet). */

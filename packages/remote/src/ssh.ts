@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
+import type { SshTarget } from "./address.js";
 import { remoteError } from "./errors.js";
-import type { SshTarget } from "./remotes.js";
+import { claimMaster, startMaster, type SshSettings } from "./master.js";
+
+export { sshSettings, type SshSettings } from "./master.js";
 
 /**
  * The transport is the system OpenSSH client, not a library such as ssh2: it is the one that reads
@@ -12,9 +13,9 @@ import type { SshTarget } from "./remotes.js";
  * hardware keys), and checks known_hosts exactly as their own `ssh` does, so a server they reach
  * by hand is reached the same way, and nothing about keys is reimplemented here.
  *
- * One command opens one connection: a master (`ssh -M -N`) with its control socket in a private
- * temporary directory; the version handshake and the command itself are sessions on it, and
- * `close()` ends it (`ssh -O exit`).
+ * One command opens one connection: a master (`ssh -M -N`, see master.ts), started as the very first
+ * thing a command bound for a remote does (`connectEarly`); the command (its version handshake in
+ * band) is a session on it, and `close()` ends it (`ssh -O exit`, not waited for).
  */
 export interface SshSession {
   /** Runs a command line (already quoted for the server's shell) on the connection. */
@@ -48,70 +49,34 @@ export interface ExecResult {
   readonly pid?: number;
 }
 
-export interface SshSettings {
-  /** `-F`: an ssh config file to read instead of ~/.ssh/config (HOP3_SSH_CONFIG). */
-  readonly configFile?: string;
-  /** The ssh program (HOP3_SSH, default `ssh`). */
-  readonly program?: string;
-}
-
-export function sshSettings(env: Readonly<Record<string, string | undefined>>): SshSettings {
-  return { ...(env.HOP3_SSH_CONFIG && { configFile: env.HOP3_SSH_CONFIG }), ...(env.HOP3_SSH && { program: env.HOP3_SSH }) };
-}
-
 /**
- * Never a password prompt (BatchMode), never an unknown or changed host key accepted
- * (StrictHostKeyChecking), and a dead connection noticed within about 45 s.
- */
-const FIXED_OPTIONS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=15", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"];
-
-function targetArgs(target: SshTarget, settings: SshSettings): string[] {
-  return [
-    ...(settings.configFile ? ["-F", settings.configFile] : []),
-    ...FIXED_OPTIONS,
-    ...(target.port !== undefined ? ["-p", String(target.port)] : []),
-    ...(target.user !== undefined ? ["-l", target.user] : []),
-  ];
-}
-
-/**
- * Opens the multiplexed connection: resolves once the master is authenticated (it then goes to the
- * background), or raises its coded error. ControlPersist bounds what a killed client leaves: a
- * master with no session for PERSIST_SECONDS ends on its own; `close()` ends it at once.
+ * Opens the multiplexed connection: takes over the master `connectEarly` started for this target,
+ * else starts one; resolves once it is authenticated, or raises its coded error. `close()` ends it
+ * without waiting.
  */
 export async function openSession(target: SshTarget, settings: SshSettings, signal?: AbortSignal): Promise<SshSession> {
-  const program = settings.program ?? "ssh";
-  const dir = mkdtempSync(join(tmpdir(), "hop3-ssh-"));
-  const socket = join(dir, "control");
-  const base = targetArgs(target, settings);
-  // Its messages go to a file: the master outlives this call, and a pipe would keep this process waiting on it.
-  const log = join(dir, "master.log");
-  const logFd = openSync(log, "w", 0o600);
-  const close = () => {
-    spawnSync(program, [...base, "-S", socket, "-O", "exit", "--", target.host], { stdio: "ignore", timeout: 5_000 });
-    rmSync(dir, { recursive: true, force: true });
-  };
+  let master = claimMaster(target, settings) ?? startMaster(target, settings);
+  const onAbort = () => master.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
   try {
-    const started = await new Promise<{ code: number | null; error?: NodeJS.ErrnoException }>((resolveStart) => {
-      const master = spawn(program, [...base, "-M", "-N", "-S", socket, "-o", `ControlPersist=${PERSIST_SECONDS}`, "--", target.host], { stdio: ["ignore", "ignore", logFd] });
-      const onAbort = () => master.kill("SIGTERM");
-      signal?.addEventListener("abort", onAbort, { once: true });
-      master.on("error", (error: NodeJS.ErrnoException) => resolveStart({ code: null, error }));
-      master.on("exit", (code) => {
-        signal?.removeEventListener("abort", onAbort);
-        resolveStart({ code });
-      });
-    });
-    if (started.error?.code === "ENOENT") throw remoteError("REMOTE_SSH_MISSING", `${program} is not installed or not on PATH.`, { details: { program } });
+    let started = await master.started();
+    // One started early may have ended on its own since, with no session for ControlPersist's 10 s: another one.
+    if (started.code === 0 && !existsSync(master.socket) && !signal?.aborted) {
+      master.close();
+      master = startMaster(target, settings);
+      started = await master.started();
+    }
+    if (started.error?.code === "ENOENT") throw remoteError("REMOTE_SSH_MISSING", `${master.program} is not installed or not on PATH.`, { details: { program: master.program } });
     if (signal?.aborted) throw signal.reason;
-    if (started.code !== 0 || !existsSync(socket)) throw connectionError(target, readFileSync(log, "utf8"));
+    if (started.code !== 0 || !existsSync(master.socket)) throw connectionError(target, master.messages());
   } catch (error) {
-    close();
+    master.close();
     throw error;
   } finally {
-    closeSync(logFd);
+    signal?.removeEventListener("abort", onAbort);
   }
-  const sessionOptions = [...base, "-S", socket, "-o", "ControlMaster=no"];
+  const sessionOptions = [...master.options, "-S", master.socket, "-o", "ControlMaster=no"];
+  const { program } = master;
   return {
     exec: (commandLine, streams) => execOn(program, [...sessionOptions, "--", target.host, commandLine], streams),
     execInTerminal: (commandLine) =>
@@ -122,12 +87,9 @@ export async function openSession(target: SshTarget, settings: SshSettings, sign
       }),
     sshOptions: sessionOptions,
     host: target.host,
-    close,
+    close: () => master.close(),
   };
 }
-
-/** How long a master with no session left lives on (a client killed before closing it). */
-const PERSIST_SECONDS = 10;
 
 function execOn(program: string, args: string[], streams: ExecStreams): Promise<ExecResult> {
   return new Promise((resolve) => {

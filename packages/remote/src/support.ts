@@ -6,12 +6,9 @@ import { HANDSHAKE_PREFIX, PROTOCOL_OPTION, REMOTE_PROTOCOL } from "./protocol.j
 import { remoteCommands } from "./commands.js";
 import { receiveAppSource, receiveScratchSource } from "./receive.js";
 import { buildHere, copyClosure } from "./build-here.js";
+import { REMOTE_COMMANDS, UPLOAD_COMMANDS } from "./remote-commands.js";
 import { chosenRemote, type Remote } from "./remotes.js";
 
-/** The commands that run on a remote when one is named: the life of an app. */
-export const REMOTE_COMMANDS: ReadonlySet<string> = new Set(["deploy", "apps", "status", "logs", "config", "scale", "releases", "rollback", "restart", "stop", "start", "destroy", "domains", "addons", "plan", "validate", "backup", "run"]);
-/** Those that read an app directory: it is uploaded to the server first. */
-export const UPLOAD_COMMANDS: ReadonlySet<string> = new Set(["deploy", "plan", "validate"]);
 
 const REMOTE_OPTION: CliOptionSpec = {
   remote: { type: "string", valueName: "NAME", description: "run it on that server (`hop3 remote list`; also HOP3_REMOTE)" },
