@@ -167,8 +167,9 @@ async function startRegistry(program: string, layout: RegistryLayout, port: numb
 }
 
 /**
- * The registry's config: loopback only, filesystem storage with deletes allowed, no auth (nothing
- * but this host reaches it), no debug server. Paths are JSON strings, which YAML reads as its own
+ * The registry's config: loopback only, filesystem storage without deletes, no auth (only this
+ * host reaches it; services pull by digest, so what another local process pushes never runs), no
+ * debug server. Paths are JSON strings, which YAML reads as its own
  * double-quoted strings: no character of HOP3_HOME can break out of them.
  */
 export function renderRegistryConfig(data: string, port: number): string {
@@ -182,8 +183,9 @@ export function renderRegistryConfig(data: string, port: number): string {
     "storage:",
     "  filesystem:",
     `    rootdirectory: ${JSON.stringify(data)}`,
+    // Nothing Hop3 does deletes; a local process that could would take images from under the nodes.
     "  delete:",
-    "    enabled: true",
+    "    enabled: false",
     "http:",
     `  addr: ${JSON.stringify(`127.0.0.1:${port}`)}`,
     "",
@@ -274,4 +276,41 @@ function logTail(layout: RegistryLayout): string {
   } catch {
     return "";
   }
+}
+
+/** HOP3_SWARM_REGISTRY as the deployer's `registry` option: `host:port`, `none` (false), or unset (Hop3's own). */
+export function registryFromEnv(env: Readonly<Record<string, string | undefined>>): string | false | undefined {
+  const value = env.HOP3_SWARM_REGISTRY?.trim() ?? "";
+  return value === "" ? undefined : value === "none" ? false : value;
+}
+
+/** One line of `hop3 doctor`: the registry the swarm's nodes pull from, and whether it answers. */
+export interface RegistryCheck {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** What `hop3 doctor` says of the registry a home's Swarm deployer uses (`registry`: the option, as registryFromEnv gives it). */
+export async function checkSwarmRegistry(home: string, registry: string | false | undefined, env: Readonly<Record<string, string | undefined>>): Promise<RegistryCheck> {
+  if (registry === false) return { ok: true, detail: "none (HOP3_SWARM_REGISTRY=none): images stay on the manager's engine, enough for one node only" };
+  if (registry !== undefined) {
+    return (await registryAnswers(registry, 5_000)) ? { ok: true, detail: `${registry} answers` } : { ok: false, detail: `${registry} does not answer on /v2/: every Swarm deploy fails (SWARM_REGISTRY_UNREACHABLE)` };
+  }
+  if (findProgram(REGISTRY_PROGRAM, { PATH: `${env.PATH ?? ""}:/usr/bin:/usr/sbin` }) === undefined) {
+    return { ok: false, detail: `Hop3's: ${REGISTRY_PROGRAM} is not installed (apt-get install docker-registry, or hop3 setup)` };
+  }
+  const layout = registryLayout(home);
+  let state: RegistryState | undefined;
+  try {
+    state = readState(layout);
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
+  if (state === undefined) return { ok: true, detail: "Hop3's, not started yet (the first Swarm deploy starts it)" };
+  const address = `127.0.0.1:${state.port}`;
+  const pid = registryPid(layout);
+  if (pid === undefined) return { ok: false, detail: `Hop3's on ${address} is not running${state.stopped ? " (hop3 server stop)" : ""}: hop3 server start` };
+  return (await registryAnswers(address, 5_000))
+    ? { ok: true, detail: `Hop3's on ${address} (pid ${pid}), storage ${layout.data}` }
+    : { ok: false, detail: `Hop3's on ${address} (pid ${pid}) does not answer; see ${layout.log}` };
 }
