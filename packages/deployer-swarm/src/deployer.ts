@@ -240,7 +240,14 @@ async function packClosure(options: ResolvedSwarmOptions, docker: Docker, artifa
 async function converge(options: ResolvedSwarmOptions, docker: Docker, app: string, name: string, before: string | undefined | null, replicas: number, signal: AbortSignal): Promise<void> {
   const timeoutMs = options.updateTimeoutSeconds * 1000;
   if (before !== null) {
-    const { outcome, message } = await waitForUpdate(docker, name, before, timeoutMs, signal);
+    const { outcome, message, lostNodes = [] } = await waitForUpdate(docker, name, before, timeoutMs, signal);
+    if (outcome === "node-lost") {
+      throw swarmError(
+        "SWARM_NODE_LOST",
+        `The rolling update of ${name} stopped: Swarm lost node ${lostNodes.join(", ")}, which holds a task of the update (Swarm leaves an update waiting on a task assigned to a node it lost); Hop3 rolls the service back to the release that served.`,
+        { details: { app, service: name, nodes: lostNodes } },
+      );
+    }
     if (outcome === "rolled-back") {
       throw swarmError("SWARM_UPDATE_ROLLED_BACK", `The rolling update of ${name} failed and Swarm rolled it back (${message || "no message"}); the release that served still serves.`, { details: { app, service: name, message } });
     }
@@ -268,7 +275,7 @@ async function undo(docker: Docker, changed: readonly { name: string; created: b
     if (info?.UpdateStatus?.State === "rollback_completed" || info?.PreviousSpec === undefined) continue;
     const done = await docker.result(["service", "rollback", "--detach", name], `rolling back service ${name}`);
     if (done.exitCode !== 0) context.logger.warn(`could not roll back ${name}: ${done.lastLines.join(" ")}`);
-    else await waitForUpdate(docker, name, info.UpdateStatus?.StartedAt, 300_000, context.signal);
+    else await waitForUpdate(docker, name, info.UpdateStatus?.StartedAt, 300_000, context.signal, false);
   }
 }
 

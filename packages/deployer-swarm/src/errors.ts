@@ -41,6 +41,10 @@ export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
     title: "The Swarm rolling update stopped half-way",
     hint: "Swarm paused the update (a node lost, or tasks failing while rolling back); `docker service ps <service>` shows why. Fix it, then deploy again or `hop3 rollback`.",
   },
+  SWARM_NODE_LOST: {
+    title: "A swarm node was lost during the rolling update",
+    hint: "The release that served still serves on the nodes left. Bring the node back (`docker node ls` shows it Down) or take it out of the swarm (`docker node rm --force <node>`), then deploy again.",
+  },
   SWARM_START_FAILED: {
     title: "The app's services did not start within their time",
     hint: "Read `hop3 logs <app>`: the tasks must answer the health check within [run] start-timeout. Nothing is left running of the failed release.",

@@ -6,7 +6,7 @@ import { createNginxRouter } from "@hop3/router-nginx";
 import { startTestSwarm, type TestSwarm } from "@hop3/test-support/engines";
 import { createSwarmDeployer } from "../src/index.js";
 import { ensureRegistry } from "../src/registry.js";
-import { buildAppImage, docker, freePort, httpGet, imageArtifact, processesUnder, removeTemps, tempDir, testDeployContext, waitFor } from "./helpers.js";
+import { buildAppImage, caught, docker, loadThrough, freePort, httpGet, imageArtifact, processesUnder, removeTemps, tempDir, testDeployContext, waitFor } from "./helpers.js";
 
 // Two real engines: a manager and a worker, each a dockerd in its own network namespace, joined as
 // one swarm over a veth link. The nodes pull from Hop3's own registry (on this host's loopback,
@@ -66,6 +66,37 @@ describe("the Swarm deployer on two engines", () => {
     }, 30_000, "answers from both tasks");
     expect([...hosts].filter(Boolean)).toHaveLength(2);
     expect((await get()).body.trim()).toBe("v1");
+  }, 300_000);
+
+  it("reports a node lost during a rolling update (SWARM_NODE_LOST), rolls back, and keeps serving the release that served", async () => {
+    images.v2 = buildAppImage(app, "v2", { version: "v2" });
+    const artifact = imageArtifact(app, images.v2!);
+    const servedBefore = JSON.parse(docker(["service", "inspect", web]))[0].Spec.TaskTemplate.ContainerSpec.Image as string;
+    const startedBefore = JSON.parse(docker(["service", "inspect", web]))[0].UpdateStatus?.StartedAt;
+    const load = loadThrough(() => get());
+    const started = Date.now();
+    const deploying = caught(() => deployer.deploy(artifact, context()));
+    // The worker's link is cut once Swarm started rolling: the node is lost mid-update.
+    await waitFor(() => JSON.parse(docker(["service", "inspect", web]))[0].UpdateStatus?.StartedAt !== startedBefore, 60_000, "the update to start");
+    swarm.worker.setLinkUp(false);
+    try {
+      const error = await deploying;
+      expect(error.code).toBe("SWARM_NODE_LOST");
+      expect(error.details.nodes).toEqual([swarm.worker.name]);
+      expect(error.message).toContain(`Swarm lost node ${swarm.worker.name}`);
+      // Reported once Swarm saw the node down, not after the update's 300 s.
+      expect(Date.now() - started).toBeLessThan(120_000);
+      const { ok, failed } = await load.stop();
+      expect(failed).toEqual([]);
+      expect(ok).toBeGreaterThan(10);
+      // The release that served serves, from the node left.
+      expect(JSON.parse(docker(["service", "inspect", web]))[0].Spec.TaskTemplate.ContainerSpec.Image).toBe(servedBefore);
+      expect((await get()).body.trim()).toBe("v1");
+      await waitFor(() => nodesOf(web).join(" ") === `${swarm.manager.name} ${swarm.manager.name}`, 60_000, "both tasks of the release that served to run on the manager");
+    } finally {
+      await load.stop();
+      swarm.worker.setLinkUp(true);
+    }
   }, 300_000);
 
   it("destroys what it made on both engines", async () => {
