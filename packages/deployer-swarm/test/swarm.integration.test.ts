@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { releaseHealth, type BuildArtifact, type DeployContext, type Router } from "@hop3/core";
@@ -107,6 +107,9 @@ describe("the Swarm deployer", () => {
     const listening = execFileSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" }).trim().split("\n");
     expect(listening.map((line) => line.split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
     expect(readdirSync(join(home, "swarm", "registry", "data", "docker", "registry", "v2", "repositories", "hop3-swarm"))).toContain(app);
+    // The images are the registry user's alone: no app user reads or changes them.
+    const data = statSync(join(home, "swarm", "registry", "data"));
+    expect([data.uid, data.mode & 0o777]).toEqual([uid, 0o700]);
     expect(await deployer.serviceStatus!(contextFor())).toMatchObject({ name: "Swarm registry", running: true, pid });
     expect(await checkSwarmRegistry(home, undefined, process.env)).toMatchObject({ ok: true, detail: expect.stringContaining(`Hop3's on ${ownRegistry()} (pid ${pid})`) });
   });
