@@ -37,6 +37,8 @@ export function swarmDeployerPlugin(options?: SwarmDeployerOptions): Hop3Plugin 
         program: "docker-registry",
         debianPackages: ["docker-registry"],
         enables: "Hop3's own registry, which the swarm's nodes pull the apps' images from",
+        // Not needed where the `registry` option names one of your own.
+        level: "optional",
         manualInstall: "Install the CNCF distribution registry (https://distribution.github.io/distribution/) as docker-registry on PATH, or give a registry of your own (the `registry` option).",
       },
     ],

@@ -17,7 +17,8 @@ let router: Router;
 let httpPort: number;
 let swarm: TestSwarm;
 const images: Record<string, string> = {};
-const deployer = createSwarmDeployer({ updateMonitorSeconds: 1 });
+// An update waited out to its timeout would be SWARM_UPDATE_PAUSED, well within the test's time.
+const deployer = createSwarmDeployer({ updateMonitorSeconds: 1, updateTimeoutSeconds: 180 });
 
 const context = () => testDeployContext(home, router, { startTimeoutSeconds: 10, scale: { web: 2 } });
 const get = (path = "/") => httpGet(httpPort, `${app}.localhost`, path);
@@ -74,7 +75,6 @@ describe("the Swarm deployer on two engines", () => {
     const servedBefore = JSON.parse(docker(["service", "inspect", web]))[0].Spec.TaskTemplate.ContainerSpec.Image as string;
     const startedBefore = JSON.parse(docker(["service", "inspect", web]))[0].UpdateStatus?.StartedAt;
     const load = loadThrough(() => get());
-    const started = Date.now();
     const deploying = caught(() => deployer.deploy(artifact, context()));
     // The worker's link is cut once Swarm started rolling: the node is lost mid-update.
     await waitFor(() => JSON.parse(docker(["service", "inspect", web]))[0].UpdateStatus?.StartedAt !== startedBefore, 60_000, "the update to start");
@@ -84,8 +84,6 @@ describe("the Swarm deployer on two engines", () => {
       expect(error.code).toBe("SWARM_NODE_LOST");
       expect(error.details.nodes).toEqual([swarm.worker.name]);
       expect(error.message).toContain(`Swarm lost node ${swarm.worker.name}`);
-      // Reported once Swarm saw the node down, not after the update's 300 s.
-      expect(Date.now() - started).toBeLessThan(120_000);
       const { ok, failed } = await load.stop();
       expect(failed).toEqual([]);
       expect(ok).toBeGreaterThan(10);
