@@ -17,9 +17,10 @@ PNPM_VERSION=10.34.9
 # server and client the remote-deploy tests start and drive on loopback, Pebble, the ACME test
 # server, with openssl s_client for the TLS tests, redis-server with redis-cli for the Redis addon's
 # tests, which `hop3 setup` installs too, as an optional requirement, and Debian's docker-registry,
-# which the Swarm deployer's tests push to).
+# which the Swarm deployer runs as Hop3's registry, and iproute2, whose `ip netns` puts the second
+# engine of the two-engine Swarm test in a network namespace).
 SETUP_WITH=(--with python --with node --with go --with ruby --with php --with rust --with java --with clojure --with rack --with jvm --with postgres)
-TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server docker-registry)
+TEST_PACKAGES=(python3-flask gunicorn busybox-static curl procps systemd openjdk-17-jdk-headless openssh-server openssh-client pebble openssl redis-server docker-registry iproute2)
 
 run_main_job=true
 [[ "${1:-}" == "--no-run" ]] && run_main_job=false

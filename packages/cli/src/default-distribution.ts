@@ -28,7 +28,7 @@ export async function loadDefaultDistribution(env: Readonly<Record<string, strin
 /**
  * HOP3_CONTAINER_DEPLOYER=swarm runs Docker apps as Swarm services: the first deployer that takes
  * an artifact's shape runs it, so the Swarm deployer goes before uWSGI. HOP3_SWARM_REGISTRY names
- * the registry the nodes pull from.
+ * the registry the nodes pull from (`none`: no registry); unset, Hop3 runs its own.
  */
 async function containerDeployer(env: Readonly<Record<string, string | undefined>>): Promise<Hop3Plugin[]> {
   const chosen = env.HOP3_CONTAINER_DEPLOYER ?? "";
@@ -40,6 +40,7 @@ async function containerDeployer(env: Readonly<Record<string, string | undefined
       hint: "Set HOP3_CONTAINER_DEPLOYER=swarm to run Docker apps as Swarm services, or unset it.",
     });
   }
-  const { swarmDeployerPlugin } = await import("@hop3/deployer-swarm");
-  return [swarmDeployerPlugin(env.HOP3_SWARM_REGISTRY ? { registry: env.HOP3_SWARM_REGISTRY } : {})];
+  const { swarmDeployerPlugin, registryFromEnv } = await import("@hop3/deployer-swarm");
+  const registry = registryFromEnv(env);
+  return [swarmDeployerPlugin(registry !== undefined ? { registry } : {})];
 }

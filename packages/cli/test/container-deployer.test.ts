@@ -9,6 +9,14 @@ describe("HOP3_CONTAINER_DEPLOYER", () => {
     expect(await names({ HOP3_CONTAINER_DEPLOYER: "uwsgi" })).not.toContain("swarm");
   });
 
+  it("runs Hop3's own registry as a service unless HOP3_SWARM_REGISTRY names one, or none", async () => {
+    const swarm = async (registry?: string) =>
+      (await loadDefaultDistribution({ HOP3_HOME: "/nonexistent", HOP3_CONTAINER_DEPLOYER: "swarm", ...(registry !== undefined && { HOP3_SWARM_REGISTRY: registry }) })).registry.deployers()[0]!;
+    expect((await swarm()).startService).toBeTypeOf("function");
+    expect((await swarm("none")).startService).toBeUndefined();
+    expect((await swarm("registry.example:5000")).startService).toBeUndefined();
+  });
+
   it("refuses a value it does not know", async () => {
     await expect(loadDefaultDistribution({ HOP3_CONTAINER_DEPLOYER: "kubernetes" })).rejects.toMatchObject({ code: "OPTIONS_INVALID" });
   });

@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { builtInCommands, createCli } from "@hop3/cli";
@@ -19,7 +20,7 @@ describe("hop3 doctor", () => {
     const json = memoryIO(home, env);
     await cli.run(["doctor", "--json"], json);
     const data = JSON.parse(json.out());
-    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "nixDistributed", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
+    expect(Object.keys(data)).toEqual(["checks", "uwsgiPlugins", "nix", "nixDistributed", "swarmRegistry", "isolation", "config", "limits", "legacyHome", "boot", "certificates"]);
     // This machine and CI have the language plugins (scripts/setup.sh --with rack --with jvm).
     expect(data.uwsgiPlugins.dir).toBe("/usr/lib/uwsgi/plugins");
     expect(data.uwsgiPlugins.installed).toEqual(expect.arrayContaining(["python3", "rack", "jvm", "jwsgi"]));
@@ -42,6 +43,25 @@ describe("hop3 doctor", () => {
     expect(out).toMatch(/^ok {3}limits: memory by cgroup v\d memory|^warn limits: /m);
     expect(out).toMatch(new RegExp(`^warn old home: ${home}/\\.local/share/hop3 holds 1 app\\(s\\) \\(shop\\).*HOP3_HOME_NOT_TRAVERSABLE\\.md\\)\\.$`, "m"));
     expect(out).toMatch(/^warn boot: no systemd here/m);
+  });
+
+  it("checks the registry the swarm's nodes pull from, where Docker apps run on Swarm", async () => {
+    const home = dir();
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const down = memoryIO(home, { HOP3_HOME: home, HOP3_CONTAINER_DEPLOYER: "swarm", HOP3_SWARM_REGISTRY: `127.0.0.1:${closed}`, HOP3_CONFIG: join(home, "none.json") });
+    expect(await cli.run(["doctor"], down)).toBe(1);
+    expect(down.out()).toMatch(new RegExp(`^fail swarm registry: 127\\.0\\.0\\.1:${closed} does not answer on /v2/`, "m"));
+    const own = memoryIO(home, { HOP3_HOME: home, HOP3_CONTAINER_DEPLOYER: "swarm", HOP3_CONFIG: join(home, "none.json"), PATH: process.env.PATH ?? "" });
+    await cli.run(["doctor"], own);
+    expect(own.out()).toMatch(/^ok {3}swarm registry: Hop3's, not started yet/m);
+    const plain = memoryIO(home, { HOP3_HOME: home, HOP3_CONFIG: join(home, "none.json") });
+    await cli.run(["doctor"], plain);
+    expect(plain.out()).not.toMatch(/swarm registry/);
   });
 
   it("fails on a config file that cannot be read: every other command would", async () => {

@@ -53,6 +53,7 @@ export default defineBench({
       await swarm.destroy("bench-swarm", context);
       await uwsgi.destroy("bench-uwsgi", context);
       await stopEmperor(home);
+      await swarm.stopService?.(context); // Hop3's registry, which the first deploy started
       await router.stop(context);
       for (const image of images) tryDocker(["image", "rm", image]);
       rmSync(home, { recursive: true, force: true });

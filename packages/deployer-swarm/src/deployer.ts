@@ -11,6 +11,7 @@ import {
   type Hop3Error as Hop3ErrorType,
   type OperationContext,
   type ReleasePreview,
+  type ServiceStatus,
   type WorkerLog,
   type WorkerStatus,
 } from "@hop3/core";
@@ -20,6 +21,7 @@ import { swarmError } from "./errors.js";
 import { ensureEdgeImage, ensureServiceImage, pushImage } from "./image.js";
 import { edgeName, labelFilters, labelFlags, SECRET_TARGET, serviceName, WORKER_NAME_PATTERN } from "./names.js";
 import { DEPLOYER_NAME, resolveSwarmOptions, type ResolvedSwarmOptions, type SwarmDeployerOptions } from "./options.js";
+import { ensureRegistry, ownRegistryAddress, REGISTRY_SERVICE_NAME, registryStatus, stopRegistry, superviseRegistry } from "./registry.js";
 import { ensureRunner, swarmDir } from "./runner.js";
 import { readAppState, removeAppState, writeAppState, type SwarmAppState } from "./state.js";
 import {
@@ -68,7 +70,32 @@ export function createSwarmDeployer(options?: SwarmDeployerOptions): Deployer {
     destroy: (app, context) => destroy(resolved, app, context),
     status: (app, context) => status(resolved, app, context),
     logFiles: (app, context) => logFiles(resolved, app, context),
+    // Hop3's own registry is this deployer's service: started, stopped, shown and kept up with the others.
+    ...(resolved.registry === undefined && {
+      startService: async (context) => {
+        if (ownRegistryAddress(context.home) !== undefined) await ensureRegistry(context);
+        return ownRegistryStatus(context);
+      },
+      stopService: async (context) => {
+        await stopRegistry(context);
+        return ownRegistryStatus(context);
+      },
+      serviceStatus: (context) => ownRegistryStatus(context),
+      maintain: (context) => superviseRegistry(context),
+    }),
   };
+}
+
+/** The registry the nodes pull from: the one the options name, else Hop3's own (started if need be); none with `registry: false`. */
+async function registryFor(options: ResolvedSwarmOptions, context: OperationContext): Promise<string | undefined> {
+  if (options.registry === false) return undefined;
+  if (options.registry !== undefined) return options.registry;
+  const started = await ensureRegistry(context);
+  return started.address;
+}
+
+async function ownRegistryStatus(context: OperationContext): Promise<ServiceStatus> {
+  return (await registryStatus(context)) ?? { name: REGISTRY_SERVICE_NAME, running: false, detail: "not started yet: the first Swarm deploy starts it" };
 }
 
 function checkRelease(preview: ReleasePreview): Hop3ErrorType[] {
@@ -102,6 +129,7 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
   }
   const docker = dockerOf(options, context, app);
   await ensureManager(docker, app);
+  const registry = await registryFor(options, context);
   const runner = await ensureRunner(options, context);
   const startTimeoutSeconds = context.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_SECONDS;
   const explicit = artifact.runtime.healthcheck;
@@ -116,18 +144,18 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
     strict: explicit !== undefined,
     startTimeoutSeconds,
     runner,
-    ...(options.registry !== undefined && { registry: options.registry }),
+    ...(registry !== undefined && { registry }),
   };
   // A Docker app's workers all run its image; a Nix app's each run their command through the closure's shell.
   const images: Record<string, string> = {};
   for (const worker of workers) {
     images[worker] = await ensureServiceImage(docker, packed ? { ...baseSpec, command: [packed.shell, "-c", artifact.runtime.workers[worker]!] } : baseSpec);
   }
-  const edgeImage = workers.includes(WEB) ? await ensureEdgeImage(docker, app, runner, options.registry) : undefined;
+  const edgeImage = workers.includes(WEB) ? await ensureEdgeImage(docker, app, runner, registry) : undefined;
   // Everything the nodes pull is in the registry before anything on the swarm changes.
-  if (options.registry !== undefined) {
-    for (const image of new Set(Object.values(images))) await pushImage(docker, app, image, options.registry);
-    if (edgeImage !== undefined) await pushImage(docker, app, edgeImage, options.registry);
+  if (registry !== undefined) {
+    for (const image of new Set(Object.values(images))) await pushImage(docker, app, image, registry);
+    if (edgeImage !== undefined) await pushImage(docker, app, edgeImage, registry);
   }
   context.logger.info(`putting the environment of ${app} in a Swarm secret`);
   const network = await ensureNetwork(docker, app);
@@ -135,7 +163,7 @@ async function deploy(options: ResolvedSwarmOptions, artifact: BuildArtifact, co
   const secret = await ensureSecret(docker, app, env);
   const previous = readAppState(context, app);
   const replicas = Object.fromEntries(workers.map((worker) => [worker, context.scale[worker] ?? previous?.replicas[worker] ?? 1]));
-  const resolveFlag = options.registry === undefined ? ["--no-resolve-image"] : ["--with-registry-auth"];
+  const resolveFlag = registry === undefined ? ["--no-resolve-image"] : ["--with-registry-auth"];
 
   // Services are created or updated one at a time, web first; when one fails, those already
   // changed go back to what they ran, so the release that served still serves.
@@ -212,7 +240,14 @@ async function packClosure(options: ResolvedSwarmOptions, docker: Docker, artifa
 async function converge(options: ResolvedSwarmOptions, docker: Docker, app: string, name: string, before: string | undefined | null, replicas: number, signal: AbortSignal): Promise<void> {
   const timeoutMs = options.updateTimeoutSeconds * 1000;
   if (before !== null) {
-    const { outcome, message } = await waitForUpdate(docker, name, before, timeoutMs, signal);
+    const { outcome, message, lostNodes = [] } = await waitForUpdate(docker, name, before, timeoutMs, signal);
+    if (outcome === "node-lost") {
+      throw swarmError(
+        "SWARM_NODE_LOST",
+        `The rolling update of ${name} stopped: Swarm lost node ${lostNodes.join(", ")}, which holds a task of the update (Swarm leaves an update waiting on a task assigned to a node it lost); Hop3 rolls the service back to the release that served.`,
+        { details: { app, service: name, nodes: lostNodes } },
+      );
+    }
     if (outcome === "rolled-back") {
       throw swarmError("SWARM_UPDATE_ROLLED_BACK", `The rolling update of ${name} failed and Swarm rolled it back (${message || "no message"}); the release that served still serves.`, { details: { app, service: name, message } });
     }
@@ -240,7 +275,7 @@ async function undo(docker: Docker, changed: readonly { name: string; created: b
     if (info?.UpdateStatus?.State === "rollback_completed" || info?.PreviousSpec === undefined) continue;
     const done = await docker.result(["service", "rollback", "--detach", name], `rolling back service ${name}`);
     if (done.exitCode !== 0) context.logger.warn(`could not roll back ${name}: ${done.lastLines.join(" ")}`);
-    else await waitForUpdate(docker, name, info.UpdateStatus?.StartedAt, 300_000, context.signal);
+    else await waitForUpdate(docker, name, info.UpdateStatus?.StartedAt, 300_000, context.signal, false);
   }
 }
 

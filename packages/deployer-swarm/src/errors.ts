@@ -29,6 +29,10 @@ export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
     title: "The registry the Swarm nodes pull from did not take the image",
     hint: "Start the registry the nodes pull from (Debian: `docker-registry serve <config>`) or fix its address (the deployer's `registry` option, HOP3_SWARM_REGISTRY); nothing changed on the swarm, the running release keeps serving.",
   },
+  SWARM_REGISTRY_START_FAILED: {
+    title: "Hop3 could not start its registry, which the Swarm nodes pull from",
+    hint: "Install Debian's registry (`apt-get install docker-registry`; `hop3 setup` does), read <HOP3_HOME>/swarm/registry/registry.log, or name a registry of your own (the deployer's `registry` option, HOP3_SWARM_REGISTRY). Nothing changed on the swarm.",
+  },
   SWARM_UPDATE_ROLLED_BACK: {
     title: "The new release did not pass its health check: Swarm rolled the service back",
     hint: "The release that served still serves. Read `hop3 logs <app>`: the new tasks did not answer the health check ([healthcheck] path) within [run] start-timeout.",
@@ -36,6 +40,10 @@ export const { catalog: swarmErrorCatalog, error: swarmError } = defineErrors({
   SWARM_UPDATE_PAUSED: {
     title: "The Swarm rolling update stopped half-way",
     hint: "Swarm paused the update (a node lost, or tasks failing while rolling back); `docker service ps <service>` shows why. Fix it, then deploy again or `hop3 rollback`.",
+  },
+  SWARM_NODE_LOST: {
+    title: "A swarm node was lost during the rolling update",
+    hint: "The release that served still serves on the nodes left. Bring the node back (`docker node ls` shows it Down) or take it out of the swarm (`docker node rm --force <node>`), then deploy again.",
   },
   SWARM_START_FAILED: {
     title: "The app's services did not start within their time",

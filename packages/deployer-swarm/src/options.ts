@@ -20,12 +20,12 @@ const SwarmDeployerOptionsSchema = z
     /** nix-store, which lists a Nix app's closure to pack it into an image (default "nix-store"). */
     nixStore: program.default("nix-store"),
     /**
-     * `host:port` of the registry the nodes pull from (Debian's `docker-registry` on 127.0.0.1:5000).
-     * Unset: images stay on the manager's engine, which is all a single-node swarm needs.
+     * `host:port` of a registry of your own the nodes pull from. Unset: Hop3's own registry
+     * (Debian's `docker-registry`, on 127.0.0.1, started by the first deploy and by `hop3 server
+     * start`). `false`: no registry, images stay on the manager's engine (a single-node swarm).
      */
     registry: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, "must be host or host:port, such as 127.0.0.1:5000")
+      .union([z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/, "must be host or host:port, such as 127.0.0.1:5000"), z.literal(false)])
       .optional(),
     /** Seconds Swarm watches each new task before it moves on (update-monitor); default 2. */
     updateMonitorSeconds: z.number().positive().max(600).default(2),

@@ -32,6 +32,15 @@ export function swarmDeployerPlugin(options?: SwarmDeployerOptions): Hop3Plugin 
         enables: "hop3-run, the small program added to each app's service image",
         manualInstall: "Install Go 1.19 or later (https://go.dev/doc/install).",
       },
+      {
+        id: "docker-registry",
+        program: "docker-registry",
+        debianPackages: ["docker-registry"],
+        enables: "Hop3's own registry, which the swarm's nodes pull the apps' images from",
+        // Not needed where the `registry` option names one of your own.
+        level: "optional",
+        manualInstall: "Install the CNCF distribution registry (https://distribution.github.io/distribution/) as docker-registry on PATH, or give a registry of your own (the `registry` option).",
+      },
     ],
     register(registry) {
       registry.addDeployer(deployer);

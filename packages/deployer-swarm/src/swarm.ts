@@ -124,19 +124,31 @@ export async function waitForReplicas(docker: Docker, name: string, replicas: nu
   return undefined;
 }
 
-/** How a rolling update ended, as Swarm's UpdateStatus says. */
-export type UpdateOutcome = "completed" | "rolled-back" | "paused" | "timeout";
+/** How a rolling update ended, as Swarm's UpdateStatus says, or a node holding its tasks lost. */
+export type UpdateOutcome = "completed" | "rolled-back" | "paused" | "timeout" | "node-lost";
+
+/** How often a waiting update looks for lost nodes (two docker commands). */
+const NODE_CHECK_MS = 2_000;
 
 /**
  * Waits for the update that started after `before` (UpdateStatus.StartedAt) to end: completed,
- * rolled back by Swarm (failure_action), or paused.
+ * rolled back by Swarm (failure_action), or paused. Ends too when a node Swarm reports down holds
+ * a task of the update (`lostNodes` names them): Swarm leaves an update waiting on a task
+ * assigned to a node it lost. A rollback (`watchNodes` false)
+ * moves no task onto a lost node: it is waited for to its end.
  */
-export async function waitForUpdate(docker: Docker, name: string, before: string | undefined, timeoutMs: number, signal: AbortSignal): Promise<{ outcome: UpdateOutcome; message: string }> {
+export async function waitForUpdate(docker: Docker, name: string, before: string | undefined, timeoutMs: number, signal: AbortSignal, watchNodes = true): Promise<{ outcome: UpdateOutcome; message: string; lostNodes?: string[] }> {
   const deadline = Date.now() + timeoutMs;
   let message = "";
+  let nodesCheckedAt = Date.now();
   while (Date.now() < deadline && !signal.aborted) {
     const status = (await inspectService(docker, name))?.UpdateStatus;
     message = status?.Message ?? "";
+    if (watchNodes && Date.now() - nodesCheckedAt >= NODE_CHECK_MS && status?.StartedAt !== before && status?.State === "updating") {
+      nodesCheckedAt = Date.now();
+      const lostNodes = await lostNodesOf(docker, name, status.StartedAt);
+      if (lostNodes.length > 0) return { outcome: "node-lost", message, lostNodes };
+    }
     if (status?.StartedAt !== undefined && status.StartedAt !== before) {
       switch (status.State) {
         case "completed":
@@ -151,6 +163,23 @@ export async function waitForUpdate(docker: Docker, name: string, before: string
     await sleep(250);
   }
   return { outcome: "timeout", message };
+}
+
+/**
+ * The nodes Swarm reports down (or unknown) that hold a task of the service it wants running, or
+ * one made since `since` (the update's start): Swarm may leave the update waiting on such a task
+ * even once it placed a replacement elsewhere. Nodes lost before, with old tasks only, are not named.
+ */
+export async function lostNodesOf(docker: Docker, service: string, since: string | undefined): Promise<string[]> {
+  const nodes = linesOf(await docker(["node", "ls", "--format", "{{.ID}}\t{{.Hostname}}\t{{.Status}}"], "listing the swarm's nodes")).map((line) => line.split("\t"));
+  const down = new Map(nodes.filter(([, , status]) => status === "Down" || status === "Unknown").map(([id, hostname]) => [id!, hostname!]));
+  if (down.size === 0) return [];
+  const ids = linesOf(await docker(["service", "ps", "--quiet", "--no-trunc", service], `listing the tasks of ${service}`));
+  if (ids.length === 0) return [];
+  const tasks = JSON.parse(await docker(["inspect", "--type", "task", ...ids], `inspecting the tasks of ${service}`)) as { NodeID?: string; CreatedAt?: string; DesiredState?: string }[];
+  const sinceMs = since !== undefined ? Date.parse(since) : Number.POSITIVE_INFINITY;
+  const lost = tasks.filter((task) => task.NodeID !== undefined && down.has(task.NodeID) && (task.DesiredState === "running" || Date.parse(task.CreatedAt ?? "") >= sinceMs));
+  return [...new Set(lost.map((task) => down.get(task.NodeID!)!))].sort();
 }
 
 /** Everything the deployer made for the app, of one kind (service, secret, network). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createSwarmDeployer, swarmErrorCatalog } from "../src/index.js";
+import { createSwarmDeployer, registryFromEnv, swarmErrorCatalog } from "../src/index.js";
+import { renderRegistryConfig } from "../src/registry.js";
 import { limitFlags, secretOf, updatePolicyFlags } from "../src/swarm.js";
 
 describe("createSwarmDeployer", () => {
@@ -43,5 +44,22 @@ describe("service flags", () => {
     const spec = { TaskTemplate: { ContainerSpec: { Image: "i", Secrets: [{ SecretName: "other", File: { Name: "x" } }, { SecretName: "hop3-a-env-1", File: { Name: "hop3-env" } }] } } };
     expect(secretOf(spec)).toBe("hop3-a-env-1");
     expect(secretOf(undefined)).toBeUndefined();
+  });
+});
+
+describe("Hop3's registry", () => {
+  it("is the default; a registry named, or none (false), replaces it", () => {
+    expect(createSwarmDeployer().startService).toBeTypeOf("function");
+    expect(createSwarmDeployer({ registry: false }).startService).toBeUndefined();
+    expect(createSwarmDeployer({ registry: "10.0.0.1:5000" }).startService).toBeUndefined();
+    expect(() => createSwarmDeployer({ registry: true } as never)).toThrow(/registry/);
+    expect([registryFromEnv({}), registryFromEnv({ HOP3_SWARM_REGISTRY: "none" }), registryFromEnv({ HOP3_SWARM_REGISTRY: "r.example:5000" })]).toEqual([undefined, false, "r.example:5000"]);
+  });
+
+  it("listens on loopback only, and no character of HOP3_HOME breaks out of its config", () => {
+    const config = renderRegistryConfig('/srv/h"op3\n  addr: 0.0.0.0:80/swarm/registry/data', 40417);
+    expect(config).toContain('rootdirectory: "/srv/h\\"op3\\n  addr: 0.0.0.0:80/swarm/registry/data"');
+    expect(config.split("\n").filter((line) => /^\s*addr:/.test(line))).toEqual(['  addr: "127.0.0.1:40417"']);
+    expect(config).toMatch(/delete:\n {4}enabled: false/);
   });
 });

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { releaseHealth, type BuildArtifact, type DeployContext, type Router } from "@hop3/core";
 import { createNginxRouter } from "@hop3/router-nginx";
-import { createSwarmDeployer } from "../src/index.js";
+import { checkSwarmRegistry, createSwarmDeployer } from "../src/index.js";
 import {
   buildAppImage,
   caught,
@@ -32,7 +33,11 @@ let home: string;
 let router: Router;
 let httpPort: number;
 const images: Record<string, string> = {};
+// No registry named: the deployer runs Hop3's own, which its first deploy starts.
 const deployer = createSwarmDeployer({ updateMonitorSeconds: 1 });
+/** Hop3's registry of the test home, as its first deploy chose it. */
+const ownRegistry = () => `127.0.0.1:${JSON.parse(readFileSync(join(home, "swarm", "registry", "registry.json"), "utf8")).port}`;
+const serviceImages = () => `${ownRegistry()}/hop3-swarm/${app}`;
 
 function contextFor(artifact?: BuildArtifact, overrides: Partial<DeployContext> = {}): DeployContext {
   const base = testDeployContext(home, router, { userEnv: { SECRET_TOKEN: token }, startTimeoutSeconds: 10, ...overrides });
@@ -65,6 +70,7 @@ afterAll(async () => {
   tryDocker(["secret", "rm", `hop3-${other}-env-keep`]);
   for (const image of Object.values(images)) tryDocker(["image", "rm", image]);
   await router.stop(testDeployContext(home, router));
+  await deployer.stopService!(testDeployContext(home, router));
   expect(processesUnder(home)).toEqual([]);
   removeTemps();
 }, 120_000);
@@ -89,6 +95,55 @@ describe("the Swarm deployer", () => {
     }
     // The first deploy builds hop3-run (a cold Go cache compiles the standard library).
   }, 300_000);
+
+  it("pulls from Hop3's own registry: started by the first deploy, on loopback only, as its own user, storing under HOP3_HOME", async () => {
+    const spec = JSON.parse(docker(["service", "inspect", `hop3-${app}-w-web`]))[0].Spec.TaskTemplate.ContainerSpec;
+    expect(spec.Image).toMatch(new RegExp(`^${serviceImages().replace(/\./g, "\\.")}:[0-9a-f]{12}@sha256:`));
+    const pid = Number(readFileSync(join(home, "swarm", "registry", "registry.pid"), "utf8"));
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+    expect(uid).not.toBe(0);
+    expect(execFileSync("id", ["-nu", String(uid)], { encoding: "utf8" }).trim()).toMatch(/^h3[0-9a-f]{6}_registry$/);
+    const port = ownRegistry().split(":")[1];
+    const listening = execFileSync("ss", ["-Hltn", `sport = :${port}`], { encoding: "utf8" }).trim().split("\n");
+    expect(listening.map((line) => line.split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
+    expect(readdirSync(join(home, "swarm", "registry", "data", "docker", "registry", "v2", "repositories", "hop3-swarm"))).toContain(app);
+    // The images are the registry user's alone: no app user reads or changes them.
+    const data = statSync(join(home, "swarm", "registry", "data"));
+    expect([data.uid, data.mode & 0o777]).toEqual([uid, 0o700]);
+    expect(await deployer.serviceStatus!(contextFor())).toMatchObject({ name: "Swarm registry", running: true, pid });
+    expect(await checkSwarmRegistry(home, undefined, process.env)).toMatchObject({ ok: true, detail: expect.stringContaining(`Hop3's on ${ownRegistry()} (pid ${pid})`) });
+  });
+
+  it("runs what it pushed, whatever another local process pushes to the registry (it has no login): services pull by digest", async () => {
+    const web = `hop3-${app}-w-web`;
+    const pinned = JSON.parse(docker(["service", "inspect", web]))[0].Spec.TaskTemplate.ContainerSpec.Image as string;
+    const tagged = pinned.replace(/@sha256:.*$/, "");
+    const ours = docker(["image", "inspect", "--format", "{{.Id}}", tagged]).trim();
+    docker(["tag", images.broken!, tagged]);
+    docker(["push", "--quiet", tagged]);
+    // Every task replaced: each pulls the image again, by the digest of the spec.
+    docker(["service", "update", "--quiet", "--force", web]);
+    expect((await get()).body.trim()).toBe("v1");
+    expect(JSON.parse(docker(["service", "inspect", web]))[0].Spec.TaskTemplate.ContainerSpec.Image).toBe(pinned);
+    // The engine's copy as it was: the pushed tag (and its digest) off the stand-in, back on ours.
+    docker(["image", "rm", tagged]);
+    docker(["tag", ours, tagged]);
+  });
+
+  it("is stopped and started with the server, and started again by the schedule when it died", async () => {
+    const address = ownRegistry();
+    await deployer.stopService!(contextFor());
+    expect(await deployer.serviceStatus!(contextFor())).toMatchObject({ running: false });
+    expect(await checkSwarmRegistry(home, undefined, process.env)).toEqual({ ok: false, detail: `Hop3's on ${address} is not running (hop3 server stop): hop3 server start` });
+    // Stopped on purpose: the schedule leaves it so.
+    expect(await deployer.maintain!(contextFor())).toEqual([]);
+    const started = await deployer.startService!(contextFor());
+    expect(started).toMatchObject({ running: true, detail: expect.stringContaining(address) });
+    process.kill(started.pid!, "SIGKILL");
+    await waitFor(() => (deployer.maintain!(contextFor()) as Promise<readonly string[]>).then((lines) => lines.length > 0 && lines), 10_000, "the schedule to start the registry again");
+    expect(await deployer.serviceStatus!(contextFor())).toMatchObject({ running: true, detail: expect.stringContaining(address) });
+    expect(ownRegistry()).toBe(address);
+  });
 
   it("gives the app no host path, no privilege and no capability", () => {
     const spec = JSON.parse(docker(["service", "inspect", `hop3-${app}-w-web`]))[0].Spec.TaskTemplate.ContainerSpec;
@@ -134,7 +189,7 @@ describe("the Swarm deployer", () => {
   });
 
   it("goes back to a kept release (hop3 rollback) with its image as kept, building nothing", async () => {
-    const kept = docker(["image", "ls", `hop3-swarm/${app}`, "--format", "{{.Tag}}"]).trim().split("\n").sort();
+    const kept = docker(["image", "ls", serviceImages(), "--format", "{{.Tag}}"]).trim().split("\n").sort();
     const artifact = imageArtifact(app, images.v1!);
     const load = loadThrough(() => get());
     await deployer.deploy(artifact, contextFor(artifact));
@@ -142,7 +197,7 @@ describe("the Swarm deployer", () => {
     expect(failed).toEqual([]);
     expect(bodies).toEqual(new Set(["v1", "v2"]));
     expect((await get()).body.trim()).toBe("v1");
-    expect(docker(["image", "ls", `hop3-swarm/${app}`, "--format", "{{.Tag}}"]).trim().split("\n").sort()).toEqual(kept);
+    expect(docker(["image", "ls", serviceImages(), "--format", "{{.Tag}}"]).trim().split("\n").sort()).toEqual(kept);
   });
 
   it("refuses to touch the swarm when the registry the nodes pull from does not answer", async () => {
@@ -163,7 +218,7 @@ describe("the Swarm deployer", () => {
     expect(appServices()).toEqual([]);
     expect(docker(["secret", "ls", "--filter", `label=hop3.app=${app}`, "-q"]).trim()).toBe("");
     expect(docker(["network", "ls", "--filter", `label=hop3.app=${app}`, "-q"]).trim()).toBe("");
-    expect(docker(["image", "ls", `hop3-swarm/${app}`, "-q"]).trim()).toBe("");
+    expect(docker(["image", "ls", serviceImages(), "-q"]).trim()).toBe("");
     // The builder's images, another app's service and secret stay.
     expect(docker(["image", "ls", `hop3/${app}`, "--format", "{{.Tag}}"]).trim().split("\n").sort()).toEqual(["broken", "v1", "v2"]);
     expect(docker(["service", "ls", "--filter", `label=hop3.app=${other}`, "--format", "{{.Name}}"]).trim()).toBe(`hop3-${other}-w-web`);

@@ -84,7 +84,7 @@ export interface MachineFacts {
 }
 
 /** Units whose state setup reads (only where systemd runs). */
-export const MANAGED_UNITS = ["nix-daemon.socket", "docker.service"] as const;
+export const MANAGED_UNITS = ["nix-daemon.socket", "docker.service", "docker-registry.service"] as const;
 
 /** What setup is asked to look at. */
 export interface WantedFacts {

@@ -95,6 +95,10 @@ export interface SetupChoices {
 export const NIX_SETUP_PACKAGE = "nix-setup-systemd";
 const NIX_ID = "nix";
 const DOCKER_ID = "docker";
+/** The Swarm deployer's registry: Debian's package, whose own service Hop3 does not use. */
+const REGISTRY_ID = "docker-registry";
+/** The unit Debian's docker-registry enables: a registry on every interface's port 5000, for no one. */
+export const DEBIAN_REGISTRY_UNIT = "docker-registry.service";
 const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" } as const;
 
 /** Where the nix-daemon's output goes when Hop3 starts it (Nix's own log directory). */
@@ -287,6 +291,22 @@ export function planSetup(requirements: readonly SystemRequirement[], facts: Mac
       }
     } else {
       notes.push("No systemd here: the Docker engine is installed but not started. Start one (e.g. `bash scripts/start-dockerd.sh` in this repository) and set DOCKER_HOST.");
+    }
+  }
+  // Hop3 runs its registry on loopback, as its own user, under HOP3_HOME: Debian's, listening on
+  // every interface, would only expose a second, unused registry.
+  if (selected.some((c) => c.id === REGISTRY_ID) && facts.systemd) {
+    const unit = facts.units[DEBIAN_REGISTRY_UNIT];
+    if (unit?.enabled || unit?.active) {
+      steps.push({
+        id: "docker-registry-unit",
+        title: `disable Debian's own registry (${DEBIAN_REGISTRY_UNIT}): Hop3 runs its registry on 127.0.0.1 under HOP3_HOME`,
+        kind: "service",
+        component: REGISTRY_ID,
+        optional: true,
+        commands: [{ argv: ["systemctl", "disable", "--now", DEBIAN_REGISTRY_UNIT] }],
+        hint: `\`systemctl status ${DEBIAN_REGISTRY_UNIT}\` says what holds it; Hop3 does not need it to run.`,
+      });
     }
   }
   if (install) {

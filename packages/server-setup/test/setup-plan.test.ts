@@ -105,6 +105,18 @@ describe("planSetup", () => {
     expect(withGo.components.find((c) => c.id === "go")?.selected).toBe(true);
   });
 
+  it("disables Debian's own registry service where the Swarm registry is wanted: Hop3 runs its own on loopback", () => {
+    const withRegistry = [...requirements, { id: "docker-registry", program: "docker-registry", debianPackages: ["docker-registry"], enables: "the swarm's images", level: "optional" as const }];
+    const running = { ...facts().units, "docker-registry.service": { enabled: true, active: true } };
+    const plan = planSetup(withRegistry, facts({ systemd: true, units: running, installed: new Set([...ALL_PACKAGES, "docker-registry"]) }), none);
+    expect(ids(plan)).toEqual(["docker-registry-unit"]);
+    expect(plan.steps[0]).toMatchObject({ optional: true, component: "docker-registry", commands: [{ argv: ["systemctl", "disable", "--now", "docker-registry.service"] }] });
+    const off = { ...running, "docker-registry.service": { enabled: false, active: false } };
+    expect(planSetup(withRegistry, facts({ systemd: true, units: off, installed: new Set([...ALL_PACKAGES, "docker-registry"]) }), none).steps).toEqual([]);
+    // Without the Swarm deployer's requirement, Debian's service is none of setup's business.
+    expect(planSetup(requirements, facts({ systemd: true, units: running }), none).steps).toEqual([]);
+  });
+
   describe("Nix mode", () => {
     it("is multi-user with systemd: the daemon is enabled and the deploying user joins nix-users", () => {
       const plan = planSetup(requirements, facts({ systemd: true, units: {}, deployUser: deployer, deployUserName: "deploy" }), none);

@@ -82,6 +82,9 @@ export async function doctorReport(io: CliIO): Promise<CommandOutcome> {
   // Remote builders, cache and keys: checked only when configured, with the Nix builder's own check.
   const nixDistributed = hop3Config && Object.keys(hop3Config.nix).length > 0 ? await nixDistributedChecks(env) : null;
   if (nixDistributed) text.push(...nixDistributed.map((check) => `${check.ok ? "ok  " : "fail"} nix ${check.name}: ${check.detail}`));
+  // The registry the swarm's nodes pull from: checked only where Docker apps run on Swarm.
+  const swarmRegistry = env.HOP3_CONTAINER_DEPLOYER === "swarm" ? await swarmRegistryCheck(isolation.home, env) : null;
+  if (swarmRegistry) text.push(`${swarmRegistry.ok ? "ok  " : "fail"} swarm registry: ${swarmRegistry.detail}`);
   const limits = hop3Config ? limitsReport(hop3Config) : null;
   if (limits) text.push(...limitsLines(limits));
   const legacyHome = legacyHomeReport(env);
@@ -103,8 +106,8 @@ export async function doctorReport(io: CliIO): Promise<CommandOutcome> {
 
   // nginx and uWSGI serve every app, and a config file that cannot be read stops every command.
   const required = results.filter((r) => (r.name === "nginx" || r.name === "uwsgi") && !r.ok);
-  const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined || nixDistributed?.some((check) => !check.ok) === true;
-  return { data: { checks: [node, ...results], uwsgiPlugins, nix, nixDistributed, isolation, config, limits, legacyHome, boot, certificates }, text, exitCode: failed ? 1 : 0 };
+  const failed = required.length > 0 || config.problem !== undefined || isolation.problem !== undefined || nixDistributed?.some((check) => !check.ok) === true || swarmRegistry?.ok === false;
+  return { data: { checks: [node, ...results], uwsgiPlugins, nix, nixDistributed, swarmRegistry, isolation, config, limits, legacyHome, boot, certificates }, text, exitCode: failed ? 1 : 0 };
 }
 
 /** The plugins installed, and for each worker uWSGI loads itself (wsgi, rwsgi, jwsgi) whether it can run here. */
@@ -185,4 +188,10 @@ async function nixDistributedChecks(env: Readonly<Record<string, string | undefi
   } catch (error) {
     return [{ name: "config", ok: false, detail: (error as Error).message }];
   }
+}
+
+/** The Swarm deployer's check of its registry (Hop3's own, or HOP3_SWARM_REGISTRY's). */
+async function swarmRegistryCheck(home: string, env: Readonly<Record<string, string | undefined>>): Promise<{ ok: boolean; detail: string }> {
+  const { checkSwarmRegistry, registryFromEnv } = await import("@hop3/deployer-swarm");
+  return checkSwarmRegistry(home, registryFromEnv(env), env);
 }
