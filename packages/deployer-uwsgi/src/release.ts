@@ -234,7 +234,7 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, routing: Routi
   const early = state.routed ? undefined : applyRoute(op, plan, routing, false);
   early?.catch(() => undefined); // awaited below; this only marks it handled meanwhile
   try {
-    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal, op.emperor);
   } catch (error) {
     if (early && (await early.catch(() => false))) {
       await context.router.remove(app, context);
@@ -311,7 +311,7 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
   await pokeEmperor(emperor);
   testCrashPoint(context.env, "after-vassal");
   try {
-    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal, op.emperor);
     const upstreams = webUpstreams(op, plan, ports);
     if (upstreams.length > 0 && context.healthGate) await context.healthGate({ upstreams });
   } catch (error) {
