@@ -44,24 +44,25 @@ export async function waitUntilRunning(instances: readonly StartingInstance[], h
 }
 
 /**
- * Pokes the emperor at most every WAKE_MS while an instance has no process yet: the emperor
- * refuses to start a vassal whose name went a moment ago (its throttle, see startEmperor), and
- * would otherwise try again only at its next scan, a second later.
+ * Pokes the emperor while an instance has no process yet, 20 ms after the last poke, then twice as
+ * long each time up to a second: the emperor refuses to start a vassal whose name went a few
+ * milliseconds ago (its throttle, see startEmperor) and would otherwise try again only at its next
+ * scan, a second later; a vassal whose master keeps dying is not restarted faster than that.
  */
 function emperorWaker(emperor: EmperorLayout): () => void {
   let last = Date.now();
+  let interval = 20;
   let poking = false;
   return () => {
-    if (poking || Date.now() - last < WAKE_MS) return;
+    if (poking || Date.now() - last < interval) return;
     poking = true;
     void pokeEmperor(emperor, 500).finally(() => {
       last = Date.now();
+      interval = Math.min(interval * 2, 1_000);
       poking = false;
     });
   };
 }
-
-const WAKE_MS = 20;
 
 async function waitForInstance(instance: StartingInstance, host: string, deadline: number, timeoutMs: number, wake: () => void, signal?: AbortSignal): Promise<void> {
   const exited = new Set<number>();
