@@ -219,7 +219,7 @@ export default defineBench({
     },
     {
       name: "redeploy of a built Nix app with a changed value, whole command",
-      subject: { label: "hop3 deploy --env (start beside, switch, drain, old stopped)", run: () => deploying.then(() => run(process.execPath, [bin, "deploy", app, "--env", `BENCH_CHANGE=${++changes}`], { env })) },
+      subject: { label: "hop3 deploy --env (start beside, switch, drain, old release handed to the emperor)", run: () => deploying.then(() => run(process.execPath, [bin, "deploy", app, "--env", `BENCH_CHANGE=${++changes}`], { env })) },
       baseline: { label: "nix-build + start + first 200", run: rawRedeploy },
       iterations: 3,
       goal: "< 1.0 s",

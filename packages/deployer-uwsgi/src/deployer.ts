@@ -27,7 +27,8 @@ import { planInstances, refusedWorkers, type InstancePlan } from "./plan.js";
 import { checkPlugins } from "./wsgi.js";
 import { appSessions, sweepOrphans } from "./orphans.js";
 import { isOwnedPid, readPidFile, signalInstance, type InstancePid } from "./pids.js";
-import { appOperation, applyRelease, boxOf, keepRelease, killer, repairInterruptedSwitch, replaceRelease, runsAlready, stopVassals, userOf, type AppOperation } from "./release.js";
+import { appOperation, applyRelease, boxOf, keepRelease, killer, repairInterruptedSwitch, replaceRelease, runsAlready, settleRetired, stopVassals, userOf, type AppOperation } from "./release.js";
+import { otherSlot } from "./layout.js";
 import { readStoredApp, writeState, type StoredApp } from "./state.js";
 import { logFiles, serviceStatus, startService, stopService } from "./services.js";
 import { appStatus } from "./status.js";
@@ -195,6 +196,7 @@ async function stop(op: AppOperation): Promise<DeploymentStatus> {
   if (stored === undefined) return appStatus(op); // never deployed: absent
   if (stored.state.routed) await op.context.router.remove(op.app, op.context);
   await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: false });
+  await settleRetired(op, otherSlot(stored.state.slot)); // a stopped app runs nothing, not even the release a switch just retired
   writeState(op.layout, { ...stored.state, stopped: true, routed: false });
   return appStatus(op);
 }
@@ -231,6 +233,7 @@ async function destroy(op: AppOperation): Promise<void> {
   const { layout, context } = op;
   await context.router.remove(op.app, context);
   await stopVassals(op, listVassals(op.emperor.vassals, op.app), { forget: true });
+  for (const slot of ["a", "b"] as const) await settleRetired(op, slot);
   // Instances whose vassal was already gone but whose process was not (killed emperor...); a pid
   // the app wrote is believed only when the process is the app's.
   const user = userOf(op);

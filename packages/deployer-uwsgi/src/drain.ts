@@ -30,13 +30,15 @@ export const QUIET_MS = 50;
 
 /**
  * Waits until no connection is open to the old instances' ports and none was for QUIET_MS since
- * the switch, at most `maxMs`: requests already sent to them finish, and a deploy does not wait out
- * a fixed period when nothing is in flight. Long-lived connections (websockets) are cut at `maxMs`.
+ * the switch (`since`, default now: what ran after the switch counts toward the quiet period), at
+ * most `maxMs`: requests already sent to them finish, and a deploy does not wait out a fixed period
+ * when nothing is in flight. Long-lived connections (websockets) are cut at `maxMs`.
  */
-export async function drainConnections(ports: ReadonlySet<number>, maxMs: number, signal?: AbortSignal): Promise<void> {
+export async function drainConnections(ports: ReadonlySet<number>, maxMs: number, options: { readonly since?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options;
   const started = Date.now();
   const deadline = started + maxMs;
-  let lastBusy = started;
+  let lastBusy = Math.min(options.since ?? started, started);
   while (ports.size > 0 && Date.now() < deadline) {
     if (openConnections(ports) > 0) lastBusy = Date.now();
     else if (Date.now() - lastBusy >= Math.min(QUIET_MS, maxMs)) return;

@@ -136,6 +136,12 @@ async function startEmperor(program: string, layout: EmperorLayout, settings: Em
   const args = [
     "--emperor", layout.vassals,
     "--emperor-freq", String(settings.frequency),
+    // A vassal that never served a uWSGI request (ours supervise a command) is "unloyal": each
+    // time one goes, uWSGI delays the next start of that name by one more second (up to 3
+    // minutes), so every redeploy of an app waited longer. A refused start is tried again at the
+    // next scan, which keeps a crash-looping vassal at one start per scan all the same.
+    "--emperor-throttle", "1",
+    "--emperor-max-throttle", "10",
     "--emperor-stats", layout.statsSocket,
     "--pidfile", layout.pidFile,
     "--logto", layout.log,

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import { appProcessEnv, findProgram, testCrashPoint, type AppLimits, type AppUser, type BuildArtifact, type DeployContext, type RouteSlots } from "@hop3/core";
 import { appOwner, existingAppUser, isCurrent, prepareBox, preparePidFile, processLimitFallback, releaseCgroup, rootOwner, SYSTEM_PATH, writeOwnedFile, type AppBox, type FileOwner } from "./box.js";
@@ -87,7 +87,7 @@ export async function applyRelease(op: AppOperation, request: ReleaseRequest): P
     isRunning: (key) => instanceRuns(paths.get(key)!, box.user),
   });
   for (const key of moved) context.logger.warn(`The port of ${app} ${key} was taken by another program; it now listens on ${ports[key]}.`);
-  const standbyPorts = await assignStandbyPorts(op, plan, ports, request.previous?.standbyPorts ?? {}, false);
+  const standbyPorts = await assignStandbyPorts(op, plan, ports, request.previous?.standbyPorts ?? {}, retiredRuns(op, plan, otherSlot(slot)));
 
   const starting = await writeInstances(op, request, slot, paths, ports);
   writeArtifact(layout, artifact);
@@ -206,7 +206,7 @@ export function runsAlready(op: AppOperation, artifact: BuildArtifact, plan: Ins
  * is started or stopped.
  */
 export async function keepRelease(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, live: DeployState): Promise<DeployState> {
-  const standbyPorts = await assignStandbyPorts(op, plan, live.ports, live.standbyPorts ?? {}, false);
+  const standbyPorts = await assignStandbyPorts(op, plan, live.ports, live.standbyPorts ?? {}, retiredRuns(op, plan, otherSlot(live.slot)));
   writeArtifact(op.layout, artifact);
   const routed = await applyRoute(op, plan, { slot: live.slot, ports: live.ports, standbyPorts }, live.routed);
   return writeState(op.layout, { ...live, standbyPorts, routed });
@@ -234,7 +234,7 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, routing: Routi
   const early = state.routed ? undefined : applyRoute(op, plan, routing, false);
   early?.catch(() => undefined); // awaited below; this only marks it handled meanwhile
   try {
-    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal, op.emperor);
   } catch (error) {
     if (early && (await early.catch(() => false))) {
       await context.router.remove(app, context);
@@ -247,18 +247,26 @@ async function waitAndRoute(op: AppOperation, plan: InstancePlan, routing: Routi
 
 /**
  * The ports of the other slot, for the release that will start beside this one: the previous
- * ones while they are still usable (`running`: they are the draining old release's own), so the
- * router's configuration does not change from one release to the next.
+ * ones while they are still usable (`running`: they are the draining or retired old release's
+ * own), so the router's configuration does not change from one release to the next.
  */
-async function assignStandbyPorts(op: AppOperation, plan: InstancePlan, live: Readonly<Record<string, number>>, previous: Readonly<Record<string, number>>, running: boolean): Promise<Record<string, number>> {
+async function assignStandbyPorts(op: AppOperation, plan: InstancePlan, live: Readonly<Record<string, number>>, previous: Readonly<Record<string, number>>, running: (key: string) => boolean): Promise<Record<string, number>> {
   const { ports } = await assignPorts({
     keys: portKeys(plan.instances),
     previous,
     bindAddress: op.context.bindAddress,
     reserved: new Set([...reservedPorts(op.context.home, op.app), ...Object.values(live)]),
-    isRunning: () => running,
+    isRunning: running,
   });
   return ports;
+}
+
+/** Whether the instance a switch retired from `slot` still runs (see retireVassals): the port it holds is still its own. */
+function retiredRuns(op: AppOperation, plan: InstancePlan, slot: Slot): (key: string) => boolean {
+  return (key) => {
+    const instance = plan.instances.find((candidate) => candidate.key === key);
+    return instance !== undefined && instanceRuns(instancePaths(op.emperor, op.layout, instance.worker, instance.index, slot), userOf(op));
+  };
 }
 
 /** What replaces a running release. */
@@ -282,8 +290,11 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
   const { artifact, plan, live } = request;
   const box = boxOf(op);
   await ensureEmperor(context.home, emperorSettingsOf(settings), context);
-  await sweepOrphans(appSessions(layout), box.user);
   const slot = otherSlot(live.slot);
+  // The release the last switch retired from that slot must be gone before vassals of the same
+  // names are written (settled first: its sessions are then no longer the app's to sweep).
+  await settleRetired(op, slot);
+  await sweepOrphans(appSessions(layout), box.user);
   // What an interrupted deploy left in that slot is not the release being deployed now.
   await stopVassals(op, listVassals(emperor.vassals, app).filter((vassal) => vassal.slot === slot), { forget: true });
 
@@ -300,7 +311,7 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
   await pokeEmperor(emperor);
   testCrashPoint(context.env, "after-vassal");
   try {
-    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal);
+    await waitUntilRunning(starting, connectHost(context.bindAddress), (context.startTimeoutSeconds ?? settings.startTimeoutSeconds) * 1000, context.signal, op.emperor);
     const upstreams = webUpstreams(op, plan, ports);
     if (upstreams.length > 0 && context.healthGate) await context.healthGate({ upstreams });
   } catch (error) {
@@ -315,15 +326,16 @@ export async function replaceRelease(op: AppOperation, request: ReplaceRequest):
 
 /**
  * Routes to the pending slot, records it as live, then lets requests already sent to the old
- * instances finish (`drainMs`) before stopping them. Safe to run again after a crash: each step
- * only moves further toward the pending release.
+ * instances finish (`drainMs`) before handing them to the emperor to stop (retireVassals). Safe to
+ * run again after a crash: each step only moves further toward the pending release.
  */
 async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: InstancePlan, state: DeployState, drainMs: number): Promise<DeployState> {
   const { context, layout, emperor, app } = op;
   const pending = state.pending!;
   // The old release's ports become the standby ones: the router's configuration stays as it is.
-  const standbyPorts = await assignStandbyPorts(op, plan, pending.ports, state.ports, true);
+  const standbyPorts = await assignStandbyPorts(op, plan, pending.ports, state.ports, () => true);
   const routed = await applyRoute(op, plan, { slot: pending.slot, ports: pending.ports, standbyPorts }, state.routed);
+  const switchedAt = Date.now();
   testCrashPoint(context.env, "after-switch");
   writeArtifact(layout, artifact);
   const saved = writeState(layout, { scale: pending.scale, ports: pending.ports, standbyPorts, stopped: false, routed, slot: pending.slot, ...(pending.limits && { limits: pending.limits }) });
@@ -334,9 +346,9 @@ async function finishSwitch(op: AppOperation, artifact: BuildArtifact, plan: Ins
   if (old.length > 0 && drainMs > 0) {
     // Requests that chose the old slot just before the switch connect first, then the drain counts them.
     await context.router.settle?.(context);
-    await drainConnections(oldPorts, drainMs, context.signal);
+    await drainConnections(oldPorts, drainMs, { since: switchedAt, ...(context.signal && { signal: context.signal }) });
   }
-  await stopVassals(op, old, { forget: true });
+  await retireVassals(op, old);
   return saved;
 }
 
@@ -370,7 +382,7 @@ export async function repairInterruptedSwitch(op: AppOperation): Promise<boolean
     context.logger.warn(`A switch of ${app} was interrupted before its new release was up; the live release (build ${stored.artifact.buildId}) keeps the route.`);
     if (state.routed && !state.stopped) {
       const plan = planInstances(stored.artifact, state.scale, false);
-      const standbyPorts = await assignStandbyPorts(op, plan, state.ports, state.standbyPorts ?? pending.ports, false);
+      const standbyPorts = await assignStandbyPorts(op, plan, state.ports, state.standbyPorts ?? pending.ports, () => false);
       await applyRoute(op, plan, { slot: state.slot, ports: state.ports, standbyPorts }, true);
       state = { ...state, standbyPorts };
     }
@@ -431,19 +443,89 @@ export async function applyRoute(op: AppOperation, plan: InstancePlan, routing: 
  * dropped by a redeploy) their launchers, pid files and env files go too; stop keeps them. Pids
  * come from files the app may write: each is signalled only if it is the app's (signalInstance).
  */
-export async function stopVassals(op: AppOperation, vassals: ReadonlyArray<{ file: string; worker: string; index: number; slot: Slot }>, options: { forget: boolean }): Promise<void> {
+export async function stopVassals(op: AppOperation, vassals: readonly VassalRef[], options: { forget: boolean }): Promise<void> {
   if (vassals.length === 0) return;
   const user = userOf(op);
   const files = vassals.map((vassal) => instancePaths(op.emperor, op.layout, vassal.worker, vassal.index, vassal.slot));
-  const sessions: InstanceSession[] = files.flatMap((file) => {
+  const sessions = instanceSessions(op, files);
+  const running = files.flatMap((file) => readInstancePid(file, user) ?? []);
+  await removeVassals(op, vassals, files);
+  await awaitStopped(op, files, sessions, running, options);
+}
+
+type VassalRef = { readonly file: string; readonly worker: string; readonly index: number; readonly slot: Slot };
+
+/** Removes vassals: the emperor, woken at once, stops their workers (SIGTERM to each process group, SIGKILL after reload-mercy). */
+async function removeVassals(op: AppOperation, vassals: readonly VassalRef[], files: readonly InstancePaths[]): Promise<void> {
+  for (const vassal of vassals) removeVassal(vassal.file);
+  stopCronRuns(files, userOf(op)); // uWSGI leaves a cron run going when its vassal goes
+  await pokeEmperor(op.emperor);
+}
+
+/**
+ * Hands the old release of a switch to the emperor: its vassals are removed and nothing waits
+ * for its workers here (uWSGI lets a vassal go about a second after it stopped). Their files stay
+ * until settleRetired, which whatever writes vassals in their slot again runs first. Vassals from
+ * before apps had users (launchers elsewhere, see currentPidFile) are stopped and waited for.
+ */
+async function retireVassals(op: AppOperation, vassals: readonly VassalRef[]): Promise<void> {
+  const legacy = vassals.filter((vassal) => isLegacyVassal(readVassal(vassal.file) ?? ""));
+  await stopVassals(op, legacy, { forget: true });
+  const retired = vassals.filter((vassal) => !legacy.includes(vassal));
+  await removeVassals(op, retired, retired.map((vassal) => instancePaths(op.emperor, op.layout, vassal.worker, vassal.index, vassal.slot)));
+}
+
+/**
+ * Waits until the instances a switch retired from `slot` (files left, vassal gone) are stopped and
+ * no longer listed by the emperor, then forgets their files: a vassal written under the name of
+ * one the emperor still lists could be missed. Usually long done: then it costs a directory read
+ * and, when there is something to forget, one poke.
+ */
+export async function settleRetired(op: AppOperation, slot: Slot): Promise<void> {
+  const live = new Set(listVassals(op.emperor.vassals, op.app).map((vassal) => vassal.file));
+  const files = instanceStems(op.layout.runDir)
+    .filter((stem) => stem.slot === slot)
+    .map((stem) => instancePaths(op.emperor, op.layout, stem.worker, stem.index, slot))
+    .filter((file) => !live.has(file.vassal));
+  if (files.length === 0) return;
+  const user = userOf(op);
+  await awaitStopped(op, files, instanceSessions(op, files), files.flatMap((file) => readInstancePid(file, user) ?? []), { forget: true });
+}
+
+/** The instances that have files (launcher, pid file, env file) in a run directory. */
+function instanceStems(runDir: string): Array<{ worker: string; index: number; slot: Slot }> {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  const stems = new Map<string, { worker: string; index: number; slot: Slot }>();
+  for (const name of names) {
+    const match = INSTANCE_FILE.exec(name);
+    if (match) stems.set(`${match[1]}.${match[2]}${match[3] ?? ""}`, { worker: match[1]!, index: Number(match[2]), slot: match[3] ? "b" : "a" });
+  }
+  return [...stems.values()];
+}
+
+/** `<worker>.<n>[.b].sh|pid|env` (see instancePaths); a cron worker's `.lock` is not an instance's own. */
+const INSTANCE_FILE = /^([A-Za-z][A-Za-z0-9_-]*)\.([1-9][0-9]*)(\.b)?\.(?:sh|pid|env)$/;
+
+function instanceSessions(op: AppOperation, files: readonly InstancePaths[]): InstanceSession[] {
+  return files.flatMap((file) => {
     const found = readPidFile(currentPidFile(file));
     return found === undefined ? [] : [{ sid: found.pid, instance: `${op.app}_${file.stem}`, trusted: found.trusted }];
   });
-  const running = files.flatMap((file) => readInstancePid(file, user) ?? []);
-  for (const vassal of vassals) removeVassal(vassal.file);
-  stopCronRuns(files, user); // uWSGI leaves a cron run going when its vassal goes
-  await pokeEmperor(op.emperor);
-  await waitUntilStopped(op.emperor, running, vassals.map((vassal) => basename(vassal.file)), op.settings.stopTimeoutSeconds * 1000 + 3_000, killer(user));
+}
+
+/**
+ * Waits until removed vassals' workers are gone and the emperor lists them no more (killing what
+ * outlives the stop timeout), sweeps what they left, then removes their root sockets and, with
+ * `forget`, their launchers, pid files and env files.
+ */
+async function awaitStopped(op: AppOperation, files: readonly InstancePaths[], sessions: readonly InstanceSession[], running: readonly InstancePid[], options: { forget: boolean }): Promise<void> {
+  const user = userOf(op);
+  await waitUntilStopped(op.emperor, running, files.map((file) => basename(file.vassal)), op.settings.stopTimeoutSeconds * 1000 + 3_000, killer(user));
   await sweepOrphans(sessions, user); // a vassal that died abruptly leaves its worker's children behind
   for (const file of files) {
     // uWSGI removes its socket itself (vacuum) unless it was killed; one left in the app's own directory is bound over next time.

@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { formatLastLines, isAlive, sleep, throwIfCancelled } from "@hop3/core";
+import { childrenOf, formatLastLines, isAlive, processStat, sleep, throwIfCancelled } from "@hop3/core";
 import { pokeEmperor } from "./emperor.js";
 import { uwsgiError } from "./errors.js";
 import type { EmperorLayout } from "./layout.js";
@@ -37,18 +37,41 @@ export const WORKER_SETTLE_MS = 500;
  * Raises UWSGI_WORKER_CRASHED when one keeps exiting, UWSGI_WORKER_START_TIMEOUT when one is not
  * up in time; both carry the instance's last log lines.
  */
-export async function waitUntilRunning(instances: readonly StartingInstance[], host: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function waitUntilRunning(instances: readonly StartingInstance[], host: string, timeoutMs: number, signal?: AbortSignal, emperor?: EmperorLayout): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  await Promise.all(instances.map((instance) => waitForInstance(instance, host, deadline, timeoutMs, signal)));
+  const wake = emperor === undefined ? () => {} : emperorWaker(emperor);
+  await Promise.all(instances.map((instance) => waitForInstance(instance, host, deadline, timeoutMs, wake, signal)));
 }
 
-async function waitForInstance(instance: StartingInstance, host: string, deadline: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Pokes the emperor while an instance has no process yet, 20 ms after the last poke, then twice as
+ * long each time up to a second: the emperor refuses to start a vassal whose name went a few
+ * milliseconds ago (its throttle, see startEmperor) and would otherwise try again only at its next
+ * scan, a second later; a vassal whose master keeps dying is not restarted faster than that.
+ */
+function emperorWaker(emperor: EmperorLayout): () => void {
+  let last = Date.now();
+  let interval = 20;
+  let poking = false;
+  return () => {
+    if (poking || Date.now() - last < interval) return;
+    poking = true;
+    void pokeEmperor(emperor, 500).finally(() => {
+      last = Date.now();
+      interval = Math.min(interval * 2, 1_000);
+      poking = false;
+    });
+  };
+}
+
+async function waitForInstance(instance: StartingInstance, host: string, deadline: number, timeoutMs: number, wake: () => void, signal?: AbortSignal): Promise<void> {
   const exited = new Set<number>();
   const firstSeen = new Map<number, number>();
   for (;;) {
     throwIfCancelled(cancellable(signal));
     const pid = instance.currentPid();
-    if (pid !== undefined && pid !== instance.previousPid) {
+    if (pid === undefined || pid === instance.previousPid) wake();
+    else {
       if (!firstSeen.has(pid)) firstSeen.set(pid, Date.now());
       if (!isAlive(pid)) exited.add(pid);
       else if (instance.port === undefined ? Date.now() - firstSeen.get(pid)! >= Math.min(WORKER_SETTLE_MS, timeoutMs / 2) : await tcpAccepts(host, instance.port, 250)) return;
@@ -98,14 +121,31 @@ export async function waitUntilStopped(
   for (;;) {
     const running = processes.filter((target) => isAlive(target.pid));
     const stats = ids.size > 0 ? await pokeEmperor(emperor, 500) : undefined;
-    const listed = stats?.vassals.some((vassal) => ids.has(vassal.id)) ?? false;
-    if (running.length === 0 && !listed) return;
+    const listed = stats?.vassals.filter((vassal) => ids.has(vassal.id)) ?? [];
+    if (running.length === 0 && listed.length === 0) return;
+    // Its workers gone, a removed vassal's master only waits for its next check, a second later:
+    // ended, the emperor lets it go at once.
+    const ended = running.length === 0 ? listed.filter((vassal) => endIdleMaster(vassal.pid, stats!.pid)).length : 0;
     if (Date.now() >= deadline) {
       if (killed) return;
       for (const target of running) kill(target, "SIGKILL");
       killed = true;
       deadline = Date.now() + 2_000;
     }
-    await sleep(25);
+    await sleep(ended > 0 ? 5 : 25);
+  }
+}
+
+/**
+ * SIGKILL to a removed vassal's uWSGI master once it has nothing left to stop (no live child), and
+ * only when it is one: a child of the emperor that listed it.
+ */
+function endIdleMaster(pid: number, emperorPid: number): boolean {
+  if (processStat(pid)?.ppid !== emperorPid || childrenOf(pid).length > 0) return false;
+  try {
+    process.kill(pid, "SIGKILL");
+    return true;
+  } catch {
+    return false; // gone meanwhile
   }
 }

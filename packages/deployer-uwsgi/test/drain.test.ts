@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { drainConnections, openConnections } from "../src/drain.js";
+import { drainConnections, openConnections, QUIET_MS } from "../src/drain.js";
 
 // Real loopback sockets, counted from the kernel's tables: the drain waits for exactly these.
 let server: Server | undefined;
@@ -89,6 +89,20 @@ describe("draining the old instances' ports", () => {
     const started = Date.now();
     await drainConnections(new Set([port]), 300);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("counts the quiet period from the switch, and a request still in flight holds it all the same", async () => {
+    const port = await listen();
+    const switched = Date.now() - 1_000;
+    let started = Date.now();
+    await drainConnections(new Set([port]), 5_000, { since: switched });
+    expect(Date.now() - started).toBeLessThan(QUIET_MS * 10);
+
+    await open(port);
+    setTimeout(() => sockets.forEach((socket) => socket.destroy()), 300);
+    started = Date.now();
+    await drainConnections(new Set([port]), 5_000, { since: switched });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250 + QUIET_MS);
   });
 
   it("gives up at its limit when a connection stays open", async () => {

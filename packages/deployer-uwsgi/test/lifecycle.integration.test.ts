@@ -120,8 +120,9 @@ describe("uWSGI deployer life cycle", () => {
     expect(pidOf(changed, "web")).not.toBe(pidOf(before, "web"));
     expect(pidOf(changed, "worker")).not.toBe(pidOf(before, "worker"));
     expect((await getReport(httpPort, "/", "demo.localhost")).env.NEW_VALUE).toBe("1");
-    await expect(httpGet(portOf(before)!, "127.0.0.1")).rejects.toThrow(/ECONNREFUSED/);
     expect(readdirSync(join(home, "uwsgi", "vassals")).filter((f) => f.startsWith("demo_")).sort()).toEqual(["demo_web.1.b.ini", "demo_worker.1.b.ini"]);
+    // The old release is the emperor's to stop: the deploy does not wait for it.
+    await waitFor(() => httpGet(portOf(before)!, "127.0.0.1").then(() => false, (error: Error) => /ECONNREFUSED/.test(error.message)), 10_000, "the old release to stop");
   });
 
   it("a release that fails the health gate is stopped and the running one keeps serving, untouched", async () => {

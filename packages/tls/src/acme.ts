@@ -4,7 +4,7 @@ import { Agent, request } from "node:https";
 import { rootCertificates } from "node:tls";
 import { join } from "node:path";
 import { Hop3Error, tlsLayout, writeFileAtomic } from "@hop3/core";
-import acme from "acme-client";
+import type { Client } from "acme-client";
 import { tlsError } from "./errors.js";
 import type { TlsSettings } from "./options.js";
 
@@ -24,6 +24,7 @@ interface Problem {
  * TLS_ACME_UNAVAILABLE, TLS_ACME_REFUSED.
  */
 export async function issueAcmeCertificate(home: string, host: string, settings: TlsSettings): Promise<{ certPem: string; keyPem: string }> {
+  const acme = await loadAcme();
   const agent = httpsAgent(settings);
   await checkReachable(settings.acmeDirectory, agent);
   const layout = tlsLayout(home);
@@ -132,11 +133,15 @@ function checkReachable(directory: string, agent: Agent): Promise<void> {
   });
 }
 
+/** acme-client, loaded only to issue: it costs every command that loads the plugin about 150 ms of CPU. */
+const loadAcme = async () => (await import("acme-client")).default;
+
 /**
  * The ACME account of a directory URL: its key, made once, and its URL, kept once registered (both
  * 0600 under `<home>/tls/acme/`), so later orders reuse the account instead of registering again.
  */
-async function accountClient(home: string, settings: TlsSettings): Promise<acme.Client> {
+async function accountClient(home: string, settings: TlsSettings): Promise<Client> {
+  const acme = await loadAcme();
   const base = join(tlsLayout(home).acme, `account-${createHash("sha256").update(settings.acmeDirectory).digest("hex").slice(0, 16)}`);
   const keyFile = `${base}.pem`;
   const urlFile = `${base}.url`;

@@ -2,10 +2,10 @@ import { createPrivateKey, randomBytes, webcrypto, X509Certificate as NodeX509 }
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tlsLayout, writeFileAtomic } from "@hop3/core";
-import * as x509 from "@peculiar/x509";
+import type * as X509 from "@peculiar/x509";
 
 // The DOM's Crypto type, as @peculiar/x509 takes it; node's webcrypto is that object.
-type WebCrypto = Parameters<typeof x509.X509CertificateGenerator.create>[1];
+type WebCrypto = Parameters<typeof X509.X509CertificateGenerator.create>[1];
 type CryptoKey = webcrypto.CryptoKey;
 const crypto = webcrypto as unknown as NonNullable<WebCrypto>;
 /** ECDSA P-256: every browser and curl take it, and keys are small and fast to make. */
@@ -20,7 +20,7 @@ export const localCaFiles = (home: string) => ({ cert: join(tlsLayout(home).ca, 
 
 interface LocalCa {
   readonly certPem: string;
-  readonly cert: x509.X509Certificate;
+  readonly cert: X509.X509Certificate;
   readonly key: CryptoKey;
 }
 
@@ -30,7 +30,11 @@ export async function ensureLocalCa(home: string): Promise<string> {
   return localCaFiles(home).cert;
 }
 
+/** @peculiar/x509, loaded only to make certificates: it costs every command that loads the plugin about 100 ms of CPU. */
+const loadX509 = (): Promise<typeof X509> => import("@peculiar/x509");
+
 async function loadOrCreateCa(home: string): Promise<LocalCa> {
+  const x509 = await loadX509();
   const files = localCaFiles(home);
   if (existsSync(files.cert) && existsSync(files.key)) {
     const certPem = readFileSync(files.cert, "utf8");
@@ -66,6 +70,7 @@ async function loadOrCreateCa(home: string): Promise<LocalCa> {
 
 /** A new key and a certificate for one local host name, signed by the home's local CA. */
 export async function issueLocalCertificate(home: string, host: string): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   const ca = await loadOrCreateCa(home);
   const keys = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const now = Date.now();
