@@ -144,7 +144,7 @@ export async function writeBackupArchive(file: string, header: Omit<BackupManife
   const manifestOf = () => Buffer.from(`${JSON.stringify({ formatVersion: BACKUP_FORMAT_VERSION, ...header, entries }, null, 2)}\n`);
   const partial = `${file}.partial-${process.pid}`;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const out = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  let out: number | undefined = openSync(partial, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     const mtime = new Date(header.createdAt);
     const pending = manifestOf();
@@ -162,14 +162,11 @@ export async function writeBackupArchive(file: string, header: Omit<BackupManife
     // The same length as what it replaces: the same sizes, digests of the same length.
     writeSync(out, manifestBytes, 0, manifestBytes.length, manifestHeader.length);
     closeSync(out);
+    out = undefined;
     renameSync(partial, file);
     return { formatVersion: BACKUP_FORMAT_VERSION, ...header, entries };
   } catch (error) {
-    try {
-      closeSync(out);
-    } catch {
-      // already closed
-    }
+    if (out !== undefined) closeSync(out);
     rmSync(partial, { force: true });
     throw error;
   }
