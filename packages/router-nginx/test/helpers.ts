@@ -3,8 +3,8 @@ import { createServer, type Server } from "node:http";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { childrenOf, commandLine, createDistribution, createMemoryLogger, ensureAppUser, livePids, processStat, ensureDir, prepareAppDirs, prepareHome, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
-import { freePort, caught } from "@hop3/test-support";
+import { childrenOf, commandLine, createDistribution, isAlive, createMemoryLogger, ensureAppUser, livePids, processStat, ensureDir, prepareAppDirs, prepareHome, type AppUser, type MemoryLogger, type OperationContext } from "@hop3/core";
+import { freePort, caught, waitFor } from "@hop3/test-support";
 
 export { childrenOf, isAlive } from "@hop3/core";
 
@@ -121,6 +121,20 @@ export function servingWorkers(master: number): number[] {
     const line = commandLine(pid).join(" ");
     return line.startsWith("nginx: worker process") && !line.includes("shutting down");
   });
+}
+
+/**
+ * The workers of the configuration nginx runs now, once it has them. After a start or a reload, a
+ * loaded machine may not have forked (or titled) the new workers yet, and the workers of the
+ * configuration before may not have taken their "shutting down" title yet: `before`, the master's
+ * children before the reload, are waited out (idle, they leave by themselves).
+ */
+export function currentWorkers(master: number, before: readonly number[] = []): Promise<number[]> {
+  return waitFor(() => {
+    if (before.some((pid) => isAlive(pid))) return false;
+    const serving = servingWorkers(master);
+    return serving.length > 0 && serving;
+  }, 10_000, "nginx's workers of its current configuration");
 }
 
 /**

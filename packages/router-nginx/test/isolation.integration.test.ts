@@ -7,14 +7,15 @@ import { ensureAppUser, lookupUser, removeAppUser, userPrefix, webUserName, type
 import { createNginxRouter } from "../src/index.js";
 import {
   appRelease,
+  childrenOf,
   credentialsOf,
+  currentWorkers,
   freePort,
   httpGet,
   makeDir,
   mastersOf,
   operationContext,
   removeMadeDirs,
-  servingWorkers,
   startUpstream,
   tempHome,
   type Upstream,
@@ -36,7 +37,8 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
   let web: PasswdEntry;
   let master: number;
 
-  const workerCredentials = () => servingWorkers(master).map(credentialsOf);
+  // The workers of the configuration now (`before`: the master's children before a reload).
+  const workerCredentials = async (before: readonly number[] = []) => (await currentWorkers(master, before)).map(credentialsOf);
   const release = (app: string, files: Record<string, string>) => {
     apps.push(app);
     return appRelease(home, app, files);
@@ -61,12 +63,11 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
     removeMadeDirs();
   });
 
-  it("runs its workers as the home's web user and group; the master stays root", () => {
+  it("runs its workers as the home's web user and group; the master stays root", async () => {
     expect(web).toBeDefined();
     expect(web.name).toMatch(/^h3[0-9a-f]{6}_web$/);
     expect(readFileSync(join(home, "nginx", "nginx.conf"), "utf8")).toMatch(new RegExp(`^user ${web.name};$`, "m"));
-    const workers = workerCredentials();
-    expect(workers.length).toBeGreaterThan(0);
+    const workers = await workerCredentials();
     for (const worker of workers) expect(worker).toMatchObject({ uid: web.uid, gid: web.gid });
     expect(credentialsOf(master).uid).toBe(0);
   });
@@ -84,12 +85,12 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
   it("reads an app's release through the app's group, made after nginx started, once the route's reload started new workers", async () => {
     const { user, dir } = release("late", { "index.html": "late home\n", "css/site.css": "late css\n" });
     expect(statSync(dir).mode & 0o007).toBe(0); // others (nobody) may not enter
-    expect(workerCredentials().every((worker) => !worker.groups.includes(user.gid))).toBe(true);
+    expect((await workerCredentials()).every((worker) => !worker.groups.includes(user.gid))).toBe(true);
+    const before = childrenOf(master);
     await router.apply({ app: "late", hosts: ["late.localhost"], upstreams: [], staticDir: dir }, context);
     expect(await httpGet(port, "late.localhost")).toMatchObject({ status: 200, body: "late home\n" });
     expect((await httpGet(port, "late.localhost", "/css/site.css")).body).toBe("late css\n");
-    const workers = workerCredentials();
-    expect(workers.length).toBeGreaterThan(0);
+    const workers = await workerCredentials(before);
     for (const worker of workers) {
       expect(worker.uid).toBe(web.uid);
       expect(worker.groups).toContain(user.gid);
@@ -107,9 +108,10 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
     chmodSync(dir, 0o750);
     chmodSync(join(dir, "index.html"), 0o640);
     expect([403, 404]).toContain((await httpGet(port, "gained.localhost")).status); // the running workers cannot read it
+    const before = childrenOf(master);
     await router.apply({ app: "gained", hosts: ["gained.localhost"], upstreams: [], staticDir: dir }, context);
     expect(await httpGet(port, "gained.localhost")).toMatchObject({ status: 200, body: "gained\n" });
-    for (const worker of workerCredentials()) expect(worker.groups).toContain(user.gid);
+    for (const worker of await workerCredentials(before)) expect(worker.groups).toContain(user.gid);
   });
 
   it("buffers a large request body in temp/, which the workers reach as the web user", async () => {
@@ -171,8 +173,9 @@ describe("nginx router: what its workers may read", { timeout: 30_000 }, () => {
 
     it("answers 403 or 404 for every link of a static-only site, and still serves its files", async () => {
       const dir = withLinks({});
+      const before = childrenOf(master);
       await router.apply({ app: "links", hosts: ["links.localhost"], upstreams: [], staticDir: dir }, context);
-      for (const worker of workerCredentials()) expect(worker.groups).toContain(otherGid); // it could read the secret
+      for (const worker of await workerCredentials(before)) expect(worker.groups).toContain(otherGid); // it could read the secret
       expect(await httpGet(port, "links.localhost", "/real.txt")).toMatchObject({ status: 200, body: "real file\n" });
       expect(await httpGet(port, "links.localhost", "/sub/page.html")).toMatchObject({ status: 200, body: "sub page\n" });
       await expectNoLinkFollowed("links.localhost", (answer) => expect([403, 404]).toContain(answer.status));

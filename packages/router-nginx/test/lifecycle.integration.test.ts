@@ -3,10 +3,9 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { commandLine, Registry, type Router } from "@hop3/core";
+import { Registry, type Router } from "@hop3/core";
 import { createNginxRouter, nginxRouterPlugin } from "../src/index.js";
-import { caught, childrenOf, freePort, httpGet, isAlive, makeDir, mastersOf, operationContext, removeMadeDirs, tempHome } from "./helpers.js";
-import { waitFor } from "@hop3/test-support";
+import { caught, childrenOf, currentWorkers, freePort, httpGet, isAlive, makeDir, mastersOf, operationContext, removeMadeDirs, tempHome } from "./helpers.js";
 
 // Starting, finding and stopping the real nginx, including after things went wrong.
 describe("nginx router: process life", { timeout: 30_000 }, () => {
@@ -69,15 +68,14 @@ describe("nginx router: process life", { timeout: 30_000 }, () => {
 
   it("recovers from a master killed with SIGKILL: its orphaned workers, which hold the port, are stopped", async () => {
     const { router, context, home, port } = await setup();
+    const { pid } = await router.ensureRunning(context);
+    const before = childrenOf(pid!);
     await router.apply({ app: "kept", hosts: ["kept.localhost"], upstreams: [], staticDir: makeDir({ "index.html": "kept\n" }) }, context);
-    const { pid } = await router.status(context);
-    // The workers serving now; those of the configuration before `apply` may still be shutting down
-    // (they hold no port and leave by themselves: they are not the orphans this is about). A loaded
-    // machine may not have forked the new ones yet when the reload returns.
-    const workers = await waitFor(() => {
-      const serving = childrenOf(pid!).filter((worker) => commandLine(worker).join(" ") === "nginx: worker process");
-      return serving.length > 0 && serving;
-    }, 10_000, "nginx's new workers");
+    expect((await router.status(context)).pid).toBe(pid);
+    // The workers serving now, once those of the configuration before `apply` are gone (they hold
+    // no port and leave by themselves: they are not the orphans this is about, and a loaded machine
+    // may not have titled them "shutting down" yet).
+    const workers = await currentWorkers(pid!, before);
     process.kill(pid!, "SIGKILL");
     while (isAlive(pid!)) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(workers.every((pid) => isAlive(pid))).toBe(true); // nginx workers outlive their master
