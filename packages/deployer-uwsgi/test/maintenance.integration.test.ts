@@ -54,7 +54,8 @@ describe("Hop3's schedule under the emperor", () => {
     writeFileSync(slowHop3, `#!/bin/sh\necho started > ${started}\nexec sleep 300\n`);
     await deployer.startService!({ ...context, hop3Command: ["/bin/sh", slowHop3] });
     await waitFor(() => existsSync(started), 70_000, "the slow run to start");
-    expect(processesUnder(home).some((line) => line.includes("sleep 300"))).toBe(true);
+    // The script writes its file, then execs sleep: a loaded machine may not have run the exec yet.
+    await waitFor(() => processesUnder(home).some((line) => line.includes("sleep 300")), 10_000, "the slow run's sleep");
     await stopEmperor(home);
     expect(processesUnder(home)).toEqual([]);
   }, 100_000);
