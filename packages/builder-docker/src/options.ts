@@ -1,5 +1,4 @@
-import { parseOptions } from "@hop3/core";
-import { z } from "zod";
+import { parseOptions, z } from "@hop3/core";
 
 /** The package name, used as the plugin name and in option errors. */
 export const PACKAGE_NAME = "@hop3/builder-docker";

@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { parseOptions } from "@hop3/core";
-import { z } from "zod";
+import { parseOptions, z } from "@hop3/core";
 
 /** The package name, used as the plugin name and in option errors. */
 export const PACKAGE_NAME = "@hop3/builder-nix";

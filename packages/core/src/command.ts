@@ -58,7 +58,7 @@ export const runCommand: CommandRunner = async (file, args, options = {}) => {
     };
 
   // Loaded on first use: commands that run no program (status, config...) start faster without it.
-  const { execa } = await import("execa");
+  const { execa } = await import("./vendor/execa.js");
   const started = performance.now();
   // The program leads a process group of its own (detached), so stopping it stops all it started.
   const subprocess = execa(file, [...args], {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { z } from "zod";
+import { z } from "./vendor/zod.js";
 import { coreError } from "./error-codes.js";
 import { DEFAULT_LIMITS, defaultMaxLimits, parseSize, toLimits, type AppLimits } from "./host/limits.js";
 

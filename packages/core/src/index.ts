@@ -1,6 +1,8 @@
 // The main entry: everything of the light `@hop3/core/cli` entry, and what needs zod, TypeBox,
 // tsyringe or smol-toml (schemas, formats, the registry, the pipeline).
 export * from "./cli.js";
+// Plugins validate their options with core's zod: one copy, loaded once, bundled (src/vendor/).
+export { z } from "./vendor/zod.js";
 export { createMemoryLogger, type MemoryLogger, type OutputLine } from "./logger.js";
 export type { AppPipeline } from "./pipeline/api.js";
 export type { PipelineOptions } from "./pipeline/options.js";

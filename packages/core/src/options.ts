@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { z } from "./vendor/zod.js";
 import { coreError } from "./error-codes.js";
 
 /**

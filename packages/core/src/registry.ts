@@ -1,5 +1,4 @@
-import "reflect-metadata";
-import { container as rootContainer, Lifecycle, type DependencyContainer, type InjectionToken } from "tsyringe";
+import { container as rootContainer, Lifecycle, type DependencyContainer, type InjectionToken } from "./vendor/tsyringe.js";
 import type { Addon } from "./contracts/addon.js";
 import type { Builder } from "./contracts/builder.js";
 import type { CliCommand } from "./contracts/cli-command.js";
@@ -12,7 +11,7 @@ import { CONTRIBUTION_NAME_PATTERN } from "./schemas/names.js";
 import { ARTIFACT_SHAPES } from "./formats/artifact-shape.js";
 import { Hop3Tokens } from "./tokens.js";
 
-export { inject, injectAll, injectable, singleton } from "tsyringe";
+export { inject, injectAll, injectable, singleton } from "./vendor/tsyringe.js";
 
 /** A class whose instances the container builds, resolving `@inject` parameters. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters are resolved by the container

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PUBLISHED_SCHEMAS, renderSchema } from "@hop3/core";
@@ -28,11 +29,11 @@ describe("plugin packages", () => {
     expect(Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@hop3/"))).toEqual([]);
   });
 
-  it.each(plugins.map((p) => [p.manifest.name, p] as const))("%s imports no other plugin, and tsyringe only through core", (_name, { name }) => {
+  it.each(plugins.map((p) => [p.manifest.name, p] as const))("%s imports no other plugin, and tsyringe and zod only through core", (_name, { name }) => {
     const src = join(root, "packages", name, "src");
     const offenders = readdirSync(src, { recursive: true, encoding: "utf8" })
       .filter((file) => file.endsWith(".ts"))
-      .filter((file) => /from "(@hop3\/(?!core")[^"]+|tsyringe)"/.test(readFileSync(join(src, file), "utf8")));
+      .filter((file) => /from "(@hop3\/(?!core")[^"]+|tsyringe|zod)"/.test(readFileSync(join(src, file), "utf8")));
     expect(offenders).toEqual([]);
   });
 });
@@ -55,6 +56,30 @@ describe("@hop3/core stands alone", () => {
     };
     walk(join(root, "packages", "core", "src"));
     expect(offenders).toEqual([]);
+  });
+
+  it("loads its libraries through src/vendor/ only, which the build bundles one module each", () => {
+    const manifest = JSON.parse(readFileSync(join(root, "packages", "core", "package.json"), "utf8"));
+    const libraries = Object.keys(manifest.dependencies);
+    const src = join(root, "packages", "core", "src");
+    const offenders = readdirSync(src, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts") && !file.startsWith("vendor/"))
+      .filter((file) => {
+        const text = readFileSync(join(src, file), "utf8");
+        return libraries.some((library) => text.includes(`"${library}"`) || text.includes(`"${library}/`));
+      });
+    expect(offenders).toEqual([]);
+  });
+
+  it("is built into a few modules that import only node's own and one another (scripts/bundle-dist.mjs)", () => {
+    const dist = join(root, "packages", "core", "dist");
+    const modules = readdirSync(dist).filter((file) => file.endsWith(".js"));
+    expect(modules).toContain("index.js");
+    expect(modules.length).toBeLessThan(10);
+    for (const file of modules) {
+      const specifiers = [...readFileSync(join(dist, file), "utf8").matchAll(/(?:^|[\s;])(?:import|export)\b[^"';]*?from\s*"([^"]+)"|\bimport\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2]!);
+      expect({ file, imports: specifiers.filter((s) => !isBuiltin(s) && !s.startsWith("./")) }).toEqual({ file, imports: [] });
+    }
   });
 });
 

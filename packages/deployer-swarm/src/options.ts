@@ -1,5 +1,4 @@
-import { parseOptions } from "@hop3/core";
-import { z } from "zod";
+import { parseOptions, z } from "@hop3/core";
 
 /** The package's name, as the plugin and option errors name it. */
 export const PACKAGE_NAME = "@hop3/deployer-swarm";

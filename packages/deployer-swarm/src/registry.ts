@@ -19,8 +19,8 @@ import {
   writeFileAtomic,
   type OperationContext,
   type ServiceStatus,
+  z,
 } from "@hop3/core";
-import { z } from "zod";
 import { swarmError } from "./errors.js";
 import { swarmDir } from "./runner.js";
 

@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { OperationContext } from "@hop3/core";
-import { z } from "zod";
+import { type OperationContext, z } from "@hop3/core";
 import { swarmDir } from "./runner.js";
 
 /** What the deployer remembers of an app it runs; the swarm itself holds the rest (the services' specs). */

@@ -1,5 +1,4 @@
-import { ENV_NAME_PATTERN, parseOptions } from "@hop3/core";
-import { z } from "zod";
+import { ENV_NAME_PATTERN, parseOptions, z } from "@hop3/core";
 import type { EmperorSettings } from "./emperor.js";
 
 /** The package name, used as the plugin name and in option errors. */

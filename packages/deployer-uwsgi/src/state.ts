@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { validateArtifact, writeJsonAtomic, type BuildArtifact } from "@hop3/core";
-import { z } from "zod";
+import { type BuildArtifact, validateArtifact, writeJsonAtomic, z } from "@hop3/core";
 import { uwsgiError } from "./errors.js";
 import { appLayout, type AppLayout } from "./layout.js";
 

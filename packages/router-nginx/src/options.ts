@@ -1,6 +1,5 @@
 import { isIP } from "node:net";
-import { ensureWebUser, parseOptions, type UserScope } from "@hop3/core";
-import { z } from "zod";
+import { ensureWebUser, parseOptions, type UserScope, z } from "@hop3/core";
 
 /** The package name, used as the plugin and router name and in option errors. */
 export const PACKAGE_NAME = "@hop3/router-nginx";

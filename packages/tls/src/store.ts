@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
-import { certificateFiles, ensureDir, runsAsRoot, tlsLayout, writeFileAtomic, writeJsonAtomic } from "@hop3/core";
-import { z } from "zod";
+import { certificateFiles, ensureDir, runsAsRoot, tlsLayout, writeFileAtomic, writeJsonAtomic, z } from "@hop3/core";
 import { tlsError } from "./errors.js";
 
 /** Who signs a name's certificate: Hop3's local CA for local names, an ACME CA for public ones. */

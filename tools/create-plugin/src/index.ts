@@ -61,7 +61,6 @@ export function pluginFiles(options: NewPluginOptions): Record<string, string> {
       files: ["dist"],
       scripts: { build: "tsc -p tsconfig.json", test: "vitest run", lint: "publint --strict" },
       peerDependencies: { "@hop3/core": options.coreRange ?? ">=0.1.0 <1.0.0" },
-      dependencies: { zod: "^4.1.0" },
       devDependencies: { ...hop3Dependencies(options.hop3Checkout), "@types/node": "^20.19.0", publint: "^0.3.12", typescript: "~5.9.0", vitest: "^4.1.0" },
     }),
     "tsconfig.json": json({
@@ -72,8 +71,7 @@ export function pluginFiles(options: NewPluginOptions): Record<string, string> {
     ".gitignore": "node_modules/\ndist/\n",
     "src/index.ts": `import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import { defineErrors, definePlugin, parseOptions, type BuildArtifact, type Builder, type Hop3Plugin } from "@hop3/core";
+import { defineErrors, definePlugin, parseOptions, z, type BuildArtifact, type Builder, type Hop3Plugin } from "@hop3/core";
 
 const PLUGIN = ${JSON.stringify(name)};
 /** The file that marks an app this builder builds. */

@@ -1,6 +1,5 @@
 import { dirname, join } from "node:path";
 import { readAppFile, type LanguageToolchain, type ToolchainBuildContext, type ToolchainContribution } from "@hop3/core";
-import { parse } from "smol-toml";
 import { cacheOf } from "../cache.js";
 import { localError } from "../errors.js";
 import { filesEndingWith } from "./files.js";
@@ -45,7 +44,7 @@ async function buildRust(context: ToolchainBuildContext): Promise<ToolchainContr
   }
   if (!isFile(join(buildDir, "Cargo.toml"))) return contribution; // named by hop3.toml, with nothing to build
   await runFetchingStep(context, "LOCAL_BUILD_FAILED", "cargo build --release", cargo, ["build", "--release"], OFFLINE_RUST, { env });
-  const binary = mainBinary(context);
+  const binary = await mainBinary(context);
   if (binary === undefined) return contribution;
   const path = `target/release/${binary}`;
   if (!isFile(join(buildDir, path))) {
@@ -61,9 +60,9 @@ interface CargoManifest {
 }
 
 /** The binary to run by default, or undefined (with why) when Cargo.toml names none or several. */
-function mainBinary(context: ToolchainBuildContext): string | undefined {
+async function mainBinary(context: ToolchainBuildContext): Promise<string | undefined> {
   const { buildDir, logger } = context;
-  const manifest = readCargoToml(context);
+  const manifest = await readCargoToml(context);
   const pkg = manifest.package ?? {};
   const name = typeof pkg.name === "string" ? pkg.name : undefined;
   const candidates = new Set<string>();
@@ -86,10 +85,12 @@ function mainBinary(context: ToolchainBuildContext): string | undefined {
   return chosen;
 }
 
-function readCargoToml(context: ToolchainBuildContext): CargoManifest {
+async function readCargoToml(context: ToolchainBuildContext): Promise<CargoManifest> {
   const file = join(context.buildDir, "Cargo.toml");
   // Root reads the app's file: never through a link out of the release (readAppFile refuses it).
   const text = readAppFile(context.buildDir, file);
+  // Loaded here, not at start-up: only a Rust build reads TOML of its own.
+  const { parse } = await import("smol-toml");
   try {
     return parse(text) as CargoManifest;
   } catch (error) {

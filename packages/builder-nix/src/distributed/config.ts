@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { hop3ConfigFile, readHop3Config, writeFileAtomic } from "@hop3/core";
-import { z } from "zod";
+import { hop3ConfigFile, readHop3Config, writeFileAtomic, z } from "@hop3/core";
 import { nixError } from "../errors.js";
 
 /**

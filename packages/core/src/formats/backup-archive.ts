@@ -3,8 +3,8 @@ import { chmodSync, closeSync, constants, createReadStream, fstatSync, mkdirSync
 import { dirname, join, posix } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
-import { z } from "zod";
+import { extractTar, type TarHeader } from "../vendor/tar-stream.js";
+import { z } from "../vendor/zod.js";
 import { coreError } from "../error-codes.js";
 import { Hop3Error } from "../errors.js";
 import { APP_NAME_PATTERN } from "../schemas/names.js";
@@ -247,12 +247,12 @@ export function parseManifest(file: string, bytes: Buffer): BackupManifest {
 }
 
 /** An entry of the archive being read: its header, then its data. */
-type Entry = AsyncIterable<Buffer> & { readonly header: tar.Header };
+type Entry = AsyncIterable<Buffer> & { readonly header: TarHeader };
 
 /** Reads only the manifest (for `backup list`): the rest of the archive is not verified. */
 export async function readBackupManifest(file: string): Promise<BackupManifest> {
   const input = createReadStream(file);
-  const extract = tar.extract();
+  const extract = extractTar();
   const feeding = pipeline(input, extract);
   feeding.catch(() => undefined);
   try {
@@ -293,7 +293,7 @@ export async function readBackupArchive(file: string, stagingDir: string): Promi
     },
   });
   const input = createReadStream(file);
-  const extract = tar.extract();
+  const extract = extractTar();
   const feeding = pipeline(input, counter, extract);
   feeding.catch(() => undefined); // its error ends the loop below too; awaited after it
   let manifest: BackupManifest | undefined;

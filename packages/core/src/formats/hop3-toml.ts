@@ -1,4 +1,4 @@
-import { parse, TomlError } from "smol-toml";
+import { parse, TomlError } from "../vendor/smol-toml.js";
 import { coreError } from "../error-codes.js";
 import { Hop3TomlSchema, type Hop3Toml } from "../schemas/hop3-toml.js";
 import { isValidEnvName, isValidWorkerName } from "../schemas/names.js";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../vendor/zod.js";
 import type { AppSource } from "../app.js";
 import { planEnv, settleEnv, type AddonEnvSource, type EnvPlan, type GeneratedValue } from "../env-references.js";
 import { writeJsonAtomic } from "../fs.js";

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../vendor/zod.js";
 import { coreError } from "../error-codes.js";
 import { writeJsonAtomic } from "../fs.js";
 import { appStateDir } from "../home.js";

@@ -1,5 +1,4 @@
 import { chmodSync, cpSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Addon } from "../contracts/addon.js";
 import { coreError } from "../error-codes.js";
@@ -10,6 +9,7 @@ import { appDirsOf, prepareHome } from "../host/home-layout.js";
 import type { Logger } from "../logger.js";
 import { guardPlugin } from "../planning.js";
 import { isValidAppName } from "../schemas/names.js";
+import { coreVersion } from "../version.js";
 import { SecretsFileSchema } from "./app-env.js";
 import { AppRecordSchema, readStateFile, requireAppRecord, writeAppRecord, withoutUpdatedAt, type AppRecord } from "./app-record.js";
 import { replaceAppSource } from "./app-source.js";
@@ -44,7 +44,6 @@ export function backupFile(home: string, id: string): string {
   return join(backupsDir(home), `${id}.tar`);
 }
 
-const hop3Version = (): string => (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 /** What `backup create` made. */
 export interface BackupOutcome {
@@ -132,7 +131,7 @@ export async function createBackup(distribution: CoreDistribution, app: string, 
       id,
       app,
       createdAt: now.toISOString(),
-      hop3Version: hop3Version(),
+      hop3Version: coreVersion(),
       release: { id: release.id, builder: release.builder, deployer: release.deployer },
       addons: dumps.map(({ bytes: _bytes, ...dump }) => dump),
     };

@@ -1,4 +1,4 @@
-import type { TSchema } from "@sinclair/typebox";
+import type { TSchema } from "../vendor/typebox.js";
 import { BuildArtifactSchema } from "./artifact.js";
 import { Hop3TomlSchema } from "./hop3-toml.js";
 import { RuntimeJsonSchema } from "./runtime-json.js";

@@ -1,4 +1,4 @@
-import { Type, type Static } from "@sinclair/typebox";
+import { Type, type Static } from "../vendor/typebox.js";
 
 /**
  * `$out/hop3/runtime.json`, exactly as the Nix integration specification defines it: workers

@@ -1,5 +1,4 @@
-import { FormatRegistry, Kind, type TSchema } from "@sinclair/typebox";
-import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
+import { FormatRegistry, Kind, Value, ValueErrorType, type TSchema, type ValueError } from "../vendor/typebox.js";
 import { APP_NAME_PATTERN, CONTRIBUTION_NAME_PATTERN, HTTP_PATH_PATTERN } from "./names.js";
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

@@ -1,0 +1,6 @@
+// Core's only door to tar-stream and its dependencies (streamx, b4a...), bundled into one module at
+// build time (scripts/bundle-vendor.mjs).
+import tar from "tar-stream";
+
+export const extractTar = tar.extract;
+export type TarHeader = tar.Header;
