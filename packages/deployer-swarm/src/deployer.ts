@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import {
   artifactShape,
   describeShape,
+  findFreePort,
   type BuildArtifact,
   type DeployContext,
   type Deployer,
@@ -294,7 +294,8 @@ async function ensureEdge(docker: Docker, app: string, network: string, image: s
     return knownPort;
   }
   if (current !== undefined) await docker(["service", "rm", name], `removing ${name}`);
-  const port = await freePort();
+  // Published on every interface of the node: free there, not only on loopback.
+  const port = await findFreePort("0.0.0.0");
   await docker(
     [
       "service", "create", "--detach=false", "--quiet", "--name", name, ...labelFlags(app), "--network", network, "--endpoint-mode", "dnsrr", "--init",
@@ -474,15 +475,4 @@ async function removeWithRetry(docker: Docker, args: string[], purpose: string):
   }
 }
 
-/** A free TCP port on this host, for the edge's published port. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "0.0.0.0", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 

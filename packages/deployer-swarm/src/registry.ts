@@ -1,15 +1,16 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import {
   appProcessEnv,
   commandLine,
   ensureDir,
   ensureServiceUser,
+  findFreePort,
   findProgram,
   isAlive,
+  isPortFree,
   prepareHome,
   privilegeDrop,
   readPid,
@@ -116,7 +117,7 @@ export async function ensureRegistry(context: OperationContext): Promise<{ addre
   return withLockFile(
     layout.lockFile,
     async () => {
-      const state = readState(layout) ?? { port: await freeLoopbackPort() };
+      const state = readState(layout) ?? { port: await findFreePort("127.0.0.1") };
       const pid = registryPid(layout) ?? (await startRegistry(program, layout, state.port, context));
       writeState(layout, { port: state.port });
       return { address: `127.0.0.1:${state.port}`, pid, started: true };
@@ -134,7 +135,7 @@ async function startRegistry(program: string, layout: RegistryLayout, port: numb
   const user = ensureServiceUser(context, SERVICE);
   ensureDir(layout.data, { mode: 0o700, ...(user.dedicated && { uid: user.uid, gid: user.gid }) });
   writeFileAtomic(layout.config, renderRegistryConfig(layout.data, port), 0o644);
-  if (await portInUse(port)) {
+  if (!(await isPortFree("127.0.0.1", port))) {
     throw swarmError("SWARM_REGISTRY_START_FAILED", `The registry's port 127.0.0.1:${port} is in use by another program.`, {
       hint: `Stop the program holding port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it): the swarm's images are named by this address, so Hop3 keeps it.`,
       details: { port },
@@ -250,24 +251,6 @@ export function registryAnswers(address: string, timeoutMs: number): Promise<boo
   });
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
-    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => server.close(() => resolve(false)));
-  });
-}
 
 function logTail(layout: RegistryLayout): string {
   try {

@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { findFreePort, isPortFree } from "@hop3/core";
 
 /** What port assignment needs to know. */
 export interface PortRequest {
@@ -34,29 +34,4 @@ export async function assignPorts(request: PortRequest): Promise<{ ports: Record
     used.add(ports[key]!);
   }
   return { ports, moved };
-}
-
-/** True when the port can be bound on the address now. */
-export function isPortFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port the kernel reports free on the address, not in `exclude`. */
-export async function findFreePort(host: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen({ host, port: 0, exclusive: true }, () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
-    if (port > 0 && !exclude.has(port)) return port;
-  }
-  throw new Error(`No free TCP port found on ${host} after 50 attempts.`);
 }
