@@ -1,2 +1,2 @@
-// Core's only door to smol-toml, bundled into one module at build time (scripts/bundle-vendor.mjs).
+// Core's only door to smol-toml, bundled into core's own modules at build time (scripts/bundle-dist.mjs).
 export { parse, TomlError } from "smol-toml";

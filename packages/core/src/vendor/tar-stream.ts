@@ -1,5 +1,5 @@
-// Core's only door to tar-stream and its dependencies (streamx, b4a...), bundled into one module at
-// build time (scripts/bundle-vendor.mjs).
+// Core's only door to tar-stream and its dependencies (streamx, b4a...), bundled into core's own
+// modules at build time (scripts/bundle-dist.mjs).
 import tar from "tar-stream";
 
 export const extractTar = tar.extract;
