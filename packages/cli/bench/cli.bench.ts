@@ -210,6 +210,15 @@ export default defineBench({
       goal: "within 2x of bare node",
     },
     {
+      // Every plugin of the default distribution loaded and registered: what each command pays before
+      // it starts (0.47 s over bare node when Node loaded some 850 modules one by one).
+      name: "start-up with every plugin loaded (hop3 plugins)",
+      subject: { label: "hop3 plugins", run: () => run(process.execPath, [bin, "plugins"], { env }) },
+      baseline: { label: "node -e 0", run: () => run(process.execPath, ["-e", "0"]) },
+      iterations: 10,
+      goal: "within 4x of bare node",
+    },
+    {
       name: "redeploy of a built Nix app with a changed value, to switched traffic",
       subject: { label: "hop3 deploy --env, until nginx sends requests to the new release", run: changedRedeployUntilSwitched },
       baseline: { label: "nix-build + start + first 200", run: rawRedeploy },
