@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandLine, createDistribution, Registry } from "@hop3/core";
+import { commandLine, createDistribution, isPortFree, Registry } from "@hop3/core";
 import { createRedisAddon, DUMP_FORMAT, redisAddonPlugin, redisLayout } from "../src/index.js";
 import { DumpWriter } from "../src/dump.js";
 import { findServer } from "../src/server.js";
@@ -243,6 +243,9 @@ describe("redis addon", { timeout: 60_000 }, () => {
     const pid = findServer(redisLayout(home))!;
     process.kill(pid, "SIGKILL"); // a crash
     await waitFor(() => findServer(redisLayout(home)) === undefined || undefined);
+    // A crash is over once its port is free too: a loaded machine may let the process's listening
+    // socket (or a save child's) outlive it by a moment, and a start then is refused as a port in use.
+    await waitFor(async () => (await isPortFree("127.0.0.1", port)) || undefined, 10_000, "the killed server's port to be free");
     expect((await task!.run(distribution, context))[0]).toMatch(/^redis-server was not running: started \(pid \d+\)$/);
     expect(findServer(redisLayout(home))).not.toBe(pid);
     expect(cliAsNobody((await addon.attach("durable", "app", context)).REDIS_URL!, "GET", "durable:k").out).toBe("kept");
