@@ -1,12 +1,13 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import {
   commandLine,
   ensureDir,
   ensureServiceUser,
+  findFreePort,
   isAlive,
+  isPortFree,
   prepareHome,
   runAsUser,
   runsAsRoot,
@@ -168,19 +169,7 @@ function writeConfiguration(layout: PostgresLayout, user: AppUser, port: number)
 
 /** 5432 when it is free on 127.0.0.1, else one the system gives. */
 async function choosePort(): Promise<number> {
-  return (await tryPort(5432)) ?? (await tryPort(0))!;
-}
-
-function tryPort(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(undefined));
-    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => {
-      const address = server.address();
-      const chosen = typeof address === "object" && address !== null ? address.port : undefined;
-      server.close(() => resolve(chosen));
-    });
-  });
+  return (await isPortFree("127.0.0.1", 5432)) ? 5432 : await findFreePort("127.0.0.1");
 }
 
 /** Stops the server (fast: open sessions are ended) when it runs; its data stays. */

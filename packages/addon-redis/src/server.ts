@@ -1,7 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes, createHash } from "node:crypto";
 import { existsSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { userInfo } from "node:os";
 import {
@@ -9,6 +8,7 @@ import {
   ensureDir,
   findProgram,
   isAlive,
+  isPortInUse,
   livePids,
   lookupUser,
   prepareHome,
@@ -196,8 +196,7 @@ export async function startServer(context: OperationContext, layout: RedisLayout
   prepareLayout(layout, user, settings);
   const password = prepareAclFile(layout, user);
   const listen = `${settings.host}:${settings.port}`;
-  const inUse = await addressInUse(settings.host, settings.port);
-  if (inUse) {
+  if (await isPortInUse(settings.host, settings.port)) {
     throw redisError("REDIS_START_FAILED", `redis-server cannot listen on ${listen}: the port is in use by another program.`, {
       hint: `Stop the program holding port ${settings.port} (\`ss -ltnp 'sport = :${settings.port}'\` shows it; Debian's own redis-server service is \`systemctl disable --now redis-server\`), or set HOP3_REDIS_PORT to a free port.`,
       details: { listen },
@@ -257,14 +256,6 @@ export async function adminConnection(layout: RedisLayout, settings: RedisSettin
       details: { listen: `${settings.host}:${settings.port}` },
     });
   }
-}
-
-function addressInUse(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
-  });
 }
 
 function logTail(layout: RedisLayout): string {

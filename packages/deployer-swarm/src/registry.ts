@@ -10,7 +10,7 @@ import {
   findFreePort,
   findProgram,
   isAlive,
-  isPortFree,
+  isPortInUse,
   prepareHome,
   privilegeDrop,
   readPid,
@@ -135,7 +135,7 @@ async function startRegistry(program: string, layout: RegistryLayout, port: numb
   const user = ensureServiceUser(context, SERVICE);
   ensureDir(layout.data, { mode: 0o700, ...(user.dedicated && { uid: user.uid, gid: user.gid }) });
   writeFileAtomic(layout.config, renderRegistryConfig(layout.data, port), 0o644);
-  if (!(await isPortFree("127.0.0.1", port))) {
+  if (await isPortInUse("127.0.0.1", port)) {
     throw swarmError("SWARM_REGISTRY_START_FAILED", `The registry's port 127.0.0.1:${port} is in use by another program.`, {
       hint: `Stop the program holding port ${port} (\`ss -ltnp 'sport = :${port}'\` shows it): the swarm's images are named by this address, so Hop3 keeps it.`,
       details: { port },

@@ -1,6 +1,5 @@
 import { closeSync, openSync, readSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { childrenOf, isAlive, livePids, readPid, sleep, waitUntil, type OperationContext } from "@hop3/core";
+import { childrenOf, isAlive, isPortInUse, livePids, readPid, sleep, waitUntil, type OperationContext } from "@hop3/core";
 import { nginxError } from "./errors.js";
 import type { NginxLayout } from "./layout.js";
 import { prefixArgs, runNginx } from "./nginx-cli.js";
@@ -34,9 +33,8 @@ function isOurMaster(pid: number, layout: NginxLayout): boolean {
 export async function startNginx(context: OperationContext, nginx: string, layout: NginxLayout, settings: NginxSettings): Promise<number> {
   const listen = listenAddress(settings);
   await stopOrphans(context, settings.httpPort);
-  const inUse = await addressInUse(settings.bindAddress, settings.httpPort);
-  if (inUse) {
-    throw nginxError("NGINX_START_FAILED", `nginx cannot listen on ${listen}: the port is in use by another program (${inUse}).`, {
+  if (await isPortInUse(settings.bindAddress, settings.httpPort)) {
+    throw nginxError("NGINX_START_FAILED", `nginx cannot listen on ${listen}: the port is in use by another program (EADDRINUSE).`, {
       hint: `Stop the program holding port ${settings.httpPort} (\`ss -ltnp 'sport = :${settings.httpPort}'\` shows it), or set HOP3_HTTP_PORT to a free port.`,
       details: { listen },
     });
@@ -71,15 +69,6 @@ async function stopOrphans(context: OperationContext, port: number): Promise<voi
     for (const pid of orphans) if (isAlive(pid)) sendSignal(pid, signal);
     if (await waitUntil(() => !orphans.some((pid) => isAlive(pid)), { timeoutMs: waitMs, pollMs: 5 })) return;
   }
-}
-
-/** Why a port cannot be bound ("EADDRINUSE"), or undefined when it is free. */
-function addressInUse(host: string, port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE" ? "EADDRINUSE" : undefined));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(undefined)));
-  });
 }
 
 /**

@@ -9,6 +9,18 @@ export function isPortFree(host: string, port: number): Promise<boolean> {
   });
 }
 
+/**
+ * True when another socket holds the TCP port on the address (EADDRINUSE). Any other refusal (an
+ * address not on this host) is left for the program that will bind it to report in its own words.
+ */
+export function isPortInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => resolve(error.code === "EADDRINUSE"));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
+  });
+}
+
 /** A TCP port the kernel reports free on the address, not in `exclude`. */
 export async function findFreePort(host: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
