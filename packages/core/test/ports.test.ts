@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { findFreePort, isPortFree, isPortInUse } from "../src/host/ports.js";
+import { readFileSync } from "node:fs";
+import { drawFreePort, findFreePort, isPortFree, isPortInUse, keptPortRange } from "../src/host/ports.js";
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -45,5 +46,46 @@ describe("findFreePort", () => {
     const first = await findFreePort("127.0.0.1");
     const second = await findFreePort("127.0.0.1", new Set([first]));
     expect(second).not.toBe(first);
+  });
+
+  it("draws from outside the kernel's ephemeral range, where outgoing connections take their ports", async () => {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    const range = keptPortRange();
+    expect(range).toBeDefined();
+    for (let i = 0; i < 20; i++) {
+      const port = await findFreePort("127.0.0.1");
+      expect(port < low! || port > high!).toBe(true);
+      expect(port).toBeGreaterThanOrEqual(range!.low);
+      expect(port).toBeLessThanOrEqual(range!.high);
+    }
+  });
+
+  it("never hands out a port a program listens on, nor an excluded one", async () => {
+    const listen = (port: number) =>
+      new Promise<void>((resolve) => {
+        const server = createServer();
+        servers.push(server);
+        server.listen(port, "127.0.0.1", () => resolve());
+      });
+    const { low } = keptPortRange()!;
+    let base = low + 5_000;
+    while (!((await isPortFree("127.0.0.1", base)) && (await isPortFree("127.0.0.1", base + 1)) && (await isPortFree("127.0.0.1", base + 2)))) base += 3;
+    await listen(base);
+    // Of base..base+2, base is held and base+1 excluded: only base+2 can be drawn.
+    for (let i = 0; i < 10; i++) expect(await drawFreePort("127.0.0.1", new Set([base + 1]), { low: base, high: base + 2 })).toBe(base + 2);
+    // Nothing left in the range: the kernel's own pick, free and outside it.
+    const fallback = await drawFreePort("127.0.0.1", new Set([base + 1, base + 2]), { low: base, high: base + 2 });
+    expect([base, base + 1, base + 2]).not.toContain(fallback);
+    expect(await isPortFree("127.0.0.1", fallback)).toBe(true);
+  });
+});
+
+describe("keptPortRange", () => {
+  it("lies below the ephemeral range when there is room, above it otherwise, and nowhere when neither side has room", () => {
+    expect(keptPortRange([32_768, 60_999])).toEqual({ low: 10_000, high: 32_767 });
+    expect(keptPortRange([10_500, 60_000])).toEqual({ low: 60_001, high: 65_535 });
+    expect(keptPortRange([1_024, 50_000])).toEqual({ low: 50_001, high: 65_535 });
+    expect(keptPortRange([1_024, 65_535])).toBeUndefined();
+    expect(keptPortRange([10_000, 64_999])).toBeUndefined();
   });
 });
