@@ -29,19 +29,34 @@ function inFlight(socket: TcpSocket, ports: ReadonlySet<number>): boolean {
 export const QUIET_MS = 50;
 
 /**
+ * The pause after each look at the kernel's tables, as a multiple of what the look cost. Reading
+ * /proc/net/tcp costs about 2 µs per socket, TIME_WAIT ones included: a server answering 500
+ * requests/s through nginx holds some 30,000 of them, 50 ms a read. Polled every 10 ms, a drain
+ * would take a whole CPU from the apps it serves, right after the switch; paced, at most a quarter.
+ */
+export const PACE = 3;
+
+/**
  * Waits until no connection is open to the old instances' ports and none was for QUIET_MS since
  * the switch (`since`, default now: what ran after the switch counts toward the quiet period), at
  * most `maxMs`: requests already sent to them finish, and a deploy does not wait out a fixed period
  * when nothing is in flight. Long-lived connections (websockets) are cut at `maxMs`.
  */
-export async function drainConnections(ports: ReadonlySet<number>, maxMs: number, options: { readonly since?: number; readonly signal?: AbortSignal } = {}): Promise<void> {
-  const { signal } = options;
+export async function drainConnections(
+  ports: ReadonlySet<number>,
+  maxMs: number,
+  options: { readonly since?: number; readonly signal?: AbortSignal; readonly count?: (ports: ReadonlySet<number>) => number } = {},
+): Promise<void> {
+  const { signal, count = openConnections } = options;
   const started = Date.now();
   const deadline = started + maxMs;
   let lastBusy = Math.min(options.since ?? started, started);
   while (ports.size > 0 && Date.now() < deadline) {
-    if (openConnections(ports) > 0) lastBusy = Date.now();
+    const looked = performance.now();
+    const open = count(ports);
+    const cost = performance.now() - looked;
+    if (open > 0) lastBusy = Date.now();
     else if (Date.now() - lastBusy >= Math.min(QUIET_MS, maxMs)) return;
-    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), cancellable(signal));
+    await sleep(Math.min(Math.max(POLL_MS, cost * PACE), Math.max(0, deadline - Date.now())), cancellable(signal));
   }
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { drainConnections, openConnections, QUIET_MS } from "../src/drain.js";
+import { drainConnections, openConnections, PACE, QUIET_MS } from "../src/drain.js";
 
 // Real loopback sockets, counted from the kernel's tables: the drain waits for exactly these.
 let server: Server | undefined;
@@ -103,6 +103,21 @@ describe("draining the old instances' ports", () => {
     started = Date.now();
     await drainConnections(new Set([port]), 5_000, { since: switched });
     expect(Date.now() - started).toBeGreaterThanOrEqual(250 + QUIET_MS);
+  });
+
+  it("pauses after each look in proportion to what it cost, so a slow table leaves the CPU to the apps", async () => {
+    // A stand-in for a kernel table that takes 20 ms to read (a busy server's TIME_WAIT sockets).
+    const looks: number[] = [];
+    const slowCount = () => {
+      looks.push(performance.now());
+      const until = performance.now() + 20;
+      while (performance.now() < until); // the read's cost, on the CPU
+      return looks.length < 4 ? 1 : 0;
+    };
+    await drainConnections(new Set([1]), 5_000, { count: slowCount });
+    expect(looks.length).toBeGreaterThanOrEqual(4);
+    // Each look (20 ms) followed by a pause of at least PACE times its cost: busy a quarter of the time at most.
+    for (let i = 1; i < looks.length; i++) expect(looks[i]! - looks[i - 1]!).toBeGreaterThanOrEqual(20 * (1 + PACE) - 1);
   });
 
   it("gives up at its limit when a connection stays open", async () => {
