@@ -31,8 +31,26 @@ export interface CliOptions {
   readonly remote?: RemoteSupport;
 }
 
-/** The argv that started this process again: node, its flags (a loader such as tsx's), the script. */
-export const runningProgram = (): string[] => [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : [])];
+/** Node's flags that decide how the program's modules load (tsx's loader, say): kept by runningProgram. */
+const LOADING_FLAGS = new Set(["--import", "--require", "-r", "--loader", "--experimental-loader", "--conditions", "-C"]);
+
+/**
+ * The argv that started this process, to run it again: node, the flags that decide how its modules
+ * load (LOADING_FLAGS, with their values), the script. Every other flag is left out: what it gives
+ * is written into Hop3's schedule and boot unit, which run as root from then on, and a debugger or
+ * profiler flag given to one command (`node --inspect hop3 setup`) would open an inspector port
+ * there that any local process, an app's included, could run code as root through.
+ */
+export function runningProgram(running: { readonly execPath: string; readonly execArgv: readonly string[]; readonly argv: readonly string[] } = process): string[] {
+  const kept: string[] = [];
+  let keeping = false;
+  for (const arg of running.execArgv) {
+    // execArgv holds node's options only: a word that is not a flag is the value of the flag before it.
+    if (arg.startsWith("-")) keeping = LOADING_FLAGS.has(arg.split("=", 1)[0]!);
+    if (keeping) kept.push(arg);
+  }
+  return [running.execPath, ...kept, ...(running.argv[1] ? [running.argv[1]] : [])];
+}
 
 /** Exit codes: 1 for a user error, 2 for bad usage, 70 for an internal error (a bug). */
 export const EXIT = { ok: 0, userError: 1, usage: 2, internal: 70 } as const;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createCli, defineCommand, EXIT, memoryIO } from "@hop3/cli-kit";
+import { createCli, defineCommand, EXIT, memoryIO, runningProgram } from "@hop3/cli-kit";
 import { createDistribution, createSteps, definePlugin, Hop3Error, type Distribution } from "@hop3/core";
 
 // A program made of the shell alone: its own commands and a plugin's, on the one contract.
@@ -208,5 +208,31 @@ describe("createCli with remote support: the handshake a remote client starts wi
     expect(await cli.run(["--protocol=8", "greet", "ada"], io)).toBe(EXIT.userError);
     expect(io.err()).toBe("handshake 1.2.3\n");
     expect(io.out()).toBe("");
+  });
+});
+
+describe("runningProgram", () => {
+  it("keeps node's module-loading flags with their values and leaves out debugger and profiler flags", () => {
+    const program = runningProgram({
+      execPath: "/usr/bin/node",
+      execArgv: ["--inspect=0.0.0.0:9229", "--require", "/opt/tsx/preflight.cjs", "--cpu-prof", "--cpu-prof-dir", "/tmp/profiles", "--import=file:///opt/tsx/loader.mjs", "-r", "./hooks.cjs", "--inspect-brk", "--conditions=@hop3/source", "--max-old-space-size=64", "-C", "development"],
+      argv: ["/usr/bin/node", "/usr/lib/hop3/bin.js", "setup"],
+    });
+    expect(program).toEqual([
+      "/usr/bin/node",
+      "--require",
+      "/opt/tsx/preflight.cjs",
+      "--import=file:///opt/tsx/loader.mjs",
+      "-r",
+      "./hooks.cjs",
+      "--conditions=@hop3/source",
+      "-C",
+      "development",
+      "/usr/lib/hop3/bin.js",
+    ]);
+  });
+
+  it("is node and the script alone when node was given no flag", () => {
+    expect(runningProgram({ execPath: "/usr/bin/node", execArgv: [], argv: ["/usr/bin/node", "/usr/bin/hop3", "deploy"] })).toEqual(["/usr/bin/node", "/usr/bin/hop3"]);
   });
 });

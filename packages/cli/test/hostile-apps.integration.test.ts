@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { processesUnder, waitFor } from "@hop3/test-support";
+import { writeCaseApp } from "./hostile-home.js";
 import { freePort, hop3, httpGet, type Hop3Run } from "./run-hop3.js";
 
 // The isolation suite: apps that try what no app may do, deployed through the real `hop3`, as root,
@@ -321,8 +322,20 @@ describe("an app is boxed: each attack fails and the neighbour keeps serving, un
     });
   });
 
+  it("16. Hop3 run under `node --inspect` puts no debugger in the schedule it runs as root", async () => {
+    await attack("the operator runs `node --inspect hop3 deploy`: an inspector in the schedule that runs `hop3 server maintain` as root every minute would let any process, an app's included, run code as root", "the schedule (and the boot unit) keep only node's module-loading flags (runningProgram)", async () => {
+      const dir = writeCaseApp(apps, "inspector-bait", {});
+      const result = await hop3(["deploy", dir], env, undefined, ["--inspect=127.0.0.1:0", "--cpu-prof", "--cpu-prof-dir", join(root, "profiles")]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain("Debugger listening"); // the flag did reach this run
+      const schedule = readFileSync(join(home, "uwsgi", "maintain.sh"), "utf8");
+      expect(schedule).not.toMatch(/--inspect|--cpu-prof|profiles/);
+      expect(schedule).toContain("--conditions=@hop3/source"); // what it needs to run this program again stays
+    });
+  });
+
   it("prints what stopped each attack, with the neighbour's pids before and after", () => {
-    expect(report.length).toBe(15);
+    expect(report.length).toBe(16);
     const lines = ["| attack | stopped by | neighbour pids before | after |", "|---|---|---|---|", ...report.map((row) => `| ${row.attack} | ${row.stoppedBy} | ${row.before.join(", ")} | ${row.after.join(", ")} |`)];
     console.log(`\nIsolation suite:\n${lines.join("\n")}\n`);
     if (process.env.HOP3_ISOLATION_REPORT) writeFileSync(process.env.HOP3_ISOLATION_REPORT, `${lines.join("\n")}\n`);

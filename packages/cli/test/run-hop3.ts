@@ -17,11 +17,11 @@ export interface Hop3Run {
 }
 
 /** Runs the real `hop3` program, from source, as a separate process. */
-export function hop3(args: readonly string[], env: Record<string, string>, cwd?: string): Promise<Hop3Run> {
+export function hop3(args: readonly string[], env: Record<string, string>, cwd?: string, nodeFlags: readonly string[] = []): Promise<Hop3Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", tsx, "--conditions=@hop3/source", bin, ...args],
+      [...nodeFlags, "--import", tsx, "--conditions=@hop3/source", bin, ...args],
       { env: { ...process.env, ...env, NO_COLOR: "1" }, cwd, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
