@@ -167,7 +167,7 @@ function writeConfiguration(layout: PostgresLayout, user: AppUser, port: number)
   write("pg_ident.conf", [`hop3 root ${SUPERUSER}`, `hop3 ${user.name} ${SUPERUSER}`, ""].join("\n"));
 }
 
-/** 5432 when it is free on 127.0.0.1, else one the system gives. */
+/** 5432 when it is free on 127.0.0.1, else a free one from the ports Hop3 keeps (findFreePort). */
 async function choosePort(): Promise<number> {
   return (await isPortFree("127.0.0.1", 5432)) ? 5432 : await findFreePort("127.0.0.1");
 }

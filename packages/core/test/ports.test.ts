@@ -1,6 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
 import { drawFreePort, findFreePort, isPortFree, isPortInUse, keptPortRange } from "../src/host/ports.js";
 
 const servers: Server[] = [];
@@ -8,16 +8,20 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
+/** A program listening on the port, closed after the test. */
+const listen = (port: number) =>
+  new Promise<void>((resolve) => {
+    const server = createServer();
+    servers.push(server);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+
 // Real sockets: whether a port is free is the kernel's answer.
 describe("isPortFree", () => {
   it("is true for a free port and false once a program listens on it", async () => {
     const port = await findFreePort("127.0.0.1");
     expect(await isPortFree("127.0.0.1", port)).toBe(true);
-    await new Promise<void>((resolve) => {
-      const server = createServer();
-      servers.push(server);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
+    await listen(port);
     expect(await isPortFree("127.0.0.1", port)).toBe(false);
   });
 });
@@ -26,11 +30,7 @@ describe("isPortInUse", () => {
   it("is true only while another socket holds the port", async () => {
     const port = await findFreePort("127.0.0.1");
     expect(await isPortInUse("127.0.0.1", port)).toBe(false);
-    await new Promise<void>((resolve) => {
-      const server = createServer();
-      servers.push(server);
-      server.listen(port, "127.0.0.1", () => resolve());
-    });
+    await listen(port);
     expect(await isPortInUse("127.0.0.1", port)).toBe(true);
   });
 
@@ -61,12 +61,6 @@ describe("findFreePort", () => {
   });
 
   it("never hands out a port a program listens on, nor an excluded one", async () => {
-    const listen = (port: number) =>
-      new Promise<void>((resolve) => {
-        const server = createServer();
-        servers.push(server);
-        server.listen(port, "127.0.0.1", () => resolve());
-      });
     const { low } = keptPortRange()!;
     let base = low + 5_000;
     while (!((await isPortFree("127.0.0.1", base)) && (await isPortFree("127.0.0.1", base + 1)) && (await isPortFree("127.0.0.1", base + 2)))) base += 3;
