@@ -187,6 +187,10 @@ export const { catalog: coreErrorCatalog, error: coreError } = defineErrors({
     title: "The user name Hop3 would give an app belongs to someone else",
     hint: "Another account (a person's, or another HOP3_HOME's app) has that name: rename the app, remove that account, or give this HOP3_HOME its own HOP3_USER_PREFIX.",
   },
+  PORT_UNAVAILABLE: {
+    title: "No TCP port could be bound on the address",
+    hint: "Check that the address is one of this machine's (`ip -brief address`; BIND_ADDRESS, HOP3_BIND_ADDRESS), and that the ports Hop3 draws from (10000 up to `net.ipv4.ip_local_port_range`) are not all taken (`ss -ltn`).",
+  },
   STATE_PATH_UNSAFE: {
     title: "A path in Hop3's state is not what Hop3 made there",
     hint: "Something replaced a directory of Hop3's with a link or a file; remove it (Hop3 makes it again) and find out what wrote it.",

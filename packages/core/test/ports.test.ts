@@ -72,6 +72,13 @@ describe("findFreePort", () => {
     expect([base, base + 1, base + 2]).not.toContain(fallback);
     expect(await isPortFree("127.0.0.1", fallback)).toBe(true);
   });
+
+  it("refuses an address of another host with a coded error, not the system's", async () => {
+    // 192.0.2.1 (TEST-NET-1): a well-formed address (BIND_ADDRESS passes its check) no port of which binds here.
+    const refused = await findFreePort("192.0.2.1").catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "PORT_UNAVAILABLE", details: { host: "192.0.2.1", reason: "EADDRNOTAVAIL" } });
+    expect((refused as Error).message).toBe("No TCP port can be bound on 192.0.2.1: it is not an address of this machine.");
+  });
 });
 
 describe("keptPortRange", () => {

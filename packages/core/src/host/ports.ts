@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { coreError } from "../error-codes.js";
 
 /** True when the TCP port can be bound on the address now. */
 export function isPortFree(host: string, port: number): Promise<boolean> {
@@ -73,10 +74,14 @@ export async function drawFreePort(host: string, exclude: ReadonlySet<number>, r
     }
   }
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await kernelPickedPort(host);
+    const port = await kernelPickedPort(host).catch((error: NodeJS.ErrnoException) => {
+      // Not a busy port but the address itself (another host's, EADDRNOTAVAIL): no retry will do.
+      const why = error.code === "EADDRNOTAVAIL" ? "it is not an address of this machine" : (error.code ?? error.message);
+      throw coreError("PORT_UNAVAILABLE", `No TCP port can be bound on ${host}: ${why}.`, { cause: error, details: { host, reason: error.code ?? error.message } });
+    });
     if (port > 0 && !exclude.has(port)) return port;
   }
-  throw new Error(`No free TCP port found on ${host} after 50 attempts.`);
+  throw coreError("PORT_UNAVAILABLE", `No free TCP port was found on ${host} after 50 attempts.`, { details: { host, reason: "every port tried was taken" } });
 }
 
 function kernelPickedPort(host: string): Promise<number> {
