@@ -69,7 +69,7 @@ export {
 export type { LockFileOptions, LockHolder } from "./host/lock-file.js";
 export { throwIfCancelled, type WaitOptions, type WaitUntilOptions } from "./host/waiting.js";
 export { tlsLayout, certificateFiles, installedCertificate, isLocalHostName, prepareTlsDirs, type TlsLayout, type CertificateFiles } from "./host/tls-store.js";
-export { tcpSockets, socketInodesOf, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
+export { openTcpConnections, tcpSockets, socketInodesOf, type OpenTcpState, type TcpConnection, type TcpSocket, type TcpState } from "./host/tcp-sockets.js";
 export { findFreePort, isPortFree, isPortInUse } from "./host/ports.js";
 export { readHop3Config, hop3ConfigFile, DEFAULT_LOG_SETTINGS, type Hop3Config, type LogSettings } from "./hop3-config.js";
 export { parseOptions } from "./options.js";

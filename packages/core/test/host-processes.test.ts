@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { childrenOf, commandLine, Hop3Error, isAlive, livePids, processStat, readPid, sleep, socketInodesOf, tcpSockets, waitUntil } from "@hop3/core";
+import { childrenOf, commandLine, Hop3Error, isAlive, livePids, openTcpConnections, processStat, readPid, sleep, socketInodesOf, tcpSockets, waitUntil } from "@hop3/core";
 
 describe("process liveness", () => {
   it("tells a live process from a zombie, a dead one and a reused pid", async () => {
@@ -64,6 +64,37 @@ describe("tcpSockets", () => {
       expect(tcpSockets().some((socket) => socket.localPort === port && socket.state === "established")).toBe(true);
       expect(tcpSockets().some((socket) => socket.remotePort === port && socket.state === "established")).toBe(true);
       client.destroy();
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("openTcpConnections", () => {
+  it("lists both ends of an open connection, from ss and from /proc alike, and no listening or closed socket", async () => {
+    const server = createServer((socket) => socket.on("error", () => undefined));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const { connect } = await import("node:net");
+    try {
+      for (const via of ["ss", "proc"] as const) expect((await openTcpConnections(via)).filter((c) => c.localPort === port || c.remotePort === port)).toEqual([]);
+      const client = connect(port, "127.0.0.1");
+      await new Promise((resolve) => client.once("connect", resolve));
+      const clientPort = client.localPort!;
+      for (const via of ["ss", "proc"] as const) {
+        const ends = (await openTcpConnections(via)).filter((c) => c.localPort === port || c.remotePort === port);
+        expect(ends, via).toEqual(
+          expect.arrayContaining([
+            { localPort: port, remotePort: clientPort, state: "established" },
+            { localPort: clientPort, remotePort: port, state: "established" },
+          ]),
+        );
+        expect(ends, via).toHaveLength(2);
+      }
+      // Closed by the client: its end waits in TIME_WAIT, which is not an open connection.
+      await new Promise<void>((resolve) => client.end(() => resolve()));
+      await waitUntil(async () => (await openTcpConnections("proc")).every((c) => c.localPort !== port && c.remotePort !== port), { timeoutMs: 5_000 });
+      for (const via of ["ss", "proc"] as const) expect((await openTcpConnections(via)).filter((c) => c.localPort === port || c.remotePort === port), via).toEqual([]);
     } finally {
       server.close();
     }

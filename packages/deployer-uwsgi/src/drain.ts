@@ -1,10 +1,10 @@
-import { sleep, tcpSockets, type TcpSocket } from "@hop3/core";
+import { openTcpConnections, sleep, type TcpConnection } from "@hop3/core";
 import { cancellable } from "./process.js";
 
 const POLL_MS = 10;
 
 /**
- * Connections to any of `ports` on this machine, from the kernel's tables (Linux /proc/net): the
+ * Connections to any of `ports` on this machine, from the kernel (core's openTcpConnections): the
  * server's end of each (established, or half-open), and the connecting end of those the server has
  * not taken yet. An instance whose accept queue is full drops a connection's first packet: the
  * server's table then has nothing of it until the client sends it again, a second later, and only
@@ -13,13 +13,12 @@ const POLL_MS = 10;
  * connection to an app's instances (see RouteSpec.slots), so after a switch a connection to an old
  * port is a request sent before it, not yet answered.
  */
-export function openConnections(ports: ReadonlySet<number>): number {
-  return tcpSockets().filter((socket) => inFlight(socket, ports)).length;
+export async function openConnections(ports: ReadonlySet<number>): Promise<number> {
+  return (await openTcpConnections()).filter((connection) => inFlight(connection, ports)).length;
 }
 
-function inFlight(socket: TcpSocket, ports: ReadonlySet<number>): boolean {
-  if (socket.state === "syn-sent") return ports.has(socket.remotePort);
-  return (socket.state === "established" || socket.state === "syn-received") && ports.has(socket.localPort);
+function inFlight(connection: TcpConnection, ports: ReadonlySet<number>): boolean {
+  return ports.has(connection.state === "syn-sent" ? connection.remotePort : connection.localPort);
 }
 
 /**
@@ -29,10 +28,10 @@ function inFlight(socket: TcpSocket, ports: ReadonlySet<number>): boolean {
 export const QUIET_MS = 50;
 
 /**
- * The pause after each look at the kernel's tables, as a multiple of what the look cost. Reading
- * /proc/net/tcp costs about 2 µs per socket, TIME_WAIT ones included: a server answering 500
- * requests/s through nginx holds some 30,000 of them, 50 ms a read. Polled every 10 ms, a drain
- * would take a whole CPU from the apps it serves, right after the switch; paced, at most a quarter.
+ * The pause after each look at the kernel's tables, as a multiple of what the look cost. A look
+ * costs more the more sockets the machine holds (see openTcpConnections: a server answering 500
+ * requests/s through nginx holds some 30,000 in TIME_WAIT). Polled every 10 ms, a drain could take
+ * a whole CPU from the apps it serves, right after the switch; paced, at most a quarter.
  */
 export const PACE = 3;
 
@@ -45,7 +44,7 @@ export const PACE = 3;
 export async function drainConnections(
   ports: ReadonlySet<number>,
   maxMs: number,
-  options: { readonly since?: number; readonly signal?: AbortSignal; readonly count?: (ports: ReadonlySet<number>) => number } = {},
+  options: { readonly since?: number; readonly signal?: AbortSignal; readonly count?: (ports: ReadonlySet<number>) => number | Promise<number> } = {},
 ): Promise<void> {
   const { signal, count = openConnections } = options;
   const started = Date.now();
@@ -53,7 +52,7 @@ export async function drainConnections(
   let lastBusy = Math.min(options.since ?? started, started);
   while (ports.size > 0 && Date.now() < deadline) {
     const looked = performance.now();
-    const open = count(ports);
+    const open = await count(ports);
     const cost = performance.now() - looked;
     if (open > 0) lastBusy = Date.now();
     else if (Date.now() - lastBusy >= Math.min(QUIET_MS, maxMs)) return;

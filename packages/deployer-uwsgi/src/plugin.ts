@@ -26,6 +26,17 @@ export function uwsgiDeployerPlugin(options?: UwsgiDeployerOptions): Hop3Plugin 
         enables: "apps with processes (web and other workers)",
         manualInstall: "Install uWSGI 2.0 with its Python 3 plugin (https://uwsgi-docs.readthedocs.io/en/latest/Install.html).",
       },
+      // The drain after a switch counts the old instances' connections: on a busy server (tens of
+      // thousands of TIME_WAIT sockets) ss asks the kernel for the open ones alone; without it the
+      // drain reads /proc/net/tcp, about 5 times the CPU there.
+      {
+        id: "ss",
+        program: "ss",
+        debianPackages: ["iproute2"],
+        enables: "a cheaper drain after each switch on a busy server (the kernel filters the open connections)",
+        level: "optional",
+        manualInstall: "Install iproute2, which provides ss.",
+      },
       // Plugins of the rwsgi and jwsgi workers, installed when asked. Their program is uWSGI, which
       // loads them; `hop3 doctor` lists the plugins installed.
       {
