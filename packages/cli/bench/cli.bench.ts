@@ -314,7 +314,7 @@ export default defineBench({
     return [
       `idle memory of the deployed app (uWSGI master, launcher chain and worker, in its own box): ${idle.app} processes, ${idle.appMiB.toFixed(1)} MiB RSS; the worker alone, started raw: ${idle.rawMiB.toFixed(1)} MiB`,
       `peak memory of \`hop3 deploy\` (unchanged Nix app): ${(kib / 1024).toFixed(1)} MiB`,
-      `20 redeploys (2 broken), 2 rollbacks and 2 restarts (${switches} switches) under load, 16 keep-alive connections, no retry: ${failures(switching)} (goal: 0 of every kind)`,
+      `20 redeploys (2 broken), 2 rollbacks and 2 restarts, a second apart (${switches} switches), under load, 16 keep-alive connections, no retry: ${failures(switching)} (goal: 0 of every kind)`,
       `p99 latency within 0.5 s of a switch (${switchedAt.length} switches seen, ${nearSwitch.length} requests) ${aroundP99.toFixed(1)} ms, steady state ${steadyP99.toFixed(1)} ms (15 s before the sequence ${steadyHalves.map((half) => p99(half.requests.map((r) => r.ms)).toFixed(1)).join(" ms, 15 s after ")} ms): ${ratio(aroundP99)} (goal: within 2x); steady: ${failures(steady)}`,
       `p99 latency over the whole sequence (builds, starts, health gates, switches, drains, on ${availableParallelism()} CPUs shared with the load client) ${wholeP99.toFixed(1)} ms: ${ratio(wholeP99)} of the steady state`,
     ];
