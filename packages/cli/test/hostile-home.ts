@@ -33,8 +33,14 @@ export function writeCaseApp(parent: string, name: string, files: CaseFiles): st
 }
 
 /**
+ * What comes and goes on its own while the server runs: logs (serving writes them, the schedule
+ * rotates them) and the lock of the schedule's `server maintain`, taken every minute.
+ */
+const SCHEDULED = /(\.log(\.\d+)?|^maintain\.lock)$/;
+
+/**
  * Every file, link, socket and directory under `home` but those under `except` (relative paths),
- * with a digest of what a file holds. Log files are left out: serving writes them.
+ * with a digest of what a file holds. What the schedule writes is left out (SCHEDULED).
  */
 export function snapshotTree(home: string, except: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -42,15 +48,14 @@ export function snapshotTree(home: string, except: readonly string[]): Record<st
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       const rel = relative(home, path);
-      if (except.some((skip) => rel === skip || rel.startsWith(`${skip}/`))) continue;
+      if (except.some((skip) => rel === skip || rel.startsWith(`${skip}/`)) || SCHEDULED.test(rel)) continue;
       const stat = lstatSync(path);
       if (stat.isDirectory()) {
         out[rel] = "dir";
         walk(path);
       } else if (stat.isSymbolicLink()) out[rel] = `-> ${readlinkSync(path)}`;
-      else if (stat.isFile()) {
-        if (!entry.endsWith(".log")) out[rel] = createHash("sha1").update(readFileSync(path)).digest("hex");
-      } else out[rel] = "special";
+      else if (stat.isFile()) out[rel] = createHash("sha1").update(readFileSync(path)).digest("hex");
+      else out[rel] = "special";
     }
   };
   if (existsSync(home)) walk(home);

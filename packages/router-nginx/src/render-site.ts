@@ -211,7 +211,11 @@ function proxyDirectives(route: CheckedRoute, retry = true): string[] {
     "        proxy_set_header X-Forwarded-Port $server_port;",
     "        proxy_set_header Upgrade $http_upgrade;",
     "        proxy_set_header Connection $connection_upgrade;",
-    "        proxy_connect_timeout 5s;",
+    // An app's instances listen on this machine: a connect that takes long is a full accept queue
+    // of a busy app, and the kernel sends its first packet again at 1, 3, 7, 15 and 31 s. Giving up
+    // at 5 s answered 504 to a request the app would have served a moment later (nginx's own
+    // default, and Dokku's, is 60 s).
+    "        proxy_connect_timeout 60s;",
     "        proxy_send_timeout 120s;",
     "        proxy_read_timeout 120s;",
   ];
