@@ -4,21 +4,25 @@ import { cancellable } from "./process.js";
 const POLL_MS = 10;
 
 /**
- * Connections to any of `ports` on this machine, from the kernel (core's openTcpConnections): the
- * server's end of each (established, or half-open), and the connecting end of those the server has
- * not taken yet. An instance whose accept queue is full drops a connection's first packet: the
- * server's table then has nothing of it until the client sends it again, a second later, and only
- * the client's end (syn-sent) tells that a request is on its way (one this machine sends elsewhere to
- * the same port number only makes the drain wait longer). The router keeps no idle
+ * Connections to any of `ports` on this machine, from the kernel (core's openTcpConnections). The router keeps no idle
  * connection to an app's instances (see RouteSpec.slots), so after a switch a connection to an old
  * port is a request sent before it, not yet answered.
  */
 export async function openConnections(ports: ReadonlySet<number>): Promise<number> {
-  return (await openTcpConnections()).filter((connection) => inFlight(connection, ports)).length;
+  return countInFlight(await openTcpConnections(), ports);
 }
 
-function inFlight(connection: TcpConnection, ports: ReadonlySet<number>): boolean {
-  return ports.has(connection.state === "syn-sent" ? connection.remotePort : connection.localPort);
+/**
+ * The connections of `connections` to any of `ports`, counted by either end: the server's
+ * (established, or half-open) and the client's (connecting or established). The client's end is
+ * the only one there is while an instance's accept queue is full: the kernel drops a connection's
+ * first packet (the client sends it again a second later, syn-sent until then), or, when a burst of
+ * connects fills the queue of half-open ones, answers with a SYN cookie and keeps nothing of the
+ * connection until it is accepted, while the client, established, has sent its request. A connection
+ * this machine makes elsewhere to the same port number only makes the drain wait longer.
+ */
+export function countInFlight(connections: readonly TcpConnection[], ports: ReadonlySet<number>): number {
+  return connections.filter((connection) => ports.has(connection.localPort) || ports.has(connection.remotePort)).length;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createInterface } from "node:readline";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { openTcpConnections } from "@hop3/core";
-import { drainConnections, openConnections, PACE, QUIET_MS } from "../src/drain.js";
+import { countInFlight, drainConnections, openConnections, PACE, QUIET_MS } from "../src/drain.js";
 
 // Real loopback sockets, counted from the kernel's tables: the drain waits for exactly these.
 let server: Server | undefined;
@@ -85,8 +85,8 @@ describe("draining the old instances' ports", () => {
       return client;
     });
     await new Promise((done) => setTimeout(done, 100));
-    // One queued (the server's end, established), two only on the client's side (syn-sent).
-    expect(await openConnections(new Set([port]))).toBe(clients.length);
+    // One queued (both ends established), two only on the client's side (syn-sent).
+    expect(await openConnections(new Set([port]))).toBe(clients.length + 1);
     // ss (asked on a busy machine) sees them the same way.
     for (const via of ["ss", "proc"] as const) {
       const seen = await openTcpConnections(via);
@@ -96,6 +96,21 @@ describe("draining the old instances' ports", () => {
     const started = Date.now();
     await drainConnections(new Set([port]), 300);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("counts a connection the server keeps nothing of (a SYN cookie), by the client's end alone", () => {
+    // Seen in the zero-downtime test: a burst of connects filled the old instance's queue of
+    // half-open connections, the kernel answered with SYN cookies, and nginx's ends were established
+    // with their requests sent while the instance's table had nothing of them.
+    const old = new Set([13777]);
+    const table = [
+      { localPort: 41000, remotePort: 13777, state: "established" as const }, // nginx's end, request sent
+      { localPort: 41002, remotePort: 13777, state: "syn-sent" as const }, // first packet dropped
+      { localPort: 27466, remotePort: 41004, state: "established" as const }, // the live instance's
+      { localPort: 41004, remotePort: 27466, state: "established" as const },
+    ];
+    expect(countInFlight(table, old)).toBe(2);
+    expect(countInFlight(table.slice(2), old)).toBe(0);
   });
 
   it("counts the quiet period from the switch, and a request still in flight holds it all the same", async () => {
