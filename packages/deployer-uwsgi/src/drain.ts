@@ -4,9 +4,9 @@ import { cancellable } from "./process.js";
 const POLL_MS = 10;
 
 /**
- * Connections to any of `ports` on this machine, from the kernel (core's openTcpConnections). The router keeps no idle
- * connection to an app's instances (see RouteSpec.slots), so after a switch a connection to an old
- * port is a request sent before it, not yet answered.
+ * Connections to any of `ports` on this machine, from the kernel (core's openTcpConnections). The
+ * router keeps no idle connection to an app's instances (see RouteSpec.slots), so after a switch a
+ * connection to an old port is a request sent before it, not yet answered.
  */
 export async function openConnections(ports: ReadonlySet<number>): Promise<number> {
   return countInFlight(await openTcpConnections(), ports);
