@@ -45,11 +45,11 @@ export function removeMadeDirs(): void {
 }
 
 /** Sends raw bytes to a port and returns everything received until the peer closes. */
-export function rawExchange(port: number, text: string): Promise<string> {
+export function rawExchange(port: number, text: string, timeoutMs = 5_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let received = "";
     const socket = connect(port, "127.0.0.1", () => socket.write(text));
-    socket.setTimeout(5_000, () => socket.destroy(new Error("no answer within 5 s")));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     socket.on("data", (chunk) => (received += chunk.toString("utf8")));
     socket.on("end", () => resolve(received));
     socket.on("error", reject);

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createNginxRouter, UNKNOWN_HOST_BODY } from "../src/index.js";
@@ -190,6 +191,45 @@ describe("nginx router: routing", { timeout: 30_000 }, () => {
     } finally {
       await router.remove("racy", context);
       await new Promise((done) => stopping.close(done));
+    }
+  });
+
+  it("waits for a busy app whose accept queue is full, past the kernel's third try to connect, rather than answer 504", async () => {
+    // An instance too busy to accept for 5.5 s: one queued connection fills its queue, so the kernel
+    // drops nginx's first packet and sends it again at 1, 3 and 7 s; the one at 7 s is taken.
+    const script = [
+      "import sys, time",
+      "from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler",
+      "class Handler(BaseHTTPRequestHandler):",
+      "    def do_GET(self):",
+      "        body = b'served late\\n'",
+      "        self.send_response(200); self.send_header('Content-Length', str(len(body))); self.send_header('Connection', 'close'); self.end_headers(); self.wfile.write(body)",
+      "    def log_message(self, *args): pass",
+      "server = ThreadingHTTPServer(('127.0.0.1', 0), Handler, bind_and_activate=False)",
+      "server.daemon_threads = True",
+      "server.socket.bind(('127.0.0.1', 0)); server.socket.listen(0)",
+      "print(server.socket.getsockname()[1], flush=True)",
+      "time.sleep(5.5)",
+      "server.serve_forever()",
+    ].join("\n");
+    const busy = spawn("/usr/bin/python3", ["-c", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let filler: Socket | undefined;
+    try {
+      const appPort = Number(await new Promise<string>((done) => busy.stdout!.once("data", (chunk: Buffer) => done(chunk.toString()))));
+      const queued = connect(appPort, "127.0.0.1");
+      filler = queued;
+      queued.on("error", () => undefined);
+      await new Promise((done) => queued.once("connect", done));
+      await router.apply({ app: "busy", hosts: ["busy.localhost"], upstreams: [{ host: "127.0.0.1", port: appPort }] }, context);
+      const started = Date.now();
+      const answer = await rawExchange(port, "GET / HTTP/1.1\r\nHost: busy.localhost\r\nConnection: close\r\n\r\n", 20_000);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toContain("served late");
+      expect(Date.now() - started).toBeGreaterThan(5_000); // it did wait past the third try
+    } finally {
+      filler?.destroy();
+      busy.kill();
+      await router.remove("busy", context);
     }
   });
 
